@@ -1,0 +1,36 @@
+# Every target the README mentions.  `make run` and `make test` set everything
+# up on a fresh machine: a virtualenv, torch's CPU build, then the project.
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+# torch 2.13.0 is the CPU wheel on our machines.  Elsewhere, point pip at the
+# CPU wheels, e.g. TORCH_PIP_ARGS="--index-url https://download.pytorch.org/whl/cpu"
+TORCH ?= torch==2.13.0
+TORCH_PIP_ARGS ?=
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test index bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet $(TORCH_PIP_ARGS) "$(TORCH)"
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Build the index if missing, then start the Discord bot (DISCORD_TOKEN set) or answer locally.
+run: $(STAMP)
+	$(BIN)/crisisbot run
+
+## The whole test suite, as CI runs it.
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+## Rebuild the index from the bundled corpus and added sources.
+index: $(STAMP)
+	$(BIN)/crisisbot index build
+
+clean:
+	rm -rf $(VENV) .crisisbot .pytest_cache *.egg-info

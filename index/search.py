@@ -1,0 +1,111 @@
+"""Hybrid retrieval: dense (FAISS) and lexical (BM25) candidates, fused and diversified."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+
+from index import text as textlib
+from index.store import ParagraphRow, Snapshot
+
+CANDIDATES = 50  # per retriever, before fusion
+MMR_LAMBDA = 0.75  # relevance vs. novelty when picking the top-k
+
+
+@dataclass(frozen=True)
+class Passage:
+    paragraph: ParagraphRow
+    score: float  # fused relevance used for ranking
+    dense: float  # cosine similarity to the question
+    lexical: float  # BM25 score, 0 when the passage shares no term
+    coverage: float  # IDF-weighted share of the question's terms found in the passage
+
+    @property
+    def id(self) -> int:
+        return self.paragraph.id
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str
+    vector: np.ndarray
+    tokens: tuple[str, ...]
+    since: dt.date | None = None
+    until: dt.date | None = None
+
+
+def coverage(snapshot: Snapshot, query_tokens: tuple[str, ...], passage_tokens: set[str]) -> float:
+    """IDF-weighted share of distinct query terms present in the passage (0..1)."""
+    terms = set(query_tokens)
+    if not terms:
+        return 0.0
+    weights = {t: snapshot.idf(t) for t in terms}
+    total = sum(weights.values())
+    return sum(w for t, w in weights.items() if t in passage_tokens) / total if total else 0.0
+
+
+def _in_range(row: ParagraphRow, since: dt.date | None, until: dt.date | None) -> bool:
+    if since is None and until is None:
+        return True
+    for doc in row.documents:
+        if not doc.date:
+            continue
+        day = dt.date.fromisoformat(doc.date)
+        if (since is None or day >= since) and (until is None or day <= until):
+            return True
+    return False
+
+
+def retrieve(snapshot: Snapshot, query: Query, k: int, *, dense_weight: float, diversify: bool = True) -> list[Passage]:
+    """The best ``k`` passages for ``query``, best first."""
+    filtered = query.since is not None or query.until is not None
+    pool = CANDIDATES * (4 if filtered else 1)
+    dense_hits = dict(snapshot.dense(query.vector, pool))
+    lexical_hits = dict(snapshot.lexical(query.tokens, pool))
+    ids = list(dict.fromkeys([*dense_hits, *lexical_hits]))
+    if not ids:
+        return []
+    rows = snapshot.paragraphs(ids)
+    ids = [i for i in ids if i in rows and _in_range(rows[i], query.since, query.until)]
+    if not ids:
+        return []
+    vectors = snapshot.vectors_of(ids)
+    cosines = vectors @ query.vector
+    bm25_max = max(lexical_hits.values(), default=0.0)
+    candidates = []
+    for i, pid in enumerate(ids):
+        cos = float(cosines[i])
+        bm25 = lexical_hits.get(pid, 0.0)
+        cov = coverage(snapshot, query.tokens, set(rows[pid].lex))
+        lex_norm = bm25 / bm25_max if bm25_max else 0.0
+        fused = dense_weight * cos + (1 - dense_weight) * lex_norm * cov
+        candidates.append(Passage(rows[pid], fused, cos, bm25, cov))
+    order = np.argsort([-c.score for c in candidates])
+    candidates = [candidates[i] for i in order]
+    vectors = vectors[order]
+    if not diversify:
+        return candidates[:k]
+    return _mmr(candidates, vectors, k)
+
+
+def _mmr(candidates: list[Passage], vectors: np.ndarray, k: int) -> list[Passage]:
+    """Maximal marginal relevance: relevant, but not the same paragraph twice."""
+    chosen: list[int] = []
+    remaining = list(range(len(candidates)))
+    while remaining and len(chosen) < k:
+        if not chosen:
+            best = remaining[0]
+        else:
+            sims = vectors[remaining] @ vectors[chosen].T
+            redundancy = sims.max(axis=1)
+            gains = [MMR_LAMBDA * candidates[r].score - (1 - MMR_LAMBDA) * red for r, red in zip(remaining, redundancy)]
+            best = remaining[int(np.argmax(gains))]
+        chosen.append(best)
+        remaining.remove(best)
+    return [candidates[i] for i in chosen]
+
+
+def make_query(snapshot: Snapshot, text: str, vector: np.ndarray, since=None, until=None) -> Query:
+    return Query(text, vector.astype(np.float32), tuple(dict.fromkeys(textlib.lexical_tokens(text))), since, until)

@@ -1,0 +1,576 @@
+"""The on-disk index: FAISS vectors, a BM25 lexical index, SQLite and a manifest.
+
+Layout under the data dir::
+
+    current -> indexes/20260101T120000-ab12cd   (symlink, swapped atomically)
+    indexes/<name>/vectors.faiss     IndexIDMap2 over inner product (unit vectors)
+    indexes/<name>/lexical/          bm25s index; lexical_ids.npy maps rows to paragraph ids
+    indexes/<name>/corpus.sqlite     documents, paragraphs, occurrences
+    indexes/<name>/manifest.json     model, dimension, counts, format version, times
+    write.lock                       held by whoever is writing a new index
+
+Every write (a full build, adding or removing sources) happens in a fresh
+folder that is published by replacing the ``current`` symlink, so a crash at
+any point leaves the previous index serving.  Readers load a folder once and
+never see it change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import errno
+import fcntl
+import json
+import logging
+import os
+import secrets
+import shutil
+import sqlite3
+import threading
+from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import bm25s
+import faiss
+import numpy as np
+from rapidfuzz import fuzz
+
+from index import text as textlib
+from index.embed import Embedder, Progress
+from index.ingest import Document
+
+log = logging.getLogger(__name__)
+logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every build at DEBUG
+
+FORMAT_VERSION = 1
+CURRENT = "current"
+INDEXES = "indexes"
+BUILDING_SUFFIX = ".building"
+# Cosine above which two paragraphs are compared character by character for near-duplication.
+NEAR_DUPLICATE_COSINE = 0.85
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    outlet TEXT NOT NULL DEFAULT '',
+    date TEXT,
+    url TEXT,
+    origin TEXT NOT NULL,
+    meta TEXT NOT NULL DEFAULT '{}',
+    added_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS paragraphs (
+    id INTEGER PRIMARY KEY,
+    text TEXT NOT NULL,
+    key TEXT NOT NULL,
+    lex TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS paragraphs_key ON paragraphs(key);
+CREATE TABLE IF NOT EXISTS occurrences (
+    paragraph_id INTEGER NOT NULL REFERENCES paragraphs(id),
+    document_id TEXT NOT NULL REFERENCES documents(id),
+    position INTEGER NOT NULL,
+    PRIMARY KEY (document_id, position)
+);
+CREATE INDEX IF NOT EXISTS occurrences_paragraph ON occurrences(paragraph_id);
+"""
+
+
+class IndexError_(RuntimeError):
+    """Base for index problems that deserve a one-line message, not a traceback."""
+
+
+class NoIndex(IndexError_):
+    pass
+
+
+class IndexMismatch(IndexError_):
+    pass
+
+
+class WriteInProgress(IndexError_):
+    pass
+
+
+@dataclass(frozen=True)
+class DocumentRow:
+    id: str
+    title: str
+    outlet: str
+    date: str | None
+    url: str | None
+    origin: str
+    paragraphs: int = 0
+
+
+@dataclass(frozen=True)
+class ParagraphRow:
+    id: int
+    text: str
+    lex: tuple[str, ...]
+    documents: tuple[DocumentRow, ...]  # every source that carried it, earliest first
+
+    @property
+    def document(self) -> DocumentRow:
+        return self.documents[0]
+
+
+@dataclass
+class ChangeReport:
+    documents_added: int = 0
+    documents_replaced: int = 0
+    documents_removed: int = 0
+    paragraphs_added: int = 0
+    paragraphs_removed: int = 0
+    exact_duplicates: int = 0
+    near_duplicates: int = 0
+    added_ids: list[str] = field(default_factory=list)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_tree(root: Path) -> None:
+    for path in sorted(root.rglob("*"), reverse=True):
+        if path.is_file():
+            with open(path, "rb") as f:
+                os.fsync(f.fileno())
+        else:
+            _fsync_dir(path)
+    _fsync_dir(root)
+
+
+def _atomic_write_text(path: Path, content: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(content)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
+    if readonly:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+    else:
+        conn = sqlite3.connect(path)
+        conn.execute("PRAGMA foreign_keys = ON")
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+# --- locating and publishing -------------------------------------------------------------
+
+
+def current_folder(data_dir: Path) -> Path | None:
+    link = data_dir / CURRENT
+    if not link.is_symlink() and not link.exists():
+        return None
+    target = link.resolve()
+    return target if (target / "manifest.json").exists() else None
+
+
+@contextmanager
+def write_lock(data_dir: Path):
+    """Exclusive lock for writers; raises WriteInProgress if another holds it."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(data_dir / "write.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno in (errno.EAGAIN, errno.EACCES):
+                raise WriteInProgress("another index write (build, add or remove) is running; try again when it ends") from None
+            raise
+        yield
+    finally:
+        os.close(fd)
+
+
+def new_folder(data_dir: Path) -> Path:
+    """A fresh, unpublished working folder."""
+    name = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
+    folder = data_dir / INDEXES / (name + BUILDING_SUFFIX)
+    folder.mkdir(parents=True)
+    return folder
+
+
+def publish(data_dir: Path, working: Path, *, keep: int = 2) -> Path:
+    """Make ``working`` the current index in one atomic step, then tidy up."""
+    final = working.with_name(working.name.removesuffix(BUILDING_SUFFIX))
+    _fsync_tree(working)
+    os.rename(working, final)
+    tmp_link = data_dir / f".{CURRENT}.{secrets.token_hex(4)}"
+    os.symlink(Path(INDEXES) / final.name, tmp_link)
+    os.replace(tmp_link, data_dir / CURRENT)
+    _fsync_dir(data_dir)
+    _collect_garbage(data_dir, keep=keep)
+    return final
+
+
+def _collect_garbage(data_dir: Path, *, keep: int) -> None:
+    """Remove abandoned working folders and all but the newest ``keep`` published ones.
+
+    Only called with the write lock held, so no ``.building`` folder is live.
+    """
+    current = current_folder(data_dir)
+    folders = sorted((data_dir / INDEXES).iterdir(), key=lambda p: p.name)
+    published = [f for f in folders if not f.name.endswith(BUILDING_SUFFIX)]
+    for folder in folders:
+        stale_build = folder.name.endswith(BUILDING_SUFFIX)
+        old = folder in published[:-keep] and folder != current
+        if stale_build or old:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def discard(working: Path) -> None:
+    shutil.rmtree(working, ignore_errors=True)
+
+
+# --- writing -----------------------------------------------------------------------------
+
+
+class IndexWriter:
+    """Builds or edits an index in an unpublished folder; ``commit`` writes it out."""
+
+    def __init__(self, folder: Path, model: str, dimension: int, manifest: dict | None = None):
+        self.folder = folder
+        self.model = model
+        self.dimension = dimension
+        self.manifest = manifest or {"created_at": _now()}
+        self.db = _connect(folder / "corpus.sqlite")
+        self.db.executescript(SCHEMA)
+        vectors = folder / "vectors.faiss"
+        if vectors.exists():
+            self.vectors = faiss.read_index(str(vectors))
+        else:
+            self.vectors = faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
+
+    @classmethod
+    def create(cls, folder: Path, embedder: Embedder) -> IndexWriter:
+        return cls(folder, embedder.name, embedder.dimension)
+
+    @classmethod
+    def copy_of(cls, source: Path, folder: Path, embedder: Embedder) -> IndexWriter:
+        """A writable copy of the published index at ``source``."""
+        manifest = read_manifest(source)
+        check_model(manifest, embedder.name, source)
+        for name in ("corpus.sqlite", "vectors.faiss"):
+            shutil.copy2(source / name, folder / name)
+        return cls(folder, manifest["model"], manifest["dimension"], manifest)
+
+    # .. documents ..
+
+    def document_ids(self) -> set[str]:
+        return {row[0] for row in self.db.execute("SELECT id FROM documents")}
+
+    def origins(self) -> list[str]:
+        return [row[0] for row in self.db.execute("SELECT DISTINCT origin FROM documents ORDER BY origin")]
+
+    def remove_documents(self, ids: Iterable[str], report: ChangeReport | None = None) -> ChangeReport:
+        report = report or ChangeReport()
+        ids = list(ids)
+        if not ids:
+            return report
+        marks = ",".join("?" * len(ids))
+        with self.db:
+            affected = [r[0] for r in self.db.execute(f"SELECT DISTINCT paragraph_id FROM occurrences WHERE document_id IN ({marks})", ids)]
+            self.db.execute(f"DELETE FROM occurrences WHERE document_id IN ({marks})", ids)
+            report.documents_removed += self.db.execute(f"DELETE FROM documents WHERE id IN ({marks})", ids).rowcount
+            orphans = [
+                pid for pid in affected
+                if self.db.execute("SELECT 1 FROM occurrences WHERE paragraph_id = ? LIMIT 1", (pid,)).fetchone() is None
+            ]
+            if orphans:
+                self.db.executemany("DELETE FROM paragraphs WHERE id = ?", [(p,) for p in orphans])
+                self.vectors.remove_ids(np.asarray(orphans, dtype=np.int64))
+                report.paragraphs_removed += len(orphans)
+        return report
+
+    def add_documents(
+        self,
+        documents: Sequence[Document],
+        embedder: Embedder,
+        *,
+        near_duplicate_ratio: float = 90.0,
+        progress: Progress | None = None,
+    ) -> ChangeReport:
+        """Add documents; a document whose id exists replaces the old one."""
+        report = ChangeReport()
+        existing = self.document_ids()
+        replaced = [d.id for d in documents if d.id in existing]
+        if replaced:
+            self.remove_documents(replaced, report)
+            report.documents_removed -= len(replaced)
+            report.documents_replaced = len(replaced)
+
+        # 1. exact duplicates by key, against the index and within this batch
+        next_id = (self.db.execute("SELECT MAX(id) FROM paragraphs").fetchone()[0] or 0) + 1
+        new_texts: list[str] = []
+        new_keys: list[str] = []
+        new_lex: list[str] = []
+        placement: list[tuple[str, int, int | str]] = []  # (doc id, position, pid or 'new:i')
+        batch_keys: dict[str, int] = {}
+        seen_docs: set[str] = set()
+        for doc in documents:
+            if doc.id in seen_docs:
+                continue  # the same id twice in one batch: first wins
+            seen_docs.add(doc.id)
+            title_lex = " ".join(textlib.lexical_tokens(doc.title))
+            for position, paragraph in enumerate(doc.paragraphs):
+                key = textlib.dedup_key(paragraph)
+                if key in batch_keys:
+                    placement.append((doc.id, position, f"new:{batch_keys[key]}"))
+                    report.exact_duplicates += 1
+                    continue
+                row = self.db.execute("SELECT id FROM paragraphs WHERE key = ?", (key,)).fetchone()
+                if row:
+                    placement.append((doc.id, position, row[0]))
+                    report.exact_duplicates += 1
+                    continue
+                batch_keys[key] = len(new_texts)
+                placement.append((doc.id, position, f"new:{len(new_texts)}"))
+                new_texts.append(paragraph)
+                new_keys.append(key)
+                new_lex.append(title_lex + " " + " ".join(textlib.lexical_tokens(paragraph)))
+
+        # 2. embed what is new
+        vectors = embedder.encode(new_texts, progress=progress) if new_texts else np.zeros((0, self.dimension), np.float32)
+
+        # 3. near duplicates: close in embedding space and in characters.  A paragraph
+        #    merges into an existing one ("old", pid) or an earlier new one ("new", j).
+        merge: list[tuple[str, int] | None] = [None] * len(new_texts)
+        if new_texts:
+            if self.vectors.ntotal:
+                scores, ids = self.vectors.search(vectors, min(4, self.vectors.ntotal))
+                for i in range(len(new_texts)):
+                    for score, pid in zip(scores[i], ids[i]):
+                        if pid < 0 or score < NEAR_DUPLICATE_COSINE:
+                            continue
+                        key = self.db.execute("SELECT key FROM paragraphs WHERE id = ?", (int(pid),)).fetchone()[0]
+                        if fuzz.ratio(new_keys[i], key) >= near_duplicate_ratio:
+                            merge[i] = ("old", int(pid))
+                            break
+            local = faiss.IndexFlatIP(self.dimension)
+            local.add(vectors)
+            scores, ids = local.search(vectors, min(5, len(new_texts)))
+            for i in range(len(new_texts)):
+                if merge[i] is not None:
+                    continue
+                for score, j in zip(scores[i], ids[i]):
+                    if 0 <= j < i and score >= NEAR_DUPLICATE_COSINE and fuzz.ratio(new_keys[i], new_keys[j]) >= near_duplicate_ratio:
+                        merge[i] = merge[j] or ("new", int(j))
+                        break
+            report.near_duplicates = sum(m is not None for m in merge)
+
+        # 4. assign ids and write
+        pid_of: dict[int, int] = {}
+        keep_rows, keep_ids = [], []
+        for i in range(len(new_texts)):
+            if merge[i] is None:
+                pid_of[i] = next_id
+                keep_rows.append((next_id, new_texts[i], new_keys[i], new_lex[i]))
+                keep_ids.append(i)
+                next_id += 1
+        for i, m in enumerate(merge):
+            if m is not None:
+                pid_of[i] = m[1] if m[0] == "old" else pid_of[m[1]]
+
+        added_at = _now()
+        with self.db:
+            docs_written = set()
+            for doc in documents:
+                if doc.id in docs_written or not doc.paragraphs:
+                    continue
+                docs_written.add(doc.id)
+                self.db.execute(
+                    "INSERT INTO documents (id, title, outlet, date, url, origin, meta, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (doc.id, doc.title, doc.outlet, doc.date, doc.url, doc.origin, json.dumps(doc.meta, ensure_ascii=False, default=str), added_at),
+                )
+                report.added_ids.append(doc.id)
+            self.db.executemany("INSERT INTO paragraphs (id, text, key, lex) VALUES (?, ?, ?, ?)", keep_rows)
+            self.db.executemany(
+                "INSERT OR IGNORE INTO occurrences (paragraph_id, document_id, position) VALUES (?, ?, ?)",
+                [
+                    (pid_of[int(ref[4:])] if isinstance(ref, str) else ref, doc_id, position)
+                    for doc_id, position, ref in placement
+                ],
+            )
+        if keep_ids:
+            self.vectors.add_with_ids(vectors[keep_ids], np.asarray([r[0] for r in keep_rows], dtype=np.int64))
+        report.documents_added = len(docs_written) - report.documents_replaced
+        report.paragraphs_added = len(keep_rows)
+        return report
+
+    # .. finishing ..
+
+    def counts(self) -> dict[str, int]:
+        q = lambda sql: self.db.execute(sql).fetchone()[0]  # noqa: E731
+        return {
+            "documents": q("SELECT COUNT(*) FROM documents"),
+            "paragraphs": q("SELECT COUNT(*) FROM paragraphs"),
+            "occurrences": q("SELECT COUNT(*) FROM occurrences"),
+        }
+
+    def commit(self, progress: Progress | None = None, **extra) -> dict:
+        """Write vectors, the lexical index and the manifest; close the database."""
+        if progress:
+            progress("lexical index", 0, 1)
+        rows = self.db.execute("SELECT id, lex FROM paragraphs ORDER BY id").fetchall()
+        lexical_dir = self.folder / "lexical"
+        shutil.rmtree(lexical_dir, ignore_errors=True)
+        if rows:
+            bm25 = bm25s.BM25()
+            bm25.index([r["lex"].split() or [""] for r in rows], show_progress=False)
+            bm25.save(str(lexical_dir))
+        np.save(self.folder / "lexical_ids.npy", np.asarray([r["id"] for r in rows], dtype=np.int64))
+        faiss.write_index(self.vectors, str(self.folder / "vectors.faiss"))
+        counts = self.counts()
+        if counts["paragraphs"] != self.vectors.ntotal:  # pragma: no cover - an invariant
+            raise RuntimeError(f"index out of step: {counts['paragraphs']} paragraphs, {self.vectors.ntotal} vectors")
+        self.manifest.update(
+            {
+                "format_version": FORMAT_VERSION,
+                "model": self.model,
+                "dimension": self.dimension,
+                "faiss_index": "IDMap2,Flat (inner product)",
+                "updated_at": _now(),
+                **counts,
+                **extra,
+            }
+        )
+        _atomic_write_text(self.folder / "manifest.json", json.dumps(self.manifest, indent=2))
+        self.db.execute("PRAGMA optimize")
+        self.db.close()
+        if progress:
+            progress("lexical index", 1, 1)
+        return self.manifest
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+def read_manifest(folder: Path) -> dict:
+    try:
+        return json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise NoIndex(f"no index at {folder}") from None
+    except json.JSONDecodeError as exc:
+        raise IndexMismatch(f"the manifest at {folder} is unreadable ({exc.msg}); re-index with `crisisbot index build`") from None
+
+
+def check_model(manifest: dict, model: str, folder: Path) -> None:
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise IndexMismatch(
+            f"the index at {folder} has format {manifest.get('format_version')}, this version reads {FORMAT_VERSION}; "
+            "re-index with `crisisbot index build`"
+        )
+    if manifest.get("model") != model:
+        raise IndexMismatch(
+            f"the index was built with model {manifest.get('model')!r} but the configured model is {model!r}; "
+            "re-index with `crisisbot index build` (or set CRISISBOT_MODEL back)"
+        )
+
+
+class Snapshot:
+    """A published index, loaded read-only.  Safe to share between threads."""
+
+    def __init__(self, folder: Path, model: str):
+        self.folder = folder
+        self.manifest = read_manifest(folder)
+        check_model(self.manifest, model, folder)
+        self.vectors = faiss.read_index(str(folder / "vectors.faiss"))
+        self.lexical_ids = np.load(folder / "lexical_ids.npy")
+        self.bm25 = None
+        self.doc_freq: dict[str, int] = {}
+        if len(self.lexical_ids):
+            self.bm25 = bm25s.BM25.load(str(folder / "lexical"), show_progress=False, verbosity=0)
+            df = np.diff(self.bm25.scores["indptr"])
+            self.doc_freq = {tok: int(df[i]) for tok, i in self.bm25.vocab_dict.items() if tok}
+        self._local = threading.local()
+
+    @classmethod
+    def load_current(cls, data_dir: Path, model: str) -> Snapshot:
+        folder = current_folder(data_dir)
+        if folder is None:
+            raise NoIndex(f"no index in {data_dir} yet; build one with `crisisbot index build`")
+        return cls(folder, model)
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "db", None)
+        if conn is None:
+            conn = self._local.db = _connect(self.folder / "corpus.sqlite", readonly=True)
+        return conn
+
+    @property
+    def size(self) -> int:
+        return int(self.vectors.ntotal)
+
+    def dense(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
+        if not self.size:
+            return []
+        scores, ids = self.vectors.search(query.reshape(1, -1).astype(np.float32), min(k, self.size))
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+
+    def lexical(self, tokens: Sequence[str], k: int) -> list[tuple[int, float]]:
+        if self.bm25 is None or not tokens:
+            return []
+        known = [t for t in tokens if t in self.doc_freq]
+        if not known:
+            return []
+        rows, scores = self.bm25.retrieve([known], k=min(k, len(self.lexical_ids)), show_progress=False)
+        return [(int(self.lexical_ids[r]), float(s)) for r, s in zip(rows[0], scores[0]) if s > 0]
+
+    def idf(self, token: str) -> float:
+        n = max(len(self.lexical_ids), 1)
+        df = self.doc_freq.get(token, 0)
+        return float(np.log(1 + (n - df + 0.5) / (df + 0.5)))
+
+    def vectors_of(self, ids: Sequence[int]) -> np.ndarray:
+        return np.vstack([self.vectors.reconstruct(int(i)) for i in ids]) if ids else np.zeros((0, self.manifest["dimension"]), np.float32)
+
+    def paragraphs(self, ids: Sequence[int]) -> dict[int, ParagraphRow]:
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self.db.execute(f"SELECT id, text, lex FROM paragraphs WHERE id IN ({marks})", list(ids)).fetchall()
+        docs: dict[int, list[DocumentRow]] = {}
+        for r in self.db.execute(
+            f"""SELECT o.paragraph_id AS pid, d.* FROM occurrences o JOIN documents d ON d.id = o.document_id
+                WHERE o.paragraph_id IN ({marks}) ORDER BY d.date IS NULL, d.date, d.added_at, d.id""",
+            list(ids),
+        ):
+            docs.setdefault(r["pid"], []).append(
+                DocumentRow(r["id"], r["title"], r["outlet"], r["date"], r["url"], r["origin"])
+            )
+        out = {}
+        for r in rows:
+            uniq = tuple(dict.fromkeys(docs.get(r["id"], [])))
+            out[r["id"]] = ParagraphRow(r["id"], r["text"], tuple(r["lex"].split()), uniq)
+        return out
+
+    def documents(self) -> list[DocumentRow]:
+        rows = self.db.execute(
+            """SELECT d.*, COUNT(o.paragraph_id) AS n FROM documents d LEFT JOIN occurrences o ON o.document_id = d.id
+               GROUP BY d.id ORDER BY d.date DESC, d.title"""
+        ).fetchall()
+        return [DocumentRow(r["id"], r["title"], r["outlet"], r["date"], r["url"], r["origin"], r["n"]) for r in rows]
+
+    def close(self) -> None:
+        conn = getattr(self._local, "db", None)
+        if conn is not None:
+            conn.close()
+            self._local.db = None

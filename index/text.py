@@ -1,0 +1,230 @@
+"""Text clean-up, sentence splitting and the lexical tokenizer.
+
+News text scraped from live pages has real defects: words glued together
+("offabricating apretext"), sentences glued at the full stop ("concerns.As"),
+apostrophes stripped ("Russias"), stray control and zero-width characters.
+Two levels of repair live here:
+
+* ``clean`` makes display text: conservative fixes a reader would agree with
+  (whitespace, Unicode, glued sentence boundaries, camel-case and
+  confident dictionary splits).  What is shown to users and cited is the
+  cleaned text, so a cited sentence is always a substring of its paragraph.
+* ``lexical_tokens`` makes search tokens: it is generous, indexing both the
+  glued token and its dictionary split, dropping apostrophes and stemming,
+  so "Russia's", "Russias" and "russia" meet.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterable
+
+import Stemmer
+import wordninja
+
+# Zero-width and bidi control characters that carry no meaning in news text.
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u00ad]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_SPACES = re.compile(r"\s+")
+
+# Sentence glued to the next one at its full stop: "concerns.As lead".
+_GLUED_STOP = re.compile(r"(?<=[a-z0-9)\"”'’][.!?])(?=[A-Z“\"][a-z])|(?<=[A-Z]{2}\.)(?=[A-Z][a-z])")
+# "ongoingRussia", "withUkrainian", "PresidentVolodymyr", "2015Minsk".
+_GLUED_CASE = re.compile(r"(?<=\b[a-z]{2})(?=[A-Z][a-z])|(?<=[a-z]{3})(?=[A-Z][a-z])|(?<=\b\d{4})(?=[A-Z][a-z])")
+# Comma glued to the next word: "forces,in a shelling".
+_GLUED_COMMA = re.compile(r"(?<=[a-z]),(?=[a-z]{2})")
+_WORD = re.compile(r"[A-Za-z]+")
+
+# Short words a dictionary split may produce and a reader would accept.
+_SHORT_WORDS = frozenset(
+    "a i an as at be by do go he if in is it me my no of on or so to up us we".split()
+)
+# Function words that may be split off a capitalised name ("Ukraineby", "Theinternational").
+_GLUE_WORDS = _SHORT_WORDS | frozenset(
+    "the and but for from with into than that this then there their they was were will would "
+    "has have had its our your who what when which while about after before over under".split()
+)
+_DISPLAY_SPLIT_MAX_RANK = 30_000
+_LM = wordninja.DEFAULT_LANGUAGE_MODEL
+_STEMMER = Stemmer.Stemmer("english")
+
+# Lines that are page furniture, not news.  Matched case-insensitively against
+# the start of short paragraphs.
+BOILERPLATE = (
+    r"our live coverage (has|of this event has) (ended|moved)",
+    r"you can (follow|read) (our|the) (latest|live) coverage",
+    r"follow (the )?(latest|live) (updates|coverage)",
+    r"(click|tap) here",
+    r"sign up for",
+    r"subscribe (to|for)",
+    r"this (post|story|article) (has been|was) updated",
+    r"(read|see) more:?$",
+    r"advertisement$",
+    r"(related|recommended|most read):",
+)
+_BOILERPLATE = re.compile(r"^\s*(?:" + "|".join(BOILERPLATE) + r")", re.IGNORECASE)
+_BOILERPLATE_MAX_LEN = 200
+
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before
+    being below between both but by can could did do does doing down during each few for from
+    further had has have having he her here hers herself him himself his how i if in into is it
+    its itself just me more most my myself no nor not now of off on once only or other our ours
+    ourselves out over own same she should so some such than that the their theirs them
+    themselves then there these they this those through to too under until up very was we were
+    what when where which while who whom why will with would you your yours yourself
+    yourselves s t don dont isnt doesnt said says""".split()
+)
+
+
+@functools.lru_cache(maxsize=200_000)
+def _rank(word: str) -> int | None:
+    """Frequency rank of ``word`` in wordninja's English unigram list, or None."""
+    cost = _LM._wordcost.get(word)
+    if cost is None:
+        return None
+    # wordninja stores cost = log(rank * log(N)); invert it.
+    import math
+
+    return int(math.exp(cost) / math.log(len(_LM._wordcost)))
+
+
+@functools.lru_cache(maxsize=200_000)
+def split_glued(word: str, *, strict: bool) -> tuple[str, ...]:
+    """Split a glued lowercase word into dictionary words, or return it whole.
+
+    ``strict`` is for display: every part must be a common word and short parts
+    must be function words.  The lenient mode is for search tokens, where a
+    wrong extra token costs little.
+    """
+    rank = _rank(word)
+    if rank is not None and rank <= _DISPLAY_SPLIT_MAX_RANK:
+        return (word,)
+    parts = wordninja.split(word)
+    if len(parts) < 2 or "".join(parts) != word:
+        return (word,)
+    for part in parts:
+        part_rank = _rank(part)
+        if part_rank is None:
+            return (word,)
+        if len(part) <= 2 and part not in _SHORT_WORDS:
+            return (word,)
+        if strict and len(part) == 3 and part_rank > _DISPLAY_SPLIT_MAX_RANK:
+            return (word,)
+    return tuple(parts)
+
+
+def _repair_word(match: re.Match[str]) -> str:
+    word = match.group(0)
+    if len(word) < 5:
+        return word
+    lower = word.lower()
+    # Leave acronyms and mixed-case names alone.
+    if not (word.islower() or (word[0].isupper() and word[1:].islower())):
+        return word
+    parts = split_glued(lower, strict=True)
+    if len(parts) == 1:
+        return word
+    # A capitalised word is probably a name: only split off a leading or
+    # trailing function word ("Theinternational", "Ukraineby"), never cut the
+    # name itself ("Donbas").
+    if word[0].isupper() and not (parts[0] in _GLUE_WORDS or all(p in _GLUE_WORDS for p in parts[1:])):
+        return word
+    out, pos = [], 0
+    for part in parts:  # keep the original casing
+        out.append(word[pos : pos + len(part)])
+        pos += len(part)
+    return " ".join(out)
+
+
+def normalize_unicode(text: str) -> str:
+    """NFKC, no invisible or control characters, single spaces."""
+    text = unicodedata.normalize("NFKC", text)
+    text = _INVISIBLE.sub("", text)
+    text = _CONTROL.sub(" ", text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def clean(text: str) -> str:
+    """Display text: normalised, with confident repairs of glued words."""
+    text = normalize_unicode(text)
+    text = _GLUED_STOP.sub(" ", text)
+    text = _GLUED_CASE.sub(" ", text)
+    text = _GLUED_COMMA.sub(", ", text)
+    text = _WORD.sub(_repair_word, text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def is_boilerplate(paragraph: str) -> bool:
+    return len(paragraph) <= _BOILERPLATE_MAX_LEN and bool(_BOILERPLATE.match(paragraph))
+
+
+def dedup_key(text: str) -> str:
+    """Key under which two paragraphs are the same text.
+
+    Case, spacing and punctuation are ignored, so a copy with glued words or
+    stripped apostrophes collapses onto the clean one.
+    """
+    return re.sub(r"[\W_]+", "", unicodedata.normalize("NFKC", text).casefold())
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# Abbreviations whose full stop does not end a sentence.
+_ABBREV = re.compile(
+    r"\b(?:Mr|Mrs|Ms|Dr|Prof|Sen|Rep|Gen|Lt|Col|Sgt|Gov|St|Jr|Sr|No|vs|etc|e\.g|i\.e|U\.S|U\.K|U\.N|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.$"
+)
+_SENTENCE_END = re.compile(r"[.!?…]+[\"”’')\]]*\s+")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split display text into sentences; every sentence is a substring of ``text``."""
+    sentences, start = [], 0
+    for match in _SENTENCE_END.finditer(text):
+        end = match.end()
+        candidate = text[start:end].strip()
+        nxt = text[end : end + 1]
+        if _ABBREV.search(text[start : match.start() + 1]) or (nxt and not (nxt.isupper() or nxt.isdigit() or nxt in "\"“'‘(")):
+            continue
+        if candidate:
+            sentences.append(candidate)
+        start = end
+    tail = text[start:].strip()
+    if tail:
+        sentences.append(tail)
+    return sentences
+
+
+_TOKEN = re.compile(r"\w+")
+
+
+def lexical_tokens(text: str) -> list[str]:
+    """Search tokens: lowercase, apostrophe-free, glued words split, stemmed.
+
+    The same function serves documents and queries, so both sides agree.
+    """
+    text = unicodedata.normalize("NFKC", text).casefold()
+    text = re.sub(r"['’‘`´]", "", text)  # "russia's" and "russias" become one token
+    out: list[str] = []
+    for token in _TOKEN.findall(text):
+        if token.isdigit():
+            out.append(token)
+            continue
+        if len(token) >= 6 and token.isalpha():
+            parts = split_glued(token, strict=False)
+            if len(parts) > 1:
+                out.append(token)  # keep the glued form: it may be a name
+                out.extend(p for p in parts if p not in STOPWORDS)
+                continue
+        if len(token) > 1 and token not in STOPWORDS:
+            out.append(token)
+    return _STEMMER.stemWords(out)
+
+
+def lexical_tokens_many(texts: Iterable[str]) -> list[list[str]]:
+    return [lexical_tokens(t) for t in texts]
