@@ -6,6 +6,7 @@ Errors are one line on stderr and a non-zero exit code, never a traceback.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import logging
 import os
@@ -18,6 +19,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 app = typer.Typer(
@@ -33,7 +35,7 @@ app.add_typer(index_app, name="index")
 app.add_typer(sources_app, name="sources")
 
 out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 SAMPLE_QUESTION = "Who did Blinken write to proposing a meeting?"
 
@@ -42,7 +44,7 @@ EXIT_FAILED, EXIT_USAGE = 1, 2
 
 
 def fail(message: str, code: int = EXIT_FAILED) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}", markup=True, highlight=False)
+    err.print(f"[red]error:[/red] {escape(message)}", markup=True, highlight=False)
     return typer.Exit(code)
 
 
@@ -60,16 +62,26 @@ def handled() -> Iterator[None]:
     except (IndexError_, ModelUnavailable) as exc:
         raise fail(str(exc)) from None
     except OSError as exc:
-        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
-        raise fail(f"{exc.strerror or exc}{where}") from None
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        raise fail(f"{where}{exc.strerror or exc}") from None
     except KeyboardInterrupt:
         raise fail("interrupted; the previous index is still the one in use", 130) from None
 
 
+@functools.lru_cache(maxsize=2)
+def _embedder(model: str, device: str, batch_size: int, backend: str):
+    from index.embed import Embedder
+
+    return Embedder(model, device=device, batch_size=batch_size)
+
+
 def service():
+    """The service for this invocation; the model is loaded once per process."""
+    from index.config import Settings
     from index.service import CrisisService
 
-    return CrisisService()
+    settings = Settings()
+    return CrisisService(settings, embedder=_embedder(settings.model, settings.device, settings.batch_size, settings.backend))
 
 
 @contextmanager
@@ -102,9 +114,9 @@ def _date(value: Optional[str], option: str) -> Optional[dt.date]:
 def _print_report(result) -> None:
     load, change = result.load, result.change
     for problem in load.skipped:
-        err.print(f"[yellow]skipped[/yellow] {problem}", markup=True, highlight=False)
+        err.print(f"[yellow]skipped[/yellow] {escape(str(problem))}", markup=True, highlight=False)
     for problem in load.warnings:
-        err.print(f"[yellow]warning[/yellow] {problem}", markup=True, highlight=False)
+        err.print(f"[yellow]warning[/yellow] {escape(str(problem))}", markup=True, highlight=False)
     dropped = f", {load.boilerplate_dropped} boilerplate lines dropped" if load.boilerplate_dropped else ""
     out.print(
         f"{result.manifest['documents']} documents, {result.manifest['paragraphs']} paragraphs indexed "
@@ -188,7 +200,7 @@ def ask(
                 out.print(json.dumps(answer.to_json(), ensure_ascii=False), markup=False)
             else:
                 if len(questions) > 1:
-                    out.print(f"\n[bold]Q: {q}[/bold]", markup=True)
+                    out.print(f"\n[bold]Q: {escape(q)}[/bold]", markup=True)
                 _render(answer)
 
 
@@ -246,7 +258,7 @@ def sources_add(
         svc = service()
         report = load(paths, min_chars=svc.settings.min_paragraph_chars)
         for problem in report.skipped:
-            err.print(f"[yellow]skipped[/yellow] {problem}", markup=True, highlight=False)
+            err.print(f"[yellow]skipped[/yellow] {escape(str(problem))}", markup=True, highlight=False)
         if not report.documents:
             raise fail("nothing to add")
         # Keep a copy of each file so a full rebuild still has it.
@@ -329,7 +341,7 @@ def run(
             chat()
             return
         q = question or SAMPLE_QUESTION
-        out.print(f"[bold]Q: {q}[/bold]", markup=True)
+        out.print(f"[bold]Q: {escape(q)}[/bold]", markup=True)
         _render(svc.ask(q))
 
 

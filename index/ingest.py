@@ -353,9 +353,10 @@ def read_file(path: Path, problems: list[Problem]) -> list[Document]:
 def finish(doc: Document, report: LoadReport, min_chars: int) -> Document:
     """Clean paragraphs, drop boilerplate and fragments."""
     kept = []
+    title_key = textlib.dedup_key(doc.title)
     for raw in doc.paragraphs:
         para = textlib.clean(raw)
-        if not para:
+        if not para or textlib.dedup_key(para) == title_key:  # a heading repeating the title
             continue
         if textlib.is_boilerplate(para):
             report.boilerplate_dropped += 1
