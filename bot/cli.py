@@ -248,52 +248,53 @@ def sources_list(as_json: Annotated[bool, typer.Option("--json", help="JSON outp
 
 @sources_app.command("add")
 def sources_add(
-    paths: Annotated[list[Path], typer.Argument(help="Files (.txt seed format, .jsonl, .md, .html) or folders.")],
+    sources: Annotated[list[str], typer.Argument(help="Files (.txt seed format, .jsonl, .md, .html), folders, or http(s) URLs.")],
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
-    """Add sources to the current index (kept in the data dir so rebuilds include them)."""
-    from index.ingest import load
+    """Add sources to the current index without a rebuild (kept in the data dir so rebuilds include them)."""
+    import asyncio
 
+    from index.fetch import FetchError, FetchPolicy, fetch_document
+
+    urls = [s for s in sources if "://" in s]
+    paths = [Path(s) for s in sources if "://" not in s]
     with handled():
         svc = service()
-        report = load(paths, min_chars=svc.settings.min_paragraph_chars)
-        for problem in report.skipped:
-            err.print(f"[yellow]skipped[/yellow] {escape(str(problem))}", markup=True, highlight=False)
-        if not report.documents:
-            raise fail("nothing to add")
-        # Keep a copy of each file so a full rebuild still has it.
-        svc.sources_dir.mkdir(parents=True, exist_ok=True)
-        for origin in sorted({d.origin for d in report.documents}):
-            src = Path(origin)
-            dest = svc.sources_dir / src.name
-            if src.resolve() != dest.resolve():
-                shutil.copy2(src, dest)
-            for d in report.documents:
-                if d.origin == origin:
-                    d.origin = str(dest)
-        with progress_bar(not quiet) as bar:
-            result = svc.add_documents(report.documents, progress=bar)
-        c = result.change
-        out.print(
-            f"added {c.documents_added} and replaced {c.documents_replaced} sources: {c.paragraphs_added} new paragraphs, "
-            f"{c.exact_duplicates + c.near_duplicates} duplicates skipped ({result.seconds:.1f} s)"
-        )
+        failed = 0
+        if paths:
+            with progress_bar(not quiet) as bar:
+                result = svc.add_paths(paths, progress=bar)
+            for problem in result.load.skipped:
+                err.print(f"[yellow]skipped[/yellow] {escape(str(problem))}", markup=True, highlight=False)
+            _print_change(result)
+        for url in urls:
+            try:
+                doc = asyncio.run(fetch_document(url, FetchPolicy.from_settings(svc.settings), min_chars=svc.settings.min_paragraph_chars))
+            except FetchError as exc:
+                err.print(f"[yellow]failed[/yellow] {escape(url)}: {escape(str(exc))}", markup=True, highlight=False)
+                failed += 1
+                continue
+            with progress_bar(not quiet) as bar:
+                _print_change(svc.add_fetched(doc, progress=bar), doc.title)
+        if failed:
+            raise typer.Exit(EXIT_FAILED)
+
+
+def _print_change(result, title: str | None = None) -> None:
+    c = result.change
+    what = f"{title!r}: " if title else ""
+    out.print(
+        f"{what}added {c.documents_added} and replaced {c.documents_replaced} sources: {c.paragraphs_added} new paragraphs, "
+        f"{c.exact_duplicates + c.near_duplicates} duplicates skipped ({result.seconds:.1f} s)",
+        markup=False,
+    )
 
 
 @sources_app.command("remove")
 def sources_remove(ids: Annotated[list[str], typer.Argument(help="Source ids, from `crisisbot sources list`.")]) -> None:
     """Remove sources and the paragraphs only they carried."""
     with handled():
-        svc = service()
-        origins = {d.id: d.origin for d in svc.documents()}
-        result = svc.remove_documents(ids)
-        # Forget the kept copy when no remaining source still comes from it.
-        remaining = {d.origin for d in svc.documents()}
-        for i in ids:
-            origin = Path(origins.get(i, ""))
-            if origin.parent == svc.sources_dir and str(origin) not in remaining:
-                origin.unlink(missing_ok=True)
-        c = result.change
+        c = service().remove_sources(ids).change
         out.print(f"removed {c.documents_removed} sources and {c.paragraphs_removed} paragraphs")
 
 

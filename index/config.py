@@ -49,3 +49,10 @@ class Settings(BaseSettings):
         90.0, ge=50.0, le=100.0, description="Similarity (0-100) above which two paragraphs are one."
     )
     min_paragraph_chars: int = Field(25, ge=1, description="Shorter paragraphs are not indexed.")
+
+    # --- fetching URL sources (index/fetch.py) ---
+    fetch_timeout_seconds: float = Field(15.0, gt=0, le=120, description="Total time allowed to fetch one page.")
+    fetch_max_bytes: int = Field(5 * 1024 * 1024, ge=1024, description="Largest page fetched, in bytes.")
+    allow_private_urls: bool = Field(
+        False, description="Allow URL sources on private, loopback or link-local addresses (off: SSRF protection)."
+    )

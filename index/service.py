@@ -9,7 +9,11 @@ swap.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import logging
+import os
+import shutil
 import threading
 import time
 from collections.abc import Sequence
@@ -185,6 +189,94 @@ class CrisisService:
                 store.discard(working)
                 raise
         return WriteResult(manifest, change, seconds=time.perf_counter() - start)
+
+    # --- sources kept for rebuilds -----------------------------------------------------
+
+    def add_paths(self, paths: Sequence[Path | str], *, progress: Progress | None = None) -> WriteResult:
+        """Add files (or folders of them): keep a copy under ``sources_dir``, then index incrementally.
+
+        Unreadable files are in ``result.load.skipped``; if nothing is usable,
+        IndexError_ says why and nothing changes.
+        """
+        report = load([Path(p) for p in paths], min_chars=self.settings.min_paragraph_chars)
+        if not report.documents:
+            reasons = "; ".join(str(p) for p in report.skipped[:5]) or "no supported files"
+            raise store.IndexError_(f"nothing to add: {reasons}")
+        self.sources_dir.mkdir(parents=True, exist_ok=True)
+        kept: dict[str, Path] = {}
+        for origin in dict.fromkeys(d.origin for d in report.documents):
+            src = Path(origin)
+            dest = self.sources_dir / src.name
+            if dest.exists() and dest.resolve() != src.resolve() and dest.read_bytes() != src.read_bytes():
+                dest = self.sources_dir / f"{src.stem}-{hashlib.sha1(src.read_bytes()).hexdigest()[:8]}{src.suffix}"
+            if dest.resolve() != src.resolve():
+                shutil.copyfile(src, dest)
+            kept[origin] = dest
+        for doc in report.documents:
+            doc.origin = str(kept[doc.origin])
+        try:
+            result = self.add_documents(report.documents, progress=progress)
+        except BaseException:
+            for dest in kept.values():
+                if not self._origin_in_use(dest):
+                    dest.unlink(missing_ok=True)
+            raise
+        result.load = report
+        return result
+
+    def add_fetched(self, document: Document, *, progress: Progress | None = None) -> WriteResult:
+        """Add a document fetched from a URL; it is kept as JSON Lines so rebuilds need no network."""
+        self.sources_dir.mkdir(parents=True, exist_ok=True)
+        kept = self.sources_dir / f"{document.id}.jsonl"
+        record = {
+            "id": document.id,
+            "title": document.title,
+            "date": document.date,
+            "url": document.url,
+            "outlet": document.outlet,
+            "paragraphs": document.paragraphs,
+            **{k: v for k, v in document.meta.items() if k != "format"},
+        }
+        tmp = kept.with_suffix(".tmp")
+        tmp.write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
+        document.origin = str(kept)
+        previous = kept.read_bytes() if kept.exists() else None
+        os.replace(tmp, kept)
+        try:
+            return self.add_documents([document], progress=progress)
+        except BaseException:
+            if previous is None:
+                kept.unlink(missing_ok=True)
+            else:
+                kept.write_bytes(previous)
+            raise
+
+    def url_sources(self) -> list[dict]:
+        """URL sources (id, url, content_hash), read from their kept copies."""
+        found = []
+        for path in sorted(self.sources_dir.glob("url-*.jsonl")) if self.sources_dir.exists() else []:
+            try:
+                record = json.loads(path.read_text(encoding="utf-8").splitlines()[0])
+            except (OSError, ValueError, IndexError):
+                continue
+            if record.get("source_url"):
+                found.append({"id": record["id"], "url": record["source_url"], "content_hash": record.get("content_hash")})
+        return found
+
+    def _origin_in_use(self, path: Path) -> bool:
+        if not self.has_index():
+            return False
+        return any(Path(d.origin) == path for d in self.snapshot().documents())
+
+    def remove_sources(self, ids: Sequence[str]) -> WriteResult:
+        """Remove documents, and the kept copy of any file no remaining document comes from."""
+        origins = {d.id: Path(d.origin) for d in self.documents()}
+        result = self.remove_documents(ids)
+        for doc_id in ids:
+            origin = origins.get(doc_id)
+            if origin is not None and origin.parent == self.sources_dir and not self._origin_in_use(origin):
+                origin.unlink(missing_ok=True)
+        return result
 
     def remove_documents(self, ids: Sequence[str]) -> WriteResult:
         start = time.perf_counter()
