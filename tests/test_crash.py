@@ -1,0 +1,109 @@
+"""SIGKILL at random points of a build, an add and a remove: the index always loads and answers,
+and holds either the state before the operation or the state after it."""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from index import store
+from index.service import CrisisService
+
+from .conftest import ROOT, make_settings
+from .test_jobs import bigger_corpus
+from .webpages import PAGES
+
+RUNS_PER_OPERATION = int(os.environ.get("CRISISBOT_CRASH_RUNS", "7"))
+BLINKEN = "Who did Blinken write to proposing a meeting?"
+
+
+@pytest.fixture(scope="module")
+def start_state(tmp_path_factory, built_data_dir, embedder):
+    """The bundled index plus 240 recombined paragraphs, so each write takes a moment."""
+    data_dir = tmp_path_factory.mktemp("crash") / "data"
+    shutil.copytree(built_data_dir, data_dir, symlinks=True)
+    service = CrisisService(make_settings(data_dir), embedder=embedder)
+    staging = data_dir.parent / "staging"
+    bigger_corpus(staging)
+    service.add_paths([staging / "recombined.jsonl"])
+    extra = data_dir.parent / "extra"
+    bigger_corpus(extra, n_docs=4)
+    (extra / "recombined.jsonl").rename(extra / "more.jsonl")
+    shutil.copy(PAGES / "zaporizhzhia-inspectors.html", extra)
+    return data_dir, extra
+
+
+def documents(data_dir: Path, embedder) -> frozenset[str]:
+    service = CrisisService(make_settings(data_dir), embedder=embedder)
+    snap = service.snapshot()
+    assert snap.size == snap.manifest["paragraphs"] == len(snap.lexical_ids)
+    assert "Lavrov" in service.ask(BLINKEN).citations[0].text
+    return frozenset(d.id for d in snap.documents())
+
+
+def run_and_kill(data_dir: Path, args: list[str], delay: float | None) -> tuple[bool, float]:
+    """Run the worker; SIGKILL it ``delay`` seconds after READY.
+
+    Returns whether it finished, and the seconds from READY to its end.
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CRISISBOT_")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.crash_worker", str(data_dir), *args],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )
+    try:
+        assert proc.stdout.readline().strip() == "READY"
+        ready = time.monotonic()
+        if delay is None:
+            return proc.wait(120) == 0, time.monotonic() - ready
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+        return proc.returncode == 0, time.monotonic() - ready
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(30)
+
+
+@pytest.mark.timeout(900)
+@pytest.mark.parametrize("operation", ["build", "add", "remove"])
+def test_sigkill_mid_write_leaves_before_or_after(operation, start_state, tmp_path, embedder):
+    source, extra = start_state
+    args = {
+        "build": ["build"],
+        "add": ["add", str(extra / "more.jsonl"), str(extra / "zaporizhzhia-inspectors.html")],
+        "remove": ["remove", *[f"mix-{i}" for i in range(6)]],
+    }[operation]
+    before = documents(source, embedder)
+
+    # One uninterrupted run tells the "after" state and how long the write takes.
+    clean = tmp_path / "clean"
+    shutil.copytree(source, clean, symlinks=True)
+    finished, duration = run_and_kill(clean, args, None)
+    assert finished
+    after = documents(clean, embedder)
+    if operation != "build":
+        assert after != before
+
+    rng = random.Random(operation)
+    outcomes = []
+    for run in range(RUNS_PER_OPERATION):
+        data_dir = tmp_path / f"run{run}"
+        shutil.copytree(source, data_dir, symlinks=True)
+        finished, _ = run_and_kill(data_dir, args, rng.uniform(0, duration))
+        state = documents(data_dir, embedder)
+        assert state in (before, after), f"run {run}: a state that is neither before nor after"
+        outcomes.append("after" if state == after and (finished or operation != "build") else "before")
+        # The next write cleans up whatever the killed one left behind.
+        CrisisService(make_settings(data_dir), embedder=embedder).build()
+        assert not [p for p in (data_dir / "indexes").iterdir() if p.name.endswith(store.BUILDING_SUFFIX)]
+    print(f"{operation}: {outcomes.count('before')} before, {outcomes.count('after')} after, write took {duration:.1f} s")
