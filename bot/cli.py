@@ -298,6 +298,24 @@ def sources_remove(ids: Annotated[list[str], typer.Argument(help="Source ids, fr
         out.print(f"removed {c.documents_removed} sources and {c.paragraphs_removed} paragraphs")
 
 
+@sources_app.command("refresh")
+def sources_refresh() -> None:
+    """Fetch every URL source again and re-index the pages whose text changed."""
+    import asyncio
+
+    from index.fetch import FetchPolicy
+    from index.refresh import refresh_url_sources
+
+    with handled():
+        svc = service()
+        report = asyncio.run(refresh_url_sources(svc, FetchPolicy.from_settings(svc.settings)))
+        for url, reason in report.failed:
+            err.print(f"[yellow]failed[/yellow] {escape(url)}: {escape(reason)}", markup=True, highlight=False)
+        out.print(f"checked {report.checked} URL sources, re-indexed {len(report.changed)}", markup=False)
+        for title in report.changed:
+            out.print(f"  changed: {title}", markup=False)
+
+
 # --- stats and run -------------------------------------------------------------------------
 
 

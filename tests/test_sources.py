@@ -153,3 +153,27 @@ def test_a_host_name_resolving_to_a_private_address_is_refused_at_connect_time()
         pytest.skip("the machine's host name resolves to a public address")
     with pytest.raises(FetchError, match="resolves to a private or local address"):
         fetch(f"http://{host}:9/", FetchPolicy(timeout_seconds=2))
+
+
+def test_cli_adds_refreshes_and_reports_a_failed_url(pages, monkeypatch, tmp_path, built_data_dir, embedder):
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from bot import cli
+
+    data_dir = tmp_path / "data"
+    shutil.copytree(built_data_dir, data_dir, symlinks=True)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CRISISBOT_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("CRISISBOT_ALLOW_PRIVATE_URLS", "true")
+    monkeypatch.setenv("CRISISBOT_FETCH_TIMEOUT_SECONDS", "2")
+    monkeypatch.setattr(cli, "_embedder", lambda *args: embedder)
+    runner = CliRunner()
+    added = runner.invoke(cli.app, ["sources", "add", "--quiet", pages.url("/articles/eu-sanctions"), pages.url("/report.pdf")])
+    assert added.exit_code == 1  # one of the two failed
+    assert "'EU agrees first sanctions package against Russia': added 1" in added.stdout
+    assert "report.pdf: not a web page" in added.output
+    refreshed = runner.invoke(cli.app, ["sources", "refresh"])
+    assert refreshed.exit_code == 0, refreshed.output
+    assert "checked 1 URL sources, re-indexed 0" in refreshed.stdout
