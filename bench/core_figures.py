@@ -54,7 +54,7 @@ def main() -> None:
 
     start = time.perf_counter()
     embedder = Embedder()
-    embedder.model
+    embedder.load()
     load_s = time.perf_counter() - start
 
     builds = []

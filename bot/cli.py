@@ -10,7 +10,6 @@ import functools
 import json
 import logging
 import os
-import shutil
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager

@@ -76,6 +76,10 @@ class Embedder:
         except Exception as exc:
             raise ModelUnavailable(f"cannot load embedding model {self.name!r}: {exc}") from exc
 
+    def load(self) -> None:
+        """Load the model now (it is otherwise loaded on first use)."""
+        _ = self.model
+
     @property
     def dimension(self) -> int:
         model = self.model

@@ -89,7 +89,7 @@ class CrisisService:
 
     def warm(self) -> None:
         """Load the model and the index now rather than on the first question."""
-        self.embedder.model
+        self.embedder.load()
         self.snapshot()
 
     def retrieve(self, question: str, k: int | None = None, *, since: dt.date | None = None, until: dt.date | None = None) -> tuple[store.Snapshot, object, list[Passage]]:

@@ -26,7 +26,7 @@ def make_settings(data_dir: Path, **overrides) -> Settings:
 @pytest.fixture(scope="session")
 def embedder() -> Embedder:
     model = Embedder()
-    model.model  # load once for the whole session
+    model.load()  # once for the whole session
     return model
 
 
