@@ -26,6 +26,7 @@ from index.config import BUNDLED_CORPUS, Settings
 from index.embed import Embedder, Progress
 from index.ingest import Document, LoadReport, load
 from index.search import Passage, make_query, retrieve
+from index.text import normalize_unicode
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,13 @@ class WriteResult:
 
 
 def check_question(question: str, limit: int = MAX_QUESTION_CHARS) -> str:
-    question = (question or "").strip()
+    """The question, cleaned of what no model should see; BadQuestion if nothing usable is left.
+
+    Lone surrogates (invalid UTF-16 halves), control, zero-width and bidi
+    characters are dropped and Unicode is normalised (NFKC).
+    """
+    question = (question or "").encode("utf-8", "ignore").decode("utf-8")
+    question = normalize_unicode(question)
     if not question:
         raise BadQuestion("the question is empty")
     if len(question) > limit:
