@@ -374,6 +374,9 @@ def _dotenv_token() -> Optional[str]:
     return None
 
 
+from bot import cli_eval  # noqa: E402,F401  (registers "eval")
+
+
 def main() -> None:
     logging.basicConfig(level=os.environ.get("CRISISBOT_LOG_LEVEL", "WARNING").upper(), format="%(levelname)s %(name)s: %(message)s")
     app()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -12,6 +13,18 @@ from index.store import ParagraphRow, Snapshot
 
 CANDIDATES = 50  # per retriever, before fusion
 MMR_LAMBDA = 0.75  # relevance vs. novelty when picking the top-k
+
+# Ranking modes, so evaluation compares pipelines without duplicating them:
+#   dense  - cosine only, no diversification (the plain "embed and take top-k" baseline)
+#   bm25   - BM25 only
+#   hybrid - weighted fusion of cosine and coverage-scaled BM25, then MMR
+#   final  - hybrid plus recency awareness; what the service uses
+MODES = ("dense", "bm25", "hybrid", "final")
+DEFAULT_MODE = "final"
+# Words that ask for the newest coverage ("what is the latest ...").
+_RECENT = re.compile(r"\b(latest|newest|now|recent|recently|currently|current|today|right now|so far|update)\b", re.IGNORECASE)
+RECENCY_BOOST = 0.05  # added to the newest document's passages, scaled down linearly with age
+RECENCY_WINDOW_DAYS = 30  # passages older than the newest by this much get no boost
 
 
 @dataclass(frozen=True)
@@ -58,8 +71,43 @@ def _in_range(row: ParagraphRow, since: dt.date | None, until: dt.date | None) -
     return False
 
 
-def retrieve(snapshot: Snapshot, query: Query, k: int, *, dense_weight: float, diversify: bool = True) -> list[Passage]:
-    """The best ``k`` passages for ``query``, best first."""
+def wants_recent(text: str) -> bool:
+    """Does the question ask for the newest coverage?"""
+    return bool(_RECENT.search(text))
+
+
+def _newest(row: ParagraphRow) -> dt.date | None:
+    days = [dt.date.fromisoformat(d.date) for d in row.documents if d.date]
+    return max(days) if days else None
+
+
+def _recency(rows: dict[int, ParagraphRow], ids: list[int]) -> dict[int, float]:
+    """A small boost for passages from the newest sources, 0 for undated or old ones."""
+    dates = {pid: _newest(rows[pid]) for pid in ids}
+    known = [d for d in dates.values() if d is not None]
+    if not known:
+        return {}
+    latest = max(known)
+    boost = {}
+    for pid, day in dates.items():
+        if day is not None:
+            age = (latest - day).days
+            boost[pid] = RECENCY_BOOST * max(0.0, 1 - age / RECENCY_WINDOW_DAYS)
+    return boost
+
+
+def retrieve(
+    snapshot: Snapshot,
+    query: Query,
+    k: int,
+    *,
+    dense_weight: float,
+    diversify: bool = True,
+    mode: str = DEFAULT_MODE,
+) -> list[Passage]:
+    """The best ``k`` passages for ``query``, best first, ranked as ``mode`` says (see MODES)."""
+    if mode not in MODES:
+        raise ValueError(f"unknown retrieval mode {mode!r}; one of {', '.join(MODES)}")
     filtered = query.since is not None or query.until is not None
     pool = CANDIDATES * (4 if filtered else 1)
     dense_hits = dict(snapshot.dense(query.vector, pool))
@@ -74,18 +122,26 @@ def retrieve(snapshot: Snapshot, query: Query, k: int, *, dense_weight: float, d
     vectors = snapshot.vectors_of(ids)
     cosines = vectors @ query.vector
     bm25_max = max(lexical_hits.values(), default=0.0)
+    recency = _recency(rows, ids) if mode == "final" and wants_recent(query.text) else {}
     candidates = []
     for i, pid in enumerate(ids):
         cos = float(cosines[i])
         bm25 = lexical_hits.get(pid, 0.0)
         cov = coverage(snapshot, query.tokens, set(rows[pid].lex))
         lex_norm = bm25 / bm25_max if bm25_max else 0.0
-        fused = dense_weight * cos + (1 - dense_weight) * lex_norm * cov
-        candidates.append(Passage(rows[pid], fused, cos, bm25, cov))
-    order = np.argsort([-c.score for c in candidates])
+        if mode == "dense":
+            score = cos
+        elif mode == "bm25":
+            score = lex_norm
+        else:
+            score = dense_weight * cos + (1 - dense_weight) * lex_norm * cov + recency.get(pid, 0.0)
+        candidates.append(Passage(rows[pid], score, cos, bm25, cov))
+    order = np.argsort([-c.score for c in candidates], kind="stable")
     candidates = [candidates[i] for i in order]
     vectors = vectors[order]
-    if not diversify:
+    if mode == "bm25":
+        candidates = [c for c in candidates if c.lexical > 0]
+    if not diversify or mode in ("dense", "bm25"):
         return candidates[:k]
     return _mmr(candidates, vectors, k)
 

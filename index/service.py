@@ -25,7 +25,7 @@ from index.answer import Answer, compose
 from index.config import BUNDLED_CORPUS, Settings
 from index.embed import Embedder, Progress
 from index.ingest import Document, LoadReport, load
-from index.search import Passage, make_query, retrieve
+from index.search import DEFAULT_MODE, Passage, make_query, retrieve
 from index.text import normalize_unicode
 
 log = logging.getLogger(__name__)
@@ -99,14 +99,14 @@ class CrisisService:
         self.embedder.load()
         self.snapshot()
 
-    def retrieve(self, question: str, k: int | None = None, *, since: dt.date | None = None, until: dt.date | None = None) -> tuple[store.Snapshot, object, list[Passage]]:
+    def retrieve(self, question: str, k: int | None = None, *, since: dt.date | None = None, until: dt.date | None = None, mode: str = DEFAULT_MODE) -> tuple[store.Snapshot, object, list[Passage]]:
         snap = self.snapshot()
         vector = self.embedder.encode_one(question)
         query = make_query(snap, question, vector, since, until)
-        passages = retrieve(snap, query, k or self.settings.top_k, dense_weight=self.settings.dense_weight)
+        passages = retrieve(snap, query, k or self.settings.top_k, dense_weight=self.settings.dense_weight, mode=mode)
         return snap, query, passages
 
-    def ask(self, question: str, k: int | None = None, *, since: dt.date | None = None, until: dt.date | None = None) -> Answer:
+    def ask(self, question: str, k: int | None = None, *, since: dt.date | None = None, until: dt.date | None = None, mode: str = DEFAULT_MODE) -> Answer:
         """A cited answer, or an abstention when the corpus does not support one.
 
         ``took_ms`` runs from the question to the answer; the one-off model load
@@ -115,7 +115,7 @@ class CrisisService:
         question = check_question(question)
         self.warm()
         start = time.perf_counter()
-        snap, query, passages = self.retrieve(question, k, since=since, until=until)
+        snap, query, passages = self.retrieve(question, k, since=since, until=until, mode=mode)
         answer = compose(
             snap,
             self.embedder,
@@ -128,9 +128,9 @@ class CrisisService:
         answer.took_ms = (time.perf_counter() - start) * 1000
         return answer
 
-    def search(self, query: str, k: int = 10, *, since: dt.date | None = None, until: dt.date | None = None) -> list[Passage]:
+    def search(self, query: str, k: int = 10, *, since: dt.date | None = None, until: dt.date | None = None, mode: str = DEFAULT_MODE) -> list[Passage]:
         """Raw passages, best first (no answer, no abstention)."""
-        return self.retrieve(check_question(query), k, since=since, until=until)[2]
+        return self.retrieve(check_question(query), k, since=since, until=until, mode=mode)[2]
 
     def documents(self) -> list[store.DocumentRow]:
         return self.snapshot().documents()

@@ -1,0 +1,66 @@
+"""``crisisbot eval``: measure retrieval and abstention on a QA set (see ``index/eval.py``)."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.markup import escape
+
+from bot.cli import EXIT_USAGE, app, fail, handled, out, service
+
+
+@app.command("eval")
+def eval_command(
+    qa_file: Annotated[Path, typer.Argument(help="QA set, JSON Lines: {q, gold | gold_ids | answerable: false}.")],
+    as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
+    compare: Annotated[bool, typer.Option("--compare", help="Every retrieval mode side by side, as a markdown table.")] = False,
+    mode: Annotated[str, typer.Option(help="Retrieval mode when not comparing: dense, bm25, hybrid or final.")] = "final",
+    source: Annotated[
+        Optional[list[Path]],
+        typer.Option("--source", "-s", help="Evaluate on a temporary index of this corpus instead of the configured one; repeat for more."),
+    ] = None,
+) -> None:
+    """Score answers on a QA set: Recall@1/3/5, MRR, abstention precision and recall, misses."""
+    from index import eval as evaluation
+    from index.search import MODES
+
+    if mode not in MODES:
+        raise fail(f"--mode must be one of {', '.join(MODES)}, not {mode!r}", EXIT_USAGE)
+    with handled(), tempfile.TemporaryDirectory(prefix="crisisbot-eval-") as tmp:
+        try:
+            questions = evaluation.load_questions(qa_file)
+        except evaluation.BadQASet as exc:
+            raise fail(str(exc), EXIT_USAGE) from None
+        svc = service()
+        if source:
+            from index.service import CrisisService
+
+            svc = CrisisService(svc.settings.model_copy(update={"data_dir": Path(tmp) / "data"}), embedder=svc.embedder)
+            svc.build(source)
+        svc.warm()
+        reports = evaluation.compare(svc, questions, MODES if compare else [mode])
+        if as_json:
+            out.print(json.dumps([r.to_json() for r in reports], indent=2))
+            return
+        if compare:
+            out.print(evaluation.markdown_table(reports))
+        for report in reports:
+            _print_report(report, verbose=not compare)
+
+
+def _print_report(report, *, verbose: bool) -> None:
+    if verbose:
+        out.print(
+            f"mode {report.mode}: {report.questions} questions ({report.answerable} answerable, {report.unanswerable} off-topic)\n"
+            f"Recall@1 {report.recall[1]:.3f}  Recall@3 {report.recall[3]:.3f}  Recall@5 {report.recall[5]:.3f}  MRR {report.mrr:.3f}\n"
+            f"abstention precision {report.abstention_precision:.3f}  recall {report.abstention_recall:.3f}  "
+            f"answer rate {report.answer_rate:.3f}  p50 {report.took_ms_p50:.0f} ms"
+        )
+    if report.misses:
+        out.print(f"misses ({report.mode}):")
+        for miss in report.misses:
+            out.print(f"  - {escape(miss.problem)}: {escape(miss.question)}")
