@@ -40,10 +40,16 @@ class Settings(BaseSettings):
         0.6, ge=0.0, le=1.0, description="Share of the dense score in hybrid fusion (rest is BM25)."
     )
     min_dense_score: float = Field(
-        0.35, description="Cosine below which a passage is weak dense evidence."
+        0.35, description="Cosine below which a passage (unless it has the coverage below) is left out of sentence extraction."
     )
     min_lexical_coverage: float = Field(
-        0.5, description="IDF-weighted share of question terms a passage must contain to count as lexical evidence."
+        0.5, description="IDF-weighted share of question terms that keeps a passage in sentence extraction despite a low cosine."
+    )
+    min_evidence: float = Field(
+        0.40, description="Abstain unless some passage scores cosine + evidence_coverage_weight * coverage at least this."
+    )
+    evidence_coverage_weight: float = Field(
+        0.25, ge=0.0, le=1.0, description="Weight of lexical coverage in the abstention evidence score."
     )
     near_duplicate_ratio: float = Field(
         90.0, ge=50.0, le=100.0, description="Similarity (0-100) above which two paragraphs are one."

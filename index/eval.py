@@ -19,10 +19,12 @@ from __future__ import annotations
 import json
 import re
 import statistics
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from index.answer import supported
 from index.search import MODES, Passage
 from index.service import CrisisService
 
@@ -119,8 +121,25 @@ def first_relevant_rank(question: Question, passages: Sequence[Passage]) -> int 
     return None
 
 
-def evaluate(service: CrisisService, questions: Iterable[Question], mode: str) -> Report:
-    """Ask every question in ``mode`` and score the ranking and the abstentions."""
+def _run(service: CrisisService, question: str, mode: str, full: bool) -> tuple[list[Passage], bool, str, float]:
+    """Passages, abstained?, why, took_ms.  ``full`` composes the whole answer as /ask does;
+    otherwise only retrieval and the abstention decision run (same outcome, no sentence embedding)."""
+    if full:
+        answer = service.ask(question, DEPTH, mode=mode)
+        return answer.passages, answer.abstained, answer.reason, answer.took_ms
+    start = time.perf_counter()
+    passages = service.retrieve(question, DEPTH, mode=mode)[2]
+    settings = service.settings
+    ok, reason = supported(passages, min_evidence=settings.min_evidence, coverage_weight=settings.evidence_coverage_weight)
+    return passages, not ok, reason, (time.perf_counter() - start) * 1000
+
+
+def evaluate(service: CrisisService, questions: Iterable[Question], mode: str, *, full: bool = True) -> Report:
+    """Ask every question in ``mode`` and score the ranking and the abstentions.
+
+    ``full=False`` skips composing answers (sentence extraction), which cannot
+    change the scores, for speed; took_ms is then retrieval time only.
+    """
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; one of {', '.join(MODES)}")
     questions = list(questions)
@@ -130,20 +149,20 @@ def evaluate(service: CrisisService, questions: Iterable[Question], mode: str) -
     took: list[float] = []
     misses: list[Miss] = []
     for question in questions:
-        answer = service.ask(question.q, DEPTH, mode=mode)
-        took.append(answer.took_ms)
-        top = answer.passages[0].paragraph.text[:80] if answer.passages else ""
+        passages, abstained, reason, took_ms = _run(service, question.q, mode, full)
+        took.append(took_ms)
+        top = passages[0].paragraph.text[:80] if passages else ""
         if not question.answerable:
-            if answer.abstained:
+            if abstained:
                 refused_offtopic += 1
             else:
                 answered_offtopic += 1
                 misses.append(Miss(question.q, "answered off-topic", top))
             continue
-        if answer.abstained:
+        if abstained:
             refused_answerable += 1
-            misses.append(Miss(question.q, f"refused ({answer.reason})", top))
-        rank = first_relevant_rank(question, answer.passages)
+            misses.append(Miss(question.q, f"refused ({reason})", top))
+        rank = first_relevant_rank(question, passages)
         if rank is None:
             misses.append(Miss(question.q, f"not in top {DEPTH}", top))
             continue
@@ -170,8 +189,8 @@ def evaluate(service: CrisisService, questions: Iterable[Question], mode: str) -
     )
 
 
-def compare(service: CrisisService, questions: Sequence[Question], modes: Sequence[str] = MODES) -> list[Report]:
-    return [evaluate(service, questions, mode) for mode in modes]
+def compare(service: CrisisService, questions: Sequence[Question], modes: Sequence[str] = MODES, *, full: bool = True) -> list[Report]:
+    return [evaluate(service, questions, mode, full=full) for mode in modes]
 
 
 def markdown_table(reports: Sequence[Report]) -> str:

@@ -124,6 +124,8 @@ class CrisisService:
             max_citations=self.settings.max_citations,
             min_dense=self.settings.min_dense_score,
             min_coverage=self.settings.min_lexical_coverage,
+            min_evidence=self.settings.min_evidence,
+            coverage_weight=self.settings.evidence_coverage_weight,
         )
         answer.took_ms = (time.perf_counter() - start) * 1000
         return answer

@@ -26,7 +26,7 @@ CORPUS2 = EVAL_DIR / "corpus2"
 @pytest.fixture(scope="module")
 def dev_reports(shared_service) -> dict[str, evaluation.Report]:
     questions = evaluation.load_questions(DEV)
-    return {r.mode: r for r in evaluation.compare(shared_service, questions, ["dense", "final"])}
+    return {r.mode: r for r in evaluation.compare(shared_service, questions, ["dense", "final"], full=False)}
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +59,7 @@ def test_dev_abstention(dev_reports):
 
 def test_corpus2_generalises(corpus2_service):
     questions = evaluation.load_questions(CORPUS2 / "qa.jsonl")
-    dense = evaluation.evaluate(corpus2_service, questions, "dense")
+    dense = evaluation.evaluate(corpus2_service, questions, "dense", full=False)
     final = evaluation.evaluate(corpus2_service, questions, "final")
     assert final.mrr >= 0.85 and final.recall[3] >= 0.9
     assert final.mrr >= dense.mrr
