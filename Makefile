@@ -9,7 +9,7 @@ TORCH ?= torch==2.13.0
 TORCH_PIP_ARGS ?=
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test index bench clean
+.PHONY: install run test index bench clean eval
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ test: $(STAMP)
 ## Rebuild the index from the bundled corpus and added sources.
 index: $(STAMP)
 	$(BIN)/crisisbot index build
+
+## Answer quality: every retrieval mode side by side on the dev set (bundled corpus) and on corpus2.
+eval: $(STAMP)
+	$(BIN)/crisisbot eval tests/eval/dev.jsonl --compare --source index/corpus
+	$(BIN)/crisisbot eval tests/eval/corpus2/qa.jsonl --compare --source tests/eval/corpus2/articles.jsonl
 
 clean:
 	rm -rf $(VENV) .crisisbot .pytest_cache *.egg-info
