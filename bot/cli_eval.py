@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import tempfile
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -20,7 +20,7 @@ def eval_command(
     compare: Annotated[bool, typer.Option("--compare", help="Every retrieval mode side by side, as a markdown table.")] = False,
     mode: Annotated[str, typer.Option(help="Retrieval mode when not comparing: dense, bm25, hybrid or final.")] = "final",
     source: Annotated[
-        Optional[list[Path]],
+        list[Path] | None,
         typer.Option("--source", "-s", help="Evaluate on a temporary index of this corpus instead of the configured one; repeat for more."),
     ] = None,
 ) -> None:

@@ -64,13 +64,16 @@ class Report:
     abstention_recall: float  # of the off-topic questions, the share refused
     answer_rate: float  # of the answerable questions, the share answered
     took_ms_p50: float
+    # Of the answerable questions with gold text, the share whose composed answer quotes it
+    # (None when answers were not composed): does sentence extraction keep the answer?
+    answer_hit: float | None = None
     misses: list[Miss] = field(default_factory=list)
 
     def to_json(self) -> dict:
         data = asdict(self)
         data["recall"] = {f"@{k}": round(v, 4) for k, v in self.recall.items()}
-        for key in ("mrr", "abstention_precision", "abstention_recall", "answer_rate", "took_ms_p50"):
-            data[key] = round(data[key], 4)
+        for key in ("mrr", "abstention_precision", "abstention_recall", "answer_rate", "took_ms_p50", "answer_hit"):
+            data[key] = None if data[key] is None else round(data[key], 4)
         return data
 
 
@@ -121,17 +124,17 @@ def first_relevant_rank(question: Question, passages: Sequence[Passage]) -> int 
     return None
 
 
-def _run(service: CrisisService, question: str, mode: str, full: bool) -> tuple[list[Passage], bool, str, float]:
+def _run(service: CrisisService, question: str, mode: str, full: bool) -> tuple[list[Passage], bool, str, float, str | None]:
     """Passages, abstained?, why, took_ms.  ``full`` composes the whole answer as /ask does;
     otherwise only retrieval and the abstention decision run (same outcome, no sentence embedding)."""
     if full:
         answer = service.ask(question, DEPTH, mode=mode)
-        return answer.passages, answer.abstained, answer.reason, answer.took_ms
+        return answer.passages, answer.abstained, answer.reason, answer.took_ms, answer.answer
     start = time.perf_counter()
     passages = service.retrieve(question, DEPTH, mode=mode)[2]
     settings = service.settings
     ok, reason = supported(passages, min_evidence=settings.min_evidence, coverage_weight=settings.evidence_coverage_weight)
-    return passages, not ok, reason, (time.perf_counter() - start) * 1000
+    return passages, not ok, reason, (time.perf_counter() - start) * 1000, None
 
 
 def evaluate(service: CrisisService, questions: Iterable[Question], mode: str, *, full: bool = True) -> Report:
@@ -148,8 +151,9 @@ def evaluate(service: CrisisService, questions: Iterable[Question], mode: str, *
     refused_offtopic = refused_answerable = answered_offtopic = 0
     took: list[float] = []
     misses: list[Miss] = []
+    with_gold = answer_hits = 0
     for question in questions:
-        passages, abstained, reason, took_ms = _run(service, question.q, mode, full)
+        passages, abstained, reason, took_ms, text = _run(service, question.q, mode, full)
         took.append(took_ms)
         top = passages[0].paragraph.text[:80] if passages else ""
         if not question.answerable:
@@ -162,6 +166,10 @@ def evaluate(service: CrisisService, questions: Iterable[Question], mode: str, *
         if abstained:
             refused_answerable += 1
             misses.append(Miss(question.q, f"refused ({reason})", top))
+        if text is not None and question.gold:
+            with_gold += 1
+            squashed = _squash(text)
+            answer_hits += any(_squash(g) in squashed for g in question.gold)
         rank = first_relevant_rank(question, passages)
         if rank is None:
             misses.append(Miss(question.q, f"not in top {DEPTH}", top))
@@ -185,6 +193,7 @@ def evaluate(service: CrisisService, questions: Iterable[Question], mode: str, *
         abstention_recall=refused_offtopic / unanswerable if unanswerable else 1.0,
         answer_rate=(answerable - refused_answerable) / answerable if answerable else 1.0,
         took_ms_p50=statistics.median(took) if took else 0.0,
+        answer_hit=answer_hits / with_gold if with_gold else None,
         misses=misses,
     )
 
@@ -195,11 +204,12 @@ def compare(service: CrisisService, questions: Sequence[Question], modes: Sequen
 
 def markdown_table(reports: Sequence[Report]) -> str:
     """One row per mode: the comparison table for the README."""
-    head = "| mode | R@1 | R@3 | R@5 | MRR | abstain P | abstain R | answer rate | p50 ms |"
-    rows = [head, "|" + "---|" * 9]
+    head = "| mode | R@1 | R@3 | R@5 | MRR | abstain P | abstain R | answer rate | answer quotes gold | p50 ms |"
+    rows = [head, "|" + "---|" * 10]
     for r in reports:
         rows.append(
             f"| {r.mode} | {r.recall[1]:.3f} | {r.recall[3]:.3f} | {r.recall[5]:.3f} | {r.mrr:.3f} | "
-            f"{r.abstention_precision:.3f} | {r.abstention_recall:.3f} | {r.answer_rate:.3f} | {r.took_ms_p50:.0f} |"
+            f"{r.abstention_precision:.3f} | {r.abstention_recall:.3f} | {r.answer_rate:.3f} | "
+            f"{'-' if r.answer_hit is None else format(r.answer_hit, '.3f')} | {r.took_ms_p50:.0f} |"
         )
     return "\n".join(rows)

@@ -64,6 +64,7 @@ def test_corpus2_generalises(corpus2_service):
     assert final.mrr >= 0.85 and final.recall[3] >= 0.9
     assert final.mrr >= dense.mrr
     assert final.abstention_recall == 1.0 and final.answer_rate == 1.0
+    assert final.answer_hit is not None and final.answer_hit >= 0.9  # the cited sentences hold the answer
 
 
 def test_recency_boost_for_latest_questions(corpus2_service):
