@@ -59,6 +59,11 @@ class Answer:
         }
 
 
+def _is_question(sentence: str) -> bool:
+    """A sentence that asks rather than tells ("Who are the key players?"): never an answer."""
+    return sentence.rstrip("\"”’') ").endswith("?")
+
+
 def evidence(passage: Passage, coverage_weight: float = EVIDENCE_COVERAGE_WEIGHT) -> float:
     """How strongly one passage supports an answer: meaning plus a share of the question's terms."""
     return passage.dense + coverage_weight * passage.coverage
@@ -107,7 +112,7 @@ def compose(
     # Score every sentence of the strongest passages.
     pool = [p for p in passages[: max_citations * 2] if p.dense >= min_dense * 0.6 or p.coverage >= min_coverage]
     sentences: list[tuple[Passage, str]] = [
-        (p, s) for p in pool for s in textlib.split_sentences(p.paragraph.text) if len(s) >= 20
+        (p, s) for p in pool for s in textlib.split_sentences(p.paragraph.text) if len(s) >= 20 and not _is_question(s)
     ]
     if not sentences:
         sentences = [(p, p.paragraph.text) for p in pool]
