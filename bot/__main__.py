@@ -1,0 +1,24 @@
+"""``python -m bot``: run the Discord bot with DISCORD_TOKEN from the environment or .env."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from bot.config import BotSettings
+
+
+def main() -> int:
+    settings = BotSettings()
+    if settings.discord_token is None:
+        print("error: DISCORD_TOKEN is not set (environment or .env); see docs/readme-discord.md", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from bot.app import run_bot
+
+    run_bot(settings=settings)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,22 @@
+"""Settings for the Discord bot: the core's settings plus the Discord-only ones."""
+
+from __future__ import annotations
+
+from pydantic import AliasChoices, Field, SecretStr
+
+from index.config import Settings
+
+
+class BotSettings(Settings):
+    discord_token: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("DISCORD_TOKEN", "discord_token"),
+        description="The bot token from the Discord developer portal.",
+    )
+    discord_guild_id: int | None = Field(
+        None,
+        validation_alias=AliasChoices("DISCORD_GUILD_ID", "discord_guild_id"),
+        description="Sync commands to this one guild (instant) instead of globally.",
+    )
+    ask_cooldown_seconds: float = Field(10.0, ge=0, description="Per-user wait between two /ask.")
+    max_question_chars: int = Field(500, ge=1, le=2000, description="Longest question accepted.")

@@ -1,0 +1,98 @@
+"""The bot's own state in ``<data_dir>/state.sqlite``: answers behind buttons, and feedback votes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import sqlite3
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS answers (
+    answer_id TEXT PRIMARY KEY, question TEXT NOT NULL, citations TEXT NOT NULL, created REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS feedback (
+    answer_id TEXT NOT NULL, question TEXT NOT NULL, paragraph_ids TEXT NOT NULL,
+    user_hash TEXT NOT NULL, vote INTEGER NOT NULL, time REAL NOT NULL,
+    PRIMARY KEY (answer_id, user_hash)
+);
+"""
+
+
+@dataclass(frozen=True)
+class StoredCitation:
+    n: int
+    title: str
+    url: str | None
+    date: str | None
+    source: str
+    text: str
+    paragraph_id: int
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    answer_id: str
+    question: str
+    citations: list[StoredCitation]
+
+
+class BotState:
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.executescript(SCHEMA)
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'salt'").fetchone()
+        if row is None:
+            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('salt', ?)", (secrets.token_hex(16),))
+            row = self._db.execute("SELECT value FROM meta WHERE key = 'salt'").fetchone()
+        self._salt = row[0]
+
+    def close(self) -> None:
+        self._db.close()
+
+    def user_hash(self, user_id: int) -> str:
+        return hashlib.sha256(f"{self._salt}:{user_id}".encode()).hexdigest()
+
+    def save_answer(self, question: str, citations: list[StoredCitation]) -> str:
+        answer_id = uuid.uuid4().hex[:16]
+        blob = json.dumps([c.__dict__ for c in citations])
+        with self._lock:
+            self._db.execute("INSERT INTO answers VALUES (?, ?, ?, ?)", (answer_id, question, blob, time.time()))
+        return answer_id
+
+    def answer(self, answer_id: str) -> StoredAnswer | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT question, citations FROM answers WHERE answer_id = ?", (answer_id,)
+            ).fetchone()
+        if row is None:
+            return None
+        return StoredAnswer(answer_id, row[0], [StoredCitation(**c) for c in json.loads(row[1])])
+
+    def vote(self, answer_id: str, user_id: int, vote: int) -> bool:
+        """Record (or change) a user's vote; False when the answer is unknown."""
+        stored = self.answer(answer_id)
+        if stored is None:
+            return False
+        ids = json.dumps([c.paragraph_id for c in stored.citations])
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO feedback VALUES (?, ?, ?, ?, ?, ?)",
+                (answer_id, stored.question, ids, self.user_hash(user_id), vote, time.time()),
+            )
+        return True
+
+    def feedback(self) -> list[tuple]:
+        with self._lock:
+            return self._db.execute(
+                "SELECT answer_id, question, paragraph_ids, user_hash, vote FROM feedback ORDER BY time"
+            ).fetchall()

@@ -1,0 +1,85 @@
+"""Buttons under an answer.  Persistent: the custom_id carries the answer id, and the answer
+(question, citations) lives in state.sqlite, so they work after a restart."""
+
+from __future__ import annotations
+
+import re
+
+import discord
+from discord import AllowedMentions
+
+from bot import render
+
+NONE = AllowedMentions.none()
+
+
+async def _stored(interaction: discord.Interaction, answer_id: str):
+    stored = interaction.client.state.answer(answer_id)  # type: ignore[attr-defined]
+    if stored is None:
+        await interaction.response.send_message(
+            "I no longer have that answer; ask again.", ephemeral=True, allowed_mentions=NONE
+        )
+    return stored
+
+
+class SourcesButton(discord.ui.DynamicItem[discord.ui.Button], template=r"crisisbot:sources:(?P<answer_id>[0-9a-f]{1,32})"):
+    def __init__(self, answer_id: str):
+        super().__init__(
+            discord.ui.Button(label="Show sources", style=discord.ButtonStyle.secondary, custom_id=f"crisisbot:sources:{answer_id}")
+        )
+        self.answer_id = answer_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]):
+        return cls(match["answer_id"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        stored = await _stored(interaction, self.answer_id)
+        if stored is None:
+            return
+        pages = render.paragraph_pages(stored.citations)
+        if not pages:
+            await interaction.response.send_message("This answer cites no sources.", ephemeral=True, allowed_mentions=NONE)
+            return
+        # Up to 10 embeds per message and 6000 characters in all: send in batches.
+        batches: list[list[discord.Embed]] = [[]]
+        for page in pages:
+            if len(batches[-1]) == 10 or sum(len(e) for e in batches[-1]) + len(page) > render.TOTAL_MAX:
+                batches.append([])
+            batches[-1].append(page)
+        await interaction.response.send_message(embeds=batches[0], ephemeral=True, allowed_mentions=NONE)
+        for batch in batches[1:]:
+            await interaction.followup.send(embeds=batch, ephemeral=True, allowed_mentions=NONE)
+
+
+class FeedbackButton(discord.ui.DynamicItem[discord.ui.Button], template=r"crisisbot:vote:(?P<vote>up|down):(?P<answer_id>[0-9a-f]{1,32})"):
+    def __init__(self, vote: str, answer_id: str):
+        super().__init__(
+            discord.ui.Button(
+                emoji="\N{THUMBS UP SIGN}" if vote == "up" else "\N{THUMBS DOWN SIGN}",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"crisisbot:vote:{vote}:{answer_id}",
+            )
+        )
+        self.vote, self.answer_id = vote, answer_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]):
+        return cls(match["vote"], match["answer_id"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        state = interaction.client.state  # type: ignore[attr-defined]
+        import asyncio
+
+        stored = await asyncio.to_thread(state.vote, self.answer_id, interaction.user.id, 1 if self.vote == "up" else -1)
+        text = "Thanks for the feedback." if stored else "I no longer have that answer; ask again."
+        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NONE)
+
+
+def answer_view(answer_id: str, with_sources: bool = True) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    if with_sources:
+        view.add_item(SourcesButton(answer_id))
+    view.add_item(FeedbackButton("up", answer_id))
+    view.add_item(FeedbackButton("down", answer_id))
+    return view

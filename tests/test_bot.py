@@ -1,0 +1,211 @@
+"""The real discord.py bot driven through the wire-level Discord double on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+
+import discord
+import pytest
+import yarl
+
+from bot.app import create_bot
+from bot.config import BotSettings
+from tests.discord_double import DiscordDouble
+
+pytestmark = pytest.mark.timeout(60)
+
+QUESTION = "Who did Blinken write to proposing a meeting?"
+
+
+def bot_settings(data_dir, **overrides) -> BotSettings:
+    return BotSettings(_env_file=None, data_dir=data_dir, **overrides)
+
+
+@contextlib.asynccontextmanager
+async def running_bot(double: DiscordDouble, service, data_dir, **overrides):
+    bot = create_bot(bot_settings(data_dir, **overrides), service)
+    task = asyncio.create_task(bot.start("test-token"))
+    try:
+        await double.wait_ready()
+        await asyncio.wait_for(bot.wait_until_ready(), 30)
+        yield bot
+    finally:
+        await bot.close()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(task, 10)
+
+
+@pytest.fixture
+async def double(monkeypatch):
+    server = DiscordDouble()
+    await server.start()
+    monkeypatch.setattr(discord.http.Route, "BASE", server.api_base)
+    monkeypatch.setattr(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(server.gateway_url))
+    yield server
+    await server.close()
+
+
+@pytest.fixture
+async def bot(double, shared_service, tmp_path):
+    async with running_bot(double, shared_service, tmp_path / "bot", ask_cooldown_seconds=0) as running:
+        yield running
+
+
+def callback_of(interaction):
+    return lambda r: r.method == "POST" and r.path == f"/interactions/{interaction['id']}/{interaction['token']}/callback"
+
+
+def edit_of(interaction):
+    return lambda r: r.method == "PATCH" and r.path.startswith(f"/webhooks/") and interaction["token"] in r.path
+
+
+async def ask(double, question, **kwargs):
+    interaction = await double.slash("ask", {"question": question}, **kwargs)
+    callback = await double.wait_for(callback_of(interaction))
+    return interaction, callback
+
+
+async def test_login_syncs_commands(double, bot):
+    sync = await double.wait_for(lambda r: r.method == "PUT" and r.path.endswith("/commands"))
+    names = {c["name"] for c in sync.json}
+    assert {"ask", "about", "help", "search"} <= names
+    ask_command = next(c for c in sync.json if c["name"] == "ask")
+    assert [o["name"] for o in ask_command["options"]] == ["question", "private"]
+
+
+async def test_ask_answers_with_citations(double, bot):
+    interaction, callback = await ask(double, QUESTION)
+    assert callback.json["type"] == 5  # deferred, at once
+    assert not callback.json.get("data", {}).get("flags", 0) & 64
+    edit = await double.wait_for(edit_of(interaction))
+    assert edit.json["allowed_mentions"] == {"parse": []}
+    embed = edit.json["embeds"][0]
+    assert "[1]" in embed["description"]
+    assert len(embed["description"]) <= 4096
+    sources = " ".join(f["value"] for f in embed["fields"])
+    assert "cnn.com/" in sources and "](https://" in sources
+    assert "passages searched" in embed["footer"]["text"] and "ms" in embed["footer"]["text"]
+    custom_ids = [c["custom_id"] for row in edit.json["components"] for c in row["components"]]
+    assert any(i.startswith("crisisbot:sources:") for i in custom_ids)
+    assert any(i.startswith("crisisbot:vote:up:") for i in custom_ids)
+
+
+async def test_private_ask_is_ephemeral(double, bot):
+    interaction, callback = await double.slash("ask", {"question": QUESTION, "private": True}), None
+    callback = await double.wait_for(callback_of(interaction))
+    assert callback.json["type"] == 5 and callback.json["data"]["flags"] & 64
+
+
+async def test_abstains_on_uncovered_question(double, bot):
+    interaction, _ = await ask(double, "What is the best recipe for chocolate chip cookies?")
+    edit = await double.wait_for(edit_of(interaction))
+    embed = edit.json["embeds"][0]
+    assert "isn't covered by my sources" in embed["description"]
+    assert "closest topics" in embed["description"]
+    assert not embed.get("fields")
+
+
+@pytest.mark.parametrize("question", ["", "   \n ", "x" * 501])
+async def test_bad_question_is_an_ephemeral_error(double, bot, question):
+    _, callback = await ask(double, question)
+    assert callback.json["type"] == 4
+    assert callback.json["data"]["flags"] & 64
+    assert "empty" in callback.json["data"]["content"] or "limit is 500" in callback.json["data"]["content"]
+
+
+async def test_cooldown_on_second_ask(double, shared_service, tmp_path):
+    async with running_bot(double, shared_service, tmp_path / "bot", ask_cooldown_seconds=30):
+        first, callback = await ask(double, QUESTION, user=7)
+        assert callback.json["type"] == 5
+        await double.wait_for(edit_of(first))
+        _, second = await ask(double, QUESTION, user=7)
+        assert second.json["type"] == 4 and second.json["data"]["flags"] & 64
+        assert "try again in" in second.json["data"]["content"]
+        assert "30 s" in second.json["data"]["content"] or "29 s" in second.json["data"]["content"]
+        _, other_user = await ask(double, QUESTION, user=8)
+        assert other_user.json["type"] == 5
+
+
+async def test_everyone_and_role_mentions_never_ping(double, bot):
+    question = "@everyone <@&123456789012345678> [click](https://evil.example) what did Blinken write?"
+    interaction, _ = await ask(double, question)
+    edit = await double.wait_for(edit_of(interaction))
+    assert edit.json["allowed_mentions"] == {"parse": []}
+    title = edit.json["embeds"][0]["title"]
+    assert "@everyone" not in title and "@\u200beveryone" in title
+    assert "<@&123456789012345678>" not in title
+    assert "](https://evil" not in title
+
+
+async def test_show_sources_button(double, bot):
+    interaction, _ = await ask(double, QUESTION)
+    edit = await double.wait_for(edit_of(interaction))
+    custom_id = next(c["custom_id"] for row in edit.json["components"] for c in row["components"]
+                     if c["custom_id"].startswith("crisisbot:sources:"))
+    click = await double.click(custom_id)
+    response = await double.wait_for(callback_of(click))
+    assert response.json["type"] == 4 and response.json["data"]["flags"] & 64
+    assert response.json["data"]["allowed_mentions"] == {"parse": []}
+    embeds = response.json["data"]["embeds"]
+    assert "**[1]**" in embeds[0]["description"] and "cnn.com" in embeds[0]["description"]
+    assert all(len(e["description"]) <= 4096 for e in embeds)
+
+
+async def test_feedback_is_stored_and_buttons_survive_a_restart(double, shared_service, tmp_path):
+    data_dir = tmp_path / "bot"
+    async with running_bot(double, shared_service, data_dir, ask_cooldown_seconds=0):
+        interaction, _ = await ask(double, QUESTION)
+        edit = await double.wait_for(edit_of(interaction))
+    ids = [c["custom_id"] for row in edit.json["components"] for c in row["components"]]
+    up = next(i for i in ids if i.startswith("crisisbot:vote:up:"))
+    sources = next(i for i in ids if i.startswith("crisisbot:sources:"))
+    answer_id = up.rsplit(":", 1)[1]
+    # A new bot instance, a new gateway session: the old message's buttons still work.
+    async with running_bot(double, shared_service, data_dir, ask_cooldown_seconds=0):
+        click = await double.click(up, user=4242)
+        response = await double.wait_for(callback_of(click))
+        assert "Thanks" in response.json["data"]["content"] and response.json["data"]["flags"] & 64
+        click = await double.click(sources)
+        response = await double.wait_for(callback_of(click))
+        assert response.json["data"]["embeds"]
+    with sqlite3.connect(data_dir / "state.sqlite") as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        rows = db.execute("SELECT answer_id, question, paragraph_ids, user_hash, vote FROM feedback").fetchall()
+    assert len(rows) == 1
+    row = rows[0]
+    assert row[0] == answer_id and row[1] == QUESTION and row[2].startswith("[") and row[4] == 1
+    assert len(row[3]) == 64 and "4242" not in row[3]
+
+
+async def test_about(double, bot):
+    interaction = await double.slash("about")
+    response = await double.wait_for(callback_of(interaction))
+    embed = response.json["data"]["embeds"][0]
+    fields = {f["name"]: f["value"] for f in embed["fields"]}
+    assert int(fields["Documents"]) > 0 and "CNN" in fields["Outlets"]
+    assert response.json["data"]["allowed_mentions"] == {"parse": []}
+
+
+async def test_help(double, bot):
+    interaction = await double.slash("help")
+    response = await double.wait_for(callback_of(interaction))
+    assert "/ask" in response.json["data"]["embeds"][0]["description"]
+    assert response.json["data"]["flags"] & 64
+
+
+async def test_search(double, bot):
+    interaction = await double.slash("search", {"query": "Blinken letter Lavrov"})
+    edit = await double.wait_for(edit_of(interaction))
+    fields = edit.json["embeds"][0]["fields"]
+    assert 1 <= len(fields) <= 5 and all(len(f["value"]) <= 1024 for f in fields)
+
+
+async def test_mention_is_answered_in_a_reply(double, bot):
+    message = await double.mention(f"<@{bot.user.id}> {QUESTION} @everyone")
+    reply = await double.wait_for(lambda r: r.method == "POST" and r.path.endswith("/messages") and r.json.get("embeds"))
+    assert str(reply.json["message_reference"]["message_id"]) == message["id"]
+    assert reply.json["allowed_mentions"]["parse"] == []
+    assert "[1]" in reply.json["embeds"][0]["description"]
+    assert "<@" not in reply.json["embeds"][0]["title"]
