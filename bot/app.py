@@ -12,6 +12,7 @@ from discord.ext import commands
 
 from bot.config import BotSettings
 from bot.state import BotState
+from bot.pages import MoreButton, PageButton
 from bot.views import FeedbackButton, SourcesButton
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ class CrisisBot(commands.Bot):
 
         for extension in EXTENSIONS:
             await self.load_extension(extension)
-        self.add_dynamic_items(SourcesButton, FeedbackButton)
+        self.add_dynamic_items(SourcesButton, FeedbackButton, MoreButton, PageButton)
         if self.settings.discord_guild_id:
             guild = discord.Object(self.settings.discord_guild_id)
             self.tree.copy_global_to(guild=guild)

@@ -90,11 +90,12 @@ def abstention_embed(answer: Answer) -> discord.Embed:
     return fit(embed)
 
 
-def passages_embed(query: str, passages: list[Passage], limit: int = 5) -> discord.Embed:
-    embed = discord.Embed(title=truncate(f"Passages for: {escape(query)}", TITLE_MAX), colour=COLOUR)
+def passages_embed(query: str, passages: list[Passage], limit: int = 5, *, start: int = 1, title: str = "Passages for") -> discord.Embed:
+    """Passages numbered from ``start``, each with its source line and text, inside the field limits."""
+    embed = discord.Embed(title=truncate(f"{title}: {escape(query)}", TITLE_MAX), colour=COLOUR)
     if not passages:
-        embed.description = "No passages found."
-    for i, passage in enumerate(passages[:limit], 1):
+        embed.description = "No more passages." if start > 1 else "No passages found."
+    for i, passage in enumerate(passages[:limit], start):
         doc = passage.paragraph.document
         head = source_line(i, doc.title, doc.url, doc.outlet, doc.date)
         body = escape(passage.paragraph.text)
@@ -130,6 +131,16 @@ def paragraph_pages(citations, page_chars: int = DESCRIPTION_MAX) -> list[discor
             embed = discord.Embed(description=(head + "\n\n" if j == 0 else "") + chunk, colour=COLOUR)
             embeds.append(embed)
     return embeds
+
+
+def batches(embeds: list[discord.Embed]) -> list[list[discord.Embed]]:
+    """Embeds grouped into messages: at most 10 per message and 6000 characters in all."""
+    groups: list[list[discord.Embed]] = [[]]
+    for embed in embeds:
+        if len(groups[-1]) == 10 or sum(len(e) for e in groups[-1]) + len(embed) > TOTAL_MAX:
+            groups.append([])
+        groups[-1].append(embed)
+    return [g for g in groups if g]
 
 
 _MENTION = re.compile(r"<@!?\d+>")

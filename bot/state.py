@@ -17,6 +17,11 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS answers (
     answer_id TEXT PRIMARY KEY, question TEXT NOT NULL, citations TEXT NOT NULL, created REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS searches (
+    search_id TEXT PRIMARY KEY, query TEXT NOT NULL, since TEXT, until TEXT,
+    exclude TEXT NOT NULL, user_hash TEXT NOT NULL, created REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS last_answer (user_hash TEXT PRIMARY KEY, answer_id TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS feedback (
     answer_id TEXT NOT NULL, question TEXT NOT NULL, paragraph_ids TEXT NOT NULL,
     user_hash TEXT NOT NULL, vote INTEGER NOT NULL, time REAL NOT NULL,
@@ -34,6 +39,16 @@ class StoredCitation:
     source: str
     text: str
     paragraph_id: int
+
+
+@dataclass(frozen=True)
+class StoredSearch:
+    search_id: str
+    query: str
+    since: str | None
+    until: str | None
+    exclude: list[int]  # paragraph ids not to show again (the ones an answer already cited)
+    user_hash: str
 
 
 @dataclass(frozen=True)
@@ -68,6 +83,35 @@ class BotState:
         with self._lock:
             self._db.execute("INSERT INTO answers VALUES (?, ?, ?, ?)", (answer_id, question, blob, time.time()))
         return answer_id
+
+    def remember_last(self, user_id: int, answer_id: str) -> None:
+        """The answer ``/source n`` reads for this user."""
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO last_answer VALUES (?, ?)", (self.user_hash(user_id), answer_id))
+
+    def last_answer(self, user_id: int) -> StoredAnswer | None:
+        with self._lock:
+            row = self._db.execute("SELECT answer_id FROM last_answer WHERE user_hash = ?", (self.user_hash(user_id),)).fetchone()
+        return self.answer(row[0]) if row else None
+
+    def save_search(self, query: str, user_id: int, *, since: str | None = None, until: str | None = None,
+                    exclude: list[int] | None = None) -> str:
+        search_id = uuid.uuid4().hex[:16]
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO searches VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (search_id, query, since, until, json.dumps(exclude or []), self.user_hash(user_id), time.time()),
+            )
+        return search_id
+
+    def search(self, search_id: str) -> StoredSearch | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT query, since, until, exclude, user_hash FROM searches WHERE search_id = ?", (search_id,)
+            ).fetchone()
+        if row is None:
+            return None
+        return StoredSearch(search_id, row[0], row[1], row[2], json.loads(row[3]), row[4])
 
     def answer(self, answer_id: str) -> StoredAnswer | None:
         with self._lock:

@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import discord
 from discord import AllowedMentions
 
 from bot import render
+from bot.pages import MoreButton
 
 NONE = AllowedMentions.none()
 
@@ -41,14 +43,9 @@ class SourcesButton(discord.ui.DynamicItem[discord.ui.Button], template=r"crisis
         if not pages:
             await interaction.response.send_message("This answer cites no sources.", ephemeral=True, allowed_mentions=NONE)
             return
-        # Up to 10 embeds per message and 6000 characters in all: send in batches.
-        batches: list[list[discord.Embed]] = [[]]
-        for page in pages:
-            if len(batches[-1]) == 10 or sum(len(e) for e in batches[-1]) + len(page) > render.TOTAL_MAX:
-                batches.append([])
-            batches[-1].append(page)
-        await interaction.response.send_message(embeds=batches[0], ephemeral=True, allowed_mentions=NONE)
-        for batch in batches[1:]:
+        first, *rest = render.batches(pages)
+        await interaction.response.send_message(embeds=first, ephemeral=True, allowed_mentions=NONE)
+        for batch in rest:
             await interaction.followup.send(embeds=batch, ephemeral=True, allowed_mentions=NONE)
 
 
@@ -69,17 +66,16 @@ class FeedbackButton(discord.ui.DynamicItem[discord.ui.Button], template=r"crisi
 
     async def callback(self, interaction: discord.Interaction) -> None:
         state = interaction.client.state  # type: ignore[attr-defined]
-        import asyncio
-
         stored = await asyncio.to_thread(state.vote, self.answer_id, interaction.user.id, 1 if self.vote == "up" else -1)
         text = "Thanks for the feedback." if stored else "I no longer have that answer; ask again."
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NONE)
 
 
-def answer_view(answer_id: str, with_sources: bool = True) -> discord.ui.View:
+def answer_view(answer_id: str, search_id: str, with_sources: bool = True) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     if with_sources:
         view.add_item(SourcesButton(answer_id))
+    view.add_item(MoreButton(search_id))
     view.add_item(FeedbackButton("up", answer_id))
     view.add_item(FeedbackButton("down", answer_id))
     return view

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import sqlite3
 
 import discord
@@ -58,11 +59,11 @@ def callback_of(interaction):
 
 
 def edit_of(interaction):
-    return lambda r: r.method == "PATCH" and r.path.startswith(f"/webhooks/") and interaction["token"] in r.path
+    return lambda r: r.method == "PATCH" and r.path.startswith("/webhooks/") and interaction["token"] in r.path
 
 
-async def ask(double, question, **kwargs):
-    interaction = await double.slash("ask", {"question": question}, **kwargs)
+async def ask(double, question, *, user: int = 1001, guild: bool = True, **options):
+    interaction = await double.slash("ask", {"question": question, **options}, user=user, guild=guild)
     callback = await double.wait_for(callback_of(interaction))
     return interaction, callback
 
@@ -70,9 +71,10 @@ async def ask(double, question, **kwargs):
 async def test_login_syncs_commands(double, bot):
     sync = await double.wait_for(lambda r: r.method == "PUT" and r.path.endswith("/commands"))
     names = {c["name"] for c in sync.json}
-    assert {"ask", "about", "help", "search"} <= names
+    assert {"ask", "about", "help", "search", "source"} <= names
     ask_command = next(c for c in sync.json if c["name"] == "ask")
-    assert [o["name"] for o in ask_command["options"]] == ["question", "private"]
+    assert [o["name"] for o in ask_command["options"]] == ["question", "private", "since", "until"]
+    assert sorted(ask_command["contexts"]) == [0, 1, 2]  # guilds, DMs with the bot, group DMs
 
 
 async def test_ask_answers_with_citations(double, bot):
@@ -123,7 +125,8 @@ async def test_cooldown_on_second_ask(double, shared_service, tmp_path):
         _, second = await ask(double, QUESTION, user=7)
         assert second.json["type"] == 4 and second.json["data"]["flags"] & 64
         assert "try again in" in second.json["data"]["content"]
-        assert "30 s" in second.json["data"]["content"] or "29 s" in second.json["data"]["content"]
+        wait = int(re.search(r"try again in (\d+) s", second.json["data"]["content"])[1])
+        assert 1 <= wait <= 30
         _, other_user = await ask(double, QUESTION, user=8)
         assert other_user.json["type"] == 5
 
@@ -209,3 +212,81 @@ async def test_mention_is_answered_in_a_reply(double, bot):
     assert reply.json["allowed_mentions"]["parse"] == []
     assert "[1]" in reply.json["embeds"][0]["description"]
     assert "<@" not in reply.json["embeds"][0]["title"]
+
+
+def buttons(request) -> dict[str, dict]:
+    """The buttons of a sent message, by label (or custom_id when they have none)."""
+    return {c.get("label") or c["custom_id"]: c for row in request.json.get("components", []) for c in row["components"]}
+
+
+def followup_of(interaction):
+    return lambda r: r.method == "POST" and r.path.startswith("/webhooks/") and interaction["token"] in r.path
+
+
+async def test_more_results_shows_the_next_passages_and_pages_on(double, bot):
+    interaction, _ = await ask(double, QUESTION)
+    edit = await double.wait_for(edit_of(interaction))
+    quoted = edit.json["embeds"][0]["description"][:40]  # the start of the cited sentence
+    click = await double.click(buttons(edit)["More results"]["custom_id"])
+    response = await double.wait_for(callback_of(click))
+    assert response.json["type"] == 5 and response.json["data"]["flags"] & 64
+    page = await double.wait_for(followup_of(click))
+    embed = page.json["embeds"][0]
+    assert embed["title"].startswith("More results for") and embed["footer"]["text"] == "Page 1"
+    assert [f["name"].split(".")[0] for f in embed["fields"]] == ["1", "2", "3", "4", "5"]
+    assert page.json["flags"] & 64 and page.json["allowed_mentions"] == {"parse": []}
+    # The cited paragraphs are not shown again.
+    assert len(quoted) == 40 and all(quoted not in f["value"] for f in embed["fields"])
+    pager = buttons(page)
+    assert pager["Previous"]["disabled"] and not pager.get("Next", {}).get("disabled")
+    click = await double.click(pager["Next"]["custom_id"])
+    response = await double.wait_for(callback_of(click))
+    assert response.json["type"] == 6  # the owner turns the page in place
+    turned = await double.wait_for(edit_of(click))
+    assert turned.json["embeds"][0]["footer"]["text"] == "Page 2"
+    assert turned.json["embeds"][0]["fields"][0]["name"].startswith("6.")
+
+
+async def test_search_pages_and_someone_elses_click_gets_their_own_copy(double, bot):
+    interaction = await double.slash("search", {"query": "Minsk agreement"}, user=31)
+    first = await double.wait_for(edit_of(interaction))
+    assert [f["name"].split(".")[0] for f in first.json["embeds"][0]["fields"]] == ["1", "2", "3", "4", "5"]
+    next_id = buttons(first)["Next"]["custom_id"]
+    click = await double.click(next_id, user=32)
+    response = await double.wait_for(callback_of(click))
+    assert response.json["type"] == 5 and response.json["data"]["flags"] & 64
+    copy = await double.wait_for(followup_of(click))
+    assert copy.json["embeds"][0]["fields"][0]["name"].startswith("6.")
+
+
+async def test_source_n_shows_a_citation_of_your_last_answer(double, bot):
+    interaction = await double.slash("source", {"n": 1}, user=51)
+    response = await double.wait_for(callback_of(interaction))
+    assert "no answer" in response.json["data"]["content"] and response.json["data"]["flags"] & 64
+    asked, _ = await ask(double, QUESTION, user=51)
+    edit = await double.wait_for(edit_of(asked))
+    count = len(edit.json["embeds"][0]["fields"])
+    interaction = await double.slash("source", {"n": 1}, user=51)
+    response = await double.wait_for(callback_of(interaction))
+    description = response.json["data"]["embeds"][0]["description"]
+    assert description.startswith("**[1]**") and "Lavrov" in description
+    interaction = await double.slash("source", {"n": count + 1}, user=51)
+    response = await double.wait_for(callback_of(interaction))
+    assert f"sources 1 to {count}" in response.json["data"]["content"]
+
+
+async def test_ask_in_a_direct_message(double, bot):
+    interaction = await double.slash("ask", {"question": QUESTION}, guild=False)
+    edit = await double.wait_for(edit_of(interaction))
+    assert "[1]" in edit.json["embeds"][0]["description"]
+
+
+async def test_date_filters_on_ask(double, bot):
+    _, callback = await ask(double, QUESTION, since="last week")
+    assert callback.json["type"] == 4 and "must be a date" in callback.json["data"]["content"]
+    interaction = await double.slash("ask", {"question": QUESTION, "since": "2023-01-01"})
+    edit = await double.wait_for(edit_of(interaction))
+    assert "isn't covered by my sources" in edit.json["embeds"][0]["description"]
+    interaction = await double.slash("ask", {"question": QUESTION, "until": "2022-02-28"})
+    edit = await double.wait_for(edit_of(interaction))
+    assert "[1]" in edit.json["embeds"][0]["description"]

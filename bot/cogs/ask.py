@@ -1,4 +1,4 @@
-"""/ask and mentions: a cited answer from the corpus, with buttons for sources and feedback."""
+"""/ask, /source and mentions: a cited answer from the corpus, with buttons for sources, more results and feedback."""
 
 from __future__ import annotations
 
@@ -11,12 +11,14 @@ from discord import AllowedMentions, app_commands
 from discord.ext import commands
 
 from bot import render
+from bot.pages import BadDate, parse_day
 from bot.state import StoredCitation
 from bot.views import answer_view
 from index.service import BadQuestion
 
 log = logging.getLogger(__name__)
 NONE = AllowedMentions.none()
+EVERYWHERE = {"guilds": True, "dms": True, "private_channels": True}
 
 
 class Ask(commands.Cog):
@@ -42,19 +44,40 @@ class Ask(commands.Cog):
         self._last_ask[user_id] = now
         return 0.0
 
-    async def answer(self, question: str) -> tuple[discord.Embed, discord.ui.View | None]:
-        answer = await asyncio.to_thread(self.bot.service.ask, question)
+    async def answer(self, question: str, user_id: int, since: str | None = None, until: str | None = None):
+        """The answer embed and its buttons; remembers the answer for the buttons and /source."""
+        answer = await asyncio.to_thread(
+            self.bot.service.ask, question, since=parse_day(since, "since"), until=parse_day(until, "until")
+        )
         embed = render.answer_embed(answer)
         citations = [
             StoredCitation(c.n, c.title, c.url, c.date, c.source, c.text, c.paragraph_id) for c in answer.citations
         ]
-        answer_id = await asyncio.to_thread(self.bot.state.save_answer, answer.question, citations)
-        return embed, answer_view(answer_id, with_sources=bool(citations))
+        state = self.bot.state
+        answer_id = await asyncio.to_thread(state.save_answer, answer.question, citations)
+        search_id = await asyncio.to_thread(
+            state.save_search, answer.question, user_id, since=since, until=until, exclude=[c.paragraph_id for c in citations]
+        )
+        if citations:
+            await asyncio.to_thread(state.remember_last, user_id, answer_id)
+        return embed, answer_view(answer_id, search_id, with_sources=bool(citations))
 
     @app_commands.command(name="ask", description="Ask a question about the Russia-Ukraine crisis; answered from news coverage with sources.")
-    @app_commands.describe(question="Your question (up to 500 characters)", private="Only you see the answer")
-    async def ask(self, interaction: discord.Interaction, question: str, private: bool = False) -> None:
+    @app_commands.describe(
+        question="Your question (up to 500 characters)",
+        private="Only you see the answer",
+        since="Only sources from this date on (YYYY-MM-DD)",
+        until="Only sources up to this date (YYYY-MM-DD)",
+    )
+    @app_commands.allowed_contexts(**EVERYWHERE)
+    async def ask(self, interaction: discord.Interaction, question: str, private: bool = False,
+                  since: str | None = None, until: str | None = None) -> None:
         problem = self.check_question(question)
+        if problem is None:
+            try:
+                parse_day(since, "since"), parse_day(until, "until")
+            except BadDate as exc:
+                problem = str(exc)
         if problem:
             await interaction.response.send_message(problem, ephemeral=True, allowed_mentions=NONE)
             return
@@ -66,11 +89,30 @@ class Ask(commands.Cog):
             return
         await interaction.response.defer(ephemeral=private, thinking=True)
         try:
-            embed, view = await self.answer(question)
+            embed, view = await self.answer(question, interaction.user.id, since, until)
         except BadQuestion as exc:
             await interaction.edit_original_response(content=render.escape(str(exc)), allowed_mentions=NONE)
             return
         await interaction.edit_original_response(embed=embed, view=view, allowed_mentions=NONE)
+
+    @app_commands.command(name="source", description="Show source n of your last answer in full.")
+    @app_commands.describe(n="The number of the source, as in [n]")
+    @app_commands.allowed_contexts(**EVERYWHERE)
+    async def source(self, interaction: discord.Interaction, n: app_commands.Range[int, 1, 25]) -> None:
+        stored = await asyncio.to_thread(self.bot.state.last_answer, interaction.user.id)
+        if stored is None:
+            text = "You have no answer with sources yet: ask one with /ask."
+            await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NONE)
+            return
+        cited = [c for c in stored.citations if c.n == n]
+        if not cited:
+            text = f"Your last answer has sources 1 to {len(stored.citations)}."
+            await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NONE)
+            return
+        first, *rest = render.batches(render.paragraph_pages(cited))
+        await interaction.response.send_message(embeds=first, ephemeral=True, allowed_mentions=NONE)
+        for batch in rest:
+            await interaction.followup.send(embeds=batch, ephemeral=True, allowed_mentions=NONE)
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
@@ -89,7 +131,7 @@ class Ask(commands.Cog):
             return
         async with message.channel.typing():
             try:
-                embed, view = await self.answer(question)
+                embed, view = await self.answer(question, message.author.id)
             except BadQuestion as exc:
                 await message.reply(render.escape(str(exc)), allowed_mentions=NONE, mention_author=False)
                 return

@@ -9,16 +9,20 @@ from discord import AllowedMentions, app_commands
 from discord.ext import commands
 
 from bot import render
+from bot.cogs.ask import EVERYWHERE
 
 NONE = AllowedMentions.none()
 
 HELP = (
-    "**/ask** `question` `[private]` — a cited answer from news coverage; numbers like [1] point to the sources.\n"
-    "**/search** `query` — the raw passages that best match.\n"
+    "**/ask** `question` `[private]` `[since]` `[until]` — a cited answer from news coverage; "
+    "numbers like [1] point to the sources.\n"
+    "**/source** `n` — source n of your last answer, in full.\n"
+    "**/search** `query` `[since]` `[until]` — the raw passages that best match, five to a page.\n"
     "**/about** — what the corpus covers.\n"
     "**/help** — this message.\n"
     "You can also mention me with a question in a channel.\n"
-    "Under an answer: *Show sources* shows the cited paragraphs; 👍/👎 tell us if it helped."
+    "Under an answer: *Show sources* shows the cited paragraphs, *More results* the next passages; "
+    "👍/👎 tell us if it helped."
 )
 
 
@@ -27,6 +31,7 @@ class Info(commands.Cog):
         self.bot = bot
 
     @app_commands.command(name="about", description="What my sources cover: documents, dates, outlets, model.")
+    @app_commands.allowed_contexts(**EVERYWHERE)
     async def about(self, interaction: discord.Interaction) -> None:
         stats = await asyncio.to_thread(self.bot.service.stats)
         dates = stats.get("date_range") or ()
@@ -45,6 +50,7 @@ class Info(commands.Cog):
         await interaction.response.send_message(embed=render.fit(embed), allowed_mentions=NONE)
 
     @app_commands.command(name="help", description="How to use crisisbot.")
+    @app_commands.allowed_contexts(**EVERYWHERE)
     async def help(self, interaction: discord.Interaction) -> None:
         embed = discord.Embed(title="crisisbot help", description=HELP, colour=render.COLOUR)
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NONE)

@@ -1,0 +1,126 @@
+"""Paginated passages: /search results and "More results" under an answer.
+
+A page is re-computed from the stored search (query, dates, paragraphs to skip), so
+the Previous/Next buttons are persistent: they keep working after a restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import re
+
+import discord
+from discord import AllowedMentions
+
+from bot import render
+from bot.state import StoredSearch
+
+NONE = AllowedMentions.none()
+PAGE_SIZE = 5
+MAX_PAGES = 10
+
+
+class BadDate(ValueError):
+    """A since/until option that is not a date."""
+
+
+def parse_day(text: str | None, option: str) -> dt.date | None:
+    """``YYYY-MM-DD`` (or ``YYYYMMDD``) to a date; None for an empty option."""
+    if text is None or not text.strip():
+        return None
+    cleaned = text.strip()
+    for pattern in ("%Y-%m-%d", "%Y%m%d"):
+        try:
+            return dt.datetime.strptime(cleaned, pattern).date()
+        except ValueError:
+            continue
+    raise BadDate(f"`{option}` must be a date like 2022-02-17.")
+
+
+async def search_page(bot, stored: StoredSearch, page: int) -> tuple[discord.Embed, discord.ui.View]:
+    """The embed and the Previous/Next buttons for page ``page`` (0-based) of a stored search."""
+    wanted = (page + 1) * PAGE_SIZE + 1  # one more than the page shows: is there a next page?
+    passages = await asyncio.to_thread(
+        bot.service.search,
+        stored.query,
+        wanted + len(stored.exclude),
+        since=parse_day(stored.since, "since"),
+        until=parse_day(stored.until, "until"),
+    )
+    skip = set(stored.exclude)
+    passages = [p for p in passages if p.id not in skip]
+    shown = passages[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+    title = "More results for" if stored.exclude else "Passages for"
+    embed = render.passages_embed(stored.query, shown, PAGE_SIZE, start=page * PAGE_SIZE + 1, title=title)
+    embed.set_footer(text=f"Page {page + 1}")
+    has_next = len(passages) > (page + 1) * PAGE_SIZE and page + 1 < MAX_PAGES
+    view = discord.ui.View(timeout=None)
+    view.add_item(PageButton(stored.search_id, page - 1, forward=False, disabled=page == 0))
+    view.add_item(PageButton(stored.search_id, page + 1, forward=True, disabled=not has_next))
+    return embed, view
+
+
+class PageButton(discord.ui.DynamicItem[discord.ui.Button], template=r"crisisbot:page:(?P<search_id>[0-9a-f]{1,32}):(?P<page>-?\d{1,3})"):
+    def __init__(self, search_id: str, page: int, *, forward: bool = True, disabled: bool = False):
+        self.search_id, self.page = search_id, page
+        # A disabled "Previous" on page 0 points at page -1, so the two ids stay distinct.
+        super().__init__(
+            discord.ui.Button(
+                label="Next" if forward else "Previous", style=discord.ButtonStyle.secondary, disabled=disabled,
+                custom_id=f"crisisbot:page:{search_id}:{page}",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]):
+        return cls(match["search_id"], int(match["page"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        bot = interaction.client
+        stored = await asyncio.to_thread(bot.state.search, self.search_id)  # type: ignore[attr-defined]
+        if stored is None or not 0 <= self.page < MAX_PAGES:
+            await interaction.response.send_message("I no longer have that search; run it again.", ephemeral=True, allowed_mentions=NONE)
+            return
+        mine = bot.state.user_hash(interaction.user.id) == stored.user_hash  # type: ignore[attr-defined]
+        # The searcher turns the page in place; anyone else gets their own copy.
+        if mine:
+            await interaction.response.defer()  # the message itself will change
+        else:
+            await interaction.response.defer(ephemeral=True, thinking=True)
+        embed, view = await search_page(bot, stored, self.page)
+        if mine:
+            await interaction.edit_original_response(embed=embed, view=view, allowed_mentions=NONE)
+        else:
+            await interaction.followup.send(embed=embed, view=view, ephemeral=True, allowed_mentions=NONE)
+
+
+class MoreButton(discord.ui.DynamicItem[discord.ui.Button], template=r"crisisbot:more:(?P<search_id>[0-9a-f]{1,32})"):
+    """Under an answer: the next passages (the ones not cited), in a message of your own."""
+
+    def __init__(self, search_id: str):
+        self.search_id = search_id
+        super().__init__(
+            discord.ui.Button(label="More results", style=discord.ButtonStyle.secondary, custom_id=f"crisisbot:more:{search_id}")
+        )
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]):
+        return cls(match["search_id"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        bot = interaction.client
+        stored = await asyncio.to_thread(bot.state.search, self.search_id)  # type: ignore[attr-defined]
+        if stored is None:
+            await interaction.response.send_message("I no longer have that answer; ask again.", ephemeral=True, allowed_mentions=NONE)
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        if bot.state.user_hash(interaction.user.id) != stored.user_hash:  # type: ignore[attr-defined]
+            # Pages turn in place only for their owner: give this user a search of their own.
+            search_id = await asyncio.to_thread(
+                bot.state.save_search, stored.query, interaction.user.id,  # type: ignore[attr-defined]
+                since=stored.since, until=stored.until, exclude=stored.exclude,
+            )
+            stored = await asyncio.to_thread(bot.state.search, search_id)  # type: ignore[attr-defined]
+        embed, view = await search_page(bot, stored, 0)
+        await interaction.followup.send(embed=embed, view=view, ephemeral=True, allowed_mentions=NONE)
