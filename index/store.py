@@ -3,7 +3,7 @@
 Layout under the data dir::
 
     current -> indexes/20260101T120000-ab12cd   (symlink, swapped atomically)
-    indexes/<name>/vectors.faiss     IndexIDMap2 over inner product (unit vectors)
+    indexes/<name>/vectors.faiss     FAISS, inner product over unit vectors (exact or IVF by size; index/ann.py)
     indexes/<name>/lexical/          bm25s index; lexical_ids.npy maps rows to paragraph ids
     indexes/<name>/corpus.sqlite     documents, paragraphs, occurrences
     indexes/<name>/manifest.json     model, dimension, counts, format version, times
@@ -33,11 +33,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import bm25s
-import faiss
 import numpy as np
 from rapidfuzz import fuzz
 
 from index import text as textlib
+from index.ann import VectorIndex
 from index.embed import Embedder, Progress
 from index.ingest import Document
 
@@ -253,10 +253,7 @@ class IndexWriter:
         self.db = _connect(folder / "corpus.sqlite")
         self.db.executescript(SCHEMA)
         vectors = folder / "vectors.faiss"
-        if vectors.exists():
-            self.vectors = faiss.read_index(str(vectors))
-        else:
-            self.vectors = faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
+        self.vectors = VectorIndex.load(vectors, dimension) if vectors.exists() else VectorIndex(dimension)
 
     @classmethod
     def create(cls, folder: Path, embedder: Embedder) -> IndexWriter:
@@ -295,7 +292,7 @@ class IndexWriter:
             ]
             if orphans:
                 self.db.executemany("DELETE FROM paragraphs WHERE id = ?", [(p,) for p in orphans])
-                self.vectors.remove_ids(np.asarray(orphans, dtype=np.int64))
+                self.vectors.remove(orphans)
                 report.paragraphs_removed += len(orphans)
         return report
 
@@ -353,8 +350,8 @@ class IndexWriter:
         #    merges into an existing one ("old", pid) or an earlier new one ("new", j).
         merge: list[tuple[str, int] | None] = [None] * len(new_texts)
         if new_texts:
-            if self.vectors.ntotal:
-                scores, ids = self.vectors.search(vectors, min(4, self.vectors.ntotal))
+            if self.vectors.count():
+                scores, ids = self.vectors.search(vectors, 4)
                 for i in range(len(new_texts)):
                     for score, pid in zip(scores[i], ids[i]):
                         if pid < 0 or score < NEAR_DUPLICATE_COSINE:
@@ -363,9 +360,9 @@ class IndexWriter:
                         if fuzz.ratio(new_keys[i], key) >= near_duplicate_ratio:
                             merge[i] = ("old", int(pid))
                             break
-            local = faiss.IndexFlatIP(self.dimension)
-            local.add(vectors)
-            scores, ids = local.search(vectors, min(5, len(new_texts)))
+            local = VectorIndex(self.dimension, flat_limit=len(new_texts))  # exact, never refitted
+            local.add(vectors, np.arange(len(new_texts)))
+            scores, ids = local.search(vectors, 5)
             for i in range(len(new_texts)):
                 if merge[i] is not None:
                     continue
@@ -409,7 +406,7 @@ class IndexWriter:
                 ],
             )
         if keep_ids:
-            self.vectors.add_with_ids(vectors[keep_ids], np.asarray([r[0] for r in keep_rows], dtype=np.int64))
+            self.vectors.add(vectors[keep_ids], [r[0] for r in keep_rows])
         report.documents_added = len(docs_written) - report.documents_replaced
         report.paragraphs_added = len(keep_rows)
         return report
@@ -436,16 +433,17 @@ class IndexWriter:
             bm25.index([r["lex"].split() or [""] for r in rows], show_progress=False)
             bm25.save(str(lexical_dir))
         np.save(self.folder / "lexical_ids.npy", np.asarray([r["id"] for r in rows], dtype=np.int64))
-        faiss.write_index(self.vectors, str(self.folder / "vectors.faiss"))
+        self.vectors.fit()  # exact or IVF, as the size now calls for
+        self.vectors.save(self.folder / "vectors.faiss")
         counts = self.counts()
-        if counts["paragraphs"] != self.vectors.ntotal:  # pragma: no cover - an invariant
-            raise RuntimeError(f"index out of step: {counts['paragraphs']} paragraphs, {self.vectors.ntotal} vectors")
+        if counts["paragraphs"] != self.vectors.count():  # pragma: no cover - an invariant
+            raise RuntimeError(f"index out of step: {counts['paragraphs']} paragraphs, {self.vectors.count()} vectors")
         self.manifest.update(
             {
                 "format_version": FORMAT_VERSION,
                 "model": self.model,
                 "dimension": self.dimension,
-                "faiss_index": "IDMap2,Flat (inner product)",
+                "faiss_index": self.vectors.describe(),
                 "updated_at": _now(),
                 **counts,
                 **extra,
@@ -491,7 +489,7 @@ class Snapshot:
         self.folder = folder
         self.manifest = read_manifest(folder)
         check_model(self.manifest, model, folder)
-        self.vectors = faiss.read_index(str(folder / "vectors.faiss"))
+        self.vectors = VectorIndex.load(folder / "vectors.faiss", self.manifest["dimension"])
         self.lexical_ids = np.load(folder / "lexical_ids.npy")
         self.bm25 = None
         self.doc_freq: dict[str, int] = {}
@@ -517,12 +515,12 @@ class Snapshot:
 
     @property
     def size(self) -> int:
-        return int(self.vectors.ntotal)
+        return self.vectors.count()
 
     def dense(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
         if not self.size:
             return []
-        scores, ids = self.vectors.search(query.reshape(1, -1).astype(np.float32), min(k, self.size))
+        scores, ids = self.vectors.search(query.reshape(1, -1), k)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
 
     def lexical(self, tokens: Sequence[str], k: int) -> list[tuple[int, float]]:
@@ -540,7 +538,7 @@ class Snapshot:
         return float(np.log(1 + (n - df + 0.5) / (df + 0.5)))
 
     def vectors_of(self, ids: Sequence[int]) -> np.ndarray:
-        return np.vstack([self.vectors.reconstruct(int(i)) for i in ids]) if ids else np.zeros((0, self.manifest["dimension"]), np.float32)
+        return self.vectors.vectors(ids)
 
     def paragraphs(self, ids: Sequence[int]) -> dict[int, ParagraphRow]:
         if not ids:

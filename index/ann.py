@@ -1,0 +1,176 @@
+"""The dense index: every FAISS call behind add / remove / search / save / load / count.
+
+Vectors are unit-normalised float32 rows keyed by paragraph id (int64); the
+score is the inner product, i.e. cosine similarity.  The index type follows the
+size of the corpus:
+
+- up to ``FLAT_LIMIT`` vectors, ``IndexIDMap2(IndexFlatIP)``: exact, no training,
+  the format every index before this module was written in;
+- above it, ``IndexIVFFlat`` (inner product) with a hash-table direct map, so
+  ``remove`` and ``vectors`` (reconstruct by id) keep working.  HNSW is faster
+  still but cannot remove by id, which adding and removing sources needs.
+  ``nlist`` grows with the square root of the size and ``nprobe`` is set so
+  recall@10 against exact search stays at or above 0.95 (bench/scale.py).
+
+An IVF index is (re)trained when it is first needed and again when the corpus
+has grown ``RETRAIN_GROWTH`` times since, so its lists stay balanced; a corpus
+that shrinks back under half the limit returns to exact search.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+FLAT_LIMIT = 200_000  # exact search up to here: p95 stays in single-digit ms on 2 cores
+RETRAIN_GROWTH = 4.0
+TRAIN_POINTS_PER_LIST = 64  # k-means sample size per list (FAISS warns under 39)
+NPROBE_SHARE = 0.02  # share of the lists searched, at least MIN_NPROBE
+MIN_NPROBE = 16
+# Written into manifests, so a reader knows what it loads.
+FLAT = "flat"
+IVF = "ivf"
+
+
+def _as_matrix(vectors: np.ndarray, dimension: int) -> np.ndarray:
+    matrix = np.ascontiguousarray(np.asarray(vectors, dtype=np.float32).reshape(-1, dimension))
+    return matrix
+
+
+def _as_ids(ids) -> np.ndarray:
+    return np.ascontiguousarray(np.asarray(list(ids) if not isinstance(ids, np.ndarray) else ids, dtype=np.int64).reshape(-1))
+
+
+def lists_for(count: int) -> int:
+    """IVF lists for ``count`` vectors: about 4 * sqrt(n), between 16 and 8192."""
+    return int(min(8192, max(16, 4 * math.sqrt(max(count, 1)))))
+
+
+def probes_for(nlist: int) -> int:
+    return int(min(nlist, max(MIN_NPROBE, round(nlist * NPROBE_SHARE))))
+
+
+class VectorIndex:
+    """Unit vectors by id, searched by inner product.  Not thread-safe for writes."""
+
+    def __init__(self, dimension: int, *, flat_limit: int | None = None, _index=None):
+        self.dimension = dimension
+        self.flat_limit = FLAT_LIMIT if flat_limit is None else flat_limit
+        self._index = _index if _index is not None else self._flat()
+        # What an IVF index was trained for, recovered from its list count (see lists_for).
+        self._trained_for = int((self._index.nlist / 4) ** 2) if self.kind == IVF else 0
+
+    # .. the FAISS types ..
+
+    def _flat(self):
+        return faiss.IndexIDMap2(faiss.IndexFlatIP(self.dimension))
+
+    def _ivf(self, training: np.ndarray):
+        nlist = lists_for(len(training))
+        quantizer = faiss.IndexFlatIP(self.dimension)
+        index = faiss.IndexIVFFlat(quantizer, self.dimension, nlist, faiss.METRIC_INNER_PRODUCT)
+        index.set_direct_map_type(faiss.DirectMap.Hashtable)  # reconstruct and remove by id
+        sample = training
+        most = nlist * TRAIN_POINTS_PER_LIST
+        if len(training) > most:
+            rows = np.random.default_rng(0).choice(len(training), most, replace=False)
+            sample = training[np.sort(rows)]
+        index.train(sample)
+        index.nprobe = probes_for(nlist)
+        return index
+
+    @property
+    def kind(self) -> str:
+        return IVF if isinstance(self._index, faiss.IndexIVF) else FLAT
+
+    def describe(self) -> str:
+        if self.kind == IVF:
+            return f"IVF{self._index.nlist},Flat nprobe={self._index.nprobe} (inner product)"
+        return "IDMap2,Flat (inner product)"
+
+    # .. the interface ..
+
+    def count(self) -> int:
+        return int(self._index.ntotal)
+
+    def add(self, vectors: np.ndarray, ids) -> None:
+        matrix = _as_matrix(vectors, self.dimension)
+        keys = _as_ids(ids)
+        if len(matrix) != len(keys):
+            raise ValueError(f"{len(matrix)} vectors but {len(keys)} ids")
+        if len(keys):
+            self._index.add_with_ids(matrix, keys)
+
+    def remove(self, ids) -> int:
+        keys = _as_ids(ids)
+        if not len(keys):
+            return 0
+        return int(self._index.remove_ids(keys))
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, ids), each (len(queries), k'); k' = min(k, count); missing ids are -1."""
+        matrix = _as_matrix(queries, self.dimension)
+        k = min(k, self.count())
+        if k <= 0:
+            return np.zeros((len(matrix), 0), np.float32), np.zeros((len(matrix), 0), np.int64)
+        return self._index.search(matrix, k)
+
+    def vectors(self, ids) -> np.ndarray:
+        """The stored vectors of ``ids`` (each must be present)."""
+        keys = _as_ids(ids)
+        if not len(keys):
+            return np.zeros((0, self.dimension), np.float32)
+        if self.kind == FLAT:
+            return np.vstack([self._index.reconstruct(int(i)) for i in keys])
+        return self._index.reconstruct_batch(keys)
+
+    def ids(self) -> np.ndarray:
+        """Every id held, in no particular order."""
+        if self.kind == FLAT:
+            return faiss.vector_to_array(self._index.id_map).astype(np.int64)
+        invlists = self._index.invlists
+        parts = [
+            faiss.rev_swig_ptr(invlists.get_ids(i), invlists.list_size(i)).copy()
+            for i in range(self._index.nlist)
+            if invlists.list_size(i)
+        ]
+        return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
+
+    def fit(self) -> bool:
+        """Switch index type if the size now calls for another; True when it rebuilt."""
+        n = self.count()
+        if self.kind == FLAT and n > self.flat_limit:
+            target, reason = IVF, f"{n} vectors > {self.flat_limit}: exact -> IVF"
+        elif self.kind == IVF and n < self.flat_limit // 2:
+            target, reason = FLAT, f"{n} vectors < {self.flat_limit // 2}: IVF -> exact"
+        elif self.kind == IVF and n > RETRAIN_GROWTH * max(self._trained_for, 1):
+            target, reason = IVF, f"{n} vectors, trained for {self._trained_for}: retraining IVF"
+        else:
+            return False
+        log.info("dense index: %s", reason)
+        ids = self.ids()
+        vectors = self.vectors(ids)
+        self._index = self._ivf(vectors) if target == IVF else self._flat()
+        self._trained_for = n if target == IVF else 0
+        self.add(vectors, ids)
+        return True
+
+    def save(self, path: Path) -> None:
+        faiss.write_index(self._index, str(path))
+
+    @classmethod
+    def load(cls, path: Path, dimension: int | None = None, *, flat_limit: int | None = None) -> VectorIndex:
+        index = faiss.read_index(str(path))
+        if isinstance(index, faiss.IndexIVF):
+            # A hash-table direct map is saved with the index; older files may lack one.
+            if index.direct_map.type != faiss.DirectMap.Hashtable:
+                index.set_direct_map_type(faiss.DirectMap.Hashtable)
+        elif not isinstance(index, faiss.IndexIDMap2):
+            raise ValueError(f"{path} holds a {type(index).__name__}, not an index this version writes")
+        return cls(dimension or index.d, flat_limit=flat_limit, _index=index)
