@@ -71,7 +71,7 @@ def handled() -> Iterator[None]:
 def _embedder(model: str, device: str, batch_size: int, backend: str):
     from index.embed import Embedder
 
-    return Embedder(model, device=device, batch_size=batch_size)
+    return Embedder(model, device=device, batch_size=batch_size, backend=backend)
 
 
 def service():

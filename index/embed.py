@@ -7,9 +7,12 @@ sentence-transformers name or local path also works for operators who have one.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import os
 import threading
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -45,13 +48,177 @@ def resolve_model(name: str) -> tuple[str, str]:
     return name, name
 
 
-class Embedder:
-    """Loads the model lazily, once, and embeds text to unit vectors (float32)."""
+BACKENDS = ("torch", "onnx", "onnx-int8")
 
-    def __init__(self, model: str = BUNDLED_MODEL, *, device: str = "cpu", batch_size: int = 64):
+
+def onnx_cache_dir() -> Path:
+    """Where ONNX exports are kept: $CRISISBOT_ONNX_CACHE, else the user cache."""
+    explicit = os.environ.get("CRISISBOT_ONNX_CACHE")
+    if explicit:
+        return Path(explicit).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "crisisbot" / "onnx"
+
+
+def _model_fingerprint(source: Path) -> str:
+    """Changes when the model's files do: names, sizes and modification times."""
+    digest = hashlib.sha256(str(source).encode())
+    for path in sorted(p for p in source.rglob("*") if p.is_file()):
+        stat = path.stat()
+        digest.update(f"{path.relative_to(source)}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    return digest.hexdigest()[:16]
+
+
+class OnnxSentenceEncoder:
+    """A sentence-transformers model (transformer, mean or CLS pooling, normalise) run by onnxruntime.
+
+    The transformer is exported from the local model folder with torch.onnx once
+    and cached (see ``onnx_cache_dir``); ``quantized`` also applies onnxruntime's
+    dynamic int8 quantisation to the weights of its matrix products.  Tokenising
+    uses the model's own ``tokenizer.json`` with the ``tokenizers`` library, so
+    serving never imports torch or loads the PyTorch weights once the export exists.
+    sentence-transformers' own ``backend="onnx"`` needs optimum, which pins an
+    older transformers than this project uses; this is the same pipeline without it.
+    """
+
+    def __init__(self, model_file: Path, tokenizer_file: Path, *, max_length: int, pooling: str):
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        options = onnxruntime.SessionOptions()
+        options.log_severity_level = 3
+        self.session = onnxruntime.InferenceSession(str(model_file), options, providers=["CPUExecutionProvider"])
+        self.input_names = {i.name for i in self.session.get_inputs()}
+        self.tokenizer = Tokenizer.from_file(str(tokenizer_file))
+        self.tokenizer.enable_truncation(max_length)
+        self.tokenizer.no_padding()
+        self.pooling = pooling
+        self.dimension = int(self.encode(["dimension"]).shape[1])
+
+    @classmethod
+    def from_model(cls, source: str, *, quantized: bool = False) -> OnnxSentenceEncoder:
+        folder = Path(source)
+        if not (folder / "modules.json").exists() or not (folder / "tokenizer.json").exists():
+            raise ModelUnavailable(f"the onnx backends need a local sentence-transformers folder with tokenizer.json; {source} is not one")
+        max_length, pooling = cls._read_config(folder)
+        cache = onnx_cache_dir() / f"{folder.name}-{_model_fingerprint(folder)}"
+        model_file = cache / "model.onnx"
+        if not model_file.exists():
+            cls._export(folder, model_file)
+        if quantized:
+            int8_file = cache / "model_int8.onnx"
+            if not int8_file.exists():
+                cls._quantize(model_file, int8_file)
+            model_file = int8_file
+        return cls(model_file, folder / "tokenizer.json", max_length=max_length, pooling=pooling)
+
+    @staticmethod
+    def _read_config(folder: Path) -> tuple[int, str]:
+        modules = json.loads((folder / "modules.json").read_text())
+        kinds = [m["type"].rsplit(".", 1)[-1] for m in modules]
+        if kinds[:2] != ["Transformer", "Pooling"] or any(k not in ("Transformer", "Pooling", "Normalize") for k in kinds):
+            raise ModelUnavailable(f"the onnx backends support Transformer + Pooling (+ Normalize) models, not {kinds}")
+        pooling_config = json.loads((folder / modules[1]["path"] / "config.json").read_text())
+        if pooling_config.get("pooling_mode_mean_tokens"):
+            pooling = "mean"
+        elif pooling_config.get("pooling_mode_cls_token"):
+            pooling = "cls"
+        else:
+            raise ModelUnavailable("the onnx backends support mean or CLS pooling only")
+        config_file = folder / "sentence_bert_config.json"
+        max_length = json.loads(config_file.read_text()).get("max_seq_length", 256) if config_file.exists() else 256
+        return int(max_length or 256), pooling
+
+    @staticmethod
+    def _export(folder: Path, target: Path) -> None:
+        import torch
+        from transformers import AutoModel
+
+        log.info("exporting %s to ONNX at %s (once)", folder, target)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        transformer = AutoModel.from_pretrained(str(folder)).eval()
+
+        class LastHiddenState(torch.nn.Module):  # positional inputs, one output
+            def __init__(self):
+                super().__init__()
+                self.transformer = transformer
+
+            def forward(self, input_ids, attention_mask, token_type_ids):
+                output = self.transformer(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
+                return output.last_hidden_state
+
+        model = LastHiddenState().eval()
+        sample = torch.ones((1, 8), dtype=torch.long)
+        names = ["input_ids", "attention_mask", "token_type_ids"]
+        axes = {name: {0: "batch", 1: "tokens"} for name in names}
+        axes["last_hidden_state"] = {0: "batch", 1: "tokens"}
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # tracer warnings about branches that do not apply here
+            torch.onnx.export(
+                model, (sample, sample, torch.zeros_like(sample)), str(tmp), input_names=names,
+                output_names=["last_hidden_state"], dynamic_axes=axes, opset_version=17, dynamo=False,
+            )
+        os.replace(tmp, target)
+
+    @staticmethod
+    def _quantize(source: Path, target: Path) -> None:
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+
+        log.info("quantising %s to int8 at %s (once)", source, target)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        quantize_dynamic(str(source), str(tmp), weight_type=QuantType.QInt8, per_channel=True)
+        os.replace(tmp, target)
+
+    def get_sentence_embedding_dimension(self) -> int:
+        return self.dimension
+
+    def encode(self, texts: Sequence[str], batch_size: int = 64, **_ignored) -> np.ndarray:
+        """Unit vectors for ``texts``; short texts batch together (sorted by length)."""
+        encodings = self.tokenizer.encode_batch(list(texts))
+        order = np.argsort([-len(e.ids) for e in encodings], kind="stable")
+        out = np.zeros((len(texts), 0), np.float32)
+        for start in range(0, len(order), batch_size):
+            rows = order[start : start + batch_size]
+            width = max(len(encodings[i].ids) for i in rows)
+            ids = np.zeros((len(rows), width), np.int64)
+            mask = np.zeros((len(rows), width), np.int64)
+            types = np.zeros((len(rows), width), np.int64)
+            for r, i in enumerate(rows):
+                n = len(encodings[i].ids)
+                ids[r, :n] = encodings[i].ids
+                mask[r, :n] = 1
+                types[r, :n] = encodings[i].type_ids
+            feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+            hidden = self.session.run(None, {k: v for k, v in feeds.items() if k in self.input_names})[0]
+            if self.pooling == "mean":
+                weights = mask[:, :, None].astype(np.float32)
+                pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+            else:
+                pooled = hidden[:, 0]
+            if out.shape[1] == 0:
+                out = np.zeros((len(texts), pooled.shape[1]), np.float32)
+            out[rows] = pooled
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.clip(norms, 1e-12, None)
+
+
+class Embedder:
+    """Loads the model lazily, once, and embeds text to unit vectors (float32).
+
+    ``backend`` picks the runtime: ``torch`` (sentence-transformers), ``onnx``
+    (the same weights exported once to ONNX and run by onnxruntime) or
+    ``onnx-int8`` (that export with dynamic int8 quantisation).  The ONNX
+    backends need the ``onnx`` extra (onnx, onnxruntime); see OnnxSentenceEncoder.
+    """
+
+    def __init__(self, model: str = BUNDLED_MODEL, *, device: str = "cpu", batch_size: int = 64, backend: str = "torch"):
+        if backend not in BACKENDS:
+            raise ModelUnavailable(f"unknown embedding backend {backend!r}; one of {', '.join(BACKENDS)}")
         self.source, self.name = resolve_model(model)
         self.device = device
         self.batch_size = batch_size
+        self.backend = backend
         self._model = None
         self._lock = threading.Lock()
 
@@ -64,6 +231,14 @@ class Embedder:
         return self._model
 
     def _load(self):
+        if self.backend != "torch":
+            log.info("loading embedding model %s from %s (%s)", self.name, self.source, self.backend)
+            try:
+                return OnnxSentenceEncoder.from_model(self.source, quantized=self.backend == "onnx-int8")
+            except ModelUnavailable:
+                raise
+            except Exception as exc:
+                raise ModelUnavailable(f"cannot load embedding model {self.name!r} with backend {self.backend}: {exc}") from exc
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as hf_logging
 

@@ -64,7 +64,7 @@ class CrisisService:
     def __init__(self, settings: Settings | None = None, *, embedder: Embedder | None = None):
         self.settings = settings or Settings()
         self.data_dir = Path(self.settings.data_dir)
-        self.embedder = embedder or Embedder(self.settings.model, device=self.settings.device, batch_size=self.settings.batch_size)
+        self.embedder = embedder or Embedder(self.settings.model, device=self.settings.device, batch_size=self.settings.batch_size, backend=self.settings.backend)
         self._snapshot: store.Snapshot | None = None
         self._snapshot_lock = threading.Lock()
 

@@ -1,0 +1,98 @@
+"""The ONNX embedding backends (CRISISBOT_BACKEND=onnx / onnx-int8) agree with torch."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+
+import numpy as np
+import pytest
+
+from index.embed import Embedder, ModelUnavailable
+from index.service import CrisisService
+from tests.conftest import make_settings
+
+pytestmark = pytest.mark.skipif(
+    importlib.util.find_spec("onnxruntime") is None or importlib.util.find_spec("onnx") is None,
+    reason="the onnx extra is not installed (pip install -e '.[onnx]'); the torch backend is the default",
+)
+
+QUESTIONS = [
+    "Who did Blinken write to proposing a meeting?",
+    "What did Boris Johnson accuse Russia of?",
+    "Who was expelled from the US embassy in Moscow?",
+    "What happened to the kindergarten in Stanytsia Luhanska?",
+    "What are the conditions of the Minsk agreement?",
+    "Is Russia withdrawing its troops?",
+]
+
+
+@pytest.fixture(scope="module")
+def onnx_cache(tmp_path_factory):
+    """A private export cache, so the test exercises the export and never touches the user's."""
+    folder = tmp_path_factory.mktemp("onnx-cache")
+    before = os.environ.get("CRISISBOT_ONNX_CACHE")
+    os.environ["CRISISBOT_ONNX_CACHE"] = str(folder)
+    yield folder
+    if before is None:
+        os.environ.pop("CRISISBOT_ONNX_CACHE", None)
+    else:
+        os.environ["CRISISBOT_ONNX_CACHE"] = before
+
+
+@pytest.fixture(scope="module")
+def onnx_embedder(onnx_cache) -> Embedder:
+    model = Embedder(backend="onnx")
+    model.load()
+    return model
+
+
+@pytest.fixture(scope="module")
+def int8_embedder(onnx_cache) -> Embedder:
+    model = Embedder(backend="onnx-int8")
+    model.load()
+    return model
+
+
+def top5(service: CrisisService, question: str) -> list[int]:
+    _, _, passages = service.retrieve(question, 5)
+    return [p.id for p in passages]
+
+
+def test_onnx_export_is_cached_and_matches_torch_vectors(onnx_embedder, embedder, onnx_cache):
+    assert list(onnx_cache.glob("*/model.onnx")), "the export was not written to the cache"
+    assert onnx_embedder.dimension == embedder.dimension == 384
+    texts = ["Blinken wrote to Lavrov.", "A much longer sentence about the Minsk agreements and the OSCE monitors in Donbas."]
+    cosines = np.sum(onnx_embedder.encode(texts) * embedder.encode(texts), axis=1)
+    assert np.all(cosines > 0.999)
+    vectors = onnx_embedder.encode(texts)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    # Batched with padding or alone: the same vector.
+    assert np.allclose(onnx_embedder.encode_one(texts[0]), vectors[0], atol=1e-5)
+
+
+def test_onnx_agrees_with_torch_on_top5(onnx_embedder, shared_service, built_data_dir):
+    onnx_service = CrisisService(make_settings(built_data_dir, backend="onnx"), embedder=onnx_embedder)
+    for question in QUESTIONS:
+        assert top5(onnx_service, question) == top5(shared_service, question), question
+
+
+def test_int8_mostly_agrees_with_torch_on_top5(int8_embedder, shared_service, built_data_dir, onnx_cache):
+    assert list(onnx_cache.glob("*/model_int8.onnx"))
+    int8_service = CrisisService(make_settings(built_data_dir, backend="onnx-int8"), embedder=int8_embedder)
+    overlaps = [len(set(top5(int8_service, q)) & set(top5(shared_service, q))) / 5 for q in QUESTIONS]
+    assert np.mean(overlaps) >= 0.8, overlaps
+    answer = int8_service.ask(QUESTIONS[0])
+    assert "Lavrov" in answer.answer
+
+
+def test_settings_backend_reaches_the_embedder(tmp_path):
+    service = CrisisService(make_settings(tmp_path / "data", backend="onnx-int8"))
+    assert service.embedder.backend == "onnx-int8"
+
+
+def test_unknown_backend_and_non_local_model_are_clear_errors(onnx_cache):
+    with pytest.raises(ModelUnavailable, match="unknown embedding backend"):
+        Embedder(backend="tensorrt")
+    with pytest.raises(ModelUnavailable, match="local sentence-transformers folder"):
+        Embedder("some-org/not-a-local-model", backend="onnx").load()
