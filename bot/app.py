@@ -43,6 +43,16 @@ class CrisisBot(commands.Bot):
             await self.tree.sync()
 
     async def on_app_command_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+        if isinstance(error, app_commands.CheckFailure):  # a refusal (not a moderator, not in a server): no bug
+            text = str(error) or "You can't use this command here."
+            log.info("refused /%s for user %s: %s", interaction.command and interaction.command.qualified_name,
+                     interaction.user.id, text)
+            send = interaction.followup.send if interaction.response.is_done() else interaction.response.send_message
+            try:
+                await send(text, ephemeral=True, allowed_mentions=NONE)
+            except discord.HTTPException:
+                log.warning("could not send a refusal", exc_info=True)
+            return
         error_id = uuid.uuid4().hex[:8]
         log.error("error %s in %s", error_id, interaction.command and interaction.command.name,
                   exc_info=(type(error), error, error.__traceback__))

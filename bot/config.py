@@ -20,3 +20,11 @@ class BotSettings(Settings):
     )
     ask_cooldown_seconds: float = Field(10.0, ge=0, description="Per-user wait between two /ask.")
     max_question_chars: int = Field(500, ge=1, le=2000, description="Longest question accepted.")
+    moderator_role: str | None = Field(
+        None, description="Members with this role (by name) may manage sources, besides those with Manage Server."
+    )
+    log_channel_id: int | None = Field(None, description="Channel where every moderator action is posted.")
+    refresh_minutes: float | None = Field(
+        None, gt=0, description="Re-fetch URL sources this often and re-index the pages that changed (off when unset)."
+    )
+    max_upload_bytes: int = Field(5 * 1024 * 1024, ge=1024, description="Largest file /sources add accepts.")

@@ -22,6 +22,10 @@ CREATE TABLE IF NOT EXISTS searches (
     exclude TEXT NOT NULL, user_hash TEXT NOT NULL, created REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS last_answer (user_hash TEXT PRIMARY KEY, answer_id TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, time REAL NOT NULL, actor TEXT NOT NULL, actor_id TEXT,
+    action TEXT NOT NULL, target TEXT NOT NULL, result TEXT NOT NULL, ok INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS feedback (
     answer_id TEXT NOT NULL, question TEXT NOT NULL, paragraph_ids TEXT NOT NULL,
     user_hash TEXT NOT NULL, vote INTEGER NOT NULL, time REAL NOT NULL,
@@ -39,6 +43,17 @@ class StoredCitation:
     source: str
     text: str
     paragraph_id: int
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    time: float
+    actor: str  # a display name, or "cli:<os user>", or "scheduler"
+    actor_id: str | None
+    action: str  # "sources add", "sources remove", "reindex", "refresh"
+    target: str
+    result: str
+    ok: bool
 
 
 @dataclass(frozen=True)
@@ -83,6 +98,23 @@ class BotState:
         with self._lock:
             self._db.execute("INSERT INTO answers VALUES (?, ?, ?, ?)", (answer_id, question, blob, time.time()))
         return answer_id
+
+    def audit(self, actor: str, action: str, target: str, result: str, *, ok: bool = True, actor_id: int | str | None = None) -> AuditEntry:
+        """Record a moderator action; returns the stored entry."""
+        entry = AuditEntry(time.time(), actor, None if actor_id is None else str(actor_id), action, target, result, ok)
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO audit (time, actor, actor_id, action, target, result, ok) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (entry.time, entry.actor, entry.actor_id, entry.action, entry.target, entry.result, int(entry.ok)),
+            )
+        return entry
+
+    def recent_audit(self, limit: int = 10) -> list[AuditEntry]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT time, actor, actor_id, action, target, result, ok FROM audit ORDER BY id DESC LIMIT ?", (limit,)
+            ).fetchall()
+        return [AuditEntry(*row[:6], bool(row[6])) for row in rows]
 
     def remember_last(self, user_id: int, answer_id: str) -> None:
         """The answer ``/source n`` reads for this user."""

@@ -27,6 +27,11 @@ BOT_ID = APP_ID
 GUILD_ID = 900000000000000100
 CHANNEL_ID = 900000000000000200
 OWNER_ID = 900000000000000300
+LOG_CHANNEL_ID = 900000000000000201
+MODERATOR_ROLE_ID = 900000000000000400
+MODERATOR_ROLE = "Corpus moderators"
+MEMBER_PERMISSIONS = 3072  # view channel + send messages
+MANAGE_GUILD = 1 << 5
 
 _ids = itertools.count(910000000000000000)
 
@@ -59,11 +64,13 @@ class DiscordDouble:
         self.sent_at: dict[str, float] = {}  # interaction id -> when it was dispatched
         self.messages: dict[str, dict] = {}  # message id -> payload (channel messages, webhook messages)
         self._originals: dict[str, str] = {}  # interaction token -> id of its original response message
+        self.uploads: dict[str, bytes] = {}  # attachment id -> bytes served under /attachments/
 
     # --- lifecycle ---
     async def start(self) -> None:
         app = web.Application()
         app.router.add_get("/gateway", self._gateway)
+        app.router.add_get("/attachments/{attachment_id}/{filename}", self._attachment)
         app.router.add_route("*", "/api/v10/{tail:.*}", self._rest)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
@@ -110,6 +117,12 @@ class DiscordDouble:
                     await self._changed.wait()
 
         await asyncio.wait_for(ready(), timeout)
+
+    async def _attachment(self, request: web.Request) -> web.Response:
+        data = self.uploads.get(request.match_info["attachment_id"])
+        if data is None:
+            return web.Response(status=404)
+        return web.Response(body=data, content_type="application/octet-stream")
 
     # --- REST ---
     async def _rest(self, request: web.Request) -> web.StreamResponse:
@@ -216,8 +229,12 @@ class DiscordDouble:
             "id": str(GUILD_ID), "name": "Test guild", "icon": None, "owner_id": str(OWNER_ID),
             "unavailable": False, "member_count": 2, "large": False,
             "roles": [{"id": str(GUILD_ID), "name": "@everyone", "permissions": "3072", "position": 0,
-                       "color": 0, "hoist": False, "managed": False, "mentionable": False}],
+                       "color": 0, "hoist": False, "managed": False, "mentionable": False},
+                      {"id": str(MODERATOR_ROLE_ID), "name": MODERATOR_ROLE, "permissions": "3072", "position": 1,
+                       "color": 0, "hoist": False, "managed": False, "mentionable": True}],
             "channels": [{"id": str(CHANNEL_ID), "type": 0, "name": "general", "position": 0,
+                          "permission_overwrites": [], "guild_id": str(GUILD_ID)},
+                         {"id": str(LOG_CHANNEL_ID), "type": 0, "name": "mod-log", "position": 1,
                           "permission_overwrites": [], "guild_id": str(GUILD_ID)}],
             "members": [], "threads": [], "emojis": [], "stickers": [], "voice_states": [], "presences": [],
             "features": [], "joined_at": "2024-01-01T00:00:00+00:00",
@@ -246,7 +263,8 @@ class DiscordDouble:
             await ws.close(code=4000)
 
     # --- injecting user actions ---
-    def _interaction(self, kind: int, data: dict, user_id: int, guild: bool, message: dict | None = None) -> dict:
+    def _interaction(self, kind: int, data: dict, user_id: int, guild: bool, message: dict | None = None,
+                     permissions: int = MEMBER_PERMISSIONS, roles: tuple[int, ...] = ()) -> dict:
         interaction_id = snowflake()
         payload: dict = {
             "id": interaction_id, "application_id": str(APP_ID), "type": kind, "data": data,
@@ -260,8 +278,8 @@ class DiscordDouble:
             payload["guild_locale"] = "en-US"
             payload["channel"] = {"id": str(CHANNEL_ID), "type": 0, "name": "general", "guild_id": str(GUILD_ID),
                                   "position": 0, "permission_overwrites": []}
-            payload["member"] = {"user": user, "roles": [], "joined_at": "2024-01-01T00:00:00+00:00",
-                                 "deaf": False, "mute": False, "permissions": "3072", "flags": 0}
+            payload["member"] = {"user": user, "roles": [str(r) for r in roles], "joined_at": "2024-01-01T00:00:00+00:00",
+                                 "deaf": False, "mute": False, "permissions": str(permissions), "flags": 0}
         else:
             payload["channel"] = {"id": str(CHANNEL_ID), "type": 1, "recipients": [user]}
             payload["user"] = user
@@ -269,13 +287,51 @@ class DiscordDouble:
             payload["message"] = message
         return payload
 
-    async def slash(self, name: str, options: dict | None = None, *, user: int = 1001, guild: bool = True) -> dict:
-        """Send a slash command; returns the interaction payload (id, token)."""
-        data = {"id": snowflake(), "name": name, "type": 1,
-                "options": [{"name": k, "type": 5 if isinstance(v, bool) else (4 if isinstance(v, int) else 3), "value": v}
-                            for k, v in (options or {}).items()]}
-        payload = self._interaction(2, data, user, guild)
+    def _command_data(self, name: str, options: dict | None, files: dict | None, focused: str | None = None) -> dict:
+        """APPLICATION_COMMAND data; ``name`` may be "group sub" for a subcommand."""
+        listed = []
+        for key, value in (options or {}).items():
+            kind = 5 if isinstance(value, bool) else (4 if isinstance(value, int) else 3)
+            option = {"name": key, "type": kind, "value": value}
+            if key == focused:
+                option["focused"] = True
+            listed.append(option)
+        resolved: dict = {}
+        for key, (filename, content) in (files or {}).items():
+            attachment_id = snowflake()
+            self.uploads[attachment_id] = content
+            url = f"http://127.0.0.1:{self.port}/attachments/{attachment_id}/{filename}"
+            resolved.setdefault("attachments", {})[attachment_id] = {
+                "id": attachment_id, "filename": filename, "size": len(content), "url": url, "proxy_url": url,
+                "content_type": "application/octet-stream",
+            }
+            listed.append({"name": key, "type": 11, "value": attachment_id})
+        top, _, sub = name.partition(" ")
+        if sub:
+            listed = [{"name": sub, "type": 1, "options": listed}]
+        data = {"id": snowflake(), "name": top, "type": 1, "options": listed}
+        if resolved:
+            data["resolved"] = resolved
+        return data
+
+    async def slash(self, name: str, options: dict | None = None, *, user: int = 1001, guild: bool = True,
+                    files: dict[str, tuple[str, bytes]] | None = None, permissions: int = MEMBER_PERMISSIONS,
+                    roles: tuple[int, ...] = ()) -> dict:
+        """Send a slash command ("ask", or "sources add" for a subcommand); returns the interaction payload.
+
+        ``files`` maps an attachment option to (filename, bytes), served by this double as Discord's CDN would.
+        """
+        payload = self._interaction(2, self._command_data(name, options, files), user, guild,
+                                    permissions=permissions, roles=roles)
         self.sent_at[payload["id"]] = time.perf_counter()
+        await self.dispatch("INTERACTION_CREATE", payload)
+        return payload
+
+    async def autocomplete(self, name: str, options: dict, focused: str, *, user: int = 1001,
+                           permissions: int = MEMBER_PERMISSIONS, roles: tuple[int, ...] = ()) -> dict:
+        """An APPLICATION_COMMAND_AUTOCOMPLETE interaction while typing option ``focused``."""
+        payload = self._interaction(4, self._command_data(name, options, None, focused), user, True,
+                                    permissions=permissions, roles=roles)
         await self.dispatch("INTERACTION_CREATE", payload)
         return payload
 
