@@ -83,6 +83,19 @@ def service():
     return CrisisService(settings, embedder=_embedder(settings.model, settings.device, settings.batch_size, settings.backend))
 
 
+def audit(svc, action: str, target: str, result: str, ok: bool = True) -> None:
+    """Record an operator's change in the same audit table as the moderators' (/sources audit shows both)."""
+    import getpass
+
+    from bot.state import BotState
+
+    state = BotState(svc.settings.data_dir / "state.sqlite")
+    try:
+        state.audit(f"cli:{getpass.getuser()}", action, target, result, ok=ok)
+    finally:
+        state.close()
+
+
 @contextmanager
 def progress_bar(enabled: bool = True) -> Iterator[object]:
     """A callback for the service's progress reports, drawn as rich bars on stderr."""
@@ -141,6 +154,8 @@ def index_build(
         with progress_bar(not quiet) as report:
             result = svc.build(source, progress=report)
         _print_report(result)
+        audit(svc, "reindex", ", ".join(map(str, source or [])) or "all sources",
+              f"{result.manifest['documents']} sources, {result.manifest['paragraphs']} paragraphs")
 
 
 # --- ask -----------------------------------------------------------------------------------
@@ -266,15 +281,19 @@ def sources_add(
             for problem in result.load.skipped:
                 err.print(f"[yellow]skipped[/yellow] {escape(str(problem))}", markup=True, highlight=False)
             _print_change(result)
+            audit(svc, "sources add", ", ".join(map(str, paths)), f"{result.change.paragraphs_added} paragraphs added")
         for url in urls:
             try:
                 doc = asyncio.run(fetch_document(url, FetchPolicy.from_settings(svc.settings), min_chars=svc.settings.min_paragraph_chars))
             except FetchError as exc:
                 err.print(f"[yellow]failed[/yellow] {escape(url)}: {escape(str(exc))}", markup=True, highlight=False)
+                audit(svc, "sources add", url, f"failed: {exc}", ok=False)
                 failed += 1
                 continue
             with progress_bar(not quiet) as bar:
-                _print_change(svc.add_fetched(doc, progress=bar), doc.title)
+                result = svc.add_fetched(doc, progress=bar)
+            _print_change(result, doc.title)
+            audit(svc, "sources add", url, f"{doc.title}: {result.change.paragraphs_added} paragraphs added")
         if failed:
             raise typer.Exit(EXIT_FAILED)
 
@@ -293,8 +312,10 @@ def _print_change(result, title: str | None = None) -> None:
 def sources_remove(ids: Annotated[list[str], typer.Argument(help="Source ids, from `crisisbot sources list`.")]) -> None:
     """Remove sources and the paragraphs only they carried."""
     with handled():
-        c = service().remove_sources(ids).change
+        svc = service()
+        c = svc.remove_sources(ids).change
         out.print(f"removed {c.documents_removed} sources and {c.paragraphs_removed} paragraphs")
+        audit(svc, "sources remove", ", ".join(ids), f"{c.paragraphs_removed} paragraphs removed")
 
 
 @sources_app.command("refresh")
@@ -313,6 +334,8 @@ def sources_refresh() -> None:
         out.print(f"checked {report.checked} URL sources, re-indexed {len(report.changed)}", markup=False)
         for title in report.changed:
             out.print(f"  changed: {title}", markup=False)
+        audit(svc, "refresh", "URL sources", f"{report.checked} checked, {len(report.changed)} re-indexed, "
+              f"{len(report.failed)} failed", ok=not report.failed)
 
 
 # --- stats and run -------------------------------------------------------------------------
@@ -378,7 +401,14 @@ from bot import cli_eval  # noqa: E402,F401  (registers "eval")
 
 
 def main() -> None:
-    logging.basicConfig(level=os.environ.get("CRISISBOT_LOG_LEVEL", "WARNING").upper(), format="%(levelname)s %(name)s: %(message)s")
+    from bot.config import BotSettings
+
+    try:
+        level = BotSettings().log_level.upper()
+    except ValueError:  # a bad setting: the command itself reports it in one line
+        level = "WARNING"
+    logging.basicConfig(level=level if level in logging.getLevelNamesMapping() else "WARNING",
+                        format="%(levelname)s %(name)s: %(message)s")
     app()
 
 

@@ -18,6 +18,7 @@ class BotSettings(Settings):
         validation_alias=AliasChoices("DISCORD_GUILD_ID", "discord_guild_id"),
         description="Sync commands to this one guild (instant) instead of globally.",
     )
+    log_level: str = Field("WARNING", description="Log level of the CLI and the bot (DEBUG, INFO, WARNING, ERROR).")
     ask_cooldown_seconds: float = Field(10.0, ge=0, description="Per-user wait between two /ask.")
     max_question_chars: int = Field(500, ge=1, le=2000, description="Longest question accepted.")
     moderator_role: str | None = Field(

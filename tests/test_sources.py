@@ -177,3 +177,10 @@ def test_cli_adds_refreshes_and_reports_a_failed_url(pages, monkeypatch, tmp_pat
     refreshed = runner.invoke(cli.app, ["sources", "refresh"])
     assert refreshed.exit_code == 0, refreshed.output
     assert "checked 1 URL sources, re-indexed 0" in refreshed.stdout
+    # Operators' changes land in the same audit table as the moderators'.
+    from bot.state import BotState
+
+    state = BotState(data_dir / "state.sqlite")
+    entries = [(e.action, e.ok, e.actor.startswith("cli:")) for e in reversed(state.recent_audit(10))]
+    state.close()
+    assert entries == [("sources add", True, True), ("sources add", False, True), ("refresh", True, True)]
