@@ -11,6 +11,7 @@ from index.search import Passage
 
 TITLE_MAX, DESCRIPTION_MAX, FIELD_NAME_MAX, FIELD_VALUE_MAX, FIELDS_MAX, TOTAL_MAX = 256, 4096, 256, 1024, 25, 6000
 FOOTER_MAX = 2048
+SNIPPET_CHARS = 160
 COLOUR = discord.Colour.blurple()
 ABSTAIN_COLOUR = discord.Colour.light_grey()
 
@@ -58,6 +59,8 @@ def answer_embed(answer: Answer) -> discord.Embed:
     )
     for citation in answer.citations[:FIELDS_MAX]:
         value = source_line(citation.n, citation.title, citation.url, citation.source, citation.date)
+        # A glimpse of the paragraph: two citations of one article still tell apart.
+        value += "\n> " + escape(truncate(citation.text, SNIPPET_CHARS))
         embed.add_field(name=f"Source {citation.n}", value=truncate(value, FIELD_VALUE_MAX), inline=False)
     embed.set_footer(text=footer(answer))
     return fit(embed)

@@ -43,3 +43,17 @@ def test_every_cli_command_has_help():
     assert missing == []
     result = CliRunner().invoke(cli.app, ["--help"])
     assert result.exit_code == 0 and "sources" in result.stdout
+
+
+def test_the_core_imports_neither_discord_nor_the_cli():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, index.service, index.jobs, index.fetch, index.refresh, index.eval, index.ann\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('discord', 'typer', 'click', 'bot'))\n"
+        "print(bad)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
