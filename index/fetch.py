@@ -54,6 +54,14 @@ def _is_public(address: str) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
+def _is_link_local(address: str) -> bool:
+    """169.254.0.0/16 and fe80::/10: where cloud metadata services live, never an intranet site."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return ip.is_link_local
+
+
 class GuardedResolver(AbstractResolver):
     """Resolves like aiohttp's default and refuses non-public addresses."""
 
@@ -63,6 +71,9 @@ class GuardedResolver(AbstractResolver):
 
     async def resolve(self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET):
         infos = await self._inner.resolve(host, port, family)
+        metadata = [i["host"] for i in infos if _is_link_local(i["host"])]
+        if metadata:  # refused even when private addresses are allowed
+            raise FetchError(f"refusing {host}: it resolves to a link-local address ({metadata[0]})")
         if not self._allow_private:
             blocked = [i["host"] for i in infos if not _is_public(i["host"])]
             if blocked:
@@ -78,7 +89,8 @@ def check_url(url: str, policy: FetchPolicy) -> str:
     url = (url or "").strip()
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https"):
-        raise FetchError(f"only http:// and https:// URLs can be added, not {parsed.scheme or 'this'}")
+        what = f"not {parsed.scheme}:" if parsed.scheme else "and this is not a URL"
+        raise FetchError(f"only http:// and https:// URLs can be added, {what}")
     if not parsed.hostname:
         raise FetchError("the URL has no host name")
     if parsed.username or parsed.password:
@@ -88,6 +100,8 @@ def check_url(url: str, policy: FetchPolicy) -> str:
         literal = ipaddress.ip_address(host)
     except ValueError:
         literal = None
+    if literal is not None and _is_link_local(host):
+        raise FetchError(f"refusing {host}: link-local addresses (cloud metadata) are never fetched")
     if literal is not None and not policy.allow_private and not _is_public(host):
         raise FetchError(f"refusing {host}: it is a private or local address")
     if host in ("localhost",) and not policy.allow_private:

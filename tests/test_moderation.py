@@ -37,10 +37,11 @@ def pages():
 
 @contextlib.asynccontextmanager
 async def moderated_bot(double, service, tmp_path, **overrides):  # noqa: F811
-    settings = bot_settings(
-        tmp_path / "bot", ask_cooldown_seconds=0, allow_private_urls=True, fetch_timeout_seconds=3,
-        moderator_role=MODERATOR_ROLE, log_channel_id=LOG_CHANNEL_ID, **overrides,
+    options = dict(
+        ask_cooldown_seconds=0, allow_private_urls=True, fetch_timeout_seconds=3,
+        moderator_role=MODERATOR_ROLE, log_channel_id=LOG_CHANNEL_ID,
     )
+    settings = bot_settings(tmp_path / "bot", **{**options, **overrides})
     bot = create_bot(settings, service)
     task = asyncio.create_task(bot.start("test-token"))
     try:

@@ -70,7 +70,7 @@ def test_bad_pages_fail_with_a_reason(pages, path, reason):
         ("ftp://example.org/x", "only http:// and https://"),
         ("javascript:alert(1)", "only http:// and https://"),
         ("http://user:pw@example.org/", "user name or password"),
-        ("http://169.254.169.254/latest/meta-data/", "private or local"),
+        ("http://169.254.169.254/latest/meta-data/", "link-local"),
         ("http://[::1]/", "private or local"),
         ("http://localhost/", "local address"),
     ],
@@ -78,6 +78,12 @@ def test_bad_pages_fail_with_a_reason(pages, path, reason):
 def test_unsafe_urls_are_refused_before_any_request(url, reason):
     with pytest.raises(FetchError, match=reason):
         fetch(url, FetchPolicy())
+
+
+@pytest.mark.parametrize("url", ["http://169.254.169.254/latest/meta-data/", "http://[fe80::1]/"])
+def test_link_local_metadata_addresses_are_refused_even_when_private_ones_are_allowed(url):
+    with pytest.raises(FetchError, match="link-local"):
+        fetch(url, FetchPolicy(timeout_seconds=2, allow_private=True))
 
 
 def test_loopback_is_refused_unless_the_operator_allows_it(pages):

@@ -2,8 +2,8 @@
 
 REST: the routes a bot uses to log in, sync commands, answer interactions and
 post messages; every request is recorded as a :class:`Request`.  Gateway:
-HELLO, IDENTIFY -> READY + GUILD_CREATE, heartbeats, RESUME, with zlib-stream
-compressed frames (one compressor per connection), as discord.py asks for.
+HELLO, IDENTIFY -> READY + GUILD_CREATE, heartbeats, RESUME, with zlib-stream or
+zstd-stream compressed frames (one compressor per connection), as discord.py asks for.
 Tests inject dispatches (INTERACTION_CREATE, MESSAGE_CREATE) and wait for the
 bot's requests.
 """
@@ -193,7 +193,7 @@ class DiscordDouble:
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
-        compressor = zlib.compressobj() if request.query.get("compress") == "zlib-stream" else None
+        compressor = self._compressor(request.query.get("compress"))
         entry = (ws, compressor)
         await self._send(entry, {"op": 10, "d": {"heartbeat_interval": 41250}})
         async for frame in ws:
@@ -240,13 +240,29 @@ class DiscordDouble:
             "features": [], "joined_at": "2024-01-01T00:00:00+00:00",
         }
 
+    @staticmethod
+    def _compressor(kind: str | None):
+        """One stream compressor per connection, of the kind discord.py asked for (None: plain text frames)."""
+        if kind == "zlib-stream":
+            return zlib.compressobj()
+        if kind == "zstd-stream":  # discord.py asks for it when the zstandard package is installed
+            import zstandard
+
+            return zstandard.ZstdCompressor().compressobj()
+        return None
+
     async def _send(self, entry: tuple[web.WebSocketResponse, Any], payload: dict) -> None:
         ws, compressor = entry
-        data = json.dumps(payload).encode()
+        # Discord's gateway speaks UTF-8 JSON: text it cannot encode (lone surrogates) never reaches a bot.
+        data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
         if compressor is None:
-            await ws.send_str(data.decode())
-        else:
+            await ws.send_str(data.decode("utf-8"))
+        elif isinstance(compressor, type(zlib.compressobj())):
             await ws.send_bytes(compressor.compress(data) + compressor.flush(zlib.Z_SYNC_FLUSH))
+        else:
+            import zstandard
+
+            await ws.send_bytes(compressor.compress(data) + compressor.flush(zstandard.COMPRESSOBJ_FLUSH_BLOCK))
 
     async def _dispatch_to(self, entry, event: str, data: dict) -> None:
         self._seq += 1
