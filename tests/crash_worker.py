@@ -1,6 +1,7 @@
 """Child process for the crash tests: load the model, say READY, then write to the index.
 
     python -m tests.crash_worker DATA_DIR build|add PATH|remove ID...
+    python -m tests.crash_worker DATA_DIR state     (audit and feedback rows, each acknowledged on stdout)
 """
 
 import sys
@@ -10,8 +11,25 @@ from index.config import Settings
 from index.service import CrisisService
 
 
+def write_state(data_dir: Path) -> None:
+    """Write audit and feedback rows as fast as possible, printing the number of each once it is stored."""
+    from bot.state import BotState, StoredCitation
+
+    state = BotState(data_dir / "state.sqlite")
+    print("READY", flush=True)
+    citation = StoredCitation(1, "t", None, None, "s", "text", 1)
+    for n in range(1_000_000):
+        state.audit("crash-test", "sources add", f"row {n}", "ok")
+        answer_id = state.save_answer(f"question {n}", [citation])
+        state.vote(answer_id, n, 1)
+        print(n, flush=True)
+
+
 def main() -> None:
     data_dir, op, *args = sys.argv[1:]
+    if op == "state":
+        write_state(Path(data_dir))
+        return
     service = CrisisService(Settings(_env_file=None, data_dir=Path(data_dir)))
     service.warm()
     print("READY", flush=True)

@@ -113,3 +113,34 @@ def test_sigkill_mid_write_leaves_before_or_after(operation, start_state, tmp_pa
         CrisisService(make_settings(data_dir), embedder=embedder).build()
         assert not [p for p in (data_dir / "indexes").iterdir() if p.name.endswith(store.BUILDING_SUFFIX)]
     print(f"{operation}: {outcomes.count('before')} before, {outcomes.count('after')} after, write took {duration:.1f} s")
+
+
+def test_sigkill_never_loses_an_acknowledged_audit_or_feedback_row(tmp_path):
+    """The bot's own state (WAL SQLite, one transaction per row): what was stored stays stored."""
+    import sqlite3
+
+    rng = random.Random(11)
+    data_dir = tmp_path / "state"
+    data_dir.mkdir()
+    acknowledged = -1
+    for _ in range(5):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CRISISBOT_")}
+        proc = subprocess.Popen([sys.executable, "-m", "tests.crash_worker", str(data_dir), "state"],
+                                cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        assert proc.stdout.readline().strip() == "READY"
+        time.sleep(rng.uniform(0.05, 0.5))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+        lines = [line.strip() for line in proc.stdout.read().splitlines() if line.strip()]
+        proc.stdout.close()
+        acknowledged = max([acknowledged, *map(int, lines)]) if lines else acknowledged
+        with sqlite3.connect(data_dir / "state.sqlite") as db:
+            assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+            assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            audited = {row[0] for row in db.execute("SELECT target FROM audit")}
+            voted = {row[0] for row in db.execute("SELECT question FROM feedback")}
+        # Every run restarts numbering at 0, so "row n" must be there for every n the last run acknowledged.
+        last = max(map(int, lines)) if lines else -1
+        assert all(f"row {n}" in audited for n in range(last + 1))
+        assert all(f"question {n}" in voted for n in range(last + 1))
+    assert acknowledged > 0
