@@ -14,6 +14,7 @@ import yarl
 from bot.app import create_bot
 from bot.config import BotSettings
 from tests.discord_double import DiscordDouble
+from tests.discord_double.server import APP_ID, GUILD_ID
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -290,3 +291,10 @@ async def test_date_filters_on_ask(double, bot):
     interaction = await double.slash("ask", {"question": QUESTION, "until": "2022-02-28"})
     edit = await double.wait_for(edit_of(interaction))
     assert "[1]" in edit.json["embeds"][0]["description"]
+
+
+async def test_commands_sync_to_one_guild_when_configured(double, shared_service, tmp_path):
+    async with running_bot(double, shared_service, tmp_path / "bot", discord_guild_id=GUILD_ID):
+        sync = await double.wait_for(lambda r: r.method == "PUT" and r.path.endswith("/commands"))
+    assert sync.path == f"/applications/{APP_ID}/guilds/{GUILD_ID}/commands"
+    assert {"ask", "sources", "reindex"} <= {c["name"] for c in sync.json}
