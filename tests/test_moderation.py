@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import re
 import threading
 
 import pytest
 
-from bot.app import create_bot
 from index import store
 from tests.discord_double.server import (
     LOG_CHANNEL_ID,
@@ -18,7 +15,7 @@ from tests.discord_double.server import (
     MODERATOR_ROLE,
     MODERATOR_ROLE_ID,
 )
-from tests.test_bot import QUESTION, bot_settings, callback_of, double, edit_of  # noqa: F401  (double is a fixture)
+from tests.test_bot import QUESTION, callback_of, double, edit_of, running_bot  # noqa: F401  (double is a fixture)
 from tests.webpages import PAGES, PageServer
 
 pytestmark = pytest.mark.timeout(120)
@@ -35,23 +32,13 @@ def pages():
     server.stop()
 
 
-@contextlib.asynccontextmanager
-async def moderated_bot(double, service, tmp_path, **overrides):  # noqa: F811
+def moderated_bot(double, service, tmp_path, **overrides):  # noqa: F811
+    """The bot with a moderator role, a log channel and loopback pages allowed; ``async with`` it."""
     options = dict(
         ask_cooldown_seconds=0, allow_private_urls=True, fetch_timeout_seconds=3,
         moderator_role=MODERATOR_ROLE, log_channel_id=LOG_CHANNEL_ID,
     )
-    settings = bot_settings(tmp_path / "bot", **{**options, **overrides})
-    bot = create_bot(settings, service)
-    task = asyncio.create_task(bot.start("test-token"))
-    try:
-        await double.wait_ready()
-        await asyncio.wait_for(bot.wait_until_ready(), 30)
-        yield bot
-    finally:
-        await bot.close()
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(task, 10)
+    return running_bot(double, service, tmp_path / "bot", **{**options, **overrides})
 
 
 async def command(double, name, options=None, **kwargs):  # noqa: F811
