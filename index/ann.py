@@ -33,6 +33,7 @@ RETRAIN_GROWTH = 4.0
 TRAIN_POINTS_PER_LIST = 64  # k-means sample size per list (FAISS warns under 39)
 NPROBE_SHARE = 0.02  # share of the lists searched, at least MIN_NPROBE
 MIN_NPROBE = 16
+SERIAL_QUERIES = 8  # searches of at most this many queries run on the calling thread alone
 # Written into manifests, so a reader knows what it loads.
 FLAT = "flat"
 IVF = "ivf"
@@ -119,16 +120,24 @@ class VectorIndex:
         k = min(k, self.count())
         if k <= 0:
             return np.zeros((len(matrix), 0), np.float32), np.zeros((len(matrix), 0), np.int64)
-        return self._index.search(matrix, k)
+        if len(matrix) > SERIAL_QUERIES:
+            return self._index.search(matrix, k)
+        # A few queries: one thread.  FAISS would open an OpenMP team whose threads
+        # compete with torch's still-spinning ones, which costs milliseconds for
+        # microseconds of work.  The thread count is per calling thread, so restore it.
+        threads = faiss.omp_get_max_threads()
+        faiss.omp_set_num_threads(1)
+        try:
+            return self._index.search(matrix, k)
+        finally:
+            faiss.omp_set_num_threads(threads)
 
     def vectors(self, ids) -> np.ndarray:
         """The stored vectors of ``ids`` (each must be present)."""
         keys = _as_ids(ids)
         if not len(keys):
             return np.zeros((0, self.dimension), np.float32)
-        if self.kind == FLAT:
-            return np.vstack([self._index.reconstruct(int(i)) for i in keys])
-        return self._index.reconstruct_batch(keys)
+        return self._index.reconstruct_batch(keys)  # IDMap2 and the IVF direct map both look ids up
 
     def ids(self) -> np.ndarray:
         """Every id held, in no particular order."""

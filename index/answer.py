@@ -8,7 +8,7 @@ import numpy as np
 
 from index import text as textlib
 from index.embed import Embedder
-from index.search import Passage, Query, coverage
+from index.search import Passage, Query, coverage, term_weights
 from index.store import Snapshot
 
 ABSTAIN_TEXT = "I could not find this in my sources, so I won't guess."
@@ -116,11 +116,13 @@ def compose(
     ]
     if not sentences:
         sentences = [(p, p.paragraph.text) for p in pool]
-    vectors = embedder.encode([s for _, s in sentences])
+    # Sentences of indexed paragraphs recur from question to question: embed each once.
+    vectors = embedder.encode_cached([s for _, s in sentences])
     cos = vectors @ query.vector
+    weights = term_weights(snapshot, query.tokens)
     scores = []
     for (passage, sentence), c in zip(sentences, cos):
-        cov = coverage(snapshot, query.tokens, set(textlib.lexical_tokens(sentence)))
+        cov = coverage(snapshot, query.tokens, set(textlib.lexical_tokens(sentence)), weights)
         # A sentence inherits some of its passage's standing: context counts.
         scores.append(float(c) + SENTENCE_LEXICAL_WEIGHT * cov + 0.5 * passage.score)
     order = np.argsort(scores)[::-1]

@@ -13,6 +13,7 @@ import logging
 import os
 import threading
 import warnings
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -49,6 +50,7 @@ def resolve_model(name: str) -> tuple[str, str]:
 
 
 BACKENDS = ("torch", "onnx", "onnx-int8")
+CACHE_SIZE = 20_000  # sentences kept by encode_cached: about 30 MB at 384 dimensions
 
 
 def onnx_cache_dir() -> Path:
@@ -221,6 +223,8 @@ class Embedder:
         self.backend = backend
         self._model = None
         self._lock = threading.Lock()
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_lock = threading.Lock()
 
     @property
     def model(self):
@@ -267,10 +271,14 @@ class Embedder:
             return np.zeros((0, self.dimension), dtype=np.float32)
         out = []
         total = len(texts)
+        # Longest first over the whole input, so each batch pads to similar lengths
+        # (the model only sorts within one call); the rows are put back in order at the end.
+        order = np.argsort([-len(t) for t in texts], kind="stable")
+        ordered = [texts[i] for i in order]
         # Batches of our own so callers can show progress with their own UI.
         step = self.batch_size * 4
         for start in range(0, total, step):
-            chunk = list(texts[start : start + step])
+            chunk = ordered[start : start + step]
             vectors = self.model.encode(
                 chunk,
                 batch_size=self.batch_size,
@@ -281,7 +289,27 @@ class Embedder:
             out.append(np.asarray(vectors, dtype=np.float32))
             if progress:
                 progress(stage, min(start + step, total), total)
-        return np.vstack(out)
+        result = np.empty((total, out[0].shape[1]), np.float32)
+        result[order] = np.vstack(out)
+        return result
 
     def encode_one(self, text: str) -> np.ndarray:
         return self.encode([text])[0]
+
+    def encode_cached(self, texts: Sequence[str]) -> np.ndarray:
+        """Like ``encode``, remembering the last ``CACHE_SIZE`` texts (answer sentences recur across questions)."""
+        if not texts:
+            return self.encode([])
+        with self._cache_lock:
+            found = {t: self._cache[t] for t in dict.fromkeys(texts) if t in self._cache}
+            for text in found:
+                self._cache.move_to_end(text)
+        missing = [t for t in dict.fromkeys(texts) if t not in found]
+        if missing:
+            fresh = dict(zip(missing, self.encode(missing)))
+            found.update(fresh)
+            with self._cache_lock:
+                self._cache.update(fresh)
+                while len(self._cache) > CACHE_SIZE:
+                    self._cache.popitem(last=False)
+        return np.vstack([found[t] for t in texts])

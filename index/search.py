@@ -49,14 +49,23 @@ class Query:
     until: dt.date | None = None
 
 
-def coverage(snapshot: Snapshot, query_tokens: tuple[str, ...], passage_tokens: set[str]) -> float:
-    """IDF-weighted share of distinct query terms present in the passage (0..1)."""
-    terms = set(query_tokens)
-    if not terms:
-        return 0.0
-    weights = {t: snapshot.idf(t) for t in terms}
+def term_weights(snapshot: Snapshot, query_tokens: tuple[str, ...]) -> dict[str, float]:
+    """IDF of each distinct query term, normalised to sum to 1 (empty when they sum to 0)."""
+    weights = {t: snapshot.idf(t) for t in set(query_tokens)}
     total = sum(weights.values())
-    return sum(w for t, w in weights.items() if t in passage_tokens) / total if total else 0.0
+    return {t: w / total for t, w in weights.items()} if total else {}
+
+
+def coverage(
+    snapshot: Snapshot, query_tokens: tuple[str, ...], passage_tokens: set[str], weights: dict[str, float] | None = None
+) -> float:
+    """IDF-weighted share of distinct query terms present in the passage (0..1).
+
+    ``weights`` (from ``term_weights``) saves recomputing the IDFs for every passage of one query.
+    """
+    if weights is None:
+        weights = term_weights(snapshot, query_tokens)
+    return sum(w for t, w in weights.items() if t in passage_tokens)
 
 
 def _in_range(row: ParagraphRow, since: dt.date | None, until: dt.date | None) -> bool:
@@ -123,11 +132,12 @@ def retrieve(
     cosines = vectors @ query.vector
     bm25_max = max(lexical_hits.values(), default=0.0)
     recency = _recency(rows, ids) if mode == "final" and wants_recent(query.text) else {}
+    weights = term_weights(snapshot, query.tokens)
     candidates = []
     for i, pid in enumerate(ids):
         cos = float(cosines[i])
         bm25 = lexical_hits.get(pid, 0.0)
-        cov = coverage(snapshot, query.tokens, set(rows[pid].lex))
+        cov = coverage(snapshot, query.tokens, set(rows[pid].lex), weights)
         lex_norm = bm25 / bm25_max if bm25_max else 0.0
         if mode == "dense":
             score = cos
