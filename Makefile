@@ -37,5 +37,12 @@ eval: $(STAMP)
 	$(BIN)/crisisbot eval tests/eval/dev.jsonl --compare --source index/corpus
 	$(BIN)/crisisbot eval tests/eval/corpus2/qa.jsonl --compare --source tests/eval/corpus2/articles.jsonl
 
+## Speed: crisisbot vs LangChain FAISS and Chroma (build, query p50/p95, add, cold start, RSS), then concurrency.
+## Needs the bench extra (installed here).  Scale and backends: bench/scale.py, bench/backends.py (docs/readme-bench.md).
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[bench,dev]"
+	$(BIN)/python bench/compare.py --systems crisisbot,langchain,chroma,crisisbot-onnx
+	$(BIN)/python bench/concurrency.py
+
 clean:
 	rm -rf $(VENV) .crisisbot .pytest_cache *.egg-info

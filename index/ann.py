@@ -9,7 +9,7 @@ size of the corpus:
 - above it, ``IndexIVFFlat`` (inner product) with a hash-table direct map, so
   ``remove`` and ``vectors`` (reconstruct by id) keep working.  HNSW is faster
   still but cannot remove by id, which adding and removing sources needs.
-  ``nlist`` grows with the square root of the size and ``nprobe`` is set so
+  ``nlist`` grows with the square root of the size (``lists_for``) and ``nprobe`` is set so
   recall@10 against exact search stays at or above 0.95 (bench/scale.py).
 
 An IVF index is (re)trained when it is first needed and again when the corpus
@@ -30,8 +30,8 @@ log = logging.getLogger(__name__)
 
 FLAT_LIMIT = 200_000  # exact search up to here: p95 stays in single-digit ms on 2 cores
 RETRAIN_GROWTH = 4.0
-TRAIN_POINTS_PER_LIST = 64  # k-means sample size per list (FAISS warns under 39)
-NPROBE_SHARE = 0.02  # share of the lists searched, at least MIN_NPROBE
+TRAIN_POINTS_PER_LIST = 40  # k-means sample size per list (FAISS warns under 39)
+NPROBE_SHARE = 0.05  # share of the lists searched, at least MIN_NPROBE
 MIN_NPROBE = 16
 SERIAL_QUERIES = 8  # searches of at most this many queries run on the calling thread alone
 # Written into manifests, so a reader knows what it loads.
@@ -49,8 +49,8 @@ def _as_ids(ids) -> np.ndarray:
 
 
 def lists_for(count: int) -> int:
-    """IVF lists for ``count`` vectors: about 4 * sqrt(n), between 16 and 8192."""
-    return int(min(8192, max(16, 4 * math.sqrt(max(count, 1)))))
+    """IVF lists for ``count`` vectors: about 2 * sqrt(n), between 16 and 8192 (2000 at 1M)."""
+    return int(min(8192, max(16, 2 * math.sqrt(max(count, 1)))))
 
 
 def probes_for(nlist: int) -> int:
@@ -65,7 +65,7 @@ class VectorIndex:
         self.flat_limit = FLAT_LIMIT if flat_limit is None else flat_limit
         self._index = _index if _index is not None else self._flat()
         # What an IVF index was trained for, recovered from its list count (see lists_for).
-        self._trained_for = int((self._index.nlist / 4) ** 2) if self.kind == IVF else 0
+        self._trained_for = int((self._index.nlist / 2) ** 2) if self.kind == IVF else 0
 
     # .. the FAISS types ..
 

@@ -114,9 +114,9 @@ def test_search_on_empty_and_k_above_count():
 
 
 def test_list_and_probe_counts_grow_with_size():
-    assert lists_for(10_000) == 400 and lists_for(1_000_000) == 4000
+    assert lists_for(10_000) == 200 and lists_for(1_000_000) == 2000
     assert lists_for(10) == 16 and lists_for(10**9) == 8192
-    assert probes_for(16) == 16 and probes_for(4000) == 80
+    assert probes_for(16) == 16 and probes_for(2000) == 100
 
 
 def test_store_writes_the_kind_in_the_manifest(shared_service):

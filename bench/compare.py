@@ -1,0 +1,186 @@
+"""crisisbot against LangChain's FAISS vectorstore and Chroma, side by side (``make bench``).
+
+    .venv/bin/python bench/compare.py [--paragraphs 2000] [--systems crisisbot,crisisbot-onnx,langchain,chroma]
+
+Every system runs in its own process (so peak RSS is its own) with the same
+bundled model, corpus and questions:
+
+- build: the bundled corpus (50 paragraphs) and a derived corpus of
+  ``--paragraphs`` paragraphs (bench/corpus.py), paragraphs per second, the
+  model load timed apart;
+- query: every dev-set question (57) on the bundled-corpus index, question in,
+  cited answer out, p50/p95 after 5 warm-up questions;
+- add: one more 50-paragraph article into the derived index, persisted;
+- cold: a fresh process that loads the persisted bundled index and answers one
+  question, timed from process start to the answer;
+- peak RSS of the measuring process and of the cold process.
+
+Ratios are crisisbot's figure over the peer's (throughput: higher is better for
+crisisbot above 1; times: lower is better for crisisbot below 1).  Needs the
+``bench`` extra: ``.venv/bin/pip install -e ".[bench,dev]"``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import corpus  # noqa: E402
+
+COLD_QUESTION = "Who did Blinken write to proposing a meeting?"
+WARM_UP = ["What is Minsk II?", "What did Lloyd Austin say?", "Is Russia withdrawing?", "Who is Liz Truss?", "What is NATO?"]
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+def measure(name: str, paragraphs: int, folder: Path) -> dict:
+    from bench.systems import make
+
+    system = make(name)
+    result: dict = {"system": system.name}
+    start = time.perf_counter()
+    system.load_model()
+    result["model_load_s"] = time.perf_counter() - start
+
+    bundled = corpus.bundled_paragraphs()
+    derived = [
+        {"text": p, "title": a["title"], "url": a["url"], "date": a["date"]}
+        for a in corpus.derived_articles(paragraphs)
+        for p in corpus.article_paragraphs(a)
+    ]
+    extra = corpus.derived_articles(50, seed=1)[0]
+    added = [{"text": p, "title": extra["title"], "url": extra["url"], "date": extra["date"]} for p in corpus.article_paragraphs(extra)]
+
+    start = time.perf_counter()
+    system.build(folder / "derived", derived)
+    seconds = time.perf_counter() - start
+    result["derived_paragraphs"] = len(derived)
+    result["build_derived_s"] = seconds
+    result["build_derived_pps"] = len(derived) / seconds
+
+    start = time.perf_counter()
+    system.add(added)
+    result["add_article_s"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    system.build(folder / "bundled", bundled)
+    seconds = time.perf_counter() - start
+    result["build_bundled_s"] = seconds
+    result["build_bundled_pps"] = len(bundled) / seconds
+
+    for question in WARM_UP:
+        system.ask(question)
+    latencies = []
+    answered = 0
+    for question in corpus.questions():
+        start = time.perf_counter()
+        answer = system.ask(question)
+        latencies.append((time.perf_counter() - start) * 1000)
+        answered += "[1]" in answer
+    result["query_p50_ms"] = statistics.median(latencies)
+    result["query_p95_ms"] = _percentile(latencies, 0.95)
+    result["questions"] = len(latencies)
+    result["answers_with_citation"] = answered
+    result["peak_rss_mb"] = _peak_rss_mb()
+    return result
+
+
+def cold(name: str, folder: Path) -> dict:
+    """Run in a fresh process: load the persisted bundled index, answer one question."""
+    from bench.systems import make
+
+    system = make(name)
+    system.load_model()
+    system.open(folder / "bundled")
+    answer = system.ask(COLD_QUESTION)
+    return {"answer": answer[:80], "peak_rss_mb": _peak_rss_mb()}
+
+
+def _child(args: list[str]) -> tuple[dict, float]:
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        raise RuntimeError(f"{args} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1]), seconds
+
+
+def ratio(ours: float, theirs: float) -> str:
+    return f"{ours / theirs:.2f}x" if theirs else "-"
+
+
+def table(results: list[dict]) -> str:
+    rows = [
+        ("build throughput, derived corpus (paragraphs/s)", "build_derived_pps", "{:.0f}", "higher"),
+        ("build throughput, bundled corpus (paragraphs/s)", "build_bundled_pps", "{:.0f}", "higher"),
+        ("query latency p50 (ms)", "query_p50_ms", "{:.1f}", "lower"),
+        ("query latency p95 (ms)", "query_p95_ms", "{:.1f}", "lower"),
+        ("add one 50-paragraph article (s)", "add_article_s", "{:.2f}", "lower"),
+        ("cold start to first answer (s)", "cold_s", "{:.1f}", "lower"),
+        ("peak RSS, build + queries (MB)", "peak_rss_mb", "{:.0f}", "lower"),
+        ("peak RSS, cold process (MB)", "cold_rss_mb", "{:.0f}", "lower"),
+        ("model load (s)", "model_load_s", "{:.1f}", "lower"),
+    ]
+    ours = results[0]
+    peers = results[1:]
+    head = ["measure", *[r["system"] for r in results], *[f"{ours['system']} / {p['system']}" for p in peers]]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for label, key, fmt, _better in rows:
+        cells = [label, *[fmt.format(r[key]) for r in results], *[ratio(ours[key], p[key]) for p in peers]]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--paragraphs", type=int, default=2000, help="size of the derived corpus")
+    parser.add_argument("--systems", default="crisisbot,langchain,chroma", help="comma-separated; the first is compared to the rest")
+    parser.add_argument("--json", action="store_true", help="also print the raw figures as JSON")
+    parser.add_argument("--measure", help=argparse.SUPPRESS)
+    parser.add_argument("--cold", help=argparse.SUPPRESS)
+    parser.add_argument("--folder", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.measure:
+        print(json.dumps(measure(args.measure, args.paragraphs, Path(args.folder))))
+        return
+    if args.cold:
+        print(json.dumps(cold(args.cold, Path(args.folder))))
+        return
+
+    results = []
+    with tempfile.TemporaryDirectory(prefix="crisisbot-bench-") as tmp:
+        for name in args.systems.split(","):
+            folder = Path(tmp) / name
+            print(f"measuring {name} ...", file=sys.stderr, flush=True)
+            result, _ = _child(["--measure", name, "--paragraphs", str(args.paragraphs), "--folder", str(folder)])
+            cold_result, cold_seconds = _child(["--cold", name, "--folder", str(folder)])
+            result["cold_s"] = cold_seconds
+            result["cold_rss_mb"] = cold_result["peak_rss_mb"]
+            results.append(result)
+    print(f"crisisbot vs peers: same bundled model (all-MiniLM-L6-v2), CPU, {os.cpu_count()} cores; "
+          f"derived corpus {results[0]['derived_paragraphs']} paragraphs, {results[0]['questions']} dev-set questions")
+    print(table(results))
+    if args.json:
+        print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
