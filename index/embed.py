@@ -50,6 +50,7 @@ def resolve_model(name: str) -> tuple[str, str]:
 
 
 BACKENDS = ("torch", "onnx", "onnx-int8")
+BATCH_CHARS = 8192  # padded characters per batch (about 2,000 tokens); see _batches
 CACHE_SIZE = 20_000  # sentences kept by encode_cached: about 30 MB at 384 dimensions
 
 
@@ -205,6 +206,19 @@ class OnnxSentenceEncoder:
         return out / np.clip(norms, 1e-12, None)
 
 
+def _batches(texts: list[str], most: int, budget: int):
+    """Consecutive batches of at most ``most`` texts whose padded size (rows x longest) stays
+    within ``budget`` characters: long paragraphs go in small batches, short sentences in large
+    ones.  On a 2-core CPU, 16-32 paragraphs per batch embed faster than 64 (attention and cache
+    effects); the budget gets that without a setting."""
+    start = 0
+    while start < len(texts):
+        longest = max(len(texts[start]), 1)
+        size = max(1, min(most, budget // longest))
+        yield texts[start : start + size]
+        start += size
+
+
 class Embedder:
     """Loads the model lazily, once, and embeds text to unit vectors (float32).
 
@@ -275,20 +289,19 @@ class Embedder:
         # (the model only sorts within one call); the rows are put back in order at the end.
         order = np.argsort([-len(t) for t in texts], kind="stable")
         ordered = [texts[i] for i in order]
-        # Batches of our own so callers can show progress with their own UI.
-        step = self.batch_size * 4
-        for start in range(0, total, step):
-            chunk = ordered[start : start + step]
+        done = 0
+        for batch in _batches(ordered, self.batch_size, BATCH_CHARS):
             vectors = self.model.encode(
-                chunk,
-                batch_size=self.batch_size,
+                batch,
+                batch_size=len(batch),
                 normalize_embeddings=True,
                 convert_to_numpy=True,
                 show_progress_bar=False,
             )
             out.append(np.asarray(vectors, dtype=np.float32))
+            done += len(batch)
             if progress:
-                progress(stage, min(start + step, total), total)
+                progress(stage, done, total)
         result = np.empty((total, out[0].shape[1]), np.float32)
         result[order] = np.vstack(out)
         return result
