@@ -1,0 +1,118 @@
+"""SIGTERM on a running ``python -m bot``: no new questions, the answer in flight is delivered, exit 0."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import sqlite3
+import sys
+import time
+
+import pytest
+
+from bot.app import RESTARTING
+from tests.conftest import ROOT
+from tests.test_bot import QUESTION, callback_of, double, edit_of  # noqa: F401  (double is a fixture)
+
+GRACE_BOUND = 25.0  # the bot's own grace is 20 s
+
+
+class Worker:
+    """``python -m tests.bot_worker PORT`` with its stderr collected line by line."""
+
+    def __init__(self, process: asyncio.subprocess.Process):
+        self.process = process
+        self.lines: list[str] = []
+        self._reader = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        assert self.process.stderr is not None
+        async for line in self.process.stderr:
+            self.lines.append(line.decode(errors="replace"))
+
+    async def wait_line(self, text: str, timeout: float = 30) -> None:
+        async def seen() -> None:
+            while not any(text in line for line in self.lines):
+                await asyncio.sleep(0.02)
+
+        await asyncio.wait_for(seen(), timeout)
+
+    async def finish(self, timeout: float) -> int:
+        returncode = await asyncio.wait_for(self.process.wait(), timeout)
+        await self._reader
+        return returncode
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+
+async def start_worker(port: int, data_dir, cwd, token: str = "test-token", level: str = "INFO") -> Worker:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CRISISBOT_", "DISCORD_"))}
+    env.update(PYTHONPATH=str(ROOT), DISCORD_TOKEN=token, CRISISBOT_DATA_DIR=str(data_dir), CRISISBOT_LOG_LEVEL=level)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tests.bot_worker", str(port), cwd=cwd, env=env,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )
+    return Worker(process)
+
+
+@pytest.fixture
+def data_dir(tmp_path, built_data_dir):
+    copy = tmp_path / "data"
+    shutil.copytree(built_data_dir, copy, symlinks=True)
+    return copy
+
+
+@pytest.mark.timeout(120)
+async def test_sigterm_finishes_the_answer_in_flight_and_exits_0(double, data_dir, tmp_path):  # noqa: F811
+    worker = await start_worker(double.port, data_dir, tmp_path)
+    try:
+        await double.wait_for(lambda r: r.method == "PUT" and r.path.endswith("/commands"), timeout=60)
+        in_flight = await double.slash("ask", {"question": QUESTION}, user=1)
+        assert (await double.wait_for(callback_of(in_flight))).json["type"] == 5
+        # The child loads its model on this first question, so the answer is still being worked on.
+        signalled = time.perf_counter()
+        worker.process.send_signal(signal.SIGTERM)
+        await worker.wait_line("stop signal")
+
+        refused = await double.slash("ask", {"question": QUESTION}, user=2)
+        response = await double.wait_for(callback_of(refused))
+        assert response.json["type"] == 4 and response.json["data"]["flags"] & 64
+        assert response.json["data"]["content"] == RESTARTING
+
+        edit = await double.wait_for(edit_of(in_flight), timeout=GRACE_BOUND)
+        assert edit.at > signalled, "the answer was in flight when SIGTERM arrived"
+        assert "[1]" in edit.json["embeds"][0]["description"]
+        returncode = await worker.finish(GRACE_BOUND)
+    finally:
+        if worker.process.returncode is None:
+            worker.process.kill()
+            await worker.process.wait()
+    assert returncode == 0, worker.output
+    assert time.perf_counter() - signalled < GRACE_BOUND
+    assert "Traceback" not in worker.output, worker.output
+    assert [r for r in double.requests if edit_of(in_flight)(r)] == [edit], "exactly one final edit"
+    assert not [r for r in double.requests if edit_of(refused)(r)], "the refused question was not answered"
+    assert not double._sockets, "the gateway connection was closed"
+    with sqlite3.connect(data_dir / "state.sqlite") as db:  # closed cleanly: readable, the answer kept
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert db.execute("SELECT question FROM answers").fetchall() == [(QUESTION,)]
+
+
+@pytest.mark.timeout(60)
+async def test_sigterm_when_idle_exits_0_at_once(double, data_dir, tmp_path):  # noqa: F811
+    worker = await start_worker(double.port, data_dir, tmp_path)
+    try:
+        await double.wait_for(lambda r: r.method == "PUT" and r.path.endswith("/commands"), timeout=60)
+        signalled = time.perf_counter()
+        worker.process.send_signal(signal.SIGTERM)
+        returncode = await worker.finish(10)
+    finally:
+        if worker.process.returncode is None:
+            worker.process.kill()
+            await worker.process.wait()
+    assert returncode == 0 and time.perf_counter() - signalled < 5, worker.output
+    assert "stopped" in worker.output and "Traceback" not in worker.output
