@@ -17,8 +17,8 @@ bundled model, corpus and questions:
   sentences it has embedded; a bot that has been up a while is in this state);
 - peak RSS of the measuring process and of the cold process.
 
-Ratios are crisisbot's figure over the peer's (throughput: higher is better for
-crisisbot above 1; times: lower is better for crisisbot below 1).  Needs the
+Ratios are each crisisbot variant's figure over each peer's (throughput: above 1
+means crisisbot is faster; times and memory: below 1 means crisisbot is lower).  Needs the
 ``bench`` extra: ``.venv/bin/pip install -e ".[bench,dev]"``.
 """
 
@@ -149,12 +149,13 @@ def table(results: list[dict]) -> str:
         ("peak RSS, cold process (MB)", "cold_rss_mb", "{:.0f}", "lower"),
         ("model load (s)", "model_load_s", "{:.1f}", "lower"),
     ]
-    ours = results[0]
-    peers = results[1:]
-    head = ["measure", *[r["system"] for r in results], *[f"{ours['system']} / {p['system']}" for p in peers]]
+    ours = [r for r in results if r["system"].startswith("crisisbot")]
+    peers = [r for r in results if not r["system"].startswith("crisisbot")]
+    pairs = [(o, p) for o in ours for p in peers]
+    head = ["measure", *[r["system"] for r in results], *[f"{o['system']} / {p['system']}" for o, p in pairs]]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for label, key, fmt, _better in rows:
-        cells = [label, *[fmt.format(r[key]) for r in results], *[ratio(ours[key], p[key]) for p in peers]]
+        cells = [label, *[fmt.format(r[key]) for r in results], *[ratio(o[key], p[key]) for o, p in pairs]]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -162,7 +163,7 @@ def table(results: list[dict]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--paragraphs", type=int, default=2000, help="size of the derived corpus")
-    parser.add_argument("--systems", default="crisisbot,langchain,chroma", help="comma-separated; the first is compared to the rest")
+    parser.add_argument("--systems", default="crisisbot,langchain,chroma", help="comma-separated: crisisbot[-onnx|-onnx-int8], langchain, chroma")
     parser.add_argument("--json", action="store_true", help="also print the raw figures as JSON")
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     parser.add_argument("--cold", help=argparse.SUPPRESS)
