@@ -14,7 +14,8 @@ import pytest
 
 from bot.app import RESTARTING
 from tests.conftest import ROOT
-from tests.test_bot import QUESTION, callback_of, double, edit_of  # noqa: F401  (double is a fixture)
+from index import store
+from tests.test_bot import QUESTION, callback_of, double, edit_of, running_bot  # noqa: F401  (double is a fixture)
 
 GRACE_BOUND = 25.0  # the bot's own grace is 20 s
 
@@ -116,3 +117,18 @@ async def test_sigterm_when_idle_exits_0_at_once(double, data_dir, tmp_path):  #
             await worker.process.wait()
     assert returncode == 0 and time.perf_counter() - signalled < 5, worker.output
     assert "stopped" in worker.output and "Traceback" not in worker.output
+
+
+@pytest.mark.timeout(90)
+async def test_close_waits_for_a_background_reindex_to_publish(double, service, tmp_path):  # noqa: F811
+    """A /reindex running at shutdown completes (within the grace) rather than being cut off."""
+    before = store.current_folder(service.data_dir)
+    async with running_bot(double, service, tmp_path / "bot", ask_cooldown_seconds=0) as bot:
+        rebuilder = bot.get_cog("Moderation").rebuilder
+        job = rebuilder.start(started_by="test")
+        assert job.running
+        await bot.close()  # what SIGTERM does after it stops taking questions
+        assert not job.running and job.error is None, job.error
+    after = store.current_folder(service.data_dir)
+    assert after != before and (after / "manifest.json").exists()
+    assert not list((service.data_dir / "indexes").glob("*.building"))
