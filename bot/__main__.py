@@ -16,7 +16,7 @@ from bot.config import BotSettings
 def main() -> int:
     settings = BotSettings()
     if settings.discord_token is None:
-        print("error: DISCORD_TOKEN is not set (environment or .env); see "The Discord bot" in README.md", file=sys.stderr)
+        print("error: DISCORD_TOKEN is not set (environment or .env); see 'The Discord bot' in README.md", file=sys.stderr)
         return 2
     level = os.environ.get("CRISISBOT_LOG_LEVEL", "INFO").upper()
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -159,7 +159,7 @@ def run_bot(service=None, settings: BotSettings | None = None) -> None:
     except discord.LoginFailure:
         raise SystemExit("error: Discord refused DISCORD_TOKEN; copy the bot token again from the developer portal") from None
     except discord.PrivilegedIntentsRequired:
-        raise SystemExit("error: Discord refused the intents this bot asks for; see "The Discord bot" in README.md") from None
+        raise SystemExit("error: Discord refused the intents this bot asks for; see 'The Discord bot' in README.md") from None
 
 
 async def serve(bot: CrisisBot, token: str) -> None:
