@@ -41,7 +41,7 @@ eval: $(STAMP)
 ## Needs the bench extra (installed here).  Scale and backends: bench/scale.py, bench/backends.py (docs/readme-bench.md).
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[bench,dev]"
-	$(BIN)/python bench/compare.py --systems crisisbot,langchain,chroma,crisisbot-onnx
+	$(BIN)/python bench/compare.py --systems crisisbot,langchain,chroma,crisisbot-torch
 	$(BIN)/python bench/concurrency.py
 
 clean:

@@ -27,7 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import corpus  # noqa: E402
 from index.config import Settings  # noqa: E402
-from index.embed import BACKENDS, Embedder  # noqa: E402
+from index.embed import Embedder  # noqa: E402
+
+BACKENDS = ("torch", "onnx", "onnx-int8")  # "auto" is onnx for the bundled model
 from index.service import CrisisService  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def quality(backend: str) -> dict:
     done = subprocess.run(
         [str(ROOT / ".venv/bin/crisisbot"), "eval", str(corpus.DEV_SET), "--source", str(ROOT / "index/corpus"), "--json"],
-        capture_output=True, text=True, env={**os.environ, "CRISISBOT_BACKEND": backend}, cwd=ROOT,
+        capture_output=True, text=True, env={**os.environ, "CRISISBOT_BACKEND": backend, "PYTHONPATH": str(ROOT)}, cwd=ROOT,
     )
     if done.returncode != 0:
         raise RuntimeError(done.stderr[-2000:])

@@ -1,6 +1,6 @@
 """crisisbot against LangChain's FAISS vectorstore and Chroma, side by side (``make bench``).
 
-    .venv/bin/python bench/compare.py [--paragraphs 2000] [--systems crisisbot,crisisbot-onnx,langchain,chroma]
+    .venv/bin/python bench/compare.py [--paragraphs 2000] [--systems crisisbot,crisisbot-torch,langchain,chroma]
 
 Every system runs in its own process (so peak RSS is its own) with the same
 bundled model, corpus and questions:
@@ -163,7 +163,7 @@ def table(results: list[dict]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--paragraphs", type=int, default=2000, help="size of the derived corpus")
-    parser.add_argument("--systems", default="crisisbot,langchain,chroma", help="comma-separated: crisisbot[-onnx|-onnx-int8], langchain, chroma")
+    parser.add_argument("--systems", default="crisisbot,langchain,chroma", help="comma-separated: crisisbot (default runtime), crisisbot-torch|-onnx|-onnx-int8, langchain, chroma")
     parser.add_argument("--json", action="store_true", help="also print the raw figures as JSON")
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     parser.add_argument("--cold", help=argparse.SUPPRESS)

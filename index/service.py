@@ -144,6 +144,7 @@ class CrisisService:
         return {
             **snap.manifest,
             "index_folder": str(snap.folder),
+            "runtime": self.embedder.runtime,
             "date_range": [dates[0], dates[-1]] if dates else None,
             "outlets": sorted({d.outlet for d in docs if d.outlet}),
         }

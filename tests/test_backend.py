@@ -1,9 +1,9 @@
-"""The ONNX embedding backends (CRISISBOT_BACKEND=onnx / onnx-int8) agree with torch."""
+"""The embedding runtimes: auto (the default) picks onnx, which agrees with torch; onnx-int8 mostly does."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
+import shutil
 
 import numpy as np
 import pytest
@@ -11,11 +11,6 @@ import pytest
 from index.embed import Embedder, ModelUnavailable
 from index.service import CrisisService
 from tests.conftest import make_settings
-
-pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("onnxruntime") is None or importlib.util.find_spec("onnx") is None,
-    reason="the onnx extra is not installed (pip install -e '.[onnx]'); the torch backend is the default",
-)
 
 QUESTIONS = [
     "Who did Blinken write to proposing a meeting?",
@@ -48,6 +43,18 @@ def onnx_embedder(onnx_cache) -> Embedder:
 
 
 @pytest.fixture(scope="module")
+def torch_embedder() -> Embedder:
+    model = Embedder(backend="torch")
+    model.load()
+    return model
+
+
+@pytest.fixture(scope="module")
+def torch_service(torch_embedder, built_data_dir) -> CrisisService:
+    return CrisisService(make_settings(built_data_dir, backend="torch"), embedder=torch_embedder)
+
+
+@pytest.fixture(scope="module")
 def int8_embedder(onnx_cache) -> Embedder:
     model = Embedder(backend="onnx-int8")
     model.load()
@@ -59,11 +66,18 @@ def top5(service: CrisisService, question: str) -> list[int]:
     return [p.id for p in passages]
 
 
-def test_onnx_export_is_cached_and_matches_torch_vectors(onnx_embedder, embedder, onnx_cache):
+def test_the_default_runtime_is_onnx(embedder, shared_service):
+    assert embedder.backend == "auto" and embedder.runtime == "onnx"
+    assert shared_service.stats()["runtime"] == "onnx"
+    assert type(embedder.model).__name__ == "OnnxSentenceEncoder"
+
+
+def test_onnx_export_is_cached_and_matches_torch_vectors(onnx_embedder, torch_embedder, onnx_cache):
     assert list(onnx_cache.glob("*/model.onnx")), "the export was not written to the cache"
-    assert onnx_embedder.dimension == embedder.dimension == 384
+    assert onnx_embedder.dimension == torch_embedder.dimension == 384
+    assert torch_embedder.runtime == "torch" and onnx_embedder.runtime == "onnx"
     texts = ["Blinken wrote to Lavrov.", "A much longer sentence about the Minsk agreements and the OSCE monitors in Donbas."]
-    cosines = np.sum(onnx_embedder.encode(texts) * embedder.encode(texts), axis=1)
+    cosines = np.sum(onnx_embedder.encode(texts) * torch_embedder.encode(texts), axis=1)
     assert np.all(cosines > 0.999)
     vectors = onnx_embedder.encode(texts)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
@@ -71,16 +85,24 @@ def test_onnx_export_is_cached_and_matches_torch_vectors(onnx_embedder, embedder
     assert np.allclose(onnx_embedder.encode_one(texts[0]), vectors[0], atol=1e-5)
 
 
-def test_onnx_agrees_with_torch_on_top5(onnx_embedder, shared_service, built_data_dir):
+def test_onnx_agrees_with_torch_on_top5(onnx_embedder, torch_service, built_data_dir):
     onnx_service = CrisisService(make_settings(built_data_dir, backend="onnx"), embedder=onnx_embedder)
     for question in QUESTIONS:
-        assert top5(onnx_service, question) == top5(shared_service, question), question
+        assert top5(onnx_service, question) == top5(torch_service, question), question
 
 
-def test_int8_mostly_agrees_with_torch_on_top5(int8_embedder, shared_service, built_data_dir, onnx_cache):
+def test_an_index_built_by_one_runtime_serves_the_other(torch_embedder, tmp_path, shared_service):
+    """The runtime is not part of the index: torch-built vectors answer onnx questions the same."""
+    torch_built = CrisisService(make_settings(tmp_path / "data", backend="torch"), embedder=torch_embedder)
+    torch_built.build()
+    for question in QUESTIONS:
+        assert top5(torch_built, question) == top5(shared_service, question), question
+
+
+def test_int8_mostly_agrees_with_torch_on_top5(int8_embedder, torch_service, built_data_dir, onnx_cache):
     assert list(onnx_cache.glob("*/model_int8.onnx"))
     int8_service = CrisisService(make_settings(built_data_dir, backend="onnx-int8"), embedder=int8_embedder)
-    overlaps = [len(set(top5(int8_service, q)) & set(top5(shared_service, q))) / 5 for q in QUESTIONS]
+    overlaps = [len(set(top5(int8_service, q)) & set(top5(torch_service, q))) / 5 for q in QUESTIONS]
     assert np.mean(overlaps) >= 0.8, overlaps
     answer = int8_service.ask(QUESTIONS[0])
     assert "Lavrov" in answer.answer
@@ -96,3 +118,21 @@ def test_unknown_backend_and_non_local_model_are_clear_errors(onnx_cache):
         Embedder(backend="tensorrt")
     with pytest.raises(ModelUnavailable, match="local sentence-transformers folder"):
         Embedder("some-org/not-a-local-model", backend="onnx").load()
+
+
+def test_auto_falls_back_to_torch_when_onnx_cannot_serve_the_model(tmp_path, onnx_cache):
+    """A model folder without tokenizer.json (older sentence-transformers saves) cannot use the
+    onnx path; auto serves it with torch instead of failing."""
+    from index.embed import resolve_model
+
+    source, _ = resolve_model("bundled")
+    folder = tmp_path / "older-model"
+    shutil.copytree(source, folder)
+    (folder / "tokenizer.json").unlink()
+    model = Embedder(str(folder))
+    assert model.backend == "auto"
+    model.load()
+    assert model.runtime == "torch"
+    assert model.encode(["Blinken wrote to Lavrov."]).shape == (1, 384)
+    with pytest.raises(ModelUnavailable, match="tokenizer.json"):
+        Embedder(str(folder), backend="onnx").load()

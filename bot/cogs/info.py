@@ -45,7 +45,8 @@ class Info(commands.Cog):
         if dates:
             embed.add_field(name="Dates", value=" to ".join(str(d) for d in dates if d) or "unknown")
         embed.add_field(name="Outlets", value=render.truncate(render.escape(", ".join(map(str, outlets))) or "none", 1024), inline=False)
-        embed.add_field(name="Model", value=render.escape(str(stats.get("model", "?"))))
+        model = str(stats.get("model", "?")) + (f" ({stats['runtime']})" if stats.get("runtime") else "")
+        embed.add_field(name="Model", value=render.escape(model))
         embed.add_field(name="Last re-index", value=str(stats.get("updated_at") or stats.get("built_at") or "never"))
         await interaction.response.send_message(embed=render.fit(embed), allowed_mentions=NONE)
 
