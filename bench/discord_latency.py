@@ -24,13 +24,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import discord  # noqa: E402
-import yarl  # noqa: E402
 
 from bot.app import create_bot  # noqa: E402
 from bot.config import BotSettings  # noqa: E402
 from index.service import CrisisService  # noqa: E402
-from tests.discord_double import DiscordDouble  # noqa: E402
+from tests.discord_double import DiscordDouble, point_discord_at  # noqa: E402
 
 
 def questions() -> list[str]:
@@ -89,8 +87,7 @@ async def run(n_sequential: int, n_concurrent: int, data_dir: Path) -> None:
 
     double = DiscordDouble()
     await double.start()
-    discord.http.Route.BASE = double.api_base
-    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(double.gateway_url)
+    point_discord_at(double.api_base, double.gateway_url)
     bot = create_bot(BotSettings(_env_file=None, data_dir=data_dir, ask_cooldown_seconds=0), service)
     task = asyncio.create_task(bot.start("bench-token"))
     try:

@@ -8,14 +8,13 @@ CRISISBOT_DATA_DIR, CRISISBOT_LOG_LEVEL ...).
 
 import sys
 
-import discord
-import yarl
+from tests.discord_double import point_discord_at
+
 
 
 def main() -> int:
     port = int(sys.argv[1])
-    discord.http.Route.BASE = f"http://127.0.0.1:{port}/api/v10"
-    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(f"ws://127.0.0.1:{port}/gateway")
+    point_discord_at(f"http://127.0.0.1:{port}/api/v10", f"ws://127.0.0.1:{port}/gateway")
     from bot.__main__ import main as bot_main
 
     return bot_main()

@@ -7,13 +7,11 @@ import contextlib
 import re
 import sqlite3
 
-import discord
 import pytest
-import yarl
 
 from bot.app import create_bot
 from bot.config import BotSettings
-from tests.discord_double import DiscordDouble
+from tests.discord_double import DiscordDouble, serving
 from tests.discord_double.server import APP_ID, GUILD_ID
 
 pytestmark = pytest.mark.timeout(60)
@@ -41,12 +39,8 @@ async def running_bot(double: DiscordDouble, service, data_dir, **overrides):
 
 @pytest.fixture
 async def double(monkeypatch):
-    server = DiscordDouble()
-    await server.start()
-    monkeypatch.setattr(discord.http.Route, "BASE", server.api_base)
-    monkeypatch.setattr(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(server.gateway_url))
-    yield server
-    await server.close()
+    async with serving(DiscordDouble(), monkeypatch) as server:
+        yield server
 
 
 @pytest.fixture

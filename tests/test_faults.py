@@ -14,10 +14,9 @@ from __future__ import annotations
 import asyncio
 import logging
 
-import discord
 import pytest
-import yarl
 
+from tests.discord_double import serving
 from tests.discord_double.faults import CHANNEL_MESSAGES, INTERACTION_CALLBACK, WEBHOOK_EDIT, Fault, FaultyDiscordDouble
 from tests.test_bot import QUESTION, callback_of, edit_of, running_bot
 
@@ -26,12 +25,8 @@ pytestmark = pytest.mark.timeout(60)
 
 @pytest.fixture
 async def faulty(monkeypatch):
-    server = FaultyDiscordDouble()
-    await server.start()
-    monkeypatch.setattr(discord.http.Route, "BASE", server.api_base)
-    monkeypatch.setattr(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(server.gateway_url))
-    yield server
-    await server.close()
+    async with serving(FaultyDiscordDouble(), monkeypatch) as server:
+        yield server
 
 
 def accepted(server, predicate) -> list:
