@@ -224,7 +224,7 @@ class Embedder:
 
     ``backend`` picks the runtime: ``torch`` (sentence-transformers), ``onnx``
     (the same weights exported once to ONNX and run by onnxruntime; same vectors,
-    about half the question latency, a fifth of the load time), ``onnx-int8``
+    about a third of the time per question, a fifth of the load time), ``onnx-int8``
     (that export with dynamic int8 quantisation; close but not identical vectors)
     or ``auto`` (the default): onnx when the model is a local folder it can
     export and the device is the CPU, torch otherwise (a hub name, an exotic pooling, a failed export).
@@ -253,14 +253,17 @@ class Embedder:
         return self._model
 
     def _load(self):
-        if self.backend == "auto" and self.device == "cpu":
-            try:
-                model = self._load_onnx("onnx")
-            except (ModelUnavailable, ImportError) as exc:
-                log.info("onnx runtime not used for %s (%s); using torch", self.name, exc)
+        if self.backend == "auto":
+            if self.device != "cpu":
+                log.info("onnx runtime not used for %s (device %s); using torch", self.name, self.device)
             else:
-                self.runtime = "onnx"
-                return model
+                try:
+                    model = self._load_onnx("onnx")
+                except (ModelUnavailable, ImportError) as exc:
+                    log.info("onnx runtime not used for %s (%s); using torch", self.name, exc)
+                else:
+                    self.runtime = "onnx"
+                    return model
         elif self.backend != "torch":
             model = self._load_onnx(self.backend)
             self.runtime = self.backend

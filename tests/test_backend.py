@@ -136,3 +136,13 @@ def test_auto_falls_back_to_torch_when_onnx_cannot_serve_the_model(tmp_path, onn
     assert model.encode(["Blinken wrote to Lavrov."]).shape == (1, 384)
     with pytest.raises(ModelUnavailable, match="tokenizer.json"):
         Embedder(str(folder), backend="onnx").load()
+
+
+def test_auto_on_a_non_cpu_device_means_torch():
+    """onnxruntime runs on the CPU here; a GPU device keeps the torch runtime (no model is loaded)."""
+    model = Embedder(device="cuda")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Embedder, "_load_torch", lambda self: "torch model")
+        patch.setattr(Embedder, "_load_onnx", lambda self, backend: pytest.fail("onnx chosen for a cuda device"))
+        assert model.model == "torch model"
+    assert model.runtime == "torch"
