@@ -352,7 +352,8 @@ def stats(as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] 
         date_range = " to ".join(s["date_range"]) if s.get("date_range") else "none"
         out.print(
             f"documents   {s['documents']}\nparagraphs  {s['paragraphs']}\ndates       {date_range}\n"
-            f"outlets     {', '.join(s['outlets']) or 'none'}\nmodel       {s['model']} ({s['dimension']} dimensions, {s.get('runtime') or 'not loaded'} runtime)\n"
+            f"outlets     {', '.join(s['outlets']) or 'none'}\nmodel       {s['model']} ({s['dimension']} dimensions)\n"
+            f"runtime     {s['runtime'] or s['backend'] + ' (resolved when the model loads)'}\n"
             f"updated     {s['updated_at']}\nfolder      {s['index_folder']}",
             markup=False,
         )

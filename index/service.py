@@ -144,7 +144,8 @@ class CrisisService:
         return {
             **snap.manifest,
             "index_folder": str(snap.folder),
-            "runtime": self.embedder.runtime,
+            "backend": self.embedder.backend,  # as configured; "runtime" is what it resolved to
+            "runtime": self.embedder.runtime,  # None until the model is loaded
             "date_range": [dates[0], dates[-1]] if dates else None,
             "outlets": sorted({d.outlet for d in docs if d.outlet}),
         }

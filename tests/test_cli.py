@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -90,6 +91,8 @@ def test_sources_list_stats_add_remove(run, tmp_path):
     assert [d["outlet"] for d in listed] == ["CNN"]
     stats = json.loads(run("stats", "--json").stdout)
     assert stats["paragraphs"] == 49 and stats["outlets"] == ["CNN"]
+    assert stats["backend"] == "auto" and stats["runtime"] == "onnx"
+    assert re.search(r"^runtime +onnx$", run("stats").stdout, re.M)
 
     article = tmp_path / "geneva.md"
     article.write_text("---\ntitle: Geneva talks end\ndate: 2022-01-10\nurl: https://www.reuters.com/geneva\n---\n\nThe Geneva talks ended without a breakthrough on security guarantees, the delegations said.\n", encoding="utf-8")
