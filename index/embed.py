@@ -72,6 +72,14 @@ def _model_fingerprint(source: Path) -> str:
     return digest.hexdigest()[:16]
 
 
+def _quiet_transformers() -> None:
+    """No weight-loading progress bars or info chatter from transformers: our own progress reporting is enough."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
+
+
 class OnnxSentenceEncoder:
     """A sentence-transformers model (transformer, mean or CLS pooling, normalise) run by onnxruntime.
 
@@ -137,6 +145,7 @@ class OnnxSentenceEncoder:
         import torch
         from transformers import AutoModel
 
+        _quiet_transformers()
         log.info("exporting %s to ONNX at %s (once)", folder, target)
         target.parent.mkdir(parents=True, exist_ok=True)
         transformer = AutoModel.from_pretrained(str(folder)).eval()
@@ -285,11 +294,8 @@ class Embedder:
 
     def _load_torch(self):
         from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as hf_logging
 
-        hf_logging.disable_progress_bar()  # our own progress reporting is enough
-        hf_logging.set_verbosity_error()
-
+        _quiet_transformers()
         log.info("loading embedding model %s from %s", self.name, self.source)
         try:
             return SentenceTransformer(self.source, device=self.device)

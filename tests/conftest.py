@@ -6,6 +6,7 @@ Tests that change an index get their own copy of the session's built index
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -18,13 +19,32 @@ from index.service import CrisisService
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def clean_env(prefixes: tuple[str, ...] = ("CRISISBOT_",)) -> dict[str, str]:
+    """This process's environment without the developer's settings, for a child process; the
+    test session's ONNX export cache (not a setting) is kept so children reuse its export."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(prefixes) or k == "CRISISBOT_ONNX_CACHE"}
+
+
 def make_settings(data_dir: Path, **overrides) -> Settings:
     """Settings that ignore the developer's own .env file."""
     return Settings(_env_file=None, data_dir=data_dir, **overrides)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def onnx_export_cache(tmp_path_factory):
+    """ONNX exports made by the tests (the default runtime exports every local model folder it
+    loads) go to a session folder, not the user's cache; subprocess tests inherit it."""
+    if "CRISISBOT_ONNX_CACHE" in os.environ:  # the developer chose one: reuse it
+        yield Path(os.environ["CRISISBOT_ONNX_CACHE"])
+        return
+    folder = tmp_path_factory.mktemp("onnx-export-cache")
+    os.environ["CRISISBOT_ONNX_CACHE"] = str(folder)
+    yield folder
+    os.environ.pop("CRISISBOT_ONNX_CACHE", None)
+
+
 @pytest.fixture(scope="session")
-def embedder() -> Embedder:
+def embedder(onnx_export_cache) -> Embedder:
     model = Embedder()
     model.load()  # once for the whole session
     return model

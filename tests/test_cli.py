@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -14,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bot import cli
+from tests.conftest import clean_env
 
 ROOT = Path(__file__).resolve().parent.parent
 CITATION_KEYS = {"n", "title", "url", "date", "source", "text", "score"}
@@ -132,7 +132,7 @@ def test_real_process_json_and_clean_failure(tmp_path, built_data_dir):
     """The installed console script, as an operator runs it."""
     exe = shutil.which("crisisbot", path=str(Path(sys.executable).parent))
     assert exe, "crisisbot console script not installed"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CRISISBOT_")}
+    env = clean_env()
     env["CRISISBOT_DATA_DIR"] = str(tmp_path / "none")
     failed = subprocess.run([exe, "ask", "hello"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert failed.returncode == 1

@@ -17,7 +17,7 @@ import pytest
 from index import store
 from index.service import CrisisService
 
-from .conftest import ROOT, make_settings
+from .conftest import ROOT, clean_env, make_settings
 from .test_jobs import bigger_corpus
 from .webpages import PAGES
 
@@ -54,7 +54,7 @@ def run_and_kill(data_dir: Path, args: list[str], delay: float | None) -> tuple[
 
     Returns whether it finished, and the seconds from READY to its end.
     """
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CRISISBOT_")}
+    env = clean_env()
     proc = subprocess.Popen(
         [sys.executable, "-m", "tests.crash_worker", str(data_dir), *args],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
@@ -124,7 +124,7 @@ def test_sigkill_never_loses_an_acknowledged_audit_or_feedback_row(tmp_path):
     data_dir.mkdir()
     acknowledged = -1
     for _ in range(5):
-        env = {k: v for k, v in os.environ.items() if not k.startswith("CRISISBOT_")}
+        env = clean_env()
         proc = subprocess.Popen([sys.executable, "-m", "tests.crash_worker", str(data_dir), "state"],
                                 cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         assert proc.stdout.readline().strip() == "READY"

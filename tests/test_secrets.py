@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import re
 import subprocess
 import sys
@@ -14,7 +13,7 @@ import sys
 import pytest
 
 from bot.app import create_bot
-from tests.conftest import ROOT
+from tests.conftest import ROOT, clean_env
 from tests.discord_double.faults import INTERACTION_CALLBACK, Fault
 from tests.test_bot import QUESTION, bot_settings, callback_of, edit_of, running_bot
 from tests.test_faults import faulty  # noqa: F401  (a fixture)
@@ -56,7 +55,7 @@ async def test_token_is_never_logged_at_debug(faulty, shared_service, tmp_path, 
 
 
 def run_bot_module(tmp_path, **env) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("CRISISBOT_", "DISCORD_"))}
+    clean = clean_env(("CRISISBOT_", "DISCORD_"))
     clean.update(PYTHONPATH=str(ROOT), CRISISBOT_DATA_DIR=str(tmp_path / "data"), **env)
     return subprocess.run([sys.executable, "-m", "bot"], cwd=tmp_path, env=clean, capture_output=True, text=True, timeout=60)
 

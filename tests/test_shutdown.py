@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 import signal
 import sqlite3
@@ -13,7 +12,7 @@ import time
 import pytest
 
 from bot.app import RESTARTING
-from tests.conftest import ROOT
+from tests.conftest import ROOT, clean_env
 from index import store
 from tests.test_bot import QUESTION, callback_of, double, edit_of, running_bot  # noqa: F401  (double is a fixture)
 
@@ -51,7 +50,7 @@ class Worker:
 
 
 async def start_worker(port: int, data_dir, cwd, token: str = "test-token", level: str = "INFO") -> Worker:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CRISISBOT_", "DISCORD_"))}
+    env = clean_env(("CRISISBOT_", "DISCORD_"))
     env.update(PYTHONPATH=str(ROOT), DISCORD_TOKEN=token, CRISISBOT_DATA_DIR=str(data_dir), CRISISBOT_LOG_LEVEL=level)
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "tests.bot_worker", str(port), cwd=cwd, env=env,
