@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 FLAT_LIMIT = 200_000  # exact search up to here: p95 stays in single-digit ms on 2 cores
 RETRAIN_GROWTH = 4.0
+LISTS_PER_ROOT = 2  # IVF lists per square root of the vector count (lists_for; read back by _trained_for)
 TRAIN_POINTS_PER_LIST = 40  # k-means sample size per list (FAISS warns under 39)
 NPROBE_SHARE = 0.05  # share of the lists searched, at least MIN_NPROBE
 MIN_NPROBE = 16
@@ -50,7 +51,7 @@ def _as_ids(ids) -> np.ndarray:
 
 def lists_for(count: int) -> int:
     """IVF lists for ``count`` vectors: about 2 * sqrt(n), between 16 and 8192 (2000 at 1M)."""
-    return int(min(8192, max(16, 2 * math.sqrt(max(count, 1)))))
+    return int(min(8192, max(16, LISTS_PER_ROOT * math.sqrt(max(count, 1)))))
 
 
 def probes_for(nlist: int) -> int:
@@ -65,7 +66,7 @@ class VectorIndex:
         self.flat_limit = FLAT_LIMIT if flat_limit is None else flat_limit
         self._index = _index if _index is not None else self._flat()
         # What an IVF index was trained for, recovered from its list count (see lists_for).
-        self._trained_for = int((self._index.nlist / 2) ** 2) if self.kind == IVF else 0
+        self._trained_for = int((self._index.nlist / LISTS_PER_ROOT) ** 2) if self.kind == IVF else 0
 
     # .. the FAISS types ..
 

@@ -268,7 +268,7 @@ class Embedder:
             else:
                 try:
                     model = self._load_onnx("onnx")
-                except (ModelUnavailable, ImportError) as exc:
+                except ModelUnavailable as exc:  # _load_onnx turns every failure into this
                     log.info("onnx runtime not used for %s (%s); using torch", self.name, exc)
                 else:
                     self.runtime = "onnx"

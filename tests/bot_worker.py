@@ -11,7 +11,6 @@ import sys
 from tests.discord_double import point_discord_at
 
 
-
 def main() -> int:
     port = int(sys.argv[1])
     point_discord_at(f"http://127.0.0.1:{port}/api/v10", f"ws://127.0.0.1:{port}/gateway")

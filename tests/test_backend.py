@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 
 import numpy as np
@@ -26,13 +25,9 @@ QUESTIONS = [
 def onnx_cache(tmp_path_factory):
     """A private export cache, so the test exercises the export and never touches the user's."""
     folder = tmp_path_factory.mktemp("onnx-cache")
-    before = os.environ.get("CRISISBOT_ONNX_CACHE")
-    os.environ["CRISISBOT_ONNX_CACHE"] = str(folder)
-    yield folder
-    if before is None:
-        os.environ.pop("CRISISBOT_ONNX_CACHE", None)
-    else:
-        os.environ["CRISISBOT_ONNX_CACHE"] = before
+    with pytest.MonkeyPatch.context() as patch:  # restores the session's cache afterwards
+        patch.setenv("CRISISBOT_ONNX_CACHE", str(folder))
+        yield folder
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,8 @@ import time
 import pytest
 
 from bot.app import RESTARTING
-from tests.conftest import ROOT, clean_env
 from index import store
+from tests.conftest import ROOT, clean_env
 from tests.test_bot import QUESTION, callback_of, double, edit_of, running_bot  # noqa: F401  (double is a fixture)
 
 GRACE_BOUND = 25.0  # the bot's own grace is 20 s
