@@ -343,7 +343,7 @@ def sources_refresh() -> None:
 
 @app.command()
 def stats(as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False) -> None:
-    """What the index holds: counts, model, date range, outlets, build time."""
+    """What the index holds: counts, model and its runtime, date range, outlets, build time."""
     with handled():
         s = service().stats()
         if as_json:
