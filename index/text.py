@@ -182,22 +182,31 @@ _ABBREV = re.compile(
 _SENTENCE_END = re.compile(r"[.!?…]+[\"”’')\]]*\s+")
 
 
-def split_sentences(text: str) -> list[str]:
-    """Split display text into sentences; every sentence is a substring of ``text``."""
-    sentences, start = [], 0
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Where the sentences of display text start and end: ``text[a:b]`` is one sentence, stripped."""
+    spans, start = [], 0
+
+    def keep(a: int, b: int) -> None:
+        piece = text[a:b]
+        a += len(piece) - len(piece.lstrip())
+        b -= len(piece) - len(piece.rstrip())
+        if a < b:
+            spans.append((a, b))
+
     for match in _SENTENCE_END.finditer(text):
         end = match.end()
-        candidate = text[start:end].strip()
         nxt = text[end : end + 1]
         if _ABBREV.search(text[start : match.start() + 1]) or (nxt and not (nxt.isupper() or nxt.isdigit() or nxt in "\"“'‘(")):
             continue
-        if candidate:
-            sentences.append(candidate)
+        keep(start, end)
         start = end
-    tail = text[start:].strip()
-    if tail:
-        sentences.append(tail)
-    return sentences
+    keep(start, len(text))
+    return spans
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split display text into sentences; every sentence is a substring of ``text``."""
+    return [text[a:b] for a, b in sentence_spans(text)]
 
 
 _TOKEN = re.compile(r"\w+")

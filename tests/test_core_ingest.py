@@ -132,3 +132,15 @@ def test_sentences_are_substrings_of_their_paragraph():
         for s in sentences:
             assert s in paragraph
     assert text.split_sentences("He met U.S. officials. They agreed.") == ["He met U.S. officials.", "They agreed."]
+
+
+def test_sentence_spans_are_ordered_stripped_and_cover_the_text():
+    paragraph = "  He met U.S. officials.  They agreed.\n"
+    spans = text.sentence_spans(paragraph)
+    assert [paragraph[a:b] for a, b in spans] == ["He met U.S. officials.", "They agreed."]
+    assert text.sentence_spans("   ") == []
+    [doc] = ingest.load([SEED]).documents
+    for p in doc.paragraphs:
+        spans = text.sentence_spans(p)
+        assert all(a < b <= c for (a, b), (c, _) in zip(spans, spans[1:]))
+        assert "".join(p[a:b] for a, b in spans).replace(" ", "") == p.replace(" ", "")
