@@ -93,6 +93,36 @@ def supported(
     return False, f"weak {detail}"
 
 
+def _sentences(embedder: Embedder, pool: list[Passage]) -> tuple[list[tuple[Passage, str]], np.ndarray]:
+    """The candidate sentences of ``pool`` (statements of 20 characters or more) and their vectors.
+
+    The vectors were stored with the paragraph at index time (late chunking,
+    ``Embedder.encode_with_sentences``); sentences of a paragraph without them
+    (an index written before they were) are embedded now, once per process.
+    """
+    sentences: list[tuple[Passage, str]] = []
+    rows: list[np.ndarray | None] = []
+    for passage in pool:
+        text = passage.paragraph.text
+        spans = textlib.sentence_spans(text)
+        stored = passage.paragraph.sentence_vectors
+        if stored is None or len(stored) != len(spans):
+            stored = [None] * len(spans)
+        for (a, b), vector in zip(spans, stored):
+            sentence = text[a:b]
+            if len(sentence) >= 20 and not _is_question(sentence):
+                sentences.append((passage, sentence))
+                rows.append(vector)
+    if not sentences:
+        sentences = [(p, p.paragraph.text) for p in pool]
+        rows = [None] * len(sentences)
+    missing = [i for i, vector in enumerate(rows) if vector is None]
+    if missing:
+        for i, vector in zip(missing, embedder.encode_cached([sentences[i][1] for i in missing])):
+            rows[i] = vector
+    return sentences, np.vstack(rows) if rows else np.zeros((0, embedder.dimension), np.float32)
+
+
 def compose(
     snapshot: Snapshot,
     embedder: Embedder,
@@ -111,13 +141,7 @@ def compose(
 
     # Score every sentence of the strongest passages.
     pool = [p for p in passages[: max_citations * 2] if p.dense >= min_dense * 0.6 or p.coverage >= min_coverage]
-    sentences: list[tuple[Passage, str]] = [
-        (p, s) for p in pool for s in textlib.split_sentences(p.paragraph.text) if len(s) >= 20 and not _is_question(s)
-    ]
-    if not sentences:
-        sentences = [(p, p.paragraph.text) for p in pool]
-    # Sentences of indexed paragraphs recur from question to question: embed each once.
-    vectors = embedder.encode_cached([s for _, s in sentences])
+    sentences, vectors = _sentences(embedder, pool)
     cos = vectors @ query.vector
     weights = term_weights(snapshot, query.tokens)
     scores = []

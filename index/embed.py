@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index import text as textlib
 from index.config import BUNDLED_MODEL
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ def resolve_model(name: str) -> tuple[str, str]:
 
 BACKENDS = ("auto", "torch", "onnx", "onnx-int8")
 BATCH_CHARS = 8192  # padded characters per batch (about 2,000 tokens); see _batches
-CACHE_SIZE = 20_000  # sentences kept by encode_cached: about 30 MB at 384 dimensions
+CACHE_SIZE = 20_000  # sentences kept by encode_cached (indexes without stored sentence vectors): about 30 MB at 384 dimensions
 
 
 def onnx_cache_dir() -> Path:
@@ -185,11 +186,9 @@ class OnnxSentenceEncoder:
     def get_sentence_embedding_dimension(self) -> int:
         return self.dimension
 
-    def encode(self, texts: Sequence[str], batch_size: int = 64, **_ignored) -> np.ndarray:
-        """Unit vectors for ``texts``; short texts batch together (sorted by length)."""
-        encodings = self.tokenizer.encode_batch(list(texts))
+    def _hidden_states(self, encodings: list, batch_size: int):
+        """(rows, last hidden states, attention mask) per padded batch, longest texts first."""
         order = np.argsort([-len(e.ids) for e in encodings], kind="stable")
-        out = np.zeros((len(texts), 0), np.float32)
         for start in range(0, len(order), batch_size):
             rows = order[start : start + batch_size]
             width = max(len(encodings[i].ids) for i in rows)
@@ -203,6 +202,12 @@ class OnnxSentenceEncoder:
                 types[r, :n] = encodings[i].type_ids
             feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
             hidden = self.session.run(None, {k: v for k, v in feeds.items() if k in self.input_names})[0]
+            yield rows, hidden, mask
+
+    def encode(self, texts: Sequence[str], batch_size: int = 64, **_ignored) -> np.ndarray:
+        """Unit vectors for ``texts``; short texts batch together (sorted by length)."""
+        out = np.zeros((len(texts), 0), np.float32)
+        for rows, hidden, mask in self._hidden_states(self.tokenizer.encode_batch(list(texts)), batch_size):
             if self.pooling == "mean":
                 weights = mask[:, :, None].astype(np.float32)
                 pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
@@ -213,6 +218,49 @@ class OnnxSentenceEncoder:
             out[rows] = pooled
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return out / np.clip(norms, 1e-12, None)
+
+    def token_states(self, texts: Sequence[str], batch_size: int = 64) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per text: the transformer's output for each token, special tokens included,
+        and each token's (start, end) characters in the text ((0, 0) for special tokens)."""
+        encodings = self.tokenizer.encode_batch(list(texts))
+        out: list = [None] * len(texts)
+        for rows, hidden, mask in self._hidden_states(encodings, batch_size):
+            for r, i in enumerate(rows):
+                out[i] = (hidden[r, : int(mask[r].sum())], np.asarray(encodings[i].offsets, np.int64).reshape(-1, 2))
+        return out
+
+
+def _torch_token_states(model, texts: Sequence[str]) -> list[tuple[np.ndarray, np.ndarray] | None]:
+    """``OnnxSentenceEncoder.token_states`` for a SentenceTransformer; None for a text whose
+    tokens the model's tokenizer does not reproduce with offsets."""
+    outputs = model.encode(list(texts), batch_size=len(texts), output_value=None, show_progress_bar=False)
+    tokenized = model.tokenizer(list(texts), return_offsets_mapping=True, truncation=True, max_length=model.max_seq_length)
+    result: list[tuple[np.ndarray, np.ndarray] | None] = []
+    for output, ids, offsets in zip(outputs, tokenized["input_ids"], tokenized["offset_mapping"]):
+        n = int(output["attention_mask"].sum())
+        if output["input_ids"][:n].tolist() != list(ids):
+            result.append(None)
+            continue
+        result.append((output["token_embeddings"][:n].float().numpy(), np.asarray(offsets, np.int64).reshape(-1, 2)))
+    return result
+
+
+def pool_spans(states: np.ndarray, offsets: np.ndarray, spans: Sequence[tuple[int, int]]) -> list[np.ndarray | None]:
+    """Late chunking: a unit vector per character span of a text embedded whole, the mean of
+    its tokens' outputs plus the special tokens around them (as when the span is embedded on its
+    own, but in context), or None for a span the model did not see whole (cut off at max length)."""
+    starts, ends = offsets[:, 0], offsets[:, 1]
+    special = ends == starts
+    seen = int(ends[~special].max()) if (~special).any() else 0  # where the model stopped reading
+    out: list[np.ndarray | None] = []
+    for a, b in spans:
+        inside = (ends > starts) & (starts >= a) & (ends <= b)
+        if b > seen or not inside.any():
+            out.append(None)
+            continue
+        vector = states[inside | special].mean(axis=0)
+        out.append(vector / max(float(np.linalg.norm(vector)), 1e-12))
+    return out
 
 
 def _batches(texts: list[str], most: int, budget: int):
@@ -312,18 +360,23 @@ class Embedder:
         getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
         return int(getter())
 
+    def _each_batch(self, texts: Sequence[str], progress: Progress | None, stage: str):
+        """(positions in ``texts``, texts) per batch, reporting progress as each one is done.
+
+        Longest first over the whole input, so each batch pads to similar lengths
+        (the model only sorts within one call); callers put rows back by position."""
+        order = np.argsort([-len(t) for t in texts], kind="stable")
+        done = 0
+        for batch in _batches([texts[i] for i in order], self.batch_size, BATCH_CHARS):
+            yield order[done : done + len(batch)], batch
+            done += len(batch)
+            if progress:
+                progress(stage, done, len(texts))
+
     def encode(self, texts: Sequence[str], progress: Progress | None = None, stage: str = "embedding") -> np.ndarray:
         """Unit-normalised embeddings, shape (len(texts), dimension)."""
-        if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        out = []
-        total = len(texts)
-        # Longest first over the whole input, so each batch pads to similar lengths
-        # (the model only sorts within one call); the rows are put back in order at the end.
-        order = np.argsort([-len(t) for t in texts], kind="stable")
-        ordered = [texts[i] for i in order]
-        done = 0
-        for batch in _batches(ordered, self.batch_size, BATCH_CHARS):
+        result = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for rows, batch in self._each_batch(texts, progress, stage):
             vectors = self.model.encode(
                 batch,
                 batch_size=len(batch),
@@ -331,19 +384,68 @@ class Embedder:
                 convert_to_numpy=True,
                 show_progress_bar=False,
             )
-            out.append(np.asarray(vectors, dtype=np.float32))
-            done += len(batch)
-            if progress:
-                progress(stage, done, total)
-        result = np.empty((total, out[0].shape[1]), np.float32)
-        result[order] = np.vstack(out)
+            result[rows] = np.asarray(vectors, dtype=np.float32)
         return result
+
+    @property
+    def late_chunking(self) -> bool:
+        """Can sentence vectors come out of a paragraph's own forward pass?  (Mean-pooling models.)"""
+        model = self.model
+        if isinstance(model, OnnxSentenceEncoder):
+            return model.pooling == "mean"
+        modules = list(model)
+        kinds = [type(m).__name__ for m in modules]
+        return (
+            kinds[:2] == ["Transformer", "Pooling"]
+            and getattr(modules[1], "pooling_mode", None) == "mean"
+            and set(kinds[2:]) <= {"Normalize"}
+        )
+
+    def encode_with_sentences(
+        self, texts: Sequence[str], progress: Progress | None = None, stage: str = "embedding"
+    ) -> tuple[np.ndarray, list[np.ndarray | None]]:
+        """Paragraph vectors, and for each paragraph one vector per sentence
+        (``text.sentence_spans``) from the same forward pass ("late chunking", ``pool_spans``).
+
+        Answers are built from sentences; with their vectors stored at index time
+        a question embeds nothing but itself.  A sentence cut off by the model's
+        length limit is embedded on its own.  For a model that does not
+        mean-pool, the sentence lists are None (answers then embed sentences when asked).
+        """
+        if not texts or not self.late_chunking:
+            return self.encode(texts, progress, stage), [None] * len(texts)
+        model = self.model
+        vectors = np.zeros((len(texts), self.dimension), np.float32)
+        sentences: list[np.ndarray | None] = [None] * len(texts)
+        cut_off: list[tuple[int, int, str]] = []  # (paragraph, sentence, text) the model did not see
+        for rows, batch in self._each_batch(texts, progress, stage):
+            states = model.token_states(batch) if isinstance(model, OnnxSentenceEncoder) else _torch_token_states(model, batch)
+            for i, text, item in zip(rows, batch, states):
+                if item is None:
+                    vectors[i] = self.encode([text])[0]
+                    continue
+                tokens, offsets = item
+                mean = tokens.mean(axis=0)
+                vectors[i] = mean / max(float(np.linalg.norm(mean)), 1e-12)
+                spans = textlib.sentence_spans(text)
+                pooled = pool_spans(tokens, offsets, spans)
+                cut_off += [(i, j, text[a:b]) for j, ((a, b), v) in enumerate(zip(spans, pooled)) if v is None]
+                rows_i = np.zeros((len(spans), self.dimension), np.float32)
+                for j, v in enumerate(pooled):
+                    if v is not None:
+                        rows_i[j] = v
+                sentences[i] = rows_i
+        if cut_off:
+            for (i, j, _), vector in zip(cut_off, self.encode([t for _, _, t in cut_off])):
+                sentences[i][j] = vector
+        return vectors, sentences
 
     def encode_one(self, text: str) -> np.ndarray:
         return self.encode([text])[0]
 
     def encode_cached(self, texts: Sequence[str]) -> np.ndarray:
-        """Like ``encode``, remembering the last ``CACHE_SIZE`` texts (answer sentences recur across questions)."""
+        """Like ``encode``, remembering the last ``CACHE_SIZE`` texts: the answer sentences of an index
+        written before sentence vectors were stored recur across questions."""
         if not texts:
             return self.encode([])
         with self._cache_lock:

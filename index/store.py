@@ -5,7 +5,7 @@ Layout under the data dir::
     current -> indexes/20260101T120000-ab12cd   (symlink, swapped atomically)
     indexes/<name>/vectors.faiss     FAISS, inner product over unit vectors (exact or IVF by size; index/ann.py)
     indexes/<name>/lexical/          bm25s index; lexical_ids.npy maps rows to paragraph ids
-    indexes/<name>/corpus.sqlite     documents, paragraphs, occurrences
+    indexes/<name>/corpus.sqlite     documents, paragraphs (with their sentences' vectors), occurrences
     indexes/<name>/manifest.json     model, dimension, counts, format version, times
     write.lock                       held by whoever is writing a new index
 
@@ -66,7 +66,8 @@ CREATE TABLE IF NOT EXISTS paragraphs (
     id INTEGER PRIMARY KEY,
     text TEXT NOT NULL,
     key TEXT NOT NULL,
-    lex TEXT NOT NULL
+    lex TEXT NOT NULL,
+    sentences BLOB  -- float16 vectors of its sentences (text.sentence_spans), or NULL
 );
 CREATE INDEX IF NOT EXISTS paragraphs_key ON paragraphs(key);
 CREATE TABLE IF NOT EXISTS occurrences (
@@ -112,6 +113,9 @@ class ParagraphRow:
     text: str
     lex: tuple[str, ...]
     documents: tuple[DocumentRow, ...]  # every source that carried it, earliest first
+    # One unit vector per sentence of text.sentence_spans(text), stored at index time; None
+    # for indexes written before they were (or by a model that does not mean-pool).
+    sentence_vectors: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     @property
     def document(self) -> DocumentRow:
@@ -159,6 +163,18 @@ def _atomic_write_text(path: Path, content: str) -> None:
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
+
+
+def _has_sentence_column(db: sqlite3.Connection) -> bool:
+    return any(row[1] == "sentences" for row in db.execute("PRAGMA table_info(paragraphs)"))
+
+
+def _pack(vectors: np.ndarray | None) -> bytes | None:
+    return None if vectors is None else np.asarray(vectors, np.float16).tobytes()
+
+
+def _unpack(blob: bytes | None, dimension: int) -> np.ndarray | None:
+    return None if blob is None else np.frombuffer(blob, np.float16).reshape(-1, dimension).astype(np.float32)
 
 
 def _connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
@@ -252,6 +268,8 @@ class IndexWriter:
         self.manifest = manifest or {"created_at": _now()}
         self.db = _connect(folder / "corpus.sqlite")
         self.db.executescript(SCHEMA)
+        if not _has_sentence_column(self.db):  # an index written before sentence vectors were stored
+            self.db.execute("ALTER TABLE paragraphs ADD COLUMN sentences BLOB")
         vectors = folder / "vectors.faiss"
         self.vectors = VectorIndex.load(vectors, dimension) if vectors.exists() else VectorIndex(dimension)
 
@@ -343,8 +361,8 @@ class IndexWriter:
                 new_keys.append(key)
                 new_lex.append(title_lex + " " + " ".join(textlib.lexical_tokens(paragraph)))
 
-        # 2. embed what is new
-        vectors = embedder.encode(new_texts, progress=progress) if new_texts else np.zeros((0, self.dimension), np.float32)
+        # 2. embed what is new, and each new paragraph's sentences in the same pass
+        vectors, sentence_vectors = embedder.encode_with_sentences(new_texts, progress=progress)
 
         # 3. near duplicates: close in embedding space and in characters.  A paragraph
         #    merges into an existing one ("old", pid) or an earlier new one ("new", j).
@@ -378,7 +396,7 @@ class IndexWriter:
         for i in range(len(new_texts)):
             if merge[i] is None:
                 pid_of[i] = next_id
-                keep_rows.append((next_id, new_texts[i], new_keys[i], new_lex[i]))
+                keep_rows.append((next_id, new_texts[i], new_keys[i], new_lex[i], _pack(sentence_vectors[i])))
                 keep_ids.append(i)
                 next_id += 1
         for i, m in enumerate(merge):
@@ -397,7 +415,7 @@ class IndexWriter:
                     (doc.id, doc.title, doc.outlet, doc.date, doc.url, doc.origin, json.dumps(doc.meta, ensure_ascii=False, default=str), added_at),
                 )
                 report.added_ids.append(doc.id)
-            self.db.executemany("INSERT INTO paragraphs (id, text, key, lex) VALUES (?, ?, ?, ?)", keep_rows)
+            self.db.executemany("INSERT INTO paragraphs (id, text, key, lex, sentences) VALUES (?, ?, ?, ?, ?)", keep_rows)
             self.db.executemany(
                 "INSERT OR IGNORE INTO occurrences (paragraph_id, document_id, position) VALUES (?, ?, ?)",
                 [
@@ -498,6 +516,7 @@ class Snapshot:
             df = np.diff(self.bm25.scores["indptr"])
             self.doc_freq = {tok: int(df[i]) for tok, i in self.bm25.vocab_dict.items() if tok}
         self._local = threading.local()
+        self._sentence_column = _has_sentence_column(self.db)
 
     @classmethod
     def load_current(cls, data_dir: Path, model: str) -> Snapshot:
@@ -544,7 +563,8 @@ class Snapshot:
         if not ids:
             return {}
         marks = ",".join("?" * len(ids))
-        rows = self.db.execute(f"SELECT id, text, lex FROM paragraphs WHERE id IN ({marks})", list(ids)).fetchall()
+        columns = "id, text, lex, sentences" if self._sentence_column else "id, text, lex, NULL AS sentences"
+        rows = self.db.execute(f"SELECT {columns} FROM paragraphs WHERE id IN ({marks})", list(ids)).fetchall()
         docs: dict[int, list[DocumentRow]] = {}
         for r in self.db.execute(
             f"""SELECT o.paragraph_id AS pid, d.* FROM occurrences o JOIN documents d ON d.id = o.document_id
@@ -557,7 +577,8 @@ class Snapshot:
         out = {}
         for r in rows:
             uniq = tuple(dict.fromkeys(docs.get(r["id"], [])))
-            out[r["id"]] = ParagraphRow(r["id"], r["text"], tuple(r["lex"].split()), uniq)
+            sentences = _unpack(r["sentences"], self.manifest["dimension"])
+            out[r["id"]] = ParagraphRow(r["id"], r["text"], tuple(r["lex"].split()), uniq, sentences)
         return out
 
     def documents(self) -> list[DocumentRow]:
