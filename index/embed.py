@@ -430,11 +430,10 @@ class Embedder:
                 spans = textlib.sentence_spans(text)
                 pooled = pool_spans(tokens, offsets, spans)
                 cut_off += [(i, j, text[a:b]) for j, ((a, b), v) in enumerate(zip(spans, pooled)) if v is None]
-                rows_i = np.zeros((len(spans), self.dimension), np.float32)
+                sentences[i] = np.zeros((len(spans), self.dimension), np.float32)  # cut-off rows filled below
                 for j, v in enumerate(pooled):
                     if v is not None:
-                        rows_i[j] = v
-                sentences[i] = rows_i
+                        sentences[i][j] = v
         if cut_off:
             for (i, j, _), vector in zip(cut_off, self.encode([t for _, _, t in cut_off])):
                 sentences[i][j] = vector
