@@ -27,12 +27,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import corpus  # noqa: E402
 from index.config import Settings  # noqa: E402
+from index.embed import BACKENDS as ALL_BACKENDS  # noqa: E402
 from index.embed import Embedder  # noqa: E402
-
-BACKENDS = ("torch", "onnx", "onnx-int8")  # "auto" is onnx for the bundled model
 from index.service import CrisisService  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
+BACKENDS = tuple(b for b in ALL_BACKENDS if b != "auto")  # "auto" is onnx for the bundled model
 
 
 def quality(backend: str) -> dict:

@@ -24,7 +24,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-
 from bot.app import create_bot  # noqa: E402
 from bot.config import BotSettings  # noqa: E402
 from index.service import CrisisService  # noqa: E402
