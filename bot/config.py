@@ -28,4 +28,12 @@ class BotSettings(Settings):
     refresh_minutes: float | None = Field(
         None, gt=0, description="Re-fetch URL sources this often and re-index the pages that changed (off when unset)."
     )
+    state_max_age_days: float = Field(
+        30.0, gt=0, description="Stored answers and searches (behind buttons) and feedback older than this are deleted."
+    )
+    button_clicks_per_minute: int = Field(20, ge=1, description="Button clicks one member may make per minute.")
+    max_messages_per_click: int = Field(3, ge=1, le=10, description="Most messages one 'Show sources' click sends.")
+    user_hash_salt: SecretStr | None = Field(
+        None, description="Salt for hashing user ids; unset: a random one kept in <data dir>/user-salt (0600)."
+    )
     max_upload_bytes: int = Field(5 * 1024 * 1024, ge=1024, description="Largest file /sources add accepts.")

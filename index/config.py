@@ -57,6 +57,12 @@ class Settings(BaseSettings):
         90.0, ge=50.0, le=100.0, description="Similarity (0-100) above which two paragraphs are one."
     )
     min_paragraph_chars: int = Field(25, ge=1, description="Shorter paragraphs are not indexed.")
+    max_paragraph_chars: int = Field(
+        2000, ge=200, le=100_000, description="Longer paragraphs are split at sentence boundaries (at most this long each)."
+    )
+    max_paragraphs_per_source: int = Field(
+        3000, ge=1, description="Most paragraphs taken from one page or file; the rest is cut and reported."
+    )
 
     # --- fetching URL sources (index/fetch.py) ---
     fetch_timeout_seconds: float = Field(15.0, gt=0, le=120, description="Total time allowed to fetch one page.")

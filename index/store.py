@@ -39,6 +39,7 @@ from rapidfuzz import fuzz
 from index import text as textlib
 from index.ann import VectorIndex
 from index.embed import Embedder, Progress
+from index.errors import CrisisError
 from index.ingest import Document
 
 log = logging.getLogger(__name__)
@@ -80,7 +81,7 @@ CREATE INDEX IF NOT EXISTS occurrences_paragraph ON occurrences(paragraph_id);
 """
 
 
-class IndexError_(RuntimeError):
+class IndexError_(CrisisError, RuntimeError):
     """Base for index problems that deserve a one-line message, not a traceback."""
 
 
