@@ -3,21 +3,30 @@
 A URL comes from a moderator, so it is treated as hostile: only http(s), a
 connect and total timeout, a size cap read in chunks, a bounded number of
 redirects (each hop checked again), HTML only, and no private, loopback or
-link-local targets unless the operator allows them.  The address check lives
-in the resolver the connection itself uses, so a name cannot resolve to a
-public address for the check and a private one for the request.
+link-local targets unless the operator allows them.
+
+The host is judged as the HTTP client reads it (yarl's URL, after IDNA and
+NFKC), so ``127。0。0。1`` or ``①②⑦.0.0.1`` is the loopback address it becomes,
+not a name.  The addresses are checked again where the connection is made:
+by the resolver the connection uses, so a name cannot resolve to a public
+address for the check and a private one for the request, and by the socket
+factory every connection passes, IP literals and redirect hops included
+(aiohttp connects to an IP literal without asking the resolver).
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import hashlib
 import ipaddress
+import re
 import socket
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlparse
 
 import aiohttp
+import yarl
 from aiohttp.abc import AbstractResolver
 from aiohttp.resolver import ThreadedResolver
 
@@ -47,19 +56,69 @@ class FetchPolicy:
         )
 
 
-def _is_public(address: str) -> bool:
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+HOST_NAME = re.compile(r"[a-z0-9_-]+(\.[a-z0-9_-]+)*\.?")
+ENDS_IN_A_NUMBER = re.compile(r"(^|\.)([0-9]+|0x[0-9a-f]*)$")  # parsed as IPv4 by browsers and inet_aton
+
+
+def _views(address: str) -> list[IPAddress]:
+    """The address and any IPv4 address it carries (mapped, compatible, 6to4, NAT64); ValueError if not an address."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
+    if not isinstance(ip, ipaddress.IPv6Address):
+        return [ip]
+    if ip.ipv4_mapped:
+        return [ip.ipv4_mapped]
+    embedded = ip.sixtofour
+    if embedded is None and (ip in NAT64 or (ip in IPV4_COMPATIBLE and int(ip) > 1)):
+        embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return [ip] if embedded is None else [ip, embedded]
+
+
+def _is_public(address: str) -> bool:
+    return all(ip.is_global and not ip.is_multicast for ip in _views(address))
 
 
 def _is_link_local(address: str) -> bool:
     """169.254.0.0/16 and fe80::/10: where cloud metadata services live, never an intranet site."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    return ip.is_link_local
+    return any(ip.is_link_local for ip in _views(address))
+
+
+def _address_refusal(address: str, allow_private: bool) -> str | None:
+    """Why a connection to this address (as given to connect()) must not be made, or None."""
+    try:
+        if _is_link_local(address):
+            return f"refusing a connection to {address}: link-local addresses (cloud metadata) are never fetched"
+        if not allow_private and not _is_public(address):
+            return f"refusing a connection to {address}: it is a private or local address"
+    except ValueError:
+        return f"refusing a connection to {address!r}: not an IP address"
+    return None
+
+
+class _RefusedAddress(OSError):
+    """Raised by the socket factory; aiohttp wraps it in a ClientConnectorError."""
+
+
+class AddressGuard:
+    """The socket factory of a fetch's connector: checks the address of every connection it opens.
+
+    aiohttp hands every address it connects to (resolved, cached or an IP literal, first request
+    or redirect hop) to this factory before connect(), so nothing reaches a refused address.
+    """
+
+    def __init__(self, allow_private: bool):
+        self.allow_private = allow_private
+        self.refused: FetchError | None = None
+
+    def socket_factory(self, addr_info) -> socket.socket:
+        family, kind, proto, _, sockaddr = addr_info
+        reason = _address_refusal(str(sockaddr[0]), self.allow_private)
+        if reason is not None:
+            self.refused = self.refused or FetchError(reason)
+            raise _RefusedAddress(errno.EACCES, reason)
+        return socket.socket(family=family, type=kind, proto=proto)
 
 
 class GuardedResolver(AbstractResolver):
@@ -84,39 +143,70 @@ class GuardedResolver(AbstractResolver):
         await self._inner.close()
 
 
+def _one_line(exc: Exception) -> str:
+    return " ".join(str(exc).split()) or exc.__class__.__name__
+
+
 def check_url(url: str, policy: FetchPolicy) -> str:
-    """The URL, stripped, if its form is acceptable; FetchError otherwise."""
+    """The URL, stripped, if its form and host are acceptable; FetchError otherwise.
+
+    The host is the one the HTTP client will connect to: yarl's, as aiohttp uses it.
+    """
     url = (url or "").strip()
-    parsed = urlparse(url)
-    if parsed.scheme not in ("http", "https"):
-        what = f"not {parsed.scheme}:" if parsed.scheme else "and this is not a URL"
-        raise FetchError(f"only http:// and https:// URLs can be added, {what}")
-    if not parsed.hostname:
-        raise FetchError("the URL has no host name")
-    if parsed.username or parsed.password:
-        raise FetchError("URLs with a user name or password are not accepted")
-    host = parsed.hostname
     try:
-        literal = ipaddress.ip_address(host)
-    except ValueError:
-        literal = None
-    if literal is not None and _is_link_local(host):
-        raise FetchError(f"refusing {host}: link-local addresses (cloud metadata) are never fetched")
-    if literal is not None and not policy.allow_private and not _is_public(host):
-        raise FetchError(f"refusing {host}: it is a private or local address")
-    if host in ("localhost",) and not policy.allow_private:
-        raise FetchError("refusing localhost: it is a local address")
+        parsed = urlparse(url)
+        parsed.port  # noqa: B018 - urllib checks the port only when asked
+        client = yarl.URL(url)  # what aiohttp will request
+        scheme, raw_host, user, password = client.scheme, client.raw_host, client.user, client.password
+    except ValueError as exc:  # UnicodeError (IDNA) included
+        raise FetchError(f"not a valid URL: {_one_line(exc)}") from None
+    if scheme not in ("http", "https"):
+        what = f"not {scheme}:" if scheme else "and this is not a URL"
+        raise FetchError(f"only http:// and https:// URLs can be added, {what}")
+    if not raw_host or not parsed.hostname:
+        raise FetchError("the URL has no host name")
+    if user or password or parsed.username or parsed.password:
+        raise FetchError("URLs with a user name or password are not accepted")
+    _check_host(parsed.hostname, raw_host, policy)
     return url
+
+
+def _check_host(written: str, host: str, policy: FetchPolicy) -> None:
+    """Judge the client's host (``host``); ``written`` is the host as urllib read the text."""
+    bare = host.rstrip(".")
+    literal = ":" in bare or ENDS_IN_A_NUMBER.search(bare) is not None
+    if literal:
+        try:
+            address = str(ipaddress.ip_address(bare))
+        except ValueError:
+            raise FetchError(f"refusing {written}: not a canonical IP address") from None
+        if _is_link_local(address):
+            raise FetchError(f"refusing {written}: link-local addresses (cloud metadata) are never fetched")
+        if not policy.allow_private and not _is_public(address):
+            raise FetchError(f"refusing {written}: it is a private or local address ({address})")
+        if not written.isascii():
+            raise FetchError(f"refusing {written}: an IP address ({address}) spelled with look-alike characters")
+        if bare != host:
+            raise FetchError(f"refusing {written}: not a canonical IP address")
+        return
+    if not HOST_NAME.fullmatch(host):
+        raise FetchError(f"refusing {written}: not a valid host name")
+    if written.isascii() and written.lower() != host:
+        raise FetchError(f"refusing {written}: the URL is ambiguous (the HTTP client reads the host as {host})")
+    if not policy.allow_private and (bare == "localhost" or bare.endswith(".localhost")):
+        raise FetchError(f"refusing {bare}: it is a local address")
 
 
 async def fetch_html(url: str, policy: FetchPolicy) -> tuple[str, str]:
     """(final URL, HTML text) of a page; FetchError with the reason otherwise."""
     url = check_url(url, policy)
     timeout = aiohttp.ClientTimeout(total=policy.timeout_seconds, sock_connect=min(10.0, policy.timeout_seconds))
-    connector = aiohttp.TCPConnector(resolver=GuardedResolver(policy.allow_private), limit=4)
+    guard = AddressGuard(policy.allow_private)
+    connector = aiohttp.TCPConnector(resolver=GuardedResolver(policy.allow_private), socket_factory=guard.socket_factory, limit=4)
     try:
         async with aiohttp.ClientSession(timeout=timeout, connector=connector, headers={"User-Agent": USER_AGENT}) as session:
             for _ in range(policy.max_redirects + 1):
+                guard.refused = None
                 async with session.get(url, allow_redirects=False) as response:
                     if response.status in (301, 302, 303, 307, 308):
                         location = response.headers.get("Location")
@@ -148,6 +238,8 @@ async def fetch_html(url: str, policy: FetchPolicy) -> tuple[str, str]:
     except asyncio.TimeoutError:
         raise FetchError(f"the server did not answer within {policy.timeout_seconds:g} s") from None
     except aiohttp.ClientConnectorError as exc:
+        if guard.refused is not None:
+            raise guard.refused from None
         if isinstance(exc.__cause__, FetchError):
             raise exc.__cause__ from None
         raise FetchError(f"cannot connect to {urlparse(url).hostname}: {exc.strerror or exc.os_error}") from None
