@@ -12,23 +12,56 @@ Supported inputs, chosen by file extension:
 
 A file that cannot be read is skipped and reported with its reason; the rest
 is still loaded.  Nothing here raises on bad input.
+
+Bounds, so that no source can hang the loader or fill its memory:
+
+* Only regular files are read.  A symbolic link to a file is never followed,
+  nor is any link met inside a folder (to a file or a folder); a FIFO, device
+  or socket is refused before it is opened, and again, for a file swapped in
+  meanwhile, on what was opened (``O_NOFOLLOW | O_NONBLOCK``, then ``fstat``).
+  A folder named directly may itself be a link.
+* At most ``MAX_FILE_BYTES`` (20 MiB) are read from a file, counted on the
+  bytes read, not on what ``stat`` says (``/proc`` files say 0).
+* Folders are walked without recursion and at most ``MAX_FOLDER_DEPTH`` levels
+  below a given folder; a deeper one is reported, not read.
+* ``finish`` splits a paragraph longer than ``max_chars`` (default 2,000) at
+  sentence ends, at spaces inside a longer sentence, or hard in a run without
+  any; and keeps at most ``max_paragraphs`` (default 3,000) per document,
+  reporting the cut as a warning.  Cleaning works on pieces of at most
+  ``CLEAN_CHUNK_CHARS``, so its time is linear in the paragraph's length.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import json
+import logging
+import os
 import re
-from collections.abc import Iterable
+import stat
+import unicodedata
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
 from index import text as textlib
 
+log = logging.getLogger(__name__)
+
 SUPPORTED_SUFFIXES = (".txt", ".jsonl", ".md", ".markdown", ".html", ".htm")
 MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_FOLDER_DEPTH = 32
+# Raw paragraphs are cleaned in pieces of at most this many characters (cut at a
+# sentence end where there is one), so cleaning never works on megabytes at once.
+CLEAN_CHUNK_CHARS = 64 * 1024
+_MIB = 1024 * 1024
+_READ_CHUNK = _MIB
+# Never through a link; a FIFO opens at once instead of waiting for a writer (and is then refused).
+_OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
+_LINK = "a symbolic link, not followed"
 
 # Display names for outlets people will recognise; anything else shows its domain.
 OUTLETS = {
@@ -62,6 +95,7 @@ class Document:
     date: str | None = None  # ISO YYYY-MM-DD
     outlet: str = ""
     meta: dict = field(default_factory=dict)
+    warnings: list[Problem] = field(default_factory=list, compare=False)  # what reading it cut or changed; not stored
 
 
 @dataclass
@@ -82,6 +116,8 @@ class LoadReport:
     warnings: list[Problem] = field(default_factory=list)
     boilerplate_dropped: int = 0
     short_dropped: int = 0
+    paragraphs_split: int = 0  # paragraphs longer than max_chars, split into pieces
+    paragraphs_cut: int = 0  # paragraphs left out because a document had more than max_paragraphs
 
 
 class MalformedSource(ValueError):
@@ -128,11 +164,55 @@ def _is_url(s: str) -> bool:
     return parsed.scheme in ("http", "https") and bool(parsed.netloc)
 
 
-def _read_text(path: Path) -> str:
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise MalformedSource(f"file is {size // (1024 * 1024)} MiB, over the {MAX_FILE_BYTES // (1024 * 1024)} MiB limit")
-    data = path.read_bytes()
+# --- reading a file: regular files only, never a link, never more than MAX_FILE_BYTES -------
+
+
+def _refuse_unless_regular(info: os.stat_result) -> None:
+    if stat.S_ISLNK(info.st_mode):
+        raise MalformedSource(_LINK)
+    if not stat.S_ISREG(info.st_mode):
+        raise MalformedSource("not a regular file")
+
+
+def _limit_text(limit: int) -> str:
+    return f"{limit // _MIB} MiB" if limit and limit % _MIB == 0 else f"{limit:,}-byte"
+
+
+def _read_at_most(fd: int, limit: int) -> bytes:
+    """All of ``fd``, or MalformedSource once more than ``limit`` bytes have been read."""
+    chunks, total = [], 0
+    while total <= limit:
+        chunk = os.read(fd, min(_READ_CHUNK, limit + 1 - total))
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+        total += len(chunk)
+    raise MalformedSource(f"over the {_limit_text(limit)} limit")
+
+
+def _read_checked(path: Path) -> bytes:
+    """The bytes of a supported, regular, not linked file of at most MAX_FILE_BYTES."""
+    _refuse_unless_regular(os.lstat(path))  # links, FIFOs and devices are not even opened
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise MalformedSource(f"unsupported file type {suffix or '(none)'}; use one of {', '.join(SUPPORTED_SUFFIXES)}")
+    try:
+        fd = os.open(path, _OPEN_FLAGS)  # O_NONBLOCK: a FIFO swapped in since lstat cannot block the open
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:  # swapped for a link since lstat
+            raise MalformedSource(_LINK) from None
+        raise
+    try:
+        info = os.fstat(fd)
+        _refuse_unless_regular(info)  # what was opened, not what was looked at
+        if info.st_size > MAX_FILE_BYTES:
+            raise MalformedSource(f"over the {_limit_text(MAX_FILE_BYTES)} limit")
+        return _read_at_most(fd, MAX_FILE_BYTES)
+    finally:
+        os.close(fd)
+
+
+def _decode(data: bytes) -> str:
     if b"\x00" in data[:8192]:
         raise MalformedSource("binary file, not text")
     try:
@@ -141,11 +221,30 @@ def _read_text(path: Path) -> str:
         raise MalformedSource(f"not UTF-8 text (byte {exc.start})") from None
 
 
+def read_source_bytes(path: Path | str) -> bytes:
+    """The bytes of one source file, for keeping a copy of it.
+
+    Raises MalformedSource, with the reason, unless ``path`` has a supported
+    extension, is a regular file and not a symbolic link, holds at most
+    MAX_FILE_BYTES (counted as read) and is UTF-8 text: what ``read_file``
+    would refuse is never copied.  OSError if it cannot be read at all.
+    """
+    data = _read_checked(Path(path))
+    _decode(data)
+    return data
+
+
+def _read_text(path: Path) -> str:
+    return _decode(_read_checked(path))
+
+
 def _blocks(body: str) -> list[str]:
     """Paragraphs of a plain text body: blank-line separated, or one per line if there are no blank lines."""
     body = body.replace("\r\n", "\n").replace("\r", "\n")
     if re.search(r"\n\s*\n", body):
-        return [re.sub(r"\s*\n\s*", " ", b).strip() for b in re.split(r"\n\s*\n", body)]
+        # Lines of a block are joined with a space; clean() collapses the rest.  (A regex
+        # like \s*\n\s* here is quadratic on a long run of spaces.)
+        return [b.replace("\n", " ").strip() for b in re.split(r"\n\s*\n", body)]
     return body.split("\n")
 
 
@@ -327,20 +426,57 @@ def read_jsonl(path: Path, content: str, problems: list[Problem]) -> list[Docume
 # --- the loader --------------------------------------------------------------------------
 
 
-def iter_files(paths: Iterable[Path]) -> Iterable[Path]:
-    for path in paths:
+def iter_files(paths: Iterable[Path | str], skipped: list[Problem] | None = None) -> Iterator[Path]:
+    """The files under ``paths`` to read: folders walked in sorted order, hidden files left out
+    (hidden folders are walked, as before).
+
+    Nothing is followed inside a folder: a link there (to a file or a folder)
+    or a special file is yielded like a file, for the readers to refuse with
+    their reason.  A folder nested more than MAX_FOLDER_DEPTH levels below a
+    given one, or one that cannot be listed, is added to ``skipped`` (logged
+    if no list is given).  A folder named in ``paths`` may itself be a link.
+    """
+    for path in map(Path, paths):
         if path.is_dir():
-            yield from sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+            yield from _walk(path, skipped)
         else:
             yield path
 
 
+def _walk(root: Path, skipped: list[Problem] | None) -> Iterator[Path]:
+    # An explicit stack, not recursion; each folder's entries are pushed in reverse
+    # name order, so they come out in the order sorted(root.rglob("*")) gave.
+    stack: list[tuple[Path, int, bool]] = [(root, 0, True)]
+    while stack:
+        path, depth, is_folder = stack.pop()
+        if not is_folder:
+            yield path
+            continue
+        if depth > MAX_FOLDER_DEPTH:
+            _note(skipped, Problem(str(path), f"a folder nested more than {MAX_FOLDER_DEPTH} levels deep, not read"))
+            continue
+        try:
+            with os.scandir(path) as listing:
+                entries = sorted((entry.name, entry.is_dir(follow_symlinks=False)) for entry in listing)
+        except OSError as exc:
+            _note(skipped, Problem(str(path), f"cannot read the folder: {exc.strerror or exc}"))
+            continue
+        for name, is_dir in reversed(entries):
+            if is_dir or not name.startswith("."):
+                stack.append((path / name, depth + 1, is_dir))
+
+
+def _note(skipped: list[Problem] | None, problem: Problem) -> None:
+    if skipped is None:
+        log.warning("skipped %s", problem)
+    else:
+        skipped.append(problem)
+
+
 def read_file(path: Path, problems: list[Problem]) -> list[Document]:
-    """Documents of one file; raises MalformedSource when the file is unusable."""
-    suffix = path.suffix.lower()
-    if suffix not in SUPPORTED_SUFFIXES:
-        raise MalformedSource(f"unsupported file type {suffix or '(none)'}; use one of {', '.join(SUPPORTED_SUFFIXES)}")
+    """Documents of one file; raises MalformedSource when the file is unusable (see read_source_bytes)."""
     content = _read_text(path)
+    suffix = path.suffix.lower()
     if suffix == ".txt":
         return read_seed_or_text(path, content)
     if suffix == ".jsonl":
@@ -350,30 +486,128 @@ def read_file(path: Path, problems: list[Problem]) -> list[Document]:
     return read_html(path, content)
 
 
-def finish(doc: Document, report: LoadReport, min_chars: int) -> Document:
-    """Clean paragraphs, drop boilerplate and fragments."""
-    kept = []
+# --- paragraphs: cleaned, bounded in length and in number -----------------------------------
+
+_RAW_SENTENCE_END = re.compile(r"[.!?…][\"”’')\]]*\s")
+_RAW_SPACE = re.compile(r"\s")
+
+
+def _last_end(pattern: re.Pattern[str], text: str, start: int, end: int) -> int | None:
+    """Where the last match of ``pattern`` in ``text[start:end]`` ends, or None."""
+    last = None
+    for match in pattern.finditer(text, start, end):
+        last = match
+    return last.end() if last else None
+
+
+def _raw_chunks(raw: str, size: int) -> list[str]:
+    """``raw`` in pieces of at most ``size`` characters, for cleaning one at a time.
+
+    A cut falls after a sentence end in the last quarter of a piece, else after
+    a space there, else (a run with no space at all) at ``size``, moved back so
+    no combining mark is parted from its letter.  clean() joins nothing across a
+    space, so the cleaned pieces hold the same text as the cleaned whole.
+    """
+    if len(raw) <= size:
+        return [raw]
+    chunks, start = [], 0
+    while len(raw) - start > size:
+        end = start + size
+        tail = end - max(1, size // 4)
+        cut = _last_end(_RAW_SENTENCE_END, raw, tail, end) or _last_end(_RAW_SPACE, raw, tail, end)
+        if cut is None:
+            cut = end
+            while cut > start + 1 and unicodedata.combining(raw[cut]):
+                cut -= 1
+        chunks.append(raw[start:cut])
+        start = cut
+    chunks.append(raw[start:])
+    return chunks
+
+
+def split_paragraph(paragraph: str, max_chars: int) -> list[str]:
+    """A cleaned paragraph as pieces of at most ``max_chars`` characters, cut at sentence ends.
+
+    Whole sentences are packed into each piece; a sentence longer than
+    ``max_chars`` is cut at spaces, and a run with no space at all is cut hard.
+    Each piece is a slice of ``paragraph`` without surrounding spaces; together
+    they hold all of it but the spaces between them.  Linear in its length.
+    """
+    if len(paragraph) <= max_chars:
+        return [paragraph] if paragraph else []
+    units: list[tuple[int, int]] = []  # sentences, or parts of one, each at most max_chars
+    for start, end in textlib.sentence_spans(paragraph):
+        while end - start > max_chars:
+            space = paragraph.rfind(" ", start + 1, start + max_chars + 1)
+            cut = start + max_chars if space == -1 else space
+            stop = cut
+            while paragraph[stop - 1].isspace():
+                stop -= 1
+            units.append((start, stop))
+            start = cut
+            while paragraph[start].isspace():
+                start += 1
+        units.append((start, end))
+    if not units:  # nothing but spaces
+        return []
+    pieces = []
+    first, last = units[0]
+    for start, end in units[1:]:
+        if end - first <= max_chars:
+            last = end
+        else:
+            pieces.append(paragraph[first:last])
+            first, last = start, end
+    pieces.append(paragraph[first:last])
+    return pieces
+
+
+def finish(doc: Document, report: LoadReport, min_chars: int, *, max_chars: int = 2000, max_paragraphs: int = 3000) -> Document:
+    """Clean paragraphs, drop boilerplate and fragments, split long ones, keep at most ``max_paragraphs``.
+
+    A paragraph longer than ``max_chars`` becomes pieces of at most that many
+    characters (``split_paragraph``).  When a document has more than
+    ``max_paragraphs`` paragraphs the first ones are kept and the cut is a
+    warning in ``report``.
+    """
+    kept: list[str] = []
     title_key = textlib.dedup_key(doc.title)
+    chunk_chars = max(CLEAN_CHUNK_CHARS, 2 * max_chars)
     for raw in doc.paragraphs:
-        para = textlib.clean(raw)
-        if not para or textlib.dedup_key(para) == title_key:  # a heading repeating the title
-            continue
-        if textlib.is_boilerplate(para):
-            report.boilerplate_dropped += 1
-            continue
-        if len(para) < min_chars:
-            report.short_dropped += 1
-            continue
-        kept.append(para)
+        cleaned = [c for c in map(textlib.clean, _raw_chunks(raw, chunk_chars)) if c]
+        if len(cleaned) > 1 and sum(map(len, cleaned)) < chunk_chars:  # it was long only with spaces
+            cleaned = [" ".join(cleaned)]
+        if len(cleaned) == 1:  # a paragraph of ordinary length: checked whole
+            para = cleaned[0]
+            if textlib.dedup_key(para) == title_key:  # a heading repeating the title
+                continue
+            if textlib.is_boilerplate(para):
+                report.boilerplate_dropped += 1
+                continue
+            if len(para) < min_chars:
+                report.short_dropped += 1
+                continue
+        pieces = [piece for chunk in cleaned for piece in split_paragraph(chunk, max_chars)]
+        if len(pieces) > 1:
+            report.paragraphs_split += 1
+        kept.extend(pieces)
+    if len(kept) > max_paragraphs:
+        cut = f"kept the first {max_paragraphs} paragraphs of {len(kept)}"
+        report.warnings.append(Problem(f"{doc.origin} ({doc.title})", cut))
+        report.paragraphs_cut += len(kept) - max_paragraphs
+        del kept[max_paragraphs:]
     doc.paragraphs = kept
     return doc
 
 
-def load(paths: Iterable[Path | str], *, min_chars: int = 25) -> LoadReport:
-    """Read every supported file under ``paths``; bad files are reported, not fatal."""
+def load(paths: Iterable[Path | str], *, min_chars: int = 25, max_chars: int = 2000, max_paragraphs: int = 3000) -> LoadReport:
+    """Read every supported file under ``paths``; bad files are reported, not fatal.
+
+    ``max_chars`` and ``max_paragraphs`` bound each document's paragraphs (see ``finish``).
+    """
     report = LoadReport()
-    for path in iter_files(Path(p) for p in paths):
-        if not path.exists():
+    for path in iter_files(paths, report.skipped):
+        if not os.path.lexists(path):
             report.skipped.append(Problem(str(path), "no such file or folder"))
             continue
         try:
@@ -385,7 +619,7 @@ def load(paths: Iterable[Path | str], *, min_chars: int = 25) -> LoadReport:
             report.skipped.append(Problem(str(path), f"cannot read: {exc.strerror or exc}"))
             continue
         for doc in docs:
-            finish(doc, report, min_chars)
+            finish(doc, report, min_chars, max_chars=max_chars, max_paragraphs=max_paragraphs)
             if doc.paragraphs:
                 report.documents.append(doc)
             else:

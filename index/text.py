@@ -179,7 +179,9 @@ def content_hash(text: str) -> str:
 _ABBREV = re.compile(
     r"\b(?:Mr|Mrs|Ms|Dr|Prof|Sen|Rep|Gen|Lt|Col|Sgt|Gov|St|Jr|Sr|No|vs|etc|e\.g|i\.e|U\.S|U\.K|U\.N|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.$"
 )
-_SENTENCE_END = re.compile(r"[.!?…]+[\"”’')\]]*\s+")
+# Starts only where a run of stops starts, so a long run of them is scanned once, not once per stop.
+_SENTENCE_END = re.compile(r"(?<![.!?…])[.!?…]+[\"”’')\]]*\s+")
+_ABBREV_REACH = 8  # "Sept." is the longest abbreviation: look this far back from a stop, not further
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
@@ -196,7 +198,10 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     for match in _SENTENCE_END.finditer(text):
         end = match.end()
         nxt = text[end : end + 1]
-        if _ABBREV.search(text[start : match.start() + 1]) or (nxt and not (nxt.isupper() or nxt.isdigit() or nxt in "\"“'‘(")):
+        # Only the few characters before the stop can make it an abbreviation; looking at the whole
+        # sentence so far would make a long text of unsplit stops quadratic.
+        before = text[max(start, match.start() - _ABBREV_REACH) : match.start() + 1]
+        if _ABBREV.search(before) or (nxt and not (nxt.isupper() or nxt.isdigit() or nxt in "\"“'‘(")):
             continue
         keep(start, end)
         start = end
