@@ -46,6 +46,9 @@ class FetchPolicy:
     max_bytes: int = 5 * 1024 * 1024
     max_redirects: int = 5
     allow_private: bool = False
+    # What is kept of the extracted article (the same bounds as files: index/ingest.finish).
+    max_paragraph_chars: int = 2000
+    max_paragraphs: int = 3000
 
     @classmethod
     def from_settings(cls, settings) -> FetchPolicy:
@@ -53,6 +56,8 @@ class FetchPolicy:
             timeout_seconds=settings.fetch_timeout_seconds,
             max_bytes=settings.fetch_max_bytes,
             allow_private=settings.allow_private_urls,
+            max_paragraph_chars=settings.max_paragraph_chars,
+            max_paragraphs=settings.max_paragraphs_per_source,
         )
 
 
@@ -264,7 +269,8 @@ async def fetch_document(url: str, policy: FetchPolicy, *, min_chars: int = 25) 
     except ingest.MalformedSource as exc:
         raise FetchError(str(exc)) from None
     report = ingest.LoadReport()
-    ingest.finish(doc, report, min_chars)
+    ingest.finish(doc, report, min_chars, max_chars=policy.max_paragraph_chars, max_paragraphs=policy.max_paragraphs)
+    doc.warnings = report.warnings  # e.g. paragraphs cut: for the moderator's reply
     if not doc.paragraphs:
         raise FetchError("no article text could be extracted from the page")
     doc.id = url_document_id(requested)
