@@ -92,7 +92,11 @@ def _rank(word: str) -> int | None:
     return int(math.exp(cost) / math.log(len(_LM._wordcost)))
 
 
-@functools.lru_cache(maxsize=200_000)
+# Longer "words" are not glued prose (a URL, a hash, junk): splitting them costs time
+# linear in their length per character, and caching them would hold them all in memory.
+MAX_GLUED_WORD = 40
+
+
 def split_glued(word: str, *, strict: bool) -> tuple[str, ...]:
     """Split a glued lowercase word into dictionary words, or return it whole.
 
@@ -100,6 +104,13 @@ def split_glued(word: str, *, strict: bool) -> tuple[str, ...]:
     must be function words.  The lenient mode is for search tokens, where a
     wrong extra token costs little.
     """
+    if len(word) > MAX_GLUED_WORD:
+        return (word,)
+    return _split_glued(word, strict=strict)
+
+
+@functools.lru_cache(maxsize=200_000)
+def _split_glued(word: str, *, strict: bool) -> tuple[str, ...]:
     rank = _rank(word)
     if rank is not None and rank <= _DISPLAY_SPLIT_MAX_RANK:
         return (word,)

@@ -384,3 +384,15 @@ def test_sentence_spans_are_linear_on_many_unsplit_stops():
     assert textlib.sentence_spans(text) == [(0, len(text) - 1)]
     stops = "Stop" + "." * 2_000_000 + " Next one."  # one run of stops: scanned once, not once per stop
     assert textlib.split_sentences(stops) == [stops[:-10], "Next one."]
+
+
+def test_a_very_long_lowercase_word_is_neither_split_nor_cached():
+    """Glue repair is for words of prose: a 60,000-letter 'word' would take seconds per
+    character run and stay in the split cache for the life of the process."""
+    from index import text
+
+    word = "kyivkharkivodesa" * 3750
+    cached = text._split_glued.cache_info().currsize
+    assert text.clean(word) == word
+    assert text.lexical_tokens(word)
+    assert text._split_glued.cache_info().currsize == cached
