@@ -35,3 +35,19 @@ def private_tree(root: Path) -> None:
             path = os.path.join(folder, name)
             if not os.path.islink(path):
                 os.chmod(path, FILE_MODE)
+
+
+def write_private(path: Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically (a hidden temporary file, fsync, rename), mode 0600."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    try:
+        os.fchmod(fd, FILE_MODE)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+    return path

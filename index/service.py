@@ -13,7 +13,6 @@ import hashlib
 import json
 import logging
 import os
-import shutil
 import threading
 import time
 from collections.abc import Sequence
@@ -24,7 +23,8 @@ from index import store
 from index.answer import Answer, compose
 from index.config import BUNDLED_CORPUS, Settings
 from index.embed import Embedder, Progress
-from index.ingest import Document, LoadReport, load
+from index.fsutil import private_dir, write_private
+from index.ingest import Document, LoadReport, MalformedSource, Problem, iter_files, load, read_source_bytes
 from index.search import DEFAULT_MODE, Passage, make_query, retrieve
 from index.text import normalize_unicode
 
@@ -63,7 +63,7 @@ def check_question(question: str, limit: int = MAX_QUESTION_CHARS) -> str:
 class CrisisService:
     def __init__(self, settings: Settings | None = None, *, embedder: Embedder | None = None):
         self.settings = settings or Settings()
-        self.data_dir = Path(self.settings.data_dir)
+        self.data_dir = Path(self.settings.data_dir).resolve()  # once: a relative path means the same folder for every write
         self.embedder = embedder or Embedder(self.settings.model, device=self.settings.device, batch_size=self.settings.batch_size, backend=self.settings.backend)
         self._snapshot: store.Snapshot | None = None
         self._snapshot_lock = threading.Lock()
@@ -151,6 +151,15 @@ class CrisisService:
         }
 
     # --- writing ---------------------------------------------------------------------
+    #
+    # Every write is one store.staging() transaction: the write lock is taken before
+    # anything is read (sources, the current index), and kept copies of sources are
+    # written, or removed, inside it and undone if the write fails.
+
+    @property
+    def web_dir(self) -> Path:
+        """Fetched pages, kept as JSON Lines we wrote ourselves: the only URL sources a refresh fetches."""
+        return self.sources_dir / "web"
 
     def default_sources(self) -> list[Path]:
         """The bundled corpus plus every source file added since."""
@@ -163,148 +172,194 @@ class CrisisService:
         """Rebuild the whole index from ``sources`` (default: ``default_sources()``)."""
         start = time.perf_counter()
         paths = [Path(p) for p in (sources or self.default_sources())]
-        if progress:
-            progress("reading sources", 0, len(paths))
-        report = load(paths, min_chars=self.settings.min_paragraph_chars)
-        if not report.documents:
-            reasons = "; ".join(str(p) for p in report.skipped[:5]) or "no supported files"
-            raise store.IndexError_(f"nothing to index: {reasons}")
-        with store.write_lock(self.data_dir):
-            working = store.new_folder(self.data_dir)
-            try:
-                writer = store.IndexWriter.create(working, self.embedder)
-                change = writer.add_documents(report.documents, self.embedder, near_duplicate_ratio=self.settings.near_duplicate_ratio, progress=progress)
-                seconds = time.perf_counter() - start
-                manifest = writer.commit(progress, built_at=store._now(), build_seconds=round(seconds, 2), sources=[str(p) for p in paths])
-                store.publish(self.data_dir, working)
-            except BaseException:
-                store.discard(working)
-                raise
+        with store.staging(self.data_dir) as stage:
+            if progress:
+                progress("reading sources", 0, len(paths))
+            report = self._load(paths)
+            if not report.documents:
+                raise store.IndexError_(f"nothing to index: {_reasons(report)}")
+            writer = store.IndexWriter.create(stage.folder, self.embedder)
+            change = writer.add_documents(report.documents, self.embedder, near_duplicate_ratio=self.settings.near_duplicate_ratio, progress=progress)
+            seconds = time.perf_counter() - start
+            manifest = writer.commit(progress, built_at=store._now(), build_seconds=round(seconds, 2), sources=[str(p) for p in paths])
         return WriteResult(manifest, change, report, time.perf_counter() - start)
 
     def add_documents(self, documents: Sequence[Document], *, progress: Progress | None = None) -> WriteResult:
         """Add (or replace, by id) documents in a copy of the current index, then swap it in."""
         start = time.perf_counter()
-        with store.write_lock(self.data_dir):
-            current = store.current_folder(self.data_dir)
-            working = store.new_folder(self.data_dir)
-            try:
-                if current is None:
-                    writer = store.IndexWriter.create(working, self.embedder)
-                else:
-                    writer = store.IndexWriter.copy_of(current, working, self.embedder)
-                change = writer.add_documents(documents, self.embedder, near_duplicate_ratio=self.settings.near_duplicate_ratio, progress=progress)
-                manifest = writer.commit(progress)
-                store.publish(self.data_dir, working)
-            except BaseException:
-                store.discard(working)
-                raise
+        with store.staging(self.data_dir) as stage:
+            change, manifest = self._add(stage, documents, progress)
         return WriteResult(manifest, change, seconds=time.perf_counter() - start)
+
+    def _writer(self, stage: store.Staging) -> store.IndexWriter:
+        """A writer over a copy of the current index (or a new one) in the staging folder."""
+        current = store.current_folder(self.data_dir)
+        if current is None:
+            return store.IndexWriter.create(stage.folder, self.embedder)
+        return store.IndexWriter.copy_of(current, stage.folder, self.embedder)
+
+    def _add(self, stage: store.Staging, documents: Sequence[Document], progress: Progress | None) -> tuple[store.ChangeReport, dict]:
+        writer = self._writer(stage)
+        change = writer.add_documents(documents, self.embedder, near_duplicate_ratio=self.settings.near_duplicate_ratio, progress=progress)
+        return change, writer.commit(progress)
+
+    def _load(self, roots: Sequence[Path]) -> LoadReport:
+        """Documents of every file under ``roots``, each id namespaced by the file it comes from.
+
+        A document's id is a hash of its file's path below the root it was found
+        under and the id the file gives it (or its place in the file), so two files
+        cannot collide, and a rebuild gives every document the id it had.  Pages we
+        fetched keep the id of their URL, so a refresh replaces them.
+        """
+        report = load(roots, min_chars=self.settings.min_paragraph_chars, max_chars=self.settings.max_paragraph_chars,
+                      max_paragraphs=self.settings.max_paragraphs_per_source)
+        seen: dict[str, str] = {}
+        documents = []
+        for doc in report.documents:
+            origin = Path(doc.origin)
+            if origin.parent != self.web_dir:
+                doc.id = document_id(_namespace(origin, roots), doc.id)
+            if doc.id in seen:
+                report.warnings.append(Problem(doc.origin, f"{doc.title!r} repeats the id of {seen[doc.id]!r}; only the first is kept"))
+                continue
+            seen[doc.id] = doc.title
+            documents.append(doc)
+        report.documents = documents
+        return report
 
     # --- sources kept for rebuilds -----------------------------------------------------
 
     def add_paths(self, paths: Sequence[Path | str], *, progress: Progress | None = None) -> WriteResult:
         """Add files (or folders of them): keep a copy under ``sources_dir``, then index incrementally.
 
-        Unreadable files are in ``result.load.skipped``; if nothing is usable,
-        IndexError_ says why and nothing changes.
+        What is indexed is read from the kept copy, so a rebuild reads the same
+        bytes and gives the same ids.  Unreadable files are in ``result.load.skipped``;
+        if nothing is usable, IndexError_ says why and nothing changes.
         """
-        report = load([Path(p) for p in paths], min_chars=self.settings.min_paragraph_chars)
-        if not report.documents:
-            reasons = "; ".join(str(p) for p in report.skipped[:5]) or "no supported files"
-            raise store.IndexError_(f"nothing to add: {reasons}")
-        self.sources_dir.mkdir(parents=True, exist_ok=True)
-        kept: dict[str, Path] = {}
-        for origin in dict.fromkeys(d.origin for d in report.documents):
-            src = Path(origin)
+        start = time.perf_counter()
+        with store.staging(self.data_dir) as stage:
+            kept, skipped = self._keep_copies([Path(p) for p in paths], stage)
+            report = self._load(kept)
+            report.skipped[:0] = skipped
+            used = {doc.origin for doc in report.documents}
+            for dest in kept:
+                if str(dest) not in used and not self._indexed(dest):
+                    dest.unlink(missing_ok=True)  # nothing usable in it: keep no copy
+            if not report.documents:
+                raise store.IndexError_(f"nothing to add: {_reasons(report)}")
+            change, manifest = self._add(stage, report.documents, progress)
+        return WriteResult(manifest, change, report, time.perf_counter() - start)
+
+    def _indexed(self, path: Path) -> bool:
+        """Whether the published index has documents read from ``path``."""
+        return self.has_index() and any(Path(d.origin) == path for d in self.snapshot().documents())
+
+    def _keep_copies(self, paths: list[Path], stage: store.Staging) -> tuple[list[Path], list[Problem]]:
+        """Copy the supported files under ``paths`` into ``sources_dir`` (inside the write lock)."""
+        private_dir(self.sources_dir)
+        kept: list[Path] = []
+        skipped: list[Problem] = []
+        for src in iter_files(paths, skipped):
+            try:
+                data = read_source_bytes(src)
+            except (MalformedSource, OSError) as exc:
+                skipped.append(Problem(str(src), str(exc) if isinstance(exc, MalformedSource) else f"cannot read: {exc.strerror or exc}"))
+                continue
             dest = self.sources_dir / src.name
-            if dest.exists() and dest.resolve() != src.resolve() and dest.read_bytes() != src.read_bytes():
-                dest = self.sources_dir / f"{src.stem}-{hashlib.sha1(src.read_bytes()).hexdigest()[:8]}{src.suffix}"
-            if dest.resolve() != src.resolve():
-                shutil.copyfile(src, dest)
-            kept[origin] = dest
-        for doc in report.documents:
-            doc.origin = str(kept[doc.origin])
-        try:
-            result = self.add_documents(report.documents, progress=progress)
-        except BaseException:
-            for dest in kept.values():
-                if not self._origin_in_use(dest):
-                    dest.unlink(missing_ok=True)
-            raise
-        result.load = report
-        return result
+            if dest.exists() and dest.read_bytes() != data:
+                dest = self.sources_dir / f"{src.stem}-{hashlib.sha1(data).hexdigest()[:8]}{src.suffix}"
+            if not dest.exists():
+                write_private(dest, data)
+                stage.on_discard(lambda d=dest: d.unlink(missing_ok=True))
+            kept.append(dest)
+        return kept, skipped
 
     def add_fetched(self, document: Document, *, progress: Progress | None = None) -> WriteResult:
         """Add a document fetched from a URL; it is kept as JSON Lines so rebuilds need no network."""
-        self.sources_dir.mkdir(parents=True, exist_ok=True)
-        kept = self.sources_dir / f"{document.id}.jsonl"
-        record = {
-            "id": document.id,
-            "title": document.title,
-            "date": document.date,
-            "url": document.url,
-            "outlet": document.outlet,
-            "paragraphs": document.paragraphs,
-            **{k: v for k, v in document.meta.items() if k != "format"},
-        }
-        tmp = kept.with_suffix(".tmp")
-        tmp.write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
-        document.origin = str(kept)
-        previous = kept.read_bytes() if kept.exists() else None
-        os.replace(tmp, kept)
-        try:
-            return self.add_documents([document], progress=progress)
-        except BaseException:
-            if previous is None:
-                kept.unlink(missing_ok=True)
-            else:
-                kept.write_bytes(previous)
-            raise
+        start = time.perf_counter()
+        with store.staging(self.data_dir) as stage:
+            kept = private_dir(self.web_dir) / f"{document.id}.jsonl"
+            previous = kept.read_bytes() if kept.exists() else None
+            write_private(kept, (json.dumps(_kept_record(document), ensure_ascii=False) + "\n").encode("utf-8"))
+            stage.on_discard(lambda: write_private(kept, previous) if previous is not None else kept.unlink(missing_ok=True))
+            document.origin = str(kept)
+            change, manifest = self._add(stage, [document], progress)
+        return WriteResult(manifest, change, seconds=time.perf_counter() - start)
 
     def url_sources(self) -> list[dict]:
-        """URL sources (id, url, content_hash), read from their kept copies."""
+        """URL sources (id, url, content_hash): pages added as URLs, read from their kept copies."""
         found = []
-        for path in sorted(self.sources_dir.glob("url-*.jsonl")) if self.sources_dir.exists() else []:
+        for path in sorted(self.web_dir.glob("url-*.jsonl")) if self.web_dir.exists() else []:
             try:
                 record = json.loads(path.read_text(encoding="utf-8").splitlines()[0])
             except (OSError, ValueError, IndexError):
                 continue
-            if record.get("source_url"):
+            if record.get("source_url") and record.get("id") == path.stem:
                 found.append({"id": record["id"], "url": record["source_url"], "content_hash": record.get("content_hash")})
         return found
 
-    def _origin_in_use(self, path: Path) -> bool:
-        if not self.has_index():
-            return False
-        return any(Path(d.origin) == path for d in self.snapshot().documents())
-
     def remove_sources(self, ids: Sequence[str]) -> WriteResult:
         """Remove documents, and the kept copy of any file no remaining document comes from."""
-        origins = {d.id: Path(d.origin) for d in self.documents()}
-        result = self.remove_documents(ids)
-        for doc_id in ids:
-            origin = origins.get(doc_id)
-            if origin is not None and origin.parent == self.sources_dir and not self._origin_in_use(origin):
-                origin.unlink(missing_ok=True)
-        return result
+        return self._remove(ids, drop_kept_files=True)
 
     def remove_documents(self, ids: Sequence[str]) -> WriteResult:
+        """Remove documents from the index (their kept files stay)."""
+        return self._remove(ids, drop_kept_files=False)
+
+    def _remove(self, ids: Sequence[str], *, drop_kept_files: bool) -> WriteResult:
         start = time.perf_counter()
-        with store.write_lock(self.data_dir):
+        with store.staging(self.data_dir) as stage:
             current = store.current_folder(self.data_dir)
             if current is None:
                 raise store.NoIndex(f"no index in {self.data_dir} yet; build one with `crisisbot index build`")
-            working = store.new_folder(self.data_dir)
-            try:
-                writer = store.IndexWriter.copy_of(current, working, self.embedder)
-                missing = set(ids) - writer.document_ids()
-                if missing:
-                    raise store.IndexError_(f"no source with id {', '.join(sorted(missing))}; see `crisisbot sources list`")
-                change = writer.remove_documents(ids)
-                manifest = writer.commit()
-                store.publish(self.data_dir, working)
-            except BaseException:
-                store.discard(working)
-                raise
+            writer = store.IndexWriter.copy_of(current, stage.folder, self.embedder)
+            origins = writer.origins()
+            missing = set(ids) - origins.keys()
+            if missing:
+                raise store.IndexError_(f"no source with id {', '.join(sorted(missing))}; see `crisisbot sources list`")
+            change = writer.remove_documents(ids)
+            if drop_kept_files:
+                still_used = set(writer.origins().values())
+                for origin in {origins[i] for i in ids} - still_used:
+                    self._drop_kept_file(Path(origin), stage)
+            manifest = writer.commit()
         return WriteResult(manifest, change, seconds=time.perf_counter() - start)
+
+    def _drop_kept_file(self, path: Path, stage: store.Staging) -> None:
+        """Set a kept source file aside now; delete it once the removal is published, or put it back."""
+        if path.parent not in (self.sources_dir, self.web_dir) or not path.is_file():
+            return
+        aside = path.with_name(f".removing-{path.name}")  # hidden: rebuilds skip it
+        os.replace(path, aside)
+        stage.on_discard(lambda: os.replace(aside, path))
+        stage.after_publish(lambda: aside.unlink(missing_ok=True))
+
+
+def document_id(namespace: str, local_id: str) -> str:
+    """A document's id: its source file (``namespace``) and the id it has inside that file."""
+    return hashlib.sha1(f"{namespace}\x1f{local_id}".encode("utf-8")).hexdigest()[:12]
+
+
+def _namespace(origin: Path, roots: Sequence[Path]) -> str:
+    """``origin``'s path below the root it was found under (its name for a file given directly)."""
+    for root in roots:
+        if root in origin.parents:
+            return origin.relative_to(root).as_posix()
+    return origin.name
+
+
+def _reasons(report: LoadReport) -> str:
+    return "; ".join(str(p) for p in report.skipped[:5]) or "no supported files"
+
+
+def _kept_record(document: Document) -> dict:
+    """A fetched page as the JSON Lines record kept under ``web/`` (read back by the .jsonl reader)."""
+    return {
+        "id": document.id,
+        "title": document.title,
+        "date": document.date,
+        "url": document.url,
+        "outlet": document.outlet,
+        "paragraphs": document.paragraphs,
+        **{k: v for k, v in document.meta.items() if k != "format"},
+    }

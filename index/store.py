@@ -23,6 +23,7 @@ import fcntl
 import json
 import logging
 import os
+import re
 import secrets
 import shutil
 import sqlite3
@@ -36,10 +37,12 @@ import bm25s
 import numpy as np
 from rapidfuzz import fuzz
 
+from index import integrity
 from index import text as textlib
 from index.ann import VectorIndex
 from index.embed import Embedder, Progress
-from index.errors import CrisisError
+from index.errors import CrisisError, IndexDamaged
+from index.fsutil import DIR_MODE, FILE_MODE, private_dir, private_tree
 from index.ingest import Document
 
 log = logging.getLogger(__name__)
@@ -192,19 +195,35 @@ def _connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
 
 
 def current_folder(data_dir: Path) -> Path | None:
+    """The folder ``current`` links to; None when there is no index yet.
+
+    IndexDamaged when ``current`` is a link loop, dangles, or is a real folder or
+    file (which no write could swap atomically).
+    """
     link = data_dir / CURRENT
-    if not link.is_symlink() and not link.exists():
-        return None
-    target = link.resolve()
-    return target if (target / "manifest.json").exists() else None
+    fix = "run `crisisbot index rollback` to link the newest index that verifies, or `crisisbot index build`"
+    if not link.is_symlink():
+        if not link.exists():
+            return None
+        raise integrity.damaged(link, "is a folder or file, not a link", f"move it out of {data_dir}, then {fix}",
+                                what="index link")
+    try:
+        target = link.resolve(strict=True)
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a loop, before Python 3.13
+        problem = "is a link loop" if isinstance(exc, RuntimeError) or exc.errno == errno.ELOOP else "points to nothing"
+        raise integrity.damaged(link, problem, fix, what="index link") from None
+    if not target.is_dir():
+        raise integrity.damaged(link, f"points to {target}, which is not a folder", fix, what="index link")
+    return target
 
 
 @contextmanager
 def write_lock(data_dir: Path):
     """Exclusive lock for writers; raises WriteInProgress if another holds it."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(data_dir / "write.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    private_dir(data_dir)
+    fd = os.open(data_dir / "write.lock", os.O_RDWR | os.O_CREAT, FILE_MODE)
     try:
+        os.fchmod(fd, FILE_MODE)  # a lock file made by an older version was 0644
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
@@ -216,17 +235,37 @@ def write_lock(data_dir: Path):
         os.close(fd)
 
 
+_SEQUENCE = re.compile(r"(\d{8})-")
+
+
+def _sequence(folder: Path) -> int:
+    """The creation number in a folder's name; -1 for folders named before numbering (older than all)."""
+    match = _SEQUENCE.match(folder.name)
+    return int(match.group(1)) if match else -1
+
+
+def _by_creation(folders: Iterable[Path]) -> list[Path]:
+    return sorted(folders, key=lambda p: (_sequence(p), p.name))
+
+
 def new_folder(data_dir: Path) -> Path:
-    """A fresh, unpublished working folder."""
-    name = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
-    folder = data_dir / INDEXES / (name + BUILDING_SUFFIX)
-    folder.mkdir(parents=True)
+    """A fresh, unpublished working folder, named so that names sort by creation.
+
+    The number is one more than any folder's under ``indexes/`` (callers hold the
+    write lock, so no two writers pick the same one); the time is for people.
+    """
+    indexes = private_dir(data_dir / INDEXES)
+    last = max((_sequence(p) for p in indexes.iterdir()), default=0)
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
+    folder = indexes / f"{max(last, 0) + 1:08d}-{stamp}{BUILDING_SUFFIX}"
+    folder.mkdir(mode=DIR_MODE)
     return folder
 
 
 def publish(data_dir: Path, working: Path, *, keep: int = 2) -> Path:
     """Make ``working`` the current index in one atomic step, then tidy up."""
     final = working.with_name(working.name.removesuffix(BUILDING_SUFFIX))
+    private_tree(working)
     _fsync_tree(working)
     os.rename(working, final)
     tmp_link = data_dir / f".{CURRENT}.{secrets.token_hex(4)}"
@@ -238,22 +277,69 @@ def publish(data_dir: Path, working: Path, *, keep: int = 2) -> Path:
 
 
 def _collect_garbage(data_dir: Path, *, keep: int) -> None:
-    """Remove abandoned working folders and all but the newest ``keep`` published ones.
+    """Remove abandoned working folders and published ones older than both ``current`` and the newest ``keep``.
 
+    The folder ``current`` points to, and anything created after it, is never removed.
     Only called with the write lock held, so no ``.building`` folder is live.
     """
-    current = current_folder(data_dir)
-    folders = sorted((data_dir / INDEXES).iterdir(), key=lambda p: p.name)
+    indexes = (data_dir / INDEXES).resolve()
+    try:
+        current = current_folder(data_dir)
+    except IndexDamaged:  # no trustworthy current: remove no published folder
+        current = None
+    current = current.resolve() if current is not None else None
+    folders = _by_creation(indexes.iterdir())
     published = [f for f in folders if not f.name.endswith(BUILDING_SUFFIX)]
+    newest = set(published[-keep:]) if keep > 0 else set()
+    floor = _sequence(current) if current is not None and current.parent == indexes else None
     for folder in folders:
-        stale_build = folder.name.endswith(BUILDING_SUFFIX)
-        old = folder in published[:-keep] and folder != current
-        if stale_build or old:
+        if folder.name.endswith(BUILDING_SUFFIX):
+            shutil.rmtree(folder, ignore_errors=True)
+        elif folder != current and folder not in newest and floor is not None and _sequence(folder) < floor:
             shutil.rmtree(folder, ignore_errors=True)
 
 
 def discard(working: Path) -> None:
     shutil.rmtree(working, ignore_errors=True)
+
+
+class Staging:
+    """An unpublished working folder, and what to undo if it is discarded."""
+
+    def __init__(self, data_dir: Path, folder: Path):
+        self.data_dir = data_dir
+        self.folder = folder
+        self._undo: list = []
+        self._after: list = []
+
+    def on_discard(self, action) -> None:
+        """Run ``action()`` if the write fails (latest first): undo a change made outside the folder."""
+        self._undo.append(action)
+
+    def after_publish(self, action) -> None:
+        """Run ``action()`` once the folder is published, still under the write lock."""
+        self._after.append(action)
+
+
+@contextmanager
+def staging(data_dir: Path):
+    """Lock, a new working folder, the caller's writes, then publish; or discard and undo on any failure.
+
+    The one transaction every index write goes through, like sqlite-utils' ``Database.atomic()``.
+    Whatever the caller reads inside (sources, the current index) cannot change under it.
+    """
+    with write_lock(data_dir):
+        stage = Staging(data_dir, new_folder(data_dir))
+        try:
+            yield stage
+            publish(data_dir, stage.folder)
+        except BaseException:
+            discard(stage.folder)
+            for action in reversed(stage._undo):
+                action()
+            raise
+        for action in stage._after:
+            action()
 
 
 # --- writing -----------------------------------------------------------------------------
@@ -283,6 +369,7 @@ class IndexWriter:
         """A writable copy of the published index at ``source``."""
         manifest = read_manifest(source)
         check_model(manifest, embedder.name, source)
+        integrity.verify(source, manifest)  # never carry a damaged file into a new index
         for name in ("corpus.sqlite", "vectors.faiss"):
             shutil.copy2(source / name, folder / name)
         return cls(folder, manifest["model"], manifest["dimension"], manifest)
@@ -292,8 +379,9 @@ class IndexWriter:
     def document_ids(self) -> set[str]:
         return {row[0] for row in self.db.execute("SELECT id FROM documents")}
 
-    def origins(self) -> list[str]:
-        return [row[0] for row in self.db.execute("SELECT DISTINCT origin FROM documents ORDER BY origin")]
+    def origins(self) -> dict[str, str]:
+        """Document id -> origin (the file it was read from)."""
+        return {row[0]: row[1] for row in self.db.execute("SELECT id, origin FROM documents")}
 
     def remove_documents(self, ids: Iterable[str], report: ChangeReport | None = None) -> ChangeReport:
         report = report or ChangeReport()
@@ -441,7 +529,15 @@ class IndexWriter:
         }
 
     def commit(self, progress: Progress | None = None, **extra) -> dict:
-        """Write vectors, the lexical index and the manifest; close the database."""
+        """Write vectors and the lexical index, close the database, then write the manifest,
+        with every file's size and checksum, last (atomically)."""
+        bad = integrity.bad_vectors(self.vectors)
+        if bad:
+            self.db.close()
+            raise IndexError_(
+                f"refusing to publish: {bad} of {self.vectors.count()} vectors are zero or not finite (NaN or infinity), "
+                "so the embedding model's output is broken; the current index is unchanged"
+            )
         if progress:
             progress("lexical index", 0, 1)
         rows = self.db.execute("SELECT id, lex FROM paragraphs ORDER BY id").fetchall()
@@ -468,9 +564,10 @@ class IndexWriter:
                 **extra,
             }
         )
-        _atomic_write_text(self.folder / "manifest.json", json.dumps(self.manifest, indent=2))
         self.db.execute("PRAGMA optimize")
-        self.db.close()
+        self.db.close()  # corpus.sqlite is final from here on: nothing touches it again
+        self.manifest["files"] = integrity.checksums(self.folder)
+        _atomic_write_text(self.folder / "manifest.json", json.dumps(self.manifest, indent=2))
         if progress:
             progress("lexical index", 1, 1)
         return self.manifest
@@ -480,12 +577,13 @@ class IndexWriter:
 
 
 def read_manifest(folder: Path) -> dict:
-    try:
-        return json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise NoIndex(f"no index at {folder}") from None
-    except json.JSONDecodeError as exc:
-        raise IndexMismatch(f"the manifest at {folder} is unreadable ({exc.msg}); re-index with `crisisbot index build`") from None
+    """The manifest of the index at ``folder``; IndexDamaged if it is missing or unreadable."""
+    path = folder / integrity.MANIFEST
+    with integrity.reading(path):
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(manifest, dict):
+        raise integrity.damaged(path, "is not an index manifest")
+    return manifest
 
 
 def check_model(manifest: dict, model: str, folder: Path) -> None:
@@ -504,20 +602,41 @@ def check_model(manifest: dict, model: str, folder: Path) -> None:
 class Snapshot:
     """A published index, loaded read-only.  Safe to share between threads."""
 
-    def __init__(self, folder: Path, model: str):
+    def __init__(self, folder: Path, model: str, *, verify: bool = True):
+        """Load the index at ``folder``; any damage is IndexDamaged naming the file.
+
+        ``verify`` checks every file's size and checksum before parsing it (an index
+        without checksums gets its vectors' values checked instead); only ``doctor``,
+        which checks the files itself first, turns it off.
+        """
         self.folder = folder
         self.manifest = read_manifest(folder)
         check_model(self.manifest, model, folder)
-        self.vectors = VectorIndex.load(folder / "vectors.faiss", self.manifest["dimension"])
-        self.lexical_ids = np.load(folder / "lexical_ids.npy")
+        dimension = self.manifest.get("dimension")
+        if not isinstance(dimension, int) or not isinstance(self.manifest.get("paragraphs"), int):
+            raise integrity.damaged(folder / integrity.MANIFEST, "lacks the dimension or the paragraph count")
+        if verify:
+            integrity.verify(folder, self.manifest)
+        with integrity.reading(folder / "vectors.faiss"):
+            self.vectors = VectorIndex.load(folder / "vectors.faiss")
+        if self.vectors.dimension != dimension:
+            raise integrity.damaged(folder / "vectors.faiss", f"holds vectors of {self.vectors.dimension} dimensions, not {dimension}")
+        with integrity.reading(folder / "lexical_ids.npy"):
+            self.lexical_ids = np.load(folder / "lexical_ids.npy", allow_pickle=False)
         self.bm25 = None
         self.doc_freq: dict[str, int] = {}
         if len(self.lexical_ids):
-            self.bm25 = bm25s.BM25.load(str(folder / "lexical"), show_progress=False, verbosity=0)
-            df = np.diff(self.bm25.scores["indptr"])
-            self.doc_freq = {tok: int(df[i]) for tok, i in self.bm25.vocab_dict.items() if tok}
+            with integrity.reading(folder / "lexical"):
+                self.bm25 = bm25s.BM25.load(str(folder / "lexical"), show_progress=False, verbosity=0)
+                df = np.diff(self.bm25.scores["indptr"])
+                self.doc_freq = {tok: int(df[i]) for tok, i in self.bm25.vocab_dict.items() if tok}
+        integrity.check_counts(folder, self.manifest, vectors=self.vectors.count(), lexical=len(self.lexical_ids))
+        integrity.check_sqlite_header(folder / "corpus.sqlite")
         self._local = threading.local()
-        self._sentence_column = _has_sentence_column(self.db)
+        with integrity.reading(folder / "corpus.sqlite"):
+            self._sentence_column = _has_sentence_column(self.db)
+        if verify and integrity.is_legacy(self.manifest):  # no checksums: at least no NaN or zero vectors
+            integrity.check_vectors(self.vectors, folder / "vectors.faiss")
 
     @classmethod
     def load_current(cls, data_dir: Path, model: str) -> Snapshot:
@@ -563,31 +682,33 @@ class Snapshot:
     def paragraphs(self, ids: Sequence[int]) -> dict[int, ParagraphRow]:
         if not ids:
             return {}
-        marks = ",".join("?" * len(ids))
-        columns = "id, text, lex, sentences" if self._sentence_column else "id, text, lex, NULL AS sentences"
-        rows = self.db.execute(f"SELECT {columns} FROM paragraphs WHERE id IN ({marks})", list(ids)).fetchall()
-        docs: dict[int, list[DocumentRow]] = {}
-        for r in self.db.execute(
-            f"""SELECT o.paragraph_id AS pid, d.* FROM occurrences o JOIN documents d ON d.id = o.document_id
-                WHERE o.paragraph_id IN ({marks}) ORDER BY d.date IS NULL, d.date, d.added_at, d.id""",
-            list(ids),
-        ):
-            docs.setdefault(r["pid"], []).append(
-                DocumentRow(r["id"], r["title"], r["outlet"], r["date"], r["url"], r["origin"])
-            )
-        out = {}
-        for r in rows:
-            uniq = tuple(dict.fromkeys(docs.get(r["id"], [])))
-            sentences = _unpack(r["sentences"], self.manifest["dimension"])
-            out[r["id"]] = ParagraphRow(r["id"], r["text"], tuple(r["lex"].split()), uniq, sentences)
-        return out
+        with integrity.reading(self.folder / "corpus.sqlite"):  # a malformed page shows only when read
+            marks = ",".join("?" * len(ids))
+            columns = "id, text, lex, sentences" if self._sentence_column else "id, text, lex, NULL AS sentences"
+            rows = self.db.execute(f"SELECT {columns} FROM paragraphs WHERE id IN ({marks})", list(ids)).fetchall()
+            docs: dict[int, list[DocumentRow]] = {}
+            for r in self.db.execute(
+                f"""SELECT o.paragraph_id AS pid, d.* FROM occurrences o JOIN documents d ON d.id = o.document_id
+                    WHERE o.paragraph_id IN ({marks}) ORDER BY d.date IS NULL, d.date, d.added_at, d.id""",
+                list(ids),
+            ):
+                docs.setdefault(r["pid"], []).append(
+                    DocumentRow(r["id"], r["title"], r["outlet"], r["date"], r["url"], r["origin"])
+                )
+            out = {}
+            for r in rows:
+                uniq = tuple(dict.fromkeys(docs.get(r["id"], [])))
+                sentences = _unpack(r["sentences"], self.manifest["dimension"])
+                out[r["id"]] = ParagraphRow(r["id"], r["text"], tuple(r["lex"].split()), uniq, sentences)
+            return out
 
     def documents(self) -> list[DocumentRow]:
-        rows = self.db.execute(
-            """SELECT d.*, COUNT(o.paragraph_id) AS n FROM documents d LEFT JOIN occurrences o ON o.document_id = d.id
-               GROUP BY d.id ORDER BY d.date DESC, d.title"""
-        ).fetchall()
-        return [DocumentRow(r["id"], r["title"], r["outlet"], r["date"], r["url"], r["origin"], r["n"]) for r in rows]
+        with integrity.reading(self.folder / "corpus.sqlite"):
+            rows = self.db.execute(
+                """SELECT d.*, COUNT(o.paragraph_id) AS n FROM documents d LEFT JOIN occurrences o ON o.document_id = d.id
+                   GROUP BY d.id ORDER BY d.date DESC, d.title"""
+            ).fetchall()
+            return [DocumentRow(r["id"], r["title"], r["outlet"], r["date"], r["url"], r["origin"], r["n"]) for r in rows]
 
     def close(self) -> None:
         conn = getattr(self._local, "db", None)

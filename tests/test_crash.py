@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from index import store
-from index.service import CrisisService
+from index.service import CrisisService, document_id
 
 from .conftest import ROOT, clean_env, make_settings
 from .test_jobs import bigger_corpus
@@ -83,7 +83,7 @@ def test_sigkill_mid_write_leaves_before_or_after(operation, start_state, tmp_pa
     args = {
         "build": ["build"],
         "add": ["add", str(extra / "more.jsonl"), str(extra / "zaporizhzhia-inspectors.html")],
-        "remove": ["remove", *[f"mix-{i}" for i in range(6)]],
+        "remove": ["remove", *[document_id("recombined.jsonl", f"mix-{i}") for i in range(6)]],  # ids as kept
     }[operation]
     before = documents(source, embedder)
 

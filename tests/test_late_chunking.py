@@ -3,6 +3,7 @@ embedding anything but the question, and the fallback for indexes written before
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -95,6 +96,9 @@ def drop_sentence_vectors(data_dir: Path) -> Path:
     with sqlite3.connect(folder / "corpus.sqlite") as db:
         db.execute("ALTER TABLE paragraphs DROP COLUMN sentences")
     db.close()
+    manifest = json.loads((folder / "manifest.json").read_text())
+    del manifest["files"]  # such an index had no checksums either
+    (folder / "manifest.json").write_text(json.dumps(manifest))
     return folder
 
 

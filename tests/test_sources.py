@@ -108,7 +108,7 @@ def test_added_url_is_cited_survives_rebuild_and_can_be_removed(service: CrisisS
     assert service.ask(SANCTIONS_Q).citations[0].document_id == doc.id
     service.remove_sources([doc.id])
     assert not any(c.document_id == doc.id for c in service.ask(SANCTIONS_Q).citations)
-    assert not (service.sources_dir / f"{doc.id}.jsonl").exists()
+    assert not (service.web_dir / f"{doc.id}.jsonl").exists()
 
 
 def test_added_files_are_kept_and_bad_ones_reported(service: CrisisService, tmp_path: Path):
@@ -135,7 +135,7 @@ def test_refresh_reindexes_only_changed_pages(service: CrisisService, pages):
     assert store.current_folder(service.data_dir) != before
     assert "352" in service.ask(SANCTIONS_Q).answer
     assert len([d for d in service.documents() if d.title.startswith("EU agrees")]) == 1  # replaced, not duplicated
-    kept = json.loads((service.sources_dir / f"{service.url_sources()[0]['id']}.jsonl").read_text())
+    kept = json.loads((service.web_dir / f"{service.url_sources()[0]['id']}.jsonl").read_text())
     assert any("352" in p for p in kept["paragraphs"])
 
 
