@@ -51,6 +51,7 @@ def fail(message: str, code: int = EXIT_FAILED) -> typer.Exit:
 def handled() -> Iterator[None]:
     """Turn the errors a user can cause into one clear line."""
     from index.embed import ModelUnavailable
+    from index.errors import CrisisError
     from index.service import BadQuestion
     from index.store import IndexError_
 
@@ -58,7 +59,7 @@ def handled() -> Iterator[None]:
         yield
     except BadQuestion as exc:
         raise fail(str(exc), EXIT_USAGE) from None
-    except (IndexError_, ModelUnavailable) as exc:
+    except (CrisisError, IndexError_, ModelUnavailable) as exc:  # CrisisError: every user-facing core error
         raise fail(str(exc)) from None
     except OSError as exc:
         where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
@@ -158,6 +159,21 @@ def index_build(
               f"{result.manifest['documents']} sources, {result.manifest['paragraphs']} paragraphs")
 
 
+@index_app.command("rollback")
+def index_rollback() -> None:
+    """Serve the previous index again: link the newest older index that verifies (the last two are kept)."""
+    from index.doctor import rollback
+
+    with handled():
+        svc = service()
+        done = rollback(svc.data_dir, svc.embedder.name)
+        for folder, problem in done.skipped:
+            err.print(f"[yellow]skipped[/yellow] {escape(folder.name)}: {escape(problem)}", markup=True, highlight=False)
+        was = done.previous.name if done.previous else "a broken link"
+        out.print(f"now serving {done.current.name} (was {was})", markup=False)
+        audit(svc, "index rollback", was, f"now serving {done.current.name}")
+
+
 # --- ask -----------------------------------------------------------------------------------
 
 
@@ -193,8 +209,7 @@ def ask(
     since_d, until_d = _date(since, "--since"), _date(until, "--until")
     with handled():
         if file is not None:
-            stream = sys.stdin if str(file) == "-" else open(file, encoding="utf-8")
-            questions = [line.strip() for line in stream if line.strip()]
+            questions = _questions(file)
         else:
             questions = [question]
         svc = service()
@@ -216,6 +231,20 @@ def ask(
                 if len(questions) > 1:
                     out.print(f"\n[bold]Q: {escape(q)}[/bold]", markup=True)
                 _render(answer)
+
+
+def _questions(file: Path) -> list[str]:
+    """The non-empty lines of ``file`` ('-': stdin), which must be UTF-8."""
+    try:
+        if str(file) == "-":
+            lines = list(sys.stdin)
+        else:
+            with open(file, encoding="utf-8") as f:
+                lines = list(f)
+    except UnicodeDecodeError as exc:
+        byte = exc.object[exc.start]
+        raise fail(f"{file}: not UTF-8 text (it holds the byte {byte:#04x}); save it as UTF-8", EXIT_USAGE) from None
+    return [line.strip() for line in lines if line.strip()]
 
 
 @app.command()
@@ -357,6 +386,25 @@ def stats(as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] 
             f"updated     {s['updated_at']}\nfolder      {s['index_folder']}",
             markup=False,
         )
+
+
+@app.command()
+def doctor(as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False) -> None:
+    """Check the data dir (index link, every file's checksum, kept indexes, sources, state): exit 1 on a problem."""
+    from index.doctor import examine
+
+    with handled():
+        svc = service()
+        report = examine(svc.data_dir, svc.embedder.name)
+    if as_json:
+        out.print(json.dumps(report.to_json(), indent=2, ensure_ascii=False), markup=False)
+    else:
+        for finding in report.findings:
+            out.print(finding.line(), markup=False)
+        problems = sum(f.level == "problem" for f in report.findings)
+        warnings = sum(f.level == "warning" for f in report.findings)
+        out.print(f"{problems} problem(s), {warnings} warning(s) in {report.data_dir}", markup=False)
+    raise typer.Exit(0 if report.healthy else EXIT_FAILED)
 
 
 @app.command()
