@@ -6,7 +6,7 @@ A QA set is JSON Lines, one question per line, in one of three shapes:
   contains any gold substring (compared without case or whitespace, so a
   gold written from the raw text matches the cleaned, re-spaced passage);
 * ``{"q": ..., "gold_ids": [document id, ...]}``: relevant if it comes from
-  one of those documents;
+  one of those documents (its indexed id, or the id it has in its own file);
 * ``{"q": ..., "answerable": false}``: off-topic; the right answer is to abstain.
 
 Every mode of ``index.search.MODES`` runs through the same service call
@@ -110,7 +110,7 @@ def load_questions(path: Path | str) -> list[Question]:
 
 
 def is_relevant(question: Question, passage: Passage) -> bool:
-    if question.gold_ids and any(d.id in question.gold_ids for d in passage.paragraph.documents):
+    if question.gold_ids and any({d.id, d.id_in_source} & set(question.gold_ids) for d in passage.paragraph.documents):
         return True
     text = _squash(passage.paragraph.text)
     return any(_squash(g) in text for g in question.gold)

@@ -218,6 +218,7 @@ class CrisisService:
         for doc in report.documents:
             origin = Path(doc.origin)
             if origin.parent != self.web_dir:
+                doc.meta["id_in_source"] = doc.id
                 doc.id = document_id(_namespace(origin, roots), doc.id)
             if doc.id in seen:
                 report.warnings.append(Problem(doc.origin, f"{doc.title!r} repeats the id of {seen[doc.id]!r}; only the first is kept"))

@@ -109,6 +109,13 @@ class DocumentRow:
     url: str | None
     origin: str
     paragraphs: int = 0
+    id_in_source: str | None = None  # the id the document has in its own file (ids are namespaced by file)
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row, paragraphs: int = 0) -> DocumentRow:
+        meta = json.loads(row["meta"] or "{}")
+        return cls(row["id"], row["title"], row["outlet"], row["date"], row["url"], row["origin"], paragraphs,
+                   meta.get("id_in_source"))
 
 
 @dataclass(frozen=True)
@@ -692,9 +699,7 @@ class Snapshot:
                     WHERE o.paragraph_id IN ({marks}) ORDER BY d.date IS NULL, d.date, d.added_at, d.id""",
                 list(ids),
             ):
-                docs.setdefault(r["pid"], []).append(
-                    DocumentRow(r["id"], r["title"], r["outlet"], r["date"], r["url"], r["origin"])
-                )
+                docs.setdefault(r["pid"], []).append(DocumentRow.from_row(r))
             out = {}
             for r in rows:
                 uniq = tuple(dict.fromkeys(docs.get(r["id"], [])))
@@ -708,7 +713,7 @@ class Snapshot:
                 """SELECT d.*, COUNT(o.paragraph_id) AS n FROM documents d LEFT JOIN occurrences o ON o.document_id = d.id
                    GROUP BY d.id ORDER BY d.date DESC, d.title"""
             ).fetchall()
-            return [DocumentRow(r["id"], r["title"], r["outlet"], r["date"], r["url"], r["origin"], r["n"]) for r in rows]
+            return [DocumentRow.from_row(r, r["n"]) for r in rows]
 
     def close(self) -> None:
         conn = getattr(self._local, "db", None)
