@@ -6,20 +6,18 @@ Errors are one line on stderr and a non-zero exit code, never a traceback.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
 import logging
 import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from bot.cli_eval import eval_command
+from bot.cli_support import EXIT_FAILED, EXIT_USAGE, audit, err, fail, handled, out, progress_bar, service
 
 app = typer.Typer(
     name="crisisbot",
@@ -33,86 +31,7 @@ sources_app = typer.Typer(help="List, add and remove sources.", no_args_is_help=
 app.add_typer(index_app, name="index")
 app.add_typer(sources_app, name="sources")
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-
 SAMPLE_QUESTION = "Who did Blinken write to proposing a meeting?"
-
-# Exit codes: 1 = the operation failed, 2 = bad usage or input.
-EXIT_FAILED, EXIT_USAGE = 1, 2
-
-
-def fail(message: str, code: int = EXIT_FAILED) -> typer.Exit:
-    err.print(f"[red]error:[/red] {escape(message)}", markup=True, highlight=False)
-    return typer.Exit(code)
-
-
-@contextmanager
-def handled() -> Iterator[None]:
-    """Turn the errors a user can cause into one clear line."""
-    from index.embed import ModelUnavailable
-    from index.errors import CrisisError
-    from index.service import BadQuestion
-    from index.store import IndexError_
-
-    try:
-        yield
-    except BadQuestion as exc:
-        raise fail(str(exc), EXIT_USAGE) from None
-    except (CrisisError, IndexError_, ModelUnavailable) as exc:  # CrisisError: every user-facing core error
-        raise fail(str(exc)) from None
-    except OSError as exc:
-        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
-        raise fail(f"{where}{exc.strerror or exc}") from None
-    except KeyboardInterrupt:
-        raise fail("interrupted; the previous index is still the one in use", 130) from None
-
-
-@functools.lru_cache(maxsize=2)
-def _embedder(model: str, device: str, batch_size: int, backend: str):
-    from index.embed import Embedder
-
-    return Embedder(model, device=device, batch_size=batch_size, backend=backend)
-
-
-def service():
-    """The service for this invocation; the model is loaded once per process."""
-    from index.config import Settings
-    from index.service import CrisisService
-
-    settings = Settings()
-    return CrisisService(settings, embedder=_embedder(settings.model, settings.device, settings.batch_size, settings.backend))
-
-
-def audit(svc, action: str, target: str, result: str, ok: bool = True) -> None:
-    """Record an operator's change in the same audit table as the moderators' (/sources audit shows both)."""
-    import getpass
-
-    from bot.state import BotState
-
-    state = BotState(svc.settings.data_dir / "state.sqlite")
-    try:
-        state.audit(f"cli:{getpass.getuser()}", action, target, result, ok=ok)
-    finally:
-        state.close()
-
-
-@contextmanager
-def progress_bar(enabled: bool = True) -> Iterator[object]:
-    """A callback for the service's progress reports, drawn as rich bars on stderr."""
-    if not enabled or not err.is_terminal:
-        yield None
-        return
-    columns = (TextColumn("{task.description:>16}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=err, transient=True) as bar:
-        tasks: dict[str, object] = {}
-
-        def report(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(stage, total=total)
-            bar.update(tasks[stage], completed=done, total=total)
-
-        yield report
 
 
 def _date(value: Optional[str], option: str) -> Optional[dt.date]:
@@ -446,7 +365,7 @@ def _dotenv_token() -> Optional[str]:
     return None
 
 
-from bot import cli_eval  # noqa: E402,F401  (registers "eval")
+app.command("eval")(eval_command)
 
 
 def main() -> None:

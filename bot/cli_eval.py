@@ -10,10 +10,9 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from bot.cli import EXIT_USAGE, app, fail, handled, out, service
+from bot.cli_support import EXIT_USAGE, fail, handled, out, service
 
 
-@app.command("eval")
 def eval_command(
     qa_file: Annotated[Path, typer.Argument(help="QA set, JSON Lines: {q, gold | gold_ids | answerable: false}.")],
     as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,

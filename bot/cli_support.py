@@ -1,0 +1,92 @@
+"""What every ``crisisbot`` command shares: the consoles, the service, progress bars, the audit
+trail, and the edge where a user-facing error becomes one line and an exit code."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+# Exit codes: 1 = the operation failed, 2 = bad usage or input.
+EXIT_FAILED, EXIT_USAGE = 1, 2
+
+
+def fail(message: str, code: int = EXIT_FAILED) -> typer.Exit:
+    err.print(f"[red]error:[/red] {escape(message)}", markup=True, highlight=False)
+    return typer.Exit(code)
+
+
+@contextmanager
+def handled() -> Iterator[None]:
+    """Turn the errors a user can cause into one clear line."""
+    from index.embed import ModelUnavailable
+    from index.errors import CrisisError
+    from index.service import BadQuestion
+    from index.store import IndexError_
+
+    try:
+        yield
+    except BadQuestion as exc:
+        raise fail(str(exc), EXIT_USAGE) from None
+    except (CrisisError, IndexError_, ModelUnavailable) as exc:  # CrisisError: every user-facing core error
+        raise fail(str(exc)) from None
+    except OSError as exc:
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        raise fail(f"{where}{exc.strerror or exc}") from None
+    except KeyboardInterrupt:
+        raise fail("interrupted; the previous index is still the one in use", 130) from None
+
+
+@functools.lru_cache(maxsize=2)
+def _embedder(model: str, device: str, batch_size: int, backend: str):
+    from index.embed import Embedder
+
+    return Embedder(model, device=device, batch_size=batch_size, backend=backend)
+
+
+def service():
+    """The service for this invocation; the model is loaded once per process."""
+    from index.config import Settings
+    from index.service import CrisisService
+
+    settings = Settings()
+    return CrisisService(settings, embedder=_embedder(settings.model, settings.device, settings.batch_size, settings.backend))
+
+
+def audit(svc, action: str, target: str, result: str, ok: bool = True) -> None:
+    """Record an operator's change in the same audit table as the moderators' (/sources audit shows both)."""
+    import getpass
+
+    from bot.state import BotState
+
+    state = BotState(svc.settings.data_dir / "state.sqlite")
+    try:
+        state.audit(f"cli:{getpass.getuser()}", action, target, result, ok=ok)
+    finally:
+        state.close()
+
+
+@contextmanager
+def progress_bar(enabled: bool = True) -> Iterator[object]:
+    """A callback for the service's progress reports, drawn as rich bars on stderr."""
+    if not enabled or not err.is_terminal:
+        yield None
+        return
+    columns = (TextColumn("{task.description:>16}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=err, transient=True) as bar:
+        tasks: dict[str, object] = {}
+
+        def report(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        yield report
