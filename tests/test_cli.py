@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bot import cli
+from bot import cli, cli_support
 from tests.conftest import clean_env
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,7 +27,7 @@ def run(monkeypatch, tmp_path, built_data_dir, embedder):
     monkeypatch.chdir(tmp_path)  # no stray .env
     monkeypatch.setenv("CRISISBOT_DATA_DIR", str(data_dir))
     monkeypatch.delenv("DISCORD_TOKEN", raising=False)
-    monkeypatch.setattr(cli, "_embedder", lambda *args: embedder)
+    monkeypatch.setattr(cli_support, "_embedder", lambda *args: embedder)
 
     def invoke(*args: str, input: str | None = None):
         return CliRunner().invoke(cli.app, list(args), input=input)
@@ -139,7 +139,7 @@ def test_real_process_json_and_clean_failure(tmp_path, built_data_dir):
     assert failed.stderr.strip() == f"error: no index in {tmp_path / 'none'} yet; build one with `crisisbot index build`"
     env["CRISISBOT_DATA_DIR"] = str(built_data_dir)
     ok = subprocess.run(
-        [sys.executable, "-m", "index", "ask", "--json", "Who did Blinken write to proposing a meeting?"],
+        [sys.executable, "-m", "bot.cli", "ask", "--json", "Who did Blinken write to proposing a meeting?"],
         env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120,
     )
     assert ok.returncode == 0, ok.stderr

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bot import cli
+from bot import cli, cli_support
 from index import eval as evaluation
 from index.service import CrisisService
 from tests.conftest import make_settings
@@ -106,7 +106,7 @@ def test_bad_qa_lines(tmp_path, line, message):
 def test_cli_eval_compare_on_other_corpus(monkeypatch, tmp_path, embedder):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("CRISISBOT_DATA_DIR", str(tmp_path / "unused"))
-    monkeypatch.setattr(cli, "_embedder", lambda *args: embedder)
+    monkeypatch.setattr(cli_support, "_embedder", lambda *args: embedder)
     qa = tmp_path / "qa.jsonl"
     qa.write_text("\n".join(Path(CORPUS2 / "qa.jsonl").read_text(encoding="utf-8").splitlines()[:4]) + "\n", encoding="utf-8")
     result = CliRunner().invoke(cli.app, ["eval", str(qa), "--compare", "--source", str(CORPUS2 / "articles.jsonl")])

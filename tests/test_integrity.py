@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from bot import cli
+from bot import cli, cli_support
 from bot.state import BotState
 from index import store
 from index.ann import VectorIndex
@@ -38,7 +38,7 @@ def run(monkeypatch, tmp_path, built_data_dir, embedder):
     shutil.copytree(built_data_dir, data_dir, symlinks=True)
     monkeypatch.chdir(tmp_path)  # no stray .env
     monkeypatch.setenv("CRISISBOT_DATA_DIR", str(data_dir))
-    monkeypatch.setattr(cli, "_embedder", lambda *args: embedder)
+    monkeypatch.setattr(cli_support, "_embedder", lambda *args: embedder)
 
     def invoke(*args: str):
         return CliRunner().invoke(cli.app, list(args))

@@ -166,7 +166,7 @@ def test_cli_adds_refreshes_and_reports_a_failed_url(pages, monkeypatch, tmp_pat
 
     from typer.testing import CliRunner
 
-    from bot import cli
+    from bot import cli, cli_support
 
     data_dir = tmp_path / "data"
     shutil.copytree(built_data_dir, data_dir, symlinks=True)
@@ -174,7 +174,7 @@ def test_cli_adds_refreshes_and_reports_a_failed_url(pages, monkeypatch, tmp_pat
     monkeypatch.setenv("CRISISBOT_DATA_DIR", str(data_dir))
     monkeypatch.setenv("CRISISBOT_ALLOW_PRIVATE_URLS", "true")
     monkeypatch.setenv("CRISISBOT_FETCH_TIMEOUT_SECONDS", "2")
-    monkeypatch.setattr(cli, "_embedder", lambda *args: embedder)
+    monkeypatch.setattr(cli_support, "_embedder", lambda *args: embedder)
     runner = CliRunner()
     added = runner.invoke(cli.app, ["sources", "add", "--quiet", pages.url("/articles/eu-sanctions"), pages.url("/report.pdf")])
     assert added.exit_code == 1  # one of the two failed
