@@ -3,12 +3,15 @@
 Shutdown (SIGTERM, SIGINT or ``close()``): the bot stops taking new questions
 (slash commands get a short "restarting" reply, mentions are ignored), waits up
 to ``SHUTDOWN_GRACE_SECONDS`` for answers in flight and for a background
-re-index to finish, then closes the gateway, the HTTP session and state.sqlite.
+re-index to finish (one still running then is cancelled between two batches and
+its thread joined, so the previous index stays published), then closes the
+gateway, the HTTP session and state.sqlite.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 import traceback
@@ -19,14 +22,17 @@ from discord import AllowedMentions, app_commands
 from discord.ext import commands
 
 from bot.config import BotSettings
-from bot.state import BotState
 from bot.pages import MoreButton, PageButton
+from bot.replies import ClickLimiter, crisis_message, reply_private
+from bot.state import BotState
 from bot.views import FeedbackButton, SourcesButton
+from index.errors import CrisisError
 
 log = logging.getLogger(__name__)
 NONE = AllowedMentions.none()
 
 SHUTDOWN_GRACE_SECONDS = 20.0
+PRUNE_SECONDS = 3600.0  # how often answers, searches and votes older than state_max_age_days are deleted
 RESTARTING = "I'm restarting; please ask again in a minute."
 # discord.py names the tasks it runs handlers in; these are the ones that answer someone.
 _ANSWERING_TASKS = ("CommandTree-invoker", "discord-ui-view-dispatch-", "discord-ui-dynamic-item-", "discord.py: on_message")
@@ -49,10 +55,13 @@ class CrisisBot(commands.Bot):
                          tree_cls=DrainingTree)
         self.settings = settings
         self.service = service
-        self.state = BotState(settings.data_dir / "state.sqlite")
+        salt = settings.user_hash_salt.get_secret_value() if settings.user_hash_salt else None
+        self.state = BotState(settings.data_dir / "state.sqlite", salt=salt, max_age_days=settings.state_max_age_days)
+        self.click_limiter = ClickLimiter(settings.button_clicks_per_minute)
         self.tree.on_error = self.on_app_command_error  # type: ignore[method-assign]
         self.draining = False
         self.shutdown_grace = SHUTDOWN_GRACE_SECONDS
+        self._pruner: asyncio.Task | None = None
 
     async def setup_hook(self) -> None:
         from bot.cogs import EXTENSIONS
@@ -60,6 +69,7 @@ class CrisisBot(commands.Bot):
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         self.add_dynamic_items(SourcesButton, FeedbackButton, MoreButton, PageButton)
+        self._pruner = asyncio.create_task(self._prune_every_hour(), name="crisisbot-prune-state")
         if self.settings.discord_guild_id:
             guild = discord.Object(self.settings.discord_guild_id)
             self.tree.copy_global_to(guild=guild)
@@ -67,14 +77,32 @@ class CrisisBot(commands.Bot):
         else:
             await self.tree.sync()
 
+    async def _prune_every_hour(self) -> None:
+        """Delete stored answers, searches and votes older than state_max_age_days: now, then hourly."""
+        while True:
+            try:
+                deleted = await asyncio.to_thread(self.state.prune)
+                if any(deleted.values()):
+                    log.info("pruned state.sqlite: %s", deleted)
+            except Exception:  # keep the schedule; the next round tries again
+                log.exception("could not prune state.sqlite")
+            await asyncio.sleep(PRUNE_SECONDS)
+
     async def on_app_command_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+        original = getattr(error, "original", error)  # CommandInvokeError wraps what the command raised
+        if isinstance(original, CrisisError):  # a problem the member or a moderator can act on: no bug
+            log.warning("/%s: %s", interaction.command and interaction.command.qualified_name, original)
+            try:
+                await reply_private(interaction, crisis_message(original))
+            except discord.HTTPException:
+                log.warning("could not send %r", str(original), exc_info=True)
+            return
         if isinstance(error, app_commands.CheckFailure):  # a refusal (not a moderator, not in a server): no bug
             text = str(error) or "You can't use this command here."
             log.info("refused /%s for user %s: %s", interaction.command and interaction.command.qualified_name,
                      interaction.user.id, text)
-            send = interaction.followup.send if interaction.response.is_done() else interaction.response.send_message
             try:
-                await send(text, ephemeral=True, allowed_mentions=NONE)
+                await reply_private(interaction, text)
             except discord.HTTPException:
                 log.warning("could not send a refusal", exc_info=True)
             return
@@ -83,10 +111,7 @@ class CrisisBot(commands.Bot):
                   exc_info=(type(error), error, error.__traceback__))
         text = f"Sorry, something went wrong on my side (error id `{error_id}`)."
         try:
-            if interaction.response.is_done():
-                await interaction.followup.send(text, ephemeral=True, allowed_mentions=NONE)
-            else:
-                await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NONE)
+            await reply_private(interaction, text)
         except discord.HTTPException:
             log.warning("could not tell the user about error %s:\n%s", error_id, traceback.format_exc())
 
@@ -102,14 +127,11 @@ class CrisisBot(commands.Bot):
         me = asyncio.current_task()
         return {t for t in asyncio.all_tasks() if t is not me and not t.done() and t.get_name().startswith(_ANSWERING_TASKS)}
 
-    def _rebuilders(self) -> list:
-        return [r for cog in self.cogs.values() if (r := getattr(cog, "rebuilder", None)) is not None]
-
     async def drain(self, grace: float) -> bool:
-        """Stop taking new questions; wait up to ``grace`` s for answers and index writes in flight.
+        """Stop taking new questions; wait up to ``grace`` s for answers and background work in flight.
 
-        True when everything finished.  An index write still running after that
-        is abandoned with the process: it never replaced the published index.
+        True when every answer finished.  A re-index still running after that is
+        cancelled (the previous index stays published) and its thread joined.
         """
         self.draining = True
         loop = asyncio.get_running_loop()
@@ -117,13 +139,10 @@ class CrisisBot(commands.Bot):
         while (tasks := self.answers_in_flight()) and loop.time() < deadline:
             log.info("shutting down: waiting for %d answer(s) in flight", len(tasks))
             await asyncio.wait(tasks, timeout=deadline - loop.time())
-        for rebuilder in self._rebuilders():
-            job = rebuilder.current
-            if job is not None and job.running:
-                log.info("shutting down: waiting for the re-index started by %s (%.0f%%)", job.started_by, job.percent)
-                await asyncio.to_thread(rebuilder.wait, max(0.0, deadline - loop.time()))
-                if job.running:
-                    log.warning("shutting down during a re-index: it is abandoned; the previous index stays published")
+        for cog in list(self.cogs.values()):
+            finish = getattr(cog, "finish_background_work", None)
+            if finish is not None:
+                await finish(deadline)
         left = self.answers_in_flight()
         if left:
             log.warning("shutting down with %d answer(s) unfinished after %.0f s", len(left), grace)
@@ -132,6 +151,10 @@ class CrisisBot(commands.Bot):
     async def close(self) -> None:
         if not self.draining:
             await self.drain(self.shutdown_grace)
+        if self._pruner is not None:
+            self._pruner.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._pruner
         await super().close()
         self.state.close()
 

@@ -14,6 +14,7 @@ import discord
 from discord import AllowedMentions
 
 from bot import render
+from bot.replies import Clickable, gone, reply_private
 from bot.state import StoredSearch
 
 NONE = AllowedMentions.none()
@@ -61,7 +62,7 @@ async def search_page(bot, stored: StoredSearch, page: int) -> tuple[discord.Emb
     return embed, view
 
 
-class PageButton(discord.ui.DynamicItem[discord.ui.Button], template=r"crisisbot:page:(?P<search_id>[0-9a-f]{1,32}):(?P<page>-?\d{1,3})"):
+class PageButton(Clickable, discord.ui.DynamicItem[discord.ui.Button], template=r"crisisbot:page:(?P<search_id>[0-9a-f]{1,32}):(?P<page>-?\d{1,3})"):
     def __init__(self, search_id: str, page: int, *, forward: bool = True, disabled: bool = False):
         self.search_id, self.page = search_id, page
         # A disabled "Previous" on page 0 points at page -1, so the two ids stay distinct.
@@ -76,11 +77,14 @@ class PageButton(discord.ui.DynamicItem[discord.ui.Button], template=r"crisisbot
     async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]):
         return cls(match["search_id"], int(match["page"]))
 
-    async def callback(self, interaction: discord.Interaction) -> None:
+    async def clicked(self, interaction: discord.Interaction) -> None:
         bot = interaction.client
+        if not 0 <= self.page < MAX_PAGES:
+            await reply_private(interaction, "There is no such page; run the search again.")
+            return
         stored = await asyncio.to_thread(bot.state.search, self.search_id)  # type: ignore[attr-defined]
-        if stored is None or not 0 <= self.page < MAX_PAGES:
-            await interaction.response.send_message("I no longer have that search; run it again.", ephemeral=True, allowed_mentions=NONE)
+        if stored is None:
+            await reply_private(interaction, gone(interaction, "search", "run it again"))
             return
         mine = bot.state.user_hash(interaction.user.id) == stored.user_hash  # type: ignore[attr-defined]
         # The searcher turns the page in place; anyone else gets their own copy.
@@ -95,7 +99,7 @@ class PageButton(discord.ui.DynamicItem[discord.ui.Button], template=r"crisisbot
             await interaction.followup.send(embed=embed, view=view, ephemeral=True, allowed_mentions=NONE)
 
 
-class MoreButton(discord.ui.DynamicItem[discord.ui.Button], template=r"crisisbot:more:(?P<search_id>[0-9a-f]{1,32})"):
+class MoreButton(Clickable, discord.ui.DynamicItem[discord.ui.Button], template=r"crisisbot:more:(?P<search_id>[0-9a-f]{1,32})"):
     """Under an answer: the next passages (the ones not cited), in a message of your own."""
 
     def __init__(self, search_id: str):
@@ -108,11 +112,11 @@ class MoreButton(discord.ui.DynamicItem[discord.ui.Button], template=r"crisisbot
     async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]):
         return cls(match["search_id"])
 
-    async def callback(self, interaction: discord.Interaction) -> None:
+    async def clicked(self, interaction: discord.Interaction) -> None:
         bot = interaction.client
         stored = await asyncio.to_thread(bot.state.search, self.search_id)  # type: ignore[attr-defined]
         if stored is None:
-            await interaction.response.send_message("I no longer have that answer; ask again.", ephemeral=True, allowed_mentions=NONE)
+            await reply_private(interaction, gone(interaction, "answer", "ask again"))
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         if bot.state.user_hash(interaction.user.id) != stored.user_hash:  # type: ignore[attr-defined]

@@ -1,8 +1,14 @@
-"""Answers and passages as Discord embeds, inside Discord's limits, with user text escaped."""
+"""Answers and passages as Discord embeds, inside Discord's limits, with user text escaped.
+
+Everything that comes from a member, a source or the audit log goes through
+``escape`` (or ``code``/``label``) before it reaches Discord; a source URL is
+linked only when ``link_target`` accepts it as a plain http(s) URL.
+"""
 
 from __future__ import annotations
 
 import re
+import urllib.parse
 
 import discord
 
@@ -12,6 +18,10 @@ from index.search import Passage
 TITLE_MAX, DESCRIPTION_MAX, FIELD_NAME_MAX, FIELD_VALUE_MAX, FIELDS_MAX, TOTAL_MAX = 256, 4096, 256, 1024, 25, 6000
 FOOTER_MAX = 2048
 SNIPPET_CHARS = 160
+URL_MAX = 512  # longer source URLs are shown as text
+PAGE_CHARS = 3800  # escaped paragraph text per "Show sources" embed
+MESSAGE_TEXT_CHARS = 3500  # paragraph text one message carries, for sharing a click's messages between citations
+CUT_NOTE = "… (cut here; the full text is at the source link)"
 COLOUR = discord.Colour.blurple()
 ABSTAIN_COLOUR = discord.Colour.light_grey()
 
@@ -27,25 +37,82 @@ def truncate(text: str, limit: int) -> str:
     return cut.rstrip() + "…"
 
 
+# What Discord would turn into a ping: @everyone, @here, <@id>, <@!id>, <@&id> (any length of id).
+_MENTION_LIKE = re.compile(r"@(?=everyone|here|[!&]?\d)", re.IGNORECASE)
+# Markdown anywhere in a line (and <...> tokens: channels, emoji, timestamps), and at the start of a line.
+_MARKDOWN = re.compile(r"([\\*_~|`\[\]<>])")
+_LINE_START = re.compile(r"^(\s*)(?:([#+-])|(\d+)\.)", re.MULTILINE)
+_CITATION_MARK = re.compile(r"\\\[(\d{1,3})\\\]")  # an escaped "[n]": the answer's own markers stay as they are
+# Characters a markdown link target cannot hold safely (whitespace is refused separately).
+_BREAKS_LINK = set("<>\"'`\\[]")
+
+
+def defuse_mentions(text: str) -> str:
+    return _MENTION_LIKE.sub("@\u200b", text)
+
+
 def escape(text: str) -> str:
-    """User or corpus text made inert: no mentions, no markdown, no masked links."""
-    text = discord.utils.escape_mentions(text)
-    text = discord.utils.escape_markdown(text)
+    """User or corpus text made inert: no mentions, no markdown, no masked links.
+
+    Every markdown character gets a backslash (Discord shows it as itself), not
+    only the ones ``discord.utils.escape_markdown`` picks: that one leaves the
+    whole span from a "[" to a later "](...)" unescaped.
+    """
+    text = _MARKDOWN.sub(r"\\\1", defuse_mentions(text))
+    text = _LINE_START.sub(lambda m: m[1] + (f"\\{m[2]}" if m[2] else f"{m[3]}\\."), text)
     return text.replace("](", "]\u200b(")
 
 
+def code(text: str, limit: int = 100) -> str:
+    """``text`` as inline code: shown literally, one line, no way out of the backticks, no mentions."""
+    inert = defuse_mentions(" ".join(text.split())).replace("`", "\u02cb").replace("](", "]\u200b(")
+    return f"`{truncate(inert, limit)}`" if inert else "`(empty)`"
+
+
+def label(text: str, limit: int = 100) -> str:
+    """Plain text for a place Discord shows without markdown (autocomplete choices): one line, no pings."""
+    flat = " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+    return truncate(defuse_mentions(flat).replace("](", "]\u200b("), limit) or "(untitled)"
+
+
+def link_target(url: str | None) -> str | None:
+    """``url`` as a markdown link target nothing can break out of; None when it is not a plain http(s) URL.
+
+    Plain: printable ASCII without whitespace, quotes, angle or square brackets,
+    backslashes or backticks, with a host and no user name.  Parentheses are
+    percent-encoded (the same URL to a web server), so they cannot close the link.
+    """
+    if not url or len(url) > URL_MAX or not url.isascii():
+        return None
+    if any(ch.isspace() or not ch.isprintable() or ch in _BREAKS_LINK for ch in url):
+        return None
+    try:
+        parts = urllib.parse.urlsplit(url)
+        host, _ = parts.hostname, parts.port  # a bad port raises here
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not host or "@" in parts.netloc:
+        return None
+    return url.replace("(", "%28").replace(")", "%29")
+
+
 def _link_text(text: str) -> str:
+    """Text for inside ``[...]`` of a link: escaped, and with no square bracket to end it early."""
     return escape(text).replace("[", "(").replace("]", ")")
 
 
-def _embed_size(embed: discord.Embed) -> int:
-    return len(embed)
-
-
 def source_line(n: int, title: str, url: str | None, source: str, date: str | None) -> str:
-    label = _link_text(truncate(title, 200))
-    head = f"[{label}]({url})" if url and url.startswith(("http://", "https://")) else label
-    meta = " · ".join(escape(x) for x in (source, date) if x)
+    """``**[n]** title — outlet · date``, the title linked to the source when its URL is a plain http(s) URL
+    (any other URL is shown as inline code, not linked)."""
+    text = _link_text(truncate(title or "(untitled)", 200))
+    target = link_target(url)
+    if target:
+        head = f"[{text}]({target})"
+    elif url:
+        head = f"{text} {code(url, 100)}"
+    else:
+        head = text
+    meta = " · ".join(escape(truncate(x, 100)) for x in (source, date) if x)
     return f"**[{n}]** {head}" + (f" — {meta}" if meta else "")
 
 
@@ -54,7 +121,7 @@ def answer_embed(answer: Answer) -> discord.Embed:
         return abstention_embed(answer)
     embed = discord.Embed(
         title=truncate(escape(answer.question), TITLE_MAX),
-        description=truncate(discord.utils.escape_mentions(answer.answer).replace("](", "]\u200b("), DESCRIPTION_MAX),
+        description=truncate(_CITATION_MARK.sub(r"[\1]", escape(answer.answer)), DESCRIPTION_MAX),
         colour=COLOUR,
     )
     for citation in answer.citations[:FIELDS_MAX]:
@@ -101,7 +168,7 @@ def passages_embed(query: str, passages: list[Passage], limit: int = 5, *, start
     for i, passage in enumerate(passages[:limit], start):
         doc = passage.paragraph.document
         head = source_line(i, doc.title, doc.url, doc.outlet, doc.date)
-        body = escape(passage.paragraph.text)
+        body = escape(truncate(passage.paragraph.text, FIELD_VALUE_MAX))
         embed.add_field(
             name=f"{i}. score {passage.score:.2f}",
             value=truncate(f"{head}\n{body}", FIELD_VALUE_MAX),
@@ -123,17 +190,63 @@ def fit(embed: discord.Embed) -> discord.Embed:
     return embed
 
 
-def paragraph_pages(citations, page_chars: int = DESCRIPTION_MAX) -> list[discord.Embed]:
+def escaped_chunks(text: str, first: int, rest: int = PAGE_CHARS) -> list[str]:
+    """``text`` cut into pieces and escaped, the first at most ``first`` characters, the others ``rest``.
+
+    The plain text is cut, not the escaped one, so no escape is split across two embeds.
+    """
+    chunks: list[str] = []
+    budget = first
+    while text or not chunks:
+        size = min(len(text), budget)
+        piece = escape(text[:size])
+        while len(piece) > budget:  # escaping grew it: take less
+            size = max(1, min(size - 1, size * budget // len(piece)))
+            piece = escape(text[:size])
+        chunks.append(piece)
+        text, budget = text[size:], rest
+    return chunks
+
+
+def citation_pages(c, max_chars: int | None = None) -> list[discord.Embed]:
+    """One cited paragraph in full as embeds; past ``max_chars`` characters it is cut with a note."""
+    head = source_line(c.n, c.title, c.url, c.source, c.date) + "\n\n"
+    text, note = c.text, ""
+    if max_chars is not None and len(text) > max_chars:
+        text, note = text[:max_chars].rstrip(), "\n" + CUT_NOTE
+    room = DESCRIPTION_MAX - len(note)
+    chunks = escaped_chunks(text, min(PAGE_CHARS, room - len(head)), min(PAGE_CHARS, room))
+    chunks[0] = head + chunks[0]
+    chunks[-1] += note
+    return [discord.Embed(description=chunk, colour=COLOUR) for chunk in chunks]
+
+
+def paragraph_pages(citations) -> list[discord.Embed]:
     """The cited paragraphs in full, as many embeds as they need (each under the limits)."""
-    embeds: list[discord.Embed] = []
-    for c in citations:
-        head = source_line(c.n, c.title, c.url, c.source, c.date)
-        text = escape(c.text)
-        chunks = [text[i : i + 3800] for i in range(0, len(text), 3800)] or [""]
-        for j, chunk in enumerate(chunks):
-            embed = discord.Embed(description=(head + "\n\n" if j == 0 else "") + chunk, colour=COLOUR)
-            embeds.append(embed)
-    return embeds
+    return [page for c in citations for page in citation_pages(c)]
+
+
+def source_messages(citations, max_messages: int) -> list[list[discord.Embed]]:
+    """The cited paragraphs as at most ``max_messages`` messages of embeds.
+
+    Each citation gets an equal share of the text those messages hold; a longer
+    paragraph is cut with a note pointing to its source.
+    """
+    share = max(500, max_messages * MESSAGE_TEXT_CHARS // max(1, len(citations)))
+    groups = batches([page for c in citations for page in citation_pages(c, share)])
+    if len(groups) <= max_messages:
+        return groups
+    groups = groups[:max_messages]  # escaping made some pages longer than planned: cut at the last message
+    last_group = groups[-1]
+    while len(last_group) > 1 and sum(len(e) for e in last_group) + len(CUT_NOTE) + 1 > TOTAL_MAX:
+        last_group.pop()
+    last = last_group[-1]
+    description = last.description or ""
+    if description.endswith(CUT_NOTE):
+        return groups
+    room = min(DESCRIPTION_MAX, TOTAL_MAX - sum(len(e) for e in last_group) + len(description))
+    last.description = description[: room - len(CUT_NOTE) - 1] + "\n" + CUT_NOTE
+    return groups
 
 
 def batches(embeds: list[discord.Embed]) -> list[list[discord.Embed]]:

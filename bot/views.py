@@ -1,5 +1,5 @@
 """Buttons under an answer.  Persistent: the custom_id carries the answer id, and the answer
-(question, citations) lives in state.sqlite, so they work after a restart."""
+(question, citations) lives in state.sqlite, so they work after a restart (for max_age_days)."""
 
 from __future__ import annotations
 
@@ -7,24 +7,20 @@ import asyncio
 import re
 
 import discord
-from discord import AllowedMentions
 
 from bot import render
 from bot.pages import MoreButton
-
-NONE = AllowedMentions.none()
+from bot.replies import Clickable, gone, reply_private, send_messages
 
 
 async def _stored(interaction: discord.Interaction, answer_id: str):
-    stored = interaction.client.state.answer(answer_id)  # type: ignore[attr-defined]
+    stored = await asyncio.to_thread(interaction.client.state.answer, answer_id)  # type: ignore[attr-defined]
     if stored is None:
-        await interaction.response.send_message(
-            "I no longer have that answer; ask again.", ephemeral=True, allowed_mentions=NONE
-        )
+        await reply_private(interaction, gone(interaction, "answer", "ask again"))
     return stored
 
 
-class SourcesButton(discord.ui.DynamicItem[discord.ui.Button], template=r"crisisbot:sources:(?P<answer_id>[0-9a-f]{1,32})"):
+class SourcesButton(Clickable, discord.ui.DynamicItem[discord.ui.Button], template=r"crisisbot:sources:(?P<answer_id>[0-9a-f]{1,32})"):
     def __init__(self, answer_id: str):
         super().__init__(
             discord.ui.Button(label="Show sources", style=discord.ButtonStyle.secondary, custom_id=f"crisisbot:sources:{answer_id}")
@@ -35,21 +31,18 @@ class SourcesButton(discord.ui.DynamicItem[discord.ui.Button], template=r"crisis
     async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]):
         return cls(match["answer_id"])
 
-    async def callback(self, interaction: discord.Interaction) -> None:
+    async def clicked(self, interaction: discord.Interaction) -> None:
         stored = await _stored(interaction, self.answer_id)
         if stored is None:
             return
-        pages = render.paragraph_pages(stored.citations)
-        if not pages:
-            await interaction.response.send_message("This answer cites no sources.", ephemeral=True, allowed_mentions=NONE)
+        if not stored.citations:
+            await reply_private(interaction, "This answer cites no sources.")
             return
-        first, *rest = render.batches(pages)
-        await interaction.response.send_message(embeds=first, ephemeral=True, allowed_mentions=NONE)
-        for batch in rest:
-            await interaction.followup.send(embeds=batch, ephemeral=True, allowed_mentions=NONE)
+        limit = interaction.client.settings.max_messages_per_click  # type: ignore[attr-defined]
+        await send_messages(interaction, render.source_messages(stored.citations, limit))
 
 
-class FeedbackButton(discord.ui.DynamicItem[discord.ui.Button], template=r"crisisbot:vote:(?P<vote>up|down):(?P<answer_id>[0-9a-f]{1,32})"):
+class FeedbackButton(Clickable, discord.ui.DynamicItem[discord.ui.Button], template=r"crisisbot:vote:(?P<vote>up|down):(?P<answer_id>[0-9a-f]{1,32})"):
     def __init__(self, vote: str, answer_id: str):
         super().__init__(
             discord.ui.Button(
@@ -64,18 +57,19 @@ class FeedbackButton(discord.ui.DynamicItem[discord.ui.Button], template=r"crisi
     async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]):
         return cls(match["vote"], match["answer_id"])
 
-    async def callback(self, interaction: discord.Interaction) -> None:
+    async def clicked(self, interaction: discord.Interaction) -> None:
         state = interaction.client.state  # type: ignore[attr-defined]
         stored = await asyncio.to_thread(state.vote, self.answer_id, interaction.user.id, 1 if self.vote == "up" else -1)
-        text = "Thanks for the feedback." if stored else "I no longer have that answer; ask again."
-        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NONE)
+        await reply_private(interaction, "Thanks for the feedback." if stored else gone(interaction, "answer", "ask again"))
 
 
-def answer_view(answer_id: str, search_id: str, with_sources: bool = True) -> discord.ui.View:
+def answer_view(answer_id: str, search_id: str | None, with_sources: bool = True) -> discord.ui.View:
+    """The buttons under an answer; no "More results" without a stored search (a private question)."""
     view = discord.ui.View(timeout=None)
     if with_sources:
         view.add_item(SourcesButton(answer_id))
-    view.add_item(MoreButton(search_id))
+    if search_id is not None:
+        view.add_item(MoreButton(search_id))
     view.add_item(FeedbackButton("up", answer_id))
     view.add_item(FeedbackButton("down", answer_id))
     return view

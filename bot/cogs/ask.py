@@ -12,8 +12,10 @@ from discord.ext import commands
 
 from bot import render
 from bot.pages import BadDate, parse_day
+from bot.replies import crisis_message, send_messages
 from bot.state import StoredCitation
 from bot.views import answer_view
+from index.errors import CrisisError
 from index.service import BadQuestion
 
 log = logging.getLogger(__name__)
@@ -44,8 +46,12 @@ class Ask(commands.Cog):
         self._last_ask[user_id] = now
         return 0.0
 
-    async def answer(self, question: str, user_id: int, since: str | None = None, until: str | None = None):
-        """The answer embed and its buttons; remembers the answer for the buttons and /source."""
+    async def answer(self, question: str, user_id: int, since: str | None = None, until: str | None = None,
+                     *, private: bool = False):
+        """The answer embed and its buttons; remembers the answer for the buttons and /source.
+
+        A private question's text is not stored, so its answer has no "More results" (that re-runs the question).
+        """
         answer = await asyncio.to_thread(
             self.bot.service.ask, question, since=parse_day(since, "since"), until=parse_day(until, "until")
         )
@@ -54,8 +60,8 @@ class Ask(commands.Cog):
             StoredCitation(c.n, c.title, c.url, c.date, c.source, c.text, c.paragraph_id) for c in answer.citations
         ]
         state = self.bot.state
-        answer_id = await asyncio.to_thread(state.save_answer, answer.question, citations)
-        search_id = await asyncio.to_thread(
+        answer_id = await asyncio.to_thread(state.save_answer, answer.question, citations, private=private)
+        search_id = None if private else await asyncio.to_thread(
             state.save_search, answer.question, user_id, since=since, until=until, exclude=[c.paragraph_id for c in citations]
         )
         if citations:
@@ -89,7 +95,7 @@ class Ask(commands.Cog):
             return
         await interaction.response.defer(ephemeral=private, thinking=True)
         try:
-            embed, view = await self.answer(question, interaction.user.id, since, until)
+            embed, view = await self.answer(question, interaction.user.id, since, until, private=private)
         except BadQuestion as exc:
             await interaction.edit_original_response(content=render.escape(str(exc)), allowed_mentions=NONE)
             return
@@ -109,10 +115,7 @@ class Ask(commands.Cog):
             text = f"Your last answer has sources 1 to {len(stored.citations)}."
             await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NONE)
             return
-        first, *rest = render.batches(render.paragraph_pages(cited))
-        await interaction.response.send_message(embeds=first, ephemeral=True, allowed_mentions=NONE)
-        for batch in rest:
-            await interaction.followup.send(embeds=batch, ephemeral=True, allowed_mentions=NONE)
+        await send_messages(interaction, render.source_messages(cited, self.bot.settings.max_messages_per_click))
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
@@ -134,6 +137,10 @@ class Ask(commands.Cog):
                 embed, view = await self.answer(question, message.author.id)
             except BadQuestion as exc:
                 await message.reply(render.escape(str(exc)), allowed_mentions=NONE, mention_author=False)
+                return
+            except CrisisError as exc:  # e.g. a damaged index: say so, as the slash commands do
+                log.warning("mention: %s", exc)
+                await message.reply(crisis_message(exc), allowed_mentions=NONE, mention_author=False)
                 return
         await message.reply(embed=embed, view=view, allowed_mentions=NONE, mention_author=False)
 

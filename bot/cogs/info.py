@@ -43,11 +43,12 @@ class Info(commands.Cog):
         embed.add_field(name="Documents", value=str(stats.get("documents", 0)))
         embed.add_field(name="Passages", value=str(stats.get("paragraphs", 0)))
         if dates:
-            embed.add_field(name="Dates", value=" to ".join(str(d) for d in dates if d) or "unknown")
+            embed.add_field(name="Dates", value=render.escape(" to ".join(str(d) for d in dates if d)) or "unknown")
         embed.add_field(name="Outlets", value=render.truncate(render.escape(", ".join(map(str, outlets))) or "none", 1024), inline=False)
         model = str(stats.get("model", "?")) + (f" ({stats['runtime']})" if stats.get("runtime") else "")
         embed.add_field(name="Model", value=render.escape(model))
-        embed.add_field(name="Last re-index", value=str(stats.get("updated_at") or stats.get("built_at") or "never"))
+        last = stats.get("updated_at") or stats.get("built_at") or "never"
+        embed.add_field(name="Last re-index", value=render.escape(str(last)))
         await interaction.response.send_message(embed=render.fit(embed), allowed_mentions=NONE)
 
     @app_commands.command(name="help", description="How to use crisisbot.")

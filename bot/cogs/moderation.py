@@ -3,6 +3,9 @@
 Adds and removes are incremental (a copy of the current index changed by id,
 then swapped in); /reindex rebuilds everything in the background while the
 old index keeps answering.  URL sources can be re-fetched on a schedule.
+
+Summaries are plain text: the audit log stores them as they are (the CLI writes
+there too), and every place that shows them escapes them.
 """
 
 from __future__ import annotations
@@ -30,21 +33,30 @@ log = logging.getLogger(__name__)
 NONE = AllowedMentions.none()
 FILE_TYPES = (".txt", ".jsonl", ".md", ".markdown", ".html", ".htm")
 PROGRESS_SECONDS = 2.0  # how often the /reindex message is edited
+JOIN_SECONDS = 10.0  # at shutdown, how long a cancelled re-index may take to reach its next batch
+STOPPED = "Re-index stopped because the bot is restarting; the previous index is still serving."
 LIST_PAGE = 10
 
 
 def describe_change(result: WriteResult, title: str | None = None) -> str:
-    """What a write changed, in one or two lines."""
+    """What a write changed, in one or two lines of plain text."""
     c = result.change
-    what = f"**{render.escape(title)}**: " if title else ""
+    what = f"{title}: " if title else ""
     verb = "replaced" if c.documents_replaced and not c.documents_added else "added"
     text = (
         f"{what}{verb}, {plural(c.paragraphs_added, 'paragraph')} added, "
         f"{plural(c.exact_duplicates + c.near_duplicates, 'duplicate')} skipped ({result.seconds:.1f} s)."
     )
-    for problem in result.load.skipped[:5]:
-        text += f"\nSkipped {render.escape(Path(problem.where).name)}: {render.escape(problem.reason)}"
-    return text
+    return text + skipped_lines(result)
+
+
+def skipped_lines(result: WriteResult) -> str:
+    return "".join(f"\nSkipped {Path(p.where).name}: {p.reason}" for p in result.load.skipped[:5])
+
+
+def shown(text: str, limit: int = 2000) -> str:
+    """Plain text escaped for a message of at most ``limit`` characters."""
+    return render.truncate(render.escape(render.truncate(text, limit - 200)), limit)
 
 
 def plural(count: int, noun: str) -> str:
@@ -52,22 +64,23 @@ def plural(count: int, noun: str) -> str:
 
 
 def progress_text(job: RebuildJob) -> str:
+    """Where a re-index is, in plain text."""
     if job.running:
         counts = f" {job.done:,}/{job.total:,}" if job.total else ""
         unit = " paragraphs" if job.stage == "embedding" else ""
         eta = f", about {job.eta_seconds:.0f} s left" if (job.eta_seconds or 0) >= 1 else ""
         return f"Re-indexing: {job.stage}{counts}{unit} ({job.percent:.0f}%{eta}). Answers keep coming from the current index."
+    if job.cancelled:
+        return STOPPED
     if job.error:
-        return f"Re-index failed: {render.escape(job.error)}. The previous index is still serving."
+        return f"Re-index failed: {job.error}. The previous index is still serving."
     manifest, change = job.result.manifest, job.result.change  # type: ignore[union-attr]
     text = (
         f"Re-index done in {job.elapsed:.1f} s: {plural(manifest.get('documents', 0), 'source')}, "
         f"{plural(manifest.get('paragraphs', 0), 'paragraph')} "
         f"({plural(change.exact_duplicates + change.near_duplicates, 'duplicate')} collapsed)."
     )
-    for problem in job.result.load.skipped[:5]:  # type: ignore[union-attr]
-        text += f"\nSkipped {render.escape(Path(problem.where).name)}: {render.escape(problem.reason)}"
-    return text
+    return text + skipped_lines(job.result)  # type: ignore[arg-type]
 
 
 def safe_filename(name: str) -> str:
@@ -100,14 +113,14 @@ class Moderation(commands.Cog):
     # --- audit -------------------------------------------------------------------------
 
     async def record(self, actor: discord.abc.User | str, action: str, target: str, result: str, ok: bool) -> AuditEntry:
-        """Write the audit row, then post it to the log channel when one is configured."""
+        """Write the audit row (``result`` in plain text), then post it to the log channel when one is configured."""
         name, actor_id = (actor, None) if isinstance(actor, str) else (str(actor), actor.id)
         entry = await asyncio.to_thread(self.bot.state.audit, name, action, target, result, ok=ok, actor_id=actor_id)
         channel_id = self.bot.settings.log_channel_id
         if channel_id:
             mark = "\N{WHITE HEAVY CHECK MARK}" if ok else "\N{WARNING SIGN}"
             who = render.escape(name) + (f" (<@{actor_id}>)" if actor_id else "")
-            text = f"{mark} {who} · {action} `{render.escape(target)[:200]}`\n{result}"
+            text = f"{mark} {who} · {render.escape(action)} {render.code(target, 200)}\n{shown(result, 1500)}"
             try:
                 channel = self.bot.get_channel(channel_id) or await self.bot.fetch_channel(channel_id)
                 await channel.send(render.truncate(text, 2000), allowed_mentions=NONE)
@@ -131,38 +144,37 @@ class Moderation(commands.Cog):
         else:
             target = file.filename
             summary, ok = await self._add_file(file)
-        await interaction.edit_original_response(content=render.truncate(summary, 2000), allowed_mentions=NONE)
+        await interaction.edit_original_response(content=shown(summary), allowed_mentions=NONE)
         await self.record(interaction.user, "sources add", target, summary, ok)
 
     async def _add_url(self, url: str) -> tuple[str, bool]:
-        shown = render.escape(url)
         try:
             doc = await fetch_document(url, self.policy, min_chars=self.bot.settings.min_paragraph_chars)
             result = await asyncio.to_thread(self.bot.service.add_fetched, doc)
         except (FetchError, store.IndexError_) as exc:
-            return f"Could not add {shown}: {render.escape(str(exc))}. Nothing changed.", False
+            return f"Could not add {url}: {exc}. Nothing changed.", False
         return describe_change(result, doc.title), True
 
     async def _add_file(self, file: discord.Attachment) -> tuple[str, bool]:
         name = safe_filename(file.filename)
         if not name.lower().endswith(FILE_TYPES):
-            return f"Could not add {render.escape(file.filename)}: use a .txt (seed format), .jsonl, .md or .html file.", False
+            return f"Could not add {file.filename}: use a .txt (seed format), .jsonl, .md or .html file.", False
         limit = self.bot.settings.max_upload_bytes
         if file.size > limit:
-            return f"Could not add {render.escape(file.filename)}: {file.size:,} bytes, the limit is {limit:,}.", False
+            return f"Could not add {file.filename}: {file.size:,} bytes, the limit is {limit:,}.", False
         try:
             data = await file.read()
         except discord.HTTPException as exc:
-            return f"Could not download {render.escape(file.filename)}: {exc.status}. Nothing changed.", False
+            return f"Could not download {file.filename}: {exc.status}. Nothing changed.", False
         if len(data) > limit:
-            return f"Could not add {render.escape(file.filename)}: larger than {limit:,} bytes.", False
+            return f"Could not add {file.filename}: larger than {limit:,} bytes.", False
         with tempfile.TemporaryDirectory(prefix="crisisbot-upload-") as folder:
             path = Path(folder) / name
             path.write_bytes(data)
             try:
                 result = await asyncio.to_thread(self.bot.service.add_paths, [path])
             except store.IndexError_ as exc:
-                return f"Could not add {render.escape(file.filename)}: {render.escape(str(exc))}. Nothing changed.", False
+                return f"Could not add {file.filename}: {exc}. Nothing changed.", False
         titles = ", ".join(sorted({d.title for d in result.load.documents}))[:300]
         return describe_change(result, titles or file.filename), True
 
@@ -178,14 +190,13 @@ class Moderation(commands.Cog):
         try:
             result = await asyncio.to_thread(self.bot.service.remove_sources, [source])
         except store.IndexError_ as exc:
-            summary, ok = f"Could not remove {render.escape(source)}: {render.escape(str(exc))}. Nothing changed.", False
+            summary = f"Could not remove {source}: {exc}. Nothing changed."
+            reply, ok = shown(summary), False
         else:
-            summary, ok = (
-                f"Removed **{render.escape(titles.get(source, source))}**: "
-                f"{plural(result.change.paragraphs_removed, 'paragraph')} removed ({result.seconds:.1f} s).",
-                True,
-            )
-        await interaction.edit_original_response(content=render.truncate(summary, 2000), allowed_mentions=NONE)
+            title = titles.get(source, source)
+            counts = f"{plural(result.change.paragraphs_removed, 'paragraph')} removed ({result.seconds:.1f} s)."
+            summary, reply, ok = f"Removed {title}: {counts}", f"Removed **{render.escape(title)}**: {counts}", True
+        await interaction.edit_original_response(content=render.truncate(reply, 2000), allowed_mentions=NONE)
         await self.record(interaction.user, "sources remove", source, summary, ok)
 
     @remove.autocomplete("source")
@@ -197,7 +208,7 @@ class Moderation(commands.Cog):
         choices = []
         for doc in documents:
             if needle in doc.title.casefold() or needle in doc.id.casefold():
-                label = render.truncate(f"{doc.title} ({doc.outlet}, {doc.date or 'undated'})", 100)
+                label = render.label(f"{doc.title} ({doc.outlet}, {doc.date or 'undated'})", 100)
                 choices.append(app_commands.Choice(name=label, value=doc.id[:100]))
             if len(choices) == 25:
                 break
@@ -212,10 +223,10 @@ class Moderation(commands.Cog):
         documents = await asyncio.to_thread(self.bot.service.documents)
         pages = max(1, -(-len(documents) // LIST_PAGE))
         page = min(page, pages)
-        shown = documents[(page - 1) * LIST_PAGE : page * LIST_PAGE]
+        listed = documents[(page - 1) * LIST_PAGE : page * LIST_PAGE]
         lines = [
-            f"`{render.escape(d.id)}` {render.source_line(i, d.title, d.url, d.outlet, d.date)} · {d.paragraphs} paragraphs"
-            for i, d in enumerate(shown, (page - 1) * LIST_PAGE + 1)
+            f"{render.code(d.id, 60)} {render.source_line(i, d.title, d.url, d.outlet, d.date)} · {d.paragraphs} paragraphs"
+            for i, d in enumerate(listed, (page - 1) * LIST_PAGE + 1)
         ]
         embed = discord.Embed(title=f"Sources ({len(documents)})", description="\n".join(lines) or "No sources.", colour=render.COLOUR)
         embed.description = render.truncate(embed.description, render.DESCRIPTION_MAX)
@@ -227,9 +238,10 @@ class Moderation(commands.Cog):
     @moderator_check
     async def audit(self, interaction: discord.Interaction, count: app_commands.Range[int, 1, 25] = 10) -> None:
         entries = await asyncio.to_thread(self.bot.state.recent_audit, count)
-        lines = [
-            f"<t:{int(e.time)}:f> **{render.escape(e.actor)}** {e.action} `{render.escape(e.target)[:80]}` "
-            f"{'ok' if e.ok else 'FAILED'}: {render.truncate(e.result.splitlines()[0] if e.result else '', 150)}"
+        lines = [  # actor, target and result may come from the CLI or a web page: escaped here
+            f"<t:{int(e.time)}:f> **{render.escape(render.truncate(e.actor, 80))}** {render.escape(e.action)} "
+            f"{render.code(e.target, 80)} {'ok' if e.ok else 'FAILED'}: "
+            f"{render.escape(render.truncate(e.result.splitlines()[0] if e.result else '', 150))}"
             for e in entries
         ]
         embed = discord.Embed(title="Recent moderator actions", colour=render.COLOUR,
@@ -246,30 +258,47 @@ class Moderation(commands.Cog):
         except AlreadyRunning as exc:
             await interaction.response.send_message(render.escape(str(exc)).capitalize() + ".", ephemeral=True, allowed_mentions=NONE)
             return
-        await interaction.response.send_message(progress_text(job), allowed_mentions=NONE)
+        await interaction.response.send_message(shown(progress_text(job)), allowed_mentions=NONE)
         task = asyncio.create_task(self._follow(interaction, job))
         self._progress_tasks.add(task)
         task.add_done_callback(self._progress_tasks.discard)
 
     async def _follow(self, interaction: discord.Interaction, job: RebuildJob) -> None:
         """Edit the progress message until the job ends, then give the summary and audit it."""
-        shown = None
+        last = None
         while job.running:
-            await asyncio.sleep(PROGRESS_SECONDS)
-            text = progress_text(job)
-            if text != shown:
-                shown = text
+            if await asyncio.to_thread(self.rebuilder.wait, PROGRESS_SECONDS):  # wakes at once when it ends
+                break
+            text = shown(progress_text(job))
+            if text != last:
+                last = text
                 try:
                     await interaction.edit_original_response(content=text, allowed_mentions=NONE)
                 except discord.HTTPException as exc:  # e.g. the 15-minute interaction token expired
                     log.info("could not update the /reindex progress: %s", exc)
         summary = progress_text(job)
         try:
-            await interaction.edit_original_response(content=summary, allowed_mentions=NONE)
+            await interaction.edit_original_response(content=shown(summary), allowed_mentions=NONE)
         except discord.HTTPException:
             if isinstance(interaction.channel, discord.abc.Messageable):
-                await interaction.channel.send(summary, allowed_mentions=NONE)
-        await self.record(interaction.user, "reindex", "all sources", summary, job.error is None)
+                await interaction.channel.send(shown(summary), allowed_mentions=NONE)
+        await self.record(interaction.user, "reindex", "all sources", summary, job.error is None and not job.cancelled)
+
+    async def finish_background_work(self, deadline: float) -> None:
+        """At shutdown: let a re-index finish until ``deadline`` (event-loop time), else cancel it and
+        join its thread; then let the progress message say how it ended."""
+        loop = asyncio.get_running_loop()
+        job = self.rebuilder.current
+        if job is not None and job.running:
+            log.info("shutting down: waiting for the re-index started by %s (%.0f%%)", job.started_by, job.percent)
+            await asyncio.to_thread(self.rebuilder.wait, max(0.0, deadline - loop.time()))
+            if job.running:
+                log.warning("shutting down during a re-index: cancelling it; the previous index stays published")
+                self.rebuilder.cancel()
+            if not await asyncio.to_thread(self.rebuilder.join, JOIN_SECONDS):
+                log.error("the cancelled re-index did not stop within %.0f s", JOIN_SECONDS)
+        if self._progress_tasks:  # the final edit and the audit row
+            await asyncio.wait(set(self._progress_tasks), timeout=JOIN_SECONDS)
 
     # --- scheduled refresh -------------------------------------------------------------
 
@@ -285,7 +314,7 @@ class Moderation(commands.Cog):
             result = f"{report.checked} checked, re-indexed: {', '.join(report.changed) or 'none'}"
             for url, reason in report.failed[:5]:
                 result += f"\nfailed {url}: {reason}"
-            await self.record("scheduler", "refresh", "URL sources", render.escape(result), not report.failed)
+            await self.record("scheduler", "refresh", "URL sources", result, not report.failed)
 
     @refresh_loop.before_loop
     async def _before_refresh(self) -> None:

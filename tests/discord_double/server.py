@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import itertools
 import json
 import time
 import zlib
@@ -33,11 +32,15 @@ MODERATOR_ROLE = "Corpus moderators"
 MEMBER_PERMISSIONS = 3072  # view channel + send messages
 MANAGE_GUILD = 1 << 5
 
-_ids = itertools.count(910000000000000000)
+DISCORD_EPOCH_MS = 1_420_070_400_000
+_last_id = 0
 
 
 def snowflake() -> str:
-    return str(next(_ids))
+    """A new id that, like Discord's, tells when it was made (discord.py reads ``created_at`` from it)."""
+    global _last_id
+    _last_id = max((int(time.time() * 1000) - DISCORD_EPOCH_MS) << 22, _last_id + 1)
+    return str(_last_id)
 
 
 def user_payload(user_id: int, name: str, bot: bool = False) -> dict:
@@ -358,6 +361,11 @@ class DiscordDouble:
                 if any(c.get("custom_id") == custom_id for c in row.get("components", [])):
                     return message
         raise KeyError(f"no message carries a component {custom_id!r}")
+
+    def add_message_with_buttons(self, *custom_ids: str) -> dict:
+        """A bot message carrying buttons with ``custom_ids``, as if the bot had sent it earlier."""
+        buttons = [{"type": 2, "style": 2, "label": f"button {i}", "custom_id": c} for i, c in enumerate(custom_ids)]
+        return self._message({"components": [{"type": 1, "components": buttons}]}, snowflake(), webhook=True)
 
     async def click(self, custom_id: str, *, user: int = 1001, guild: bool = True) -> dict:
         """Click a button with ``custom_id`` on the bot message that carries it (as Discord sends it)."""

@@ -1,0 +1,100 @@
+"""How the bot answers privately: short replies, messages of embeds, errors a member can act on,
+and the base of the persistent buttons (a per-member click limit)."""
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import logging
+import math
+import time
+
+import discord
+from discord import AllowedMentions
+
+from bot import render
+from index.errors import CrisisError, IndexDamaged
+
+log = logging.getLogger(__name__)
+NONE = AllowedMentions.none()
+
+INDEX_DAMAGED = "The index is damaged; a moderator can run /reindex."
+
+
+def crisis_message(error: CrisisError) -> str:
+    """What a member reads for a problem the core reported (never a traceback or an error id)."""
+    if isinstance(error, IndexDamaged):
+        return INDEX_DAMAGED
+    return render.truncate(render.escape(str(error)), 2000) or "That didn't work; try again later."
+
+
+def expired(what: str, max_age_days: float, again: str) -> str:
+    return f"That {what} is older than {max_age_days:g} days and no longer stored; {again}."
+
+
+def gone(interaction: discord.Interaction, what: str, again: str) -> str:
+    """Why the answer or search behind a button is missing: too old (pruned), or unknown."""
+    days = interaction.client.state.max_age_days  # type: ignore[attr-defined]
+    message = interaction.message
+    if message is None or discord.utils.utcnow() - message.created_at > dt.timedelta(days=days):
+        return expired(what, days, again)
+    return f"I no longer have that {what}; {again}."
+
+
+async def reply_private(interaction: discord.Interaction, text: str) -> None:
+    """A short message only the member sees, as the response or, once responded, as a follow-up."""
+    send = interaction.followup.send if interaction.response.is_done() else interaction.response.send_message
+    await send(text, ephemeral=True, allowed_mentions=NONE)
+
+
+async def send_messages(interaction: discord.Interaction, messages: list[list[discord.Embed]]) -> None:
+    """Private messages of embeds: the first as the response, the others as follow-ups."""
+    for embeds in messages:
+        if interaction.response.is_done():
+            await interaction.followup.send(embeds=embeds, ephemeral=True, allowed_mentions=NONE)
+        else:
+            await interaction.response.send_message(embeds=embeds, ephemeral=True, allowed_mentions=NONE)
+
+
+class ClickLimiter:
+    """At most ``per_minute`` button clicks per member in any 60 s (kept in memory; a restart forgets)."""
+
+    def __init__(self, per_minute: int, clock=time.monotonic):
+        self.per_minute = per_minute
+        self._clock = clock
+        self._clicks: dict[int, collections.deque[float]] = {}
+
+    def wait(self, user_id: int) -> int:
+        """0, counting this click; or the seconds until the member may click again (not counted)."""
+        now = self._clock()
+        clicks = self._clicks.setdefault(user_id, collections.deque())
+        while clicks and now - clicks[0] >= 60:
+            clicks.popleft()
+        if len(clicks) >= self.per_minute:
+            return max(1, math.ceil(60 - (now - clicks[0])))
+        clicks.append(now)
+        if len(self._clicks) > 10_000:  # forget members who have not clicked for a minute
+            self._clicks = {u: c for u, c in self._clicks.items() if c and now - c[-1] < 60}
+        return 0
+
+
+class Clickable:
+    """Mixed into every persistent button: too many clicks get a short private refusal (and nothing
+    is stored), and a problem the core reports becomes a private reply.  Subclasses define ``clicked``."""
+
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        wait = interaction.client.click_limiter.wait(interaction.user.id)  # type: ignore[attr-defined]
+        if wait:
+            await reply_private(interaction, f"You're clicking too fast; try again in {wait} s.")
+            return False
+        return True
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        try:
+            await self.clicked(interaction)
+        except CrisisError as error:
+            log.warning("button %s: %s", type(self).__name__, error)
+            await reply_private(interaction, crisis_message(error))
+
+    async def clicked(self, interaction: discord.Interaction) -> None:
+        raise NotImplementedError
