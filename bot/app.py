@@ -29,7 +29,6 @@ from bot.views import FeedbackButton, SourcesButton
 from index.errors import CrisisError
 
 log = logging.getLogger(__name__)
-NONE = AllowedMentions.none()
 
 SHUTDOWN_GRACE_SECONDS = 20.0
 PRUNE_SECONDS = 3600.0  # how often answers, searches and votes older than state_max_age_days are deleted
@@ -51,8 +50,10 @@ class CrisisBot(commands.Bot):
     def __init__(self, settings: BotSettings, service) -> None:
         intents = discord.Intents.default()
         intents.message_content = False
-        super().__init__(command_prefix=commands.when_mentioned, intents=intents, allowed_mentions=NONE, help_command=None,
-                         tree_cls=DrainingTree)
+        # Nothing the bot sends pings anyone: discord.py merges this into every send, interaction
+        # response, follow-up and edit (tests/test_hostile_bot.py checks each request on the wire).
+        super().__init__(command_prefix=commands.when_mentioned, intents=intents, help_command=None,
+                         tree_cls=DrainingTree, allowed_mentions=AllowedMentions.none())
         self.settings = settings
         self.service = service
         salt = settings.user_hash_salt.get_secret_value() if settings.user_hash_salt else None

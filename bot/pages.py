@@ -11,13 +11,11 @@ import datetime as dt
 import re
 
 import discord
-from discord import AllowedMentions
 
 from bot import render
 from bot.replies import Clickable, gone, reply_private
 from bot.state import StoredSearch
 
-NONE = AllowedMentions.none()
 PAGE_SIZE = 5
 MAX_PAGES = 10
 
@@ -94,9 +92,9 @@ class PageButton(Clickable, discord.ui.DynamicItem[discord.ui.Button], template=
             await interaction.response.defer(ephemeral=True, thinking=True)
         embed, view = await search_page(bot, stored, self.page)
         if mine:
-            await interaction.edit_original_response(embed=embed, view=view, allowed_mentions=NONE)
+            await interaction.edit_original_response(embed=embed, view=view)
         else:
-            await interaction.followup.send(embed=embed, view=view, ephemeral=True, allowed_mentions=NONE)
+            await interaction.followup.send(embed=embed, view=view, ephemeral=True)
 
 
 class MoreButton(Clickable, discord.ui.DynamicItem[discord.ui.Button], template=r"crisisbot:more:(?P<search_id>[0-9a-f]{1,32})"):
@@ -127,4 +125,4 @@ class MoreButton(Clickable, discord.ui.DynamicItem[discord.ui.Button], template=
             )
             stored = await asyncio.to_thread(bot.state.search, search_id)  # type: ignore[attr-defined]
         embed, view = await search_page(bot, stored, 0)
-        await interaction.followup.send(embed=embed, view=view, ephemeral=True, allowed_mentions=NONE)
+        await interaction.followup.send(embed=embed, view=view, ephemeral=True)

@@ -10,13 +10,11 @@ import math
 import time
 
 import discord
-from discord import AllowedMentions
 
 from bot import render
 from index.errors import CrisisError, IndexDamaged
 
 log = logging.getLogger(__name__)
-NONE = AllowedMentions.none()
 
 INDEX_DAMAGED = "The index is damaged; a moderator can run /reindex."
 
@@ -44,16 +42,16 @@ def gone(interaction: discord.Interaction, what: str, again: str) -> str:
 async def reply_private(interaction: discord.Interaction, text: str) -> None:
     """A short message only the member sees, as the response or, once responded, as a follow-up."""
     send = interaction.followup.send if interaction.response.is_done() else interaction.response.send_message
-    await send(text, ephemeral=True, allowed_mentions=NONE)
+    await send(text, ephemeral=True)
 
 
 async def send_messages(interaction: discord.Interaction, messages: list[list[discord.Embed]]) -> None:
     """Private messages of embeds: the first as the response, the others as follow-ups."""
     for embeds in messages:
         if interaction.response.is_done():
-            await interaction.followup.send(embeds=embeds, ephemeral=True, allowed_mentions=NONE)
+            await interaction.followup.send(embeds=embeds, ephemeral=True)
         else:
-            await interaction.response.send_message(embeds=embeds, ephemeral=True, allowed_mentions=NONE)
+            await interaction.response.send_message(embeds=embeds, ephemeral=True)
 
 
 class ClickLimiter:

@@ -7,7 +7,7 @@ import logging
 import time
 
 import discord
-from discord import AllowedMentions, app_commands
+from discord import app_commands
 from discord.ext import commands
 
 from bot import render
@@ -19,7 +19,6 @@ from index.errors import CrisisError
 from index.service import BadQuestion
 
 log = logging.getLogger(__name__)
-NONE = AllowedMentions.none()
 EVERYWHERE = {"guilds": True, "dms": True, "private_channels": True}
 
 
@@ -85,21 +84,21 @@ class Ask(commands.Cog):
             except BadDate as exc:
                 problem = str(exc)
         if problem:
-            await interaction.response.send_message(problem, ephemeral=True, allowed_mentions=NONE)
+            await interaction.response.send_message(problem, ephemeral=True)
             return
         wait = self.cooldown_left(interaction.user.id)
         if wait:
             await interaction.response.send_message(
-                f"You're asking quickly: try again in {max(1, round(wait))} s.", ephemeral=True, allowed_mentions=NONE
+                f"You're asking quickly: try again in {max(1, round(wait))} s.", ephemeral=True
             )
             return
         await interaction.response.defer(ephemeral=private, thinking=True)
         try:
             embed, view = await self.answer(question, interaction.user.id, since, until, private=private)
         except BadQuestion as exc:
-            await interaction.edit_original_response(content=render.escape(str(exc)), allowed_mentions=NONE)
+            await interaction.edit_original_response(content=render.escape(str(exc)))
             return
-        await interaction.edit_original_response(embed=embed, view=view, allowed_mentions=NONE)
+        await interaction.edit_original_response(embed=embed, view=view)
 
     @app_commands.command(name="source", description="Show source n of your last answer in full.")
     @app_commands.describe(n="The number of the source, as in [n]")
@@ -108,12 +107,12 @@ class Ask(commands.Cog):
         stored = await asyncio.to_thread(self.bot.state.last_answer, interaction.user.id)
         if stored is None:
             text = "You have no answer with sources yet: ask one with /ask."
-            await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NONE)
+            await interaction.response.send_message(text, ephemeral=True)
             return
         cited = [c for c in stored.citations if c.n == n]
         if not cited:
             text = f"Your last answer has sources 1 to {len(stored.citations)}."
-            await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NONE)
+            await interaction.response.send_message(text, ephemeral=True)
             return
         await send_messages(interaction, render.source_messages(cited, self.bot.settings.max_messages_per_click))
 
@@ -130,19 +129,19 @@ class Ask(commands.Cog):
             if wait:
                 problem = f"You're asking quickly: try again in {max(1, round(wait))} s."
         if problem:
-            await message.reply(problem, allowed_mentions=NONE, mention_author=False)
+            await message.reply(problem, mention_author=False)
             return
         async with message.channel.typing():
             try:
                 embed, view = await self.answer(question, message.author.id)
             except BadQuestion as exc:
-                await message.reply(render.escape(str(exc)), allowed_mentions=NONE, mention_author=False)
+                await message.reply(render.escape(str(exc)), mention_author=False)
                 return
             except CrisisError as exc:  # e.g. a damaged index: say so, as the slash commands do
                 log.warning("mention: %s", exc)
-                await message.reply(crisis_message(exc), allowed_mentions=NONE, mention_author=False)
+                await message.reply(crisis_message(exc), mention_author=False)
                 return
-        await message.reply(embed=embed, view=view, allowed_mentions=NONE, mention_author=False)
+        await message.reply(embed=embed, view=view, mention_author=False)
 
 
 async def setup(bot) -> None:

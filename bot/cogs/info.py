@@ -5,13 +5,12 @@ from __future__ import annotations
 import asyncio
 
 import discord
-from discord import AllowedMentions, app_commands
+from discord import app_commands
 from discord.ext import commands
 
 from bot import render
 from bot.cogs.ask import EVERYWHERE
 
-NONE = AllowedMentions.none()
 
 HELP = (
     "**/ask** `question` `[private]` `[since]` `[until]` — a cited answer from news coverage; "
@@ -49,13 +48,13 @@ class Info(commands.Cog):
         embed.add_field(name="Model", value=render.escape(model))
         last = stats.get("updated_at") or stats.get("built_at") or "never"
         embed.add_field(name="Last re-index", value=render.escape(str(last)))
-        await interaction.response.send_message(embed=render.fit(embed), allowed_mentions=NONE)
+        await interaction.response.send_message(embed=render.fit(embed))
 
     @app_commands.command(name="help", description="How to use crisisbot.")
     @app_commands.allowed_contexts(**EVERYWHERE)
     async def help(self, interaction: discord.Interaction) -> None:
         embed = discord.Embed(title="crisisbot help", description=HELP, colour=render.COLOUR)
-        await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NONE)
+        await interaction.response.send_message(embed=embed, ephemeral=True)
 
 
 async def setup(bot) -> None:

@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 import discord
-from discord import AllowedMentions, app_commands
+from discord import app_commands
 from discord.ext import commands, tasks
 
 from bot import render
@@ -30,7 +30,6 @@ from index.refresh import refresh_url_sources
 from index.service import WriteResult
 
 log = logging.getLogger(__name__)
-NONE = AllowedMentions.none()
 FILE_TYPES = (".txt", ".jsonl", ".md", ".markdown", ".html", ".htm")
 PROGRESS_SECONDS = 2.0  # how often the /reindex message is edited
 JOIN_SECONDS = 10.0  # at shutdown, how long a cancelled re-index may take to reach its next batch
@@ -123,7 +122,7 @@ class Moderation(commands.Cog):
             text = f"{mark} {who} · {render.escape(action)} {render.code(target, 200)}\n{shown(result, 1500)}"
             try:
                 channel = self.bot.get_channel(channel_id) or await self.bot.fetch_channel(channel_id)
-                await channel.send(render.truncate(text, 2000), allowed_mentions=NONE)
+                await channel.send(render.truncate(text, 2000))
             except (discord.HTTPException, AttributeError) as exc:
                 log.warning("could not post to the log channel %s: %s", channel_id, exc)
         return entry
@@ -135,7 +134,7 @@ class Moderation(commands.Cog):
     @moderator_check
     async def add(self, interaction: discord.Interaction, url: str | None = None, file: discord.Attachment | None = None) -> None:
         if (url is None) == (file is None):
-            await interaction.response.send_message("Give either a `url` or a `file` (one of them).", ephemeral=True, allowed_mentions=NONE)
+            await interaction.response.send_message("Give either a `url` or a `file` (one of them).", ephemeral=True)
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         if url is not None:
@@ -144,7 +143,7 @@ class Moderation(commands.Cog):
         else:
             target = file.filename
             summary, ok = await self._add_file(file)
-        await interaction.edit_original_response(content=shown(summary), allowed_mentions=NONE)
+        await interaction.edit_original_response(content=shown(summary))
         await self.record(interaction.user, "sources add", target, summary, ok)
 
     async def _add_url(self, url: str) -> tuple[str, bool]:
@@ -196,7 +195,7 @@ class Moderation(commands.Cog):
             title = titles.get(source, source)
             counts = f"{plural(result.change.paragraphs_removed, 'paragraph')} removed ({result.seconds:.1f} s)."
             summary, reply, ok = f"Removed {title}: {counts}", f"Removed **{render.escape(title)}**: {counts}", True
-        await interaction.edit_original_response(content=render.truncate(reply, 2000), allowed_mentions=NONE)
+        await interaction.edit_original_response(content=render.truncate(reply, 2000))
         await self.record(interaction.user, "sources remove", source, summary, ok)
 
     @remove.autocomplete("source")
@@ -231,7 +230,7 @@ class Moderation(commands.Cog):
         embed = discord.Embed(title=f"Sources ({len(documents)})", description="\n".join(lines) or "No sources.", colour=render.COLOUR)
         embed.description = render.truncate(embed.description, render.DESCRIPTION_MAX)
         embed.set_footer(text=f"Page {page} of {pages}" + (f" · /sources list page:{page + 1} for more" if page < pages else ""))
-        await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NONE)
+        await interaction.response.send_message(embed=embed, ephemeral=True)
 
     @sources.command(name="audit", description="The most recent moderator actions.")
     @app_commands.describe(count="How many entries (up to 25)")
@@ -246,7 +245,7 @@ class Moderation(commands.Cog):
         ]
         embed = discord.Embed(title="Recent moderator actions", colour=render.COLOUR,
                               description=render.truncate("\n".join(lines) or "Nothing yet.", render.DESCRIPTION_MAX))
-        await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NONE)
+        await interaction.response.send_message(embed=embed, ephemeral=True)
 
     # --- /reindex ----------------------------------------------------------------------
 
@@ -256,9 +255,9 @@ class Moderation(commands.Cog):
         try:
             job = self.rebuilder.start(started_by=str(interaction.user))
         except AlreadyRunning as exc:
-            await interaction.response.send_message(render.escape(str(exc)).capitalize() + ".", ephemeral=True, allowed_mentions=NONE)
+            await interaction.response.send_message(render.escape(str(exc)).capitalize() + ".", ephemeral=True)
             return
-        await interaction.response.send_message(shown(progress_text(job)), allowed_mentions=NONE)
+        await interaction.response.send_message(shown(progress_text(job)))
         task = asyncio.create_task(self._follow(interaction, job))
         self._progress_tasks.add(task)
         task.add_done_callback(self._progress_tasks.discard)
@@ -273,15 +272,15 @@ class Moderation(commands.Cog):
             if text != last:
                 last = text
                 try:
-                    await interaction.edit_original_response(content=text, allowed_mentions=NONE)
+                    await interaction.edit_original_response(content=text)
                 except discord.HTTPException as exc:  # e.g. the 15-minute interaction token expired
                     log.info("could not update the /reindex progress: %s", exc)
         summary = progress_text(job)
         try:
-            await interaction.edit_original_response(content=shown(summary), allowed_mentions=NONE)
+            await interaction.edit_original_response(content=shown(summary))
         except discord.HTTPException:
             if isinstance(interaction.channel, discord.abc.Messageable):
-                await interaction.channel.send(shown(summary), allowed_mentions=NONE)
+                await interaction.channel.send(shown(summary))
         await self.record(interaction.user, "reindex", "all sources", summary, job.error is None and not job.cancelled)
 
     async def finish_background_work(self, deadline: float) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import discord
-from discord import AllowedMentions, app_commands
+from discord import app_commands
 from discord.ext import commands
 
 from bot import render
@@ -13,7 +13,6 @@ from bot.cogs.ask import EVERYWHERE
 from bot.pages import BadDate, parse_day, search_page
 from index.service import BadQuestion
 
-NONE = AllowedMentions.none()
 
 
 class Search(commands.Cog):
@@ -35,7 +34,7 @@ class Search(commands.Cog):
         except BadDate as exc:
             problem = problem or str(exc)
         if problem:
-            await interaction.response.send_message(problem, ephemeral=True, allowed_mentions=NONE)
+            await interaction.response.send_message(problem, ephemeral=True)
             return
         await interaction.response.defer(thinking=True)
         search_id = await asyncio.to_thread(self.bot.state.save_search, query, interaction.user.id, since=since, until=until)
@@ -43,9 +42,9 @@ class Search(commands.Cog):
         try:
             embed, view = await search_page(self.bot, stored, 0)
         except BadQuestion as exc:
-            await interaction.edit_original_response(content=render.escape(str(exc)), allowed_mentions=NONE)
+            await interaction.edit_original_response(content=render.escape(str(exc)))
             return
-        await interaction.edit_original_response(embed=embed, view=view, allowed_mentions=NONE)
+        await interaction.edit_original_response(embed=embed, view=view)
 
 
 async def setup(bot) -> None:
