@@ -7,8 +7,13 @@ them, so every one is checked again here, on our side.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import discord
 from discord import app_commands
+
+if TYPE_CHECKING:  # the bot, for typing interaction.client; imported at run time it would be a cycle
+    from bot.app import CrisisBot
 
 REFUSAL = "Only moderators can manage sources (Manage Server permission or the moderator role)."
 
@@ -18,18 +23,18 @@ class NotModerator(app_commands.CheckFailure):
         super().__init__(REFUSAL)
 
 
-def is_moderator(interaction: discord.Interaction) -> bool:
+def is_moderator(interaction: discord.Interaction[CrisisBot]) -> bool:
     """Manage Server (or Administrator) in this guild, or the role named in CRISISBOT_MODERATOR_ROLE."""
     member = interaction.user
     if interaction.guild is None or not isinstance(member, discord.Member):
         return False
     if interaction.permissions.manage_guild or interaction.permissions.administrator:
         return True
-    role = interaction.client.settings.moderator_role  # type: ignore[attr-defined]
+    role = interaction.client.settings.moderator_role
     return bool(role) and any(r.name == role for r in member.roles)
 
 
-def _check(interaction: discord.Interaction) -> bool:
+def _check(interaction: discord.Interaction[CrisisBot]) -> bool:
     if not is_moderator(interaction):
         raise NotModerator()
     return True

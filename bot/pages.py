@@ -9,12 +9,16 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import re
+from typing import TYPE_CHECKING
 
 import discord
 
 from bot import render
 from bot.replies import Clickable, gone, reply_private
 from bot.state import StoredSearch
+
+if TYPE_CHECKING:  # the bot, for typing interaction.client; imported at run time it would be a cycle
+    from bot.app import CrisisBot
 
 PAGE_SIZE = 5
 MAX_PAGES = 10
@@ -72,19 +76,19 @@ class PageButton(Clickable, discord.ui.DynamicItem[discord.ui.Button], template=
         )
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]):
+    async def from_custom_id(cls, interaction: discord.Interaction[CrisisBot], item: discord.ui.Button, match: re.Match[str]):
         return cls(match["search_id"], int(match["page"]))
 
-    async def clicked(self, interaction: discord.Interaction) -> None:
+    async def clicked(self, interaction: discord.Interaction[CrisisBot]) -> None:
         bot = interaction.client
         if not 0 <= self.page < MAX_PAGES:
             await reply_private(interaction, "There is no such page; run the search again.")
             return
-        stored = await asyncio.to_thread(bot.state.search, self.search_id)  # type: ignore[attr-defined]
+        stored = await asyncio.to_thread(bot.state.search, self.search_id)
         if stored is None:
             await reply_private(interaction, gone(interaction, "search", "run it again"))
             return
-        mine = bot.state.user_hash(interaction.user.id) == stored.user_hash  # type: ignore[attr-defined]
+        mine = bot.state.user_hash(interaction.user.id) == stored.user_hash
         # The searcher turns the page in place; anyone else gets their own copy.
         if mine:
             await interaction.response.defer()  # the message itself will change
@@ -107,22 +111,22 @@ class MoreButton(Clickable, discord.ui.DynamicItem[discord.ui.Button], template=
         )
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]):
+    async def from_custom_id(cls, interaction: discord.Interaction[CrisisBot], item: discord.ui.Button, match: re.Match[str]):
         return cls(match["search_id"])
 
-    async def clicked(self, interaction: discord.Interaction) -> None:
+    async def clicked(self, interaction: discord.Interaction[CrisisBot]) -> None:
         bot = interaction.client
-        stored = await asyncio.to_thread(bot.state.search, self.search_id)  # type: ignore[attr-defined]
+        stored = await asyncio.to_thread(bot.state.search, self.search_id)
         if stored is None:
             await reply_private(interaction, gone(interaction, "answer", "ask again"))
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
-        if bot.state.user_hash(interaction.user.id) != stored.user_hash:  # type: ignore[attr-defined]
+        if bot.state.user_hash(interaction.user.id) != stored.user_hash:
             # Pages turn in place only for their owner: give this user a search of their own.
             search_id = await asyncio.to_thread(
-                bot.state.save_search, stored.query, interaction.user.id,  # type: ignore[attr-defined]
+                bot.state.save_search, stored.query, interaction.user.id,
                 since=stored.since, until=stored.until, exclude=stored.exclude,
             )
-            stored = await asyncio.to_thread(bot.state.search, search_id)  # type: ignore[attr-defined]
+            stored = await asyncio.to_thread(bot.state.search, search_id)
         embed, view = await search_page(bot, stored, 0)
         await interaction.followup.send(embed=embed, view=view, ephemeral=True)

@@ -8,11 +8,15 @@ import datetime as dt
 import logging
 import math
 import time
+from typing import TYPE_CHECKING
 
 import discord
 
 from bot import render
 from index.errors import CrisisError, IndexDamaged
+
+if TYPE_CHECKING:  # the bot, for typing interaction.client; imported at run time it would be a cycle
+    from bot.app import CrisisBot
 
 log = logging.getLogger(__name__)
 
@@ -30,22 +34,22 @@ def expired(what: str, max_age_days: float, again: str) -> str:
     return f"That {what} is older than {max_age_days:g} days and no longer stored; {again}."
 
 
-def gone(interaction: discord.Interaction, what: str, again: str) -> str:
+def gone(interaction: discord.Interaction[CrisisBot], what: str, again: str) -> str:
     """Why the answer or search behind a button is missing: too old (pruned), or unknown."""
-    days = interaction.client.state.max_age_days  # type: ignore[attr-defined]
+    days = interaction.client.state.max_age_days
     message = interaction.message
     if message is None or discord.utils.utcnow() - message.created_at > dt.timedelta(days=days):
         return expired(what, days, again)
     return f"I no longer have that {what}; {again}."
 
 
-async def reply_private(interaction: discord.Interaction, text: str) -> None:
+async def reply_private(interaction: discord.Interaction[CrisisBot], text: str) -> None:
     """A short message only the member sees, as the response or, once responded, as a follow-up."""
     send = interaction.followup.send if interaction.response.is_done() else interaction.response.send_message
     await send(text, ephemeral=True)
 
 
-async def send_messages(interaction: discord.Interaction, messages: list[list[discord.Embed]]) -> None:
+async def send_messages(interaction: discord.Interaction[CrisisBot], messages: list[list[discord.Embed]]) -> None:
     """Private messages of embeds: the first as the response, the others as follow-ups."""
     for embeds in messages:
         if interaction.response.is_done():
@@ -80,19 +84,19 @@ class Clickable:
     """Mixed into every persistent button: too many clicks get a short private refusal (and nothing
     is stored), and a problem the core reports becomes a private reply.  Subclasses define ``clicked``."""
 
-    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
-        wait = interaction.client.click_limiter.wait(interaction.user.id)  # type: ignore[attr-defined]
+    async def interaction_check(self, interaction: discord.Interaction[CrisisBot], /) -> bool:
+        wait = interaction.client.click_limiter.wait(interaction.user.id)
         if wait:
             await reply_private(interaction, f"You're clicking too fast; try again in {wait} s.")
             return False
         return True
 
-    async def callback(self, interaction: discord.Interaction) -> None:
+    async def callback(self, interaction: discord.Interaction[CrisisBot]) -> None:
         try:
             await self.clicked(interaction)
         except CrisisError as error:
             log.warning("button %s: %s", type(self).__name__, error)
             await reply_private(interaction, crisis_message(error))
 
-    async def clicked(self, interaction: discord.Interaction) -> None:
+    async def clicked(self, interaction: discord.Interaction[CrisisBot]) -> None:
         raise NotImplementedError

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from typing import TYPE_CHECKING
 
 import discord
 
@@ -12,9 +13,12 @@ from bot import render
 from bot.pages import MoreButton
 from bot.replies import Clickable, gone, reply_private, send_messages
 
+if TYPE_CHECKING:  # the bot, for typing interaction.client; imported at run time it would be a cycle
+    from bot.app import CrisisBot
 
-async def _stored(interaction: discord.Interaction, answer_id: str):
-    stored = await asyncio.to_thread(interaction.client.state.answer, answer_id)  # type: ignore[attr-defined]
+
+async def _stored(interaction: discord.Interaction[CrisisBot], answer_id: str):
+    stored = await asyncio.to_thread(interaction.client.state.answer, answer_id)
     if stored is None:
         await reply_private(interaction, gone(interaction, "answer", "ask again"))
     return stored
@@ -28,17 +32,17 @@ class SourcesButton(Clickable, discord.ui.DynamicItem[discord.ui.Button], templa
         self.answer_id = answer_id
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]):
+    async def from_custom_id(cls, interaction: discord.Interaction[CrisisBot], item: discord.ui.Button, match: re.Match[str]):
         return cls(match["answer_id"])
 
-    async def clicked(self, interaction: discord.Interaction) -> None:
+    async def clicked(self, interaction: discord.Interaction[CrisisBot]) -> None:
         stored = await _stored(interaction, self.answer_id)
         if stored is None:
             return
         if not stored.citations:
             await reply_private(interaction, "This answer cites no sources.")
             return
-        limit = interaction.client.settings.max_messages_per_click  # type: ignore[attr-defined]
+        limit = interaction.client.settings.max_messages_per_click
         await send_messages(interaction, render.source_messages(stored.citations, limit))
 
 
@@ -54,11 +58,11 @@ class FeedbackButton(Clickable, discord.ui.DynamicItem[discord.ui.Button], templ
         self.vote, self.answer_id = vote, answer_id
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]):
+    async def from_custom_id(cls, interaction: discord.Interaction[CrisisBot], item: discord.ui.Button, match: re.Match[str]):
         return cls(match["vote"], match["answer_id"])
 
-    async def clicked(self, interaction: discord.Interaction) -> None:
-        state = interaction.client.state  # type: ignore[attr-defined]
+    async def clicked(self, interaction: discord.Interaction[CrisisBot]) -> None:
+        state = interaction.client.state
         stored = await asyncio.to_thread(state.vote, self.answer_id, interaction.user.id, 1 if self.vote == "up" else -1)
         await reply_private(interaction, "Thanks for the feedback." if stored else gone(interaction, "answer", "ask again"))
 
