@@ -90,7 +90,8 @@ class CrisisBot(commands.Bot):
             await asyncio.sleep(PRUNE_SECONDS)
 
     async def on_app_command_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
-        original = getattr(error, "original", error)  # CommandInvokeError wraps what the command raised
+        # CommandInvokeError wraps what the command raised; TransformerError what an option's parser raised
+        original = getattr(error, "original", None) or error.__cause__ or error
         if isinstance(original, CrisisError):  # a problem the member or a moderator can act on: no bug
             log.warning("/%s: %s", interaction.command and interaction.command.qualified_name, original)
             try:

@@ -5,7 +5,6 @@ Errors are one line on stderr and a non-zero exit code, never a traceback.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
 import os
@@ -17,6 +16,7 @@ import typer
 from rich.markup import escape
 
 from bot.cli_eval import eval_command
+from index.dates import parse_day
 from bot.cli_support import EXIT_FAILED, EXIT_USAGE, audit, err, fail, handled, out, progress_bar, service
 
 app = typer.Typer(
@@ -32,15 +32,6 @@ app.add_typer(index_app, name="index")
 app.add_typer(sources_app, name="sources")
 
 SAMPLE_QUESTION = "Who did Blinken write to proposing a meeting?"
-
-
-def _date(value: Optional[str], option: str) -> Optional[dt.date]:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise fail(f"{option} wants a date as YYYY-MM-DD, not {value!r}", EXIT_USAGE) from None
 
 
 def _print_report(result) -> None:
@@ -125,8 +116,8 @@ def ask(
     """Answer a question with numbered citations, or say the sources don't cover it."""
     if (question is None) == (file is None):
         raise fail("give a QUESTION or --file, not both or neither", EXIT_USAGE)
-    since_d, until_d = _date(since, "--since"), _date(until, "--until")
     with handled():
+        since_d, until_d = parse_day(since, "--since"), parse_day(until, "--until")
         if file is not None:
             questions = _questions(file)
         else:

@@ -29,14 +29,12 @@ def handled() -> Iterator[None]:
     """Turn the errors a user can cause into one clear line."""
     from index.embed import ModelUnavailable
     from index.errors import CrisisError
-    from index.service import BadQuestion
-    from index.store import IndexError_
 
     try:
         yield
-    except BadQuestion as exc:
-        raise fail(str(exc), EXIT_USAGE) from None
-    except (CrisisError, IndexError_, ModelUnavailable) as exc:  # CrisisError: every user-facing core error
+    except CrisisError as exc:  # every user-facing core error: bad input exits 2, a failure 1
+        raise fail(str(exc), exc.exit_code) from None
+    except ModelUnavailable as exc:
         raise fail(str(exc)) from None
     except OSError as exc:
         where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""

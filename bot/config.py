@@ -20,7 +20,6 @@ class BotSettings(Settings):
     )
     log_level: str = Field("WARNING", description="Log level of the CLI and the bot (DEBUG, INFO, WARNING, ERROR).")
     ask_cooldown_seconds: float = Field(10.0, ge=0, description="Per-user wait between two /ask.")
-    max_question_chars: int = Field(500, ge=1, le=2000, description="Longest question accepted.")
     moderator_role: str | None = Field(
         None, description="Members with this role (by name) may manage sources, besides those with Manage Server."
     )

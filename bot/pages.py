@@ -7,7 +7,6 @@ the Previous/Next buttons are persistent: they keep working after a restart.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import re
 from typing import TYPE_CHECKING
 
@@ -16,29 +15,13 @@ import discord
 from bot import render
 from bot.replies import Clickable, gone, reply_private
 from bot.state import StoredSearch
+from index.dates import parse_day
 
 if TYPE_CHECKING:  # the bot, for typing interaction.client; imported at run time it would be a cycle
     from bot.app import CrisisBot
 
 PAGE_SIZE = 5
 MAX_PAGES = 10
-
-
-class BadDate(ValueError):
-    """A since/until option that is not a date."""
-
-
-def parse_day(text: str | None, option: str) -> dt.date | None:
-    """``YYYY-MM-DD`` (or ``YYYYMMDD``) to a date; None for an empty option."""
-    if text is None or not text.strip():
-        return None
-    cleaned = text.strip()
-    for pattern in ("%Y-%m-%d", "%Y%m%d"):
-        try:
-            return dt.datetime.strptime(cleaned, pattern).date()
-        except ValueError:
-            continue
-    raise BadDate(f"`{option}` must be a date like 2022-02-17.")
 
 
 async def search_page(bot, stored: StoredSearch, page: int) -> tuple[discord.Embed, discord.ui.View]:

@@ -25,8 +25,8 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from index.fsutil import FILE_MODE, private_dir, private_file
@@ -66,6 +66,11 @@ class StoredCitation:
     source: str
     text: str
     paragraph_id: int
+
+    @classmethod
+    def of(cls, citation) -> StoredCitation:
+        """What the buttons need of a citation (``index.answer.Citation`` or a stored one)."""
+        return cls(**{f.name: getattr(citation, f.name) for f in fields(cls)})
 
 
 @dataclass(frozen=True)
@@ -181,10 +186,10 @@ class BotState:
 
     # --- answers, searches and votes (kept max_age_days) ---
 
-    def save_answer(self, question: str, citations: list[StoredCitation], *, private: bool = False) -> str:
-        """Store an answer for its buttons; a private question's text is not stored."""
+    def save_answer(self, question: str, citations: Sequence, *, private: bool = False) -> str:
+        """Store an answer for its buttons (its citations as ``StoredCitation``); a private question's text is not stored."""
         answer_id = uuid.uuid4().hex[:16]
-        blob = json.dumps([c.__dict__ for c in citations])
+        blob = json.dumps([asdict(StoredCitation.of(c)) for c in citations])
         with self._transaction() as db:
             db.execute("INSERT INTO answers VALUES (?, ?, ?, ?)",
                        (answer_id, PRIVATE_QUESTION if private else question, blob, time.time()))

@@ -56,6 +56,7 @@ class Settings(BaseSettings):
     near_duplicate_ratio: float = Field(
         90.0, ge=50.0, le=100.0, description="Similarity (0-100) above which two paragraphs are one."
     )
+    max_question_chars: int = Field(500, ge=1, le=2000, description="Longest question accepted (CLI and bot alike).")
     min_paragraph_chars: int = Field(25, ge=1, description="Shorter paragraphs are not indexed.")
     max_paragraph_chars: int = Field(
         2000, ge=200, le=100_000, description="Longer paragraphs are split at sentence boundaries (at most this long each)."

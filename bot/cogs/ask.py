@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import time
 
@@ -11,12 +12,11 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import render
-from bot.pages import BadDate, parse_day
+from bot.options import Question, Since, Until, day_text
 from bot.replies import crisis_message, send_messages
-from bot.state import StoredCitation
 from bot.views import answer_view
-from index.errors import CrisisError
-from index.service import BadQuestion
+from index.errors import BadQuestion, CrisisError
+from index.service import check_question
 
 log = logging.getLogger(__name__)
 EVERYWHERE = {"guilds": True, "dms": True, "private_channels": True}
@@ -27,15 +27,6 @@ class Ask(commands.Cog):
         self.bot = bot
         self._last_ask: dict[int, float] = {}
 
-    def check_question(self, question: str) -> str | None:
-        """An error message for a question we will not run, else None."""
-        if not question or not question.strip():
-            return "Please ask a question: it was empty."
-        limit = self.bot.settings.max_question_chars
-        if len(question) > limit:
-            return f"That question is {len(question)} characters; the limit is {limit}."
-        return None
-
     def cooldown_left(self, user_id: int) -> float:
         """Seconds the user must still wait; 0 records this ask."""
         now = time.monotonic()
@@ -45,27 +36,26 @@ class Ask(commands.Cog):
         self._last_ask[user_id] = now
         return 0.0
 
-    async def answer(self, question: str, user_id: int, since: str | None = None, until: str | None = None,
+    async def answer(self, question: str, user_id: int, since: dt.date | None = None, until: dt.date | None = None,
                      *, private: bool = False):
         """The answer embed and its buttons; remembers the answer for the buttons and /source.
 
+        One hop off the event loop: the answer and everything stored for its buttons.
         A private question's text is not stored, so its answer has no "More results" (that re-runs the question).
         """
-        answer = await asyncio.to_thread(
-            self.bot.service.ask, question, since=parse_day(since, "since"), until=parse_day(until, "until")
-        )
-        embed = render.answer_embed(answer)
-        citations = [
-            StoredCitation(c.n, c.title, c.url, c.date, c.source, c.text, c.paragraph_id) for c in answer.citations
-        ]
+        answer, answer_id, search_id = await asyncio.to_thread(self._answer_and_store, question, user_id, since, until, private)
+        return render.answer_embed(answer), answer_view(answer_id, search_id, with_sources=bool(answer.citations))
+
+    def _answer_and_store(self, question: str, user_id: int, since: dt.date | None, until: dt.date | None, private: bool):
+        answer = self.bot.service.ask(question, since=since, until=until)
         state = self.bot.state
-        answer_id = await asyncio.to_thread(state.save_answer, answer.question, citations, private=private)
-        search_id = None if private else await asyncio.to_thread(
-            state.save_search, answer.question, user_id, since=since, until=until, exclude=[c.paragraph_id for c in citations]
+        answer_id = state.save_answer(answer.question, answer.citations, private=private)
+        search_id = None if private else state.save_search(
+            answer.question, user_id, since=day_text(since), until=day_text(until), exclude=[c.paragraph_id for c in answer.citations]
         )
-        if citations:
-            await asyncio.to_thread(state.remember_last, user_id, answer_id)
-        return embed, answer_view(answer_id, search_id, with_sources=bool(citations))
+        if answer.citations:
+            state.remember_last(user_id, answer_id)
+        return answer, answer_id, search_id
 
     @app_commands.command(name="ask", description="Ask a question about the Russia-Ukraine crisis; answered from news coverage with sources.")
     @app_commands.describe(
@@ -75,17 +65,8 @@ class Ask(commands.Cog):
         until="Only sources up to this date (YYYY-MM-DD)",
     )
     @app_commands.allowed_contexts(**EVERYWHERE)
-    async def ask(self, interaction: discord.Interaction, question: str, private: bool = False,
-                  since: str | None = None, until: str | None = None) -> None:
-        problem = self.check_question(question)
-        if problem is None:
-            try:
-                parse_day(since, "since"), parse_day(until, "until")
-            except BadDate as exc:
-                problem = str(exc)
-        if problem:
-            await interaction.response.send_message(problem, ephemeral=True)
-            return
+    async def ask(self, interaction: discord.Interaction, question: Question, private: bool = False,
+                  since: Since = None, until: Until = None) -> None:
         wait = self.cooldown_left(interaction.user.id)
         if wait:
             await interaction.response.send_message(
@@ -122,12 +103,13 @@ class Ask(commands.Cog):
         me = self.bot.user
         if message.author.bot or me is None or not any(u.id == me.id for u in message.mentions):
             return
-        question = render.strip_mentions(message.content)
-        problem = self.check_question(question)
-        if problem is None:
-            wait = self.cooldown_left(message.author.id)
-            if wait:
-                problem = f"You're asking quickly: try again in {max(1, round(wait))} s."
+        try:
+            question = check_question(render.strip_mentions(message.content), self.bot.settings.max_question_chars)
+        except BadQuestion as exc:
+            await message.reply(render.escape(str(exc)).capitalize() + ".", mention_author=False)
+            return
+        wait = self.cooldown_left(message.author.id)
+        problem = f"You're asking quickly: try again in {max(1, round(wait))} s." if wait else None
         if problem:
             await message.reply(problem, mention_author=False)
             return

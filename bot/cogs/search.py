@@ -10,9 +10,9 @@ from discord.ext import commands
 
 from bot import render
 from bot.cogs.ask import EVERYWHERE
-from bot.pages import BadDate, parse_day, search_page
-from index.service import BadQuestion
-
+from bot.options import Question, Since, Until, day_text
+from bot.pages import search_page
+from index.errors import BadQuestion
 
 
 class Search(commands.Cog):
@@ -26,18 +26,11 @@ class Search(commands.Cog):
         until="Only sources up to this date (YYYY-MM-DD)",
     )
     @app_commands.allowed_contexts(**EVERYWHERE)
-    async def search(self, interaction: discord.Interaction, query: str, since: str | None = None, until: str | None = None) -> None:
-        limit = self.bot.settings.max_question_chars
-        problem = None if query.strip() and len(query) <= limit else f"Give a query of 1 to {limit} characters."
-        try:
-            parse_day(since, "since"), parse_day(until, "until")
-        except BadDate as exc:
-            problem = problem or str(exc)
-        if problem:
-            await interaction.response.send_message(problem, ephemeral=True)
-            return
+    async def search(self, interaction: discord.Interaction, query: Question, since: Since = None, until: Until = None) -> None:
         await interaction.response.defer(thinking=True)
-        search_id = await asyncio.to_thread(self.bot.state.save_search, query, interaction.user.id, since=since, until=until)
+        search_id = await asyncio.to_thread(
+            self.bot.state.save_search, query, interaction.user.id, since=day_text(since), until=day_text(until)
+        )
         stored = await asyncio.to_thread(self.bot.state.search, search_id)
         try:
             embed, view = await search_page(self.bot, stored, 0)
