@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -17,7 +16,7 @@ from rich.markup import escape
 
 from bot.cli_eval import eval_command
 from index.dates import parse_day
-from bot.cli_support import EXIT_FAILED, EXIT_USAGE, audit, err, fail, handled, out, progress_bar, service
+from bot.cli_support import EXIT_FAILED, EXIT_USAGE, audit, err, fail, handled, load_settings, out, progress_bar, service, settings
 
 app = typer.Typer(
     name="crisisbot",
@@ -330,11 +329,10 @@ def run(
             out.print("No index yet: building it from the bundled corpus…", style="dim")
             with progress_bar() as report:
                 _print_report(svc.build(progress=report))
-        token = os.environ.get("DISCORD_TOKEN") or _dotenv_token()
-        if token:
+        if settings().discord_token is not None:
             from bot.app import run_bot
 
-            run_bot(svc)
+            run_bot(svc, settings())
             return
         out.print("DISCORD_TOKEN is not set, so no Discord bot; answering locally.", style="dim")
         if question is None and sys.stdin.isatty():
@@ -345,30 +343,19 @@ def run(
         _render(svc.ask(q))
 
 
-def _dotenv_token() -> Optional[str]:
-    path = Path(".env")
-    if not path.exists():
-        return None
-    for line in path.read_text(encoding="utf-8").splitlines():
-        key, sep, value = line.partition("=")
-        if sep and key.strip() == "DISCORD_TOKEN" and value.strip():
-            return value.strip().strip("'\"")
-    return None
-
-
 app.command("eval")(eval_command)
 
 
 def main() -> None:
-    from bot.config import BotSettings
-
+    """The entry point: settings built once (a bad one is reported by the command, in one line), logging, the command."""
     try:
-        level = BotSettings().log_level.upper()
-    except ValueError:  # a bad setting: the command itself reports it in one line
-        level = "WARNING"
+        config = load_settings()
+    except typer.Exit:
+        config = None
+    level = config.log_level.upper() if config else "WARNING"
     logging.basicConfig(level=level if level in logging.getLevelNamesMapping() else "WARNING",
                         format="%(levelname)s %(name)s: %(message)s")
-    app()
+    app(obj=config)
 
 
 if __name__ == "__main__":

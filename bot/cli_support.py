@@ -7,6 +7,7 @@ import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import click
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -50,13 +51,37 @@ def _embedder(model: str, device: str, batch_size: int, backend: str):
     return Embedder(model, device=device, batch_size=batch_size, backend=backend)
 
 
+def load_settings():
+    """The settings from the environment and .env; a bad value is one line and exit 2."""
+    from pydantic import ValidationError
+
+    from bot.config import BotSettings
+
+    try:
+        return BotSettings()
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        name = "CRISISBOT_" + str(problem["loc"][0]).upper() if problem.get("loc") else "a setting"
+        raise fail(f"{name}: {problem['msg']}", EXIT_USAGE) from None
+
+
+def settings():
+    """This invocation's settings, built once at the entry point (``main`` passes them as the context's obj)."""
+    context = click.get_current_context(silent=True)
+    if context is None:
+        return load_settings()
+    root = context.find_root()
+    if root.obj is None:
+        root.obj = load_settings()
+    return root.obj
+
+
 def service():
     """The service for this invocation; the model is loaded once per process."""
-    from index.config import Settings
     from index.service import CrisisService
 
-    settings = Settings()
-    return CrisisService(settings, embedder=_embedder(settings.model, settings.device, settings.batch_size, settings.backend))
+    config = settings()
+    return CrisisService(config, embedder=_embedder(config.model, config.device, config.batch_size, config.backend))
 
 
 def audit(svc, action: str, target: str, result: str, ok: bool = True) -> None:

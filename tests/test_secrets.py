@@ -121,3 +121,21 @@ async def test_an_error_in_ask_shows_the_user_an_id_not_a_traceback(faulty, shar
         assert secret not in text
     logged = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert len(logged) == 1 and match.group(1) in logged[0].getMessage() and logged[0].exc_info is not None
+
+
+def test_python_m_bot_takes_its_log_level_from_the_settings_and_dotenv(tmp_path, monkeypatch):
+    """.env.example says CRISISBOT_LOG_LEVEL applies to the CLI and the bot: the bot read os.environ only."""
+    import logging
+
+    import bot.__main__ as entry
+    import bot.app
+
+    (tmp_path / ".env").write_text("CRISISBOT_LOG_LEVEL=ERROR\nDISCORD_TOKEN=from-dotenv\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    for name in ("CRISISBOT_LOG_LEVEL", "DISCORD_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    seen = {}
+    monkeypatch.setattr(logging, "basicConfig", lambda **kwargs: seen.update(kwargs))
+    monkeypatch.setattr(bot.app, "run_bot", lambda settings: seen.update(token=settings.discord_token.get_secret_value()))
+    assert entry.main() == 0
+    assert seen["level"] == "ERROR" and seen["token"] == "from-dotenv"
