@@ -6,10 +6,11 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from index import lexical
 from index import text as textlib
 from index.embed import Embedder
-from index.search import Passage, Query, coverage, term_weights
-from index.store import Snapshot
+from index.search import Passage, Query
+from index.store.protocol import ReadView
 
 ABSTAIN_TEXT = "I could not find this in my sources, so I won't guess."
 MAX_SENTENCES = 3
@@ -74,7 +75,6 @@ def supported(
     *,
     min_evidence: float = MIN_EVIDENCE,
     coverage_weight: float = EVIDENCE_COVERAGE_WEIGHT,
-    **_unused: float,
 ) -> tuple[bool, str]:
     """Is there evidence in the corpus for an answer?
 
@@ -124,7 +124,7 @@ def _sentences(embedder: Embedder, pool: list[Passage]) -> tuple[list[tuple[Pass
 
 
 def compose(
-    snapshot: Snapshot,
+    view: ReadView,
     embedder: Embedder,
     query: Query,
     passages: list[Passage],
@@ -137,16 +137,16 @@ def compose(
 ) -> Answer:
     ok, reason = supported(passages, min_evidence=min_evidence, coverage_weight=coverage_weight)
     if not ok:
-        return Answer(query.text, ABSTAIN_TEXT, True, [], passages, snapshot.size, reason=reason)
+        return Answer(query.text, ABSTAIN_TEXT, True, [], passages, view.size, reason=reason)
 
     # Score every sentence of the strongest passages.
     pool = [p for p in passages[: max_citations * 2] if p.dense >= min_dense * 0.6 or p.coverage >= min_coverage]
     sentences, vectors = _sentences(embedder, pool)
     cos = vectors @ query.vector
-    weights = term_weights(snapshot, query.tokens)
+    weights = view.term_weights(query.tokens)
     scores = []
     for (passage, sentence), c in zip(sentences, cos):
-        cov = coverage(snapshot, query.tokens, set(textlib.lexical_tokens(sentence)), weights)
+        cov = lexical.coverage(weights, set(textlib.lexical_tokens(sentence)))
         # A sentence inherits some of its passage's standing: context counts.
         scores.append(float(c) + SENTENCE_LEXICAL_WEIGHT * cov + 0.5 * passage.score)
     order = np.argsort(scores)[::-1]
@@ -184,4 +184,4 @@ def compose(
         )
         for pid, n in sorted(cited.items(), key=lambda kv: kv[1])
     ]
-    return Answer(query.text, answer, False, citations, passages, snapshot.size, reason=reason)
+    return Answer(query.text, answer, False, citations, passages, view.size, reason=reason)

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index import text as textlib
-from index.store import ParagraphRow, Snapshot
+from index import lexical
+from index.store.protocol import ParagraphRow, ReadView
 
 CANDIDATES = 50  # per retriever, before fusion
 MMR_LAMBDA = 0.75  # relevance vs. novelty when picking the top-k
@@ -49,25 +49,6 @@ class Query:
     until: dt.date | None = None
 
 
-def term_weights(snapshot: Snapshot, query_tokens: tuple[str, ...]) -> dict[str, float]:
-    """IDF of each distinct query term, normalised to sum to 1 (empty when they sum to 0)."""
-    weights = {t: snapshot.idf(t) for t in set(query_tokens)}
-    total = sum(weights.values())
-    return {t: w / total for t, w in weights.items()} if total else {}
-
-
-def coverage(
-    snapshot: Snapshot, query_tokens: tuple[str, ...], passage_tokens: set[str], weights: dict[str, float] | None = None
-) -> float:
-    """IDF-weighted share of distinct query terms present in the passage (0..1).
-
-    ``weights`` (from ``term_weights``) saves recomputing the IDFs for every passage of one query.
-    """
-    if weights is None:
-        weights = term_weights(snapshot, query_tokens)
-    return sum(w for t, w in weights.items() if t in passage_tokens)
-
-
 def _in_range(row: ParagraphRow, since: dt.date | None, until: dt.date | None) -> bool:
     if since is None and until is None:
         return True
@@ -105,39 +86,31 @@ def _recency(rows: dict[int, ParagraphRow], ids: list[int]) -> dict[int, float]:
     return boost
 
 
-def retrieve(
-    snapshot: Snapshot,
-    query: Query,
-    k: int,
-    *,
-    dense_weight: float,
-    diversify: bool = True,
-    mode: str = DEFAULT_MODE,
-) -> list[Passage]:
+def retrieve(view: ReadView, query: Query, k: int, *, dense_weight: float, mode: str = DEFAULT_MODE) -> list[Passage]:
     """The best ``k`` passages for ``query``, best first, ranked as ``mode`` says (see MODES)."""
     if mode not in MODES:
         raise ValueError(f"unknown retrieval mode {mode!r}; one of {', '.join(MODES)}")
     filtered = query.since is not None or query.until is not None
     pool = CANDIDATES * (4 if filtered else 1)
-    dense_hits = dict(snapshot.dense(query.vector, pool))
-    lexical_hits = dict(snapshot.lexical(query.tokens, pool))
+    dense_hits = dict(view.dense_search(query.vector, pool))
+    lexical_hits = dict(view.lexical_search(query.tokens, pool))
     ids = list(dict.fromkeys([*dense_hits, *lexical_hits]))
     if not ids:
         return []
-    rows = snapshot.paragraphs(ids)
+    rows = view.paragraphs(ids)
     ids = [i for i in ids if i in rows and _in_range(rows[i], query.since, query.until)]
     if not ids:
         return []
-    vectors = snapshot.vectors_of(ids)
+    vectors = view.vectors_of(ids)
     cosines = vectors @ query.vector
     bm25_max = max(lexical_hits.values(), default=0.0)
     recency = _recency(rows, ids) if mode == "final" and wants_recent(query.text) else {}
-    weights = term_weights(snapshot, query.tokens)
+    weights = view.term_weights(query.tokens)
     candidates = []
     for i, pid in enumerate(ids):
         cos = float(cosines[i])
         bm25 = lexical_hits.get(pid, 0.0)
-        cov = coverage(snapshot, query.tokens, set(rows[pid].lex), weights)
+        cov = lexical.coverage(weights, set(rows[pid].lex))
         lex_norm = bm25 / bm25_max if bm25_max else 0.0
         if mode == "dense":
             score = cos
@@ -151,7 +124,7 @@ def retrieve(
     vectors = vectors[order]
     if mode == "bm25":
         candidates = [c for c in candidates if c.lexical > 0]
-    if not diversify or mode in ("dense", "bm25"):
+    if mode in ("dense", "bm25"):
         return candidates[:k]
     return _mmr(candidates, vectors, k)
 
@@ -173,5 +146,5 @@ def _mmr(candidates: list[Passage], vectors: np.ndarray, k: int) -> list[Passage
     return [candidates[i] for i in chosen]
 
 
-def make_query(snapshot: Snapshot, text: str, vector: np.ndarray, since=None, until=None) -> Query:
-    return Query(text, vector.astype(np.float32), tuple(dict.fromkeys(textlib.lexical_tokens(text))), since, until)
+def make_query(text: str, vector: np.ndarray, since: dt.date | None = None, until: dt.date | None = None) -> Query:
+    return Query(text, vector.astype(np.float32), lexical.query_tokens(text), since, until)

@@ -1,9 +1,10 @@
 """CrisisService: the one object the Discord bot and the CLI talk to.
 
-It owns the embedding model (loaded once), the currently published index
-snapshot (reloaded when another process publishes a new one) and every write
-(build, add, remove), which always goes through a fresh folder and an atomic
-swap.
+It owns the embedding model (loaded once) and a ``Store`` (index/store/protocol.py;
+by default the folders of the data dir, ``LocalStore``): questions are answered
+from the store's current read view, and every write (build, add, remove) is one
+store transaction, published whole or not at all.  The source files kept for
+rebuilds live beside the index, under ``sources_dir``.
 """
 
 from __future__ import annotations
@@ -13,19 +14,19 @@ import hashlib
 import json
 import logging
 import os
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index import store
 from index.answer import Answer, compose
 from index.config import BUNDLED_CORPUS, Settings
 from index.embed import Embedder, Progress
+from index.errors import BadQuestion
 from index.fsutil import private_dir, write_private
 from index.ingest import Document, LoadReport, MalformedSource, Problem, iter_files, load, read_source_bytes
-from index.search import DEFAULT_MODE, Passage, make_query, retrieve
+from index.search import DEFAULT_MODE, Passage, Query, make_query, retrieve
+from index.store import ChangeReport, DocumentRow, IndexError_, LocalStore, ReadView, Store, Transaction
 from index.text import normalize_unicode
 
 log = logging.getLogger(__name__)
@@ -33,14 +34,10 @@ log = logging.getLogger(__name__)
 MAX_QUESTION_CHARS = 2000
 
 
-class BadQuestion(ValueError):
-    """The question cannot be asked as given (empty, too long)."""
-
-
 @dataclass
 class WriteResult:
     manifest: dict
-    change: store.ChangeReport
+    change: ChangeReport
     load: LoadReport = field(default_factory=LoadReport)
     seconds: float = 0.0
 
@@ -61,12 +58,12 @@ def check_question(question: str, limit: int = MAX_QUESTION_CHARS) -> str:
 
 
 class CrisisService:
-    def __init__(self, settings: Settings | None = None, *, embedder: Embedder | None = None):
+    def __init__(self, settings: Settings | None = None, *, embedder: Embedder | None = None, store: Store | None = None):
+        """``store`` defaults to the index folders of ``settings.data_dir``, built with the embedder's model."""
         self.settings = settings or Settings()
         self.data_dir = Path(self.settings.data_dir).resolve()  # once: a relative path means the same folder for every write
         self.embedder = embedder or Embedder(self.settings.model, device=self.settings.device, batch_size=self.settings.batch_size, backend=self.settings.backend)
-        self._snapshot: store.Snapshot | None = None
-        self._snapshot_lock = threading.Lock()
+        self.store: Store = store if store is not None else LocalStore(self.data_dir, self.embedder.name)
 
     # --- the published index ---------------------------------------------------------
 
@@ -76,21 +73,11 @@ class CrisisService:
         return self.data_dir / "sources"
 
     def has_index(self) -> bool:
-        return store.current_folder(self.data_dir) is not None
+        return self.store.has_index()
 
-    def snapshot(self) -> store.Snapshot:
+    def snapshot(self) -> ReadView:
         """The current index; picks up a newer one published by any process."""
-        folder = store.current_folder(self.data_dir)
-        if folder is None:
-            raise store.NoIndex(f"no index in {self.data_dir} yet; build one with `crisisbot index build`")
-        snap = self._snapshot
-        if snap is None or snap.folder != folder:
-            with self._snapshot_lock:
-                snap = self._snapshot
-                if snap is None or snap.folder != folder:
-                    snap = store.Snapshot(folder, self.embedder.name)
-                    self._snapshot = snap
-        return snap
+        return self.store.current()
 
     # --- reading ---------------------------------------------------------------------
 
@@ -99,12 +86,11 @@ class CrisisService:
         self.embedder.load()
         self.snapshot()
 
-    def retrieve(self, question: str, k: int | None = None, *, since: dt.date | None = None, until: dt.date | None = None, mode: str = DEFAULT_MODE) -> tuple[store.Snapshot, object, list[Passage]]:
-        snap = self.snapshot()
-        vector = self.embedder.encode_one(question)
-        query = make_query(snap, question, vector, since, until)
-        passages = retrieve(snap, query, k or self.settings.top_k, dense_weight=self.settings.dense_weight, mode=mode)
-        return snap, query, passages
+    def retrieve(self, question: str, k: int | None = None, *, since: dt.date | None = None, until: dt.date | None = None, mode: str = DEFAULT_MODE) -> tuple[ReadView, Query, list[Passage]]:
+        view = self.snapshot()
+        query = make_query(question, self.embedder.encode_one(question), since, until)
+        passages = retrieve(view, query, k or self.settings.top_k, dense_weight=self.settings.dense_weight, mode=mode)
+        return view, query, passages
 
     def ask(self, question: str, k: int | None = None, *, since: dt.date | None = None, until: dt.date | None = None, mode: str = DEFAULT_MODE) -> Answer:
         """A cited answer, or an abstention when the corpus does not support one.
@@ -115,9 +101,9 @@ class CrisisService:
         question = check_question(question)
         self.warm()
         start = time.perf_counter()
-        snap, query, passages = self.retrieve(question, k, since=since, until=until, mode=mode)
+        view, query, passages = self.retrieve(question, k, since=since, until=until, mode=mode)
         answer = compose(
-            snap,
+            view,
             self.embedder,
             query,
             passages,
@@ -134,16 +120,16 @@ class CrisisService:
         """Raw passages, best first (no answer, no abstention)."""
         return self.retrieve(check_question(query), k, since=since, until=until, mode=mode)[2]
 
-    def documents(self) -> list[store.DocumentRow]:
+    def documents(self) -> list[DocumentRow]:
         return self.snapshot().documents()
 
     def stats(self) -> dict:
-        snap = self.snapshot()
-        docs = snap.documents()
+        view = self.snapshot()
+        docs = view.documents()
         dates = sorted(d.date for d in docs if d.date)
         return {
-            **snap.manifest,
-            "index_folder": str(snap.folder),
+            **view.manifest,
+            "index_folder": view.location,
             "backend": self.embedder.backend,  # as configured; "runtime" is what it resolved to
             "runtime": self.embedder.runtime,  # None until the model is loaded
             "date_range": [dates[0], dates[-1]] if dates else None,
@@ -152,9 +138,9 @@ class CrisisService:
 
     # --- writing ---------------------------------------------------------------------
     #
-    # Every write is one store.staging() transaction: the write lock is taken before
-    # anything is read (sources, the current index), and kept copies of sources are
-    # written, or removed, inside it and undone if the write fails.
+    # Every write is one store transaction (``with self.store.write() as tx``): it holds
+    # the write lock before anything is read (sources, the current index), and kept
+    # copies of sources are written, or removed, inside it and undone if the write fails.
 
     @property
     def web_dir(self) -> Path:
@@ -172,36 +158,26 @@ class CrisisService:
         """Rebuild the whole index from ``sources`` (default: ``default_sources()``)."""
         start = time.perf_counter()
         paths = [Path(p) for p in (sources or self.default_sources())]
-        with store.staging(self.data_dir) as stage:
+        with self.store.write(fresh=True, progress=progress) as tx:
             if progress:
                 progress("reading sources", 0, len(paths))
             report = self._load(paths)
             if not report.documents:
-                raise store.IndexError_(f"nothing to index: {_reasons(report)}")
-            writer = store.IndexWriter.create(stage.folder, self.embedder)
-            change = writer.add_documents(report.documents, self.embedder, near_duplicate_ratio=self.settings.near_duplicate_ratio, progress=progress)
+                raise IndexError_(f"nothing to index: {_reasons(report)}")
+            change = self._add(tx, report.documents)
             seconds = time.perf_counter() - start
-            manifest = writer.commit(progress, built_at=store._now(), build_seconds=round(seconds, 2), sources=[str(p) for p in paths])
-        return WriteResult(manifest, change, report, time.perf_counter() - start)
+            tx.annotate(built_at=_now(), build_seconds=round(seconds, 2), sources=[str(p) for p in paths])
+        return WriteResult(tx.manifest, change, report, time.perf_counter() - start)
 
     def add_documents(self, documents: Sequence[Document], *, progress: Progress | None = None) -> WriteResult:
         """Add (or replace, by id) documents in a copy of the current index, then swap it in."""
         start = time.perf_counter()
-        with store.staging(self.data_dir) as stage:
-            change, manifest = self._add(stage, documents, progress)
-        return WriteResult(manifest, change, seconds=time.perf_counter() - start)
+        with self.store.write(progress=progress) as tx:
+            change = self._add(tx, documents)
+        return WriteResult(tx.manifest, change, seconds=time.perf_counter() - start)
 
-    def _writer(self, stage: store.Staging) -> store.IndexWriter:
-        """A writer over a copy of the current index (or a new one) in the staging folder."""
-        current = store.current_folder(self.data_dir)
-        if current is None:
-            return store.IndexWriter.create(stage.folder, self.embedder)
-        return store.IndexWriter.copy_of(current, stage.folder, self.embedder)
-
-    def _add(self, stage: store.Staging, documents: Sequence[Document], progress: Progress | None) -> tuple[store.ChangeReport, dict]:
-        writer = self._writer(stage)
-        change = writer.add_documents(documents, self.embedder, near_duplicate_ratio=self.settings.near_duplicate_ratio, progress=progress)
-        return change, writer.commit(progress)
+    def _add(self, tx: Transaction, documents: Sequence[Document]) -> ChangeReport:
+        return tx.add_documents(documents, self.embedder, near_duplicate_ratio=self.settings.near_duplicate_ratio)
 
     def _load(self, roots: Sequence[Path]) -> LoadReport:
         """Documents of every file under ``roots``, each id namespaced by the file it comes from.
@@ -238,8 +214,8 @@ class CrisisService:
         if nothing is usable, IndexError_ says why and nothing changes.
         """
         start = time.perf_counter()
-        with store.staging(self.data_dir) as stage:
-            kept, skipped = self._keep_copies([Path(p) for p in paths], stage)
+        with self.store.write(progress=progress) as tx:
+            kept, skipped = self._keep_copies([Path(p) for p in paths], tx)
             report = self._load(kept)
             report.skipped[:0] = skipped
             used = {doc.origin for doc in report.documents}
@@ -247,15 +223,15 @@ class CrisisService:
                 if str(dest) not in used and not self._indexed(dest):
                     dest.unlink(missing_ok=True)  # nothing usable in it: keep no copy
             if not report.documents:
-                raise store.IndexError_(f"nothing to add: {_reasons(report)}")
-            change, manifest = self._add(stage, report.documents, progress)
-        return WriteResult(manifest, change, report, time.perf_counter() - start)
+                raise IndexError_(f"nothing to add: {_reasons(report)}")
+            change = self._add(tx, report.documents)
+        return WriteResult(tx.manifest, change, report, time.perf_counter() - start)
 
     def _indexed(self, path: Path) -> bool:
         """Whether the published index has documents read from ``path``."""
         return self.has_index() and any(Path(d.origin) == path for d in self.snapshot().documents())
 
-    def _keep_copies(self, paths: list[Path], stage: store.Staging) -> tuple[list[Path], list[Problem]]:
+    def _keep_copies(self, paths: list[Path], tx: Transaction) -> tuple[list[Path], list[Problem]]:
         """Copy the supported files under ``paths`` into ``sources_dir`` (inside the write lock)."""
         private_dir(self.sources_dir)
         kept: list[Path] = []
@@ -271,21 +247,21 @@ class CrisisService:
                 dest = self.sources_dir / f"{src.stem}-{hashlib.sha1(data).hexdigest()[:8]}{src.suffix}"
             if not dest.exists():
                 write_private(dest, data)
-                stage.on_discard(lambda d=dest: d.unlink(missing_ok=True))
+                tx.on_discard(lambda d=dest: d.unlink(missing_ok=True))
             kept.append(dest)
         return kept, skipped
 
     def add_fetched(self, document: Document, *, progress: Progress | None = None) -> WriteResult:
         """Add a document fetched from a URL; it is kept as JSON Lines so rebuilds need no network."""
         start = time.perf_counter()
-        with store.staging(self.data_dir) as stage:
+        with self.store.write(progress=progress) as tx:
             kept = private_dir(self.web_dir) / f"{document.id}.jsonl"
             previous = kept.read_bytes() if kept.exists() else None
             write_private(kept, (json.dumps(_kept_record(document), ensure_ascii=False) + "\n").encode("utf-8"))
-            stage.on_discard(lambda: write_private(kept, previous) if previous is not None else kept.unlink(missing_ok=True))
+            tx.on_discard(lambda: write_private(kept, previous) if previous is not None else kept.unlink(missing_ok=True))
             document.origin = str(kept)
-            change, manifest = self._add(stage, [document], progress)
-        return WriteResult(manifest, change, seconds=time.perf_counter() - start)
+            change = self._add(tx, [document])
+        return WriteResult(tx.manifest, change, seconds=time.perf_counter() - start)
 
     def url_sources(self) -> list[dict]:
         """URL sources (id, url, content_hash): pages added as URLs, read from their kept copies."""
@@ -309,36 +285,35 @@ class CrisisService:
 
     def _remove(self, ids: Sequence[str], *, drop_kept_files: bool) -> WriteResult:
         start = time.perf_counter()
-        with store.staging(self.data_dir) as stage:
-            current = store.current_folder(self.data_dir)
-            if current is None:
-                raise store.NoIndex(f"no index in {self.data_dir} yet; build one with `crisisbot index build`")
-            writer = store.IndexWriter.copy_of(current, stage.folder, self.embedder)
-            origins = writer.origins()
+        with self.store.write() as tx:
+            origins = tx.origins()  # NoIndex when there is none
             missing = set(ids) - origins.keys()
             if missing:
-                raise store.IndexError_(f"no source with id {', '.join(sorted(missing))}; see `crisisbot sources list`")
-            change = writer.remove_documents(ids)
+                raise IndexError_(f"no source with id {', '.join(sorted(missing))}; see `crisisbot sources list`")
+            change = tx.remove_documents(ids)
             if drop_kept_files:
-                still_used = set(writer.origins().values())
+                still_used = set(tx.origins().values())
                 for origin in {origins[i] for i in ids} - still_used:
-                    self._drop_kept_file(Path(origin), stage)
-            manifest = writer.commit()
-        return WriteResult(manifest, change, seconds=time.perf_counter() - start)
+                    self._drop_kept_file(Path(origin), tx)
+        return WriteResult(tx.manifest, change, seconds=time.perf_counter() - start)
 
-    def _drop_kept_file(self, path: Path, stage: store.Staging) -> None:
+    def _drop_kept_file(self, path: Path, tx: Transaction) -> None:
         """Set a kept source file aside now; delete it once the removal is published, or put it back."""
         if path.parent not in (self.sources_dir, self.web_dir) or not path.is_file():
             return
         aside = path.with_name(f".removing-{path.name}")  # hidden: rebuilds skip it
         os.replace(path, aside)
-        stage.on_discard(lambda: os.replace(aside, path))
-        stage.after_publish(lambda: aside.unlink(missing_ok=True))
+        tx.on_discard(lambda: os.replace(aside, path))
+        tx.after_publish(lambda: aside.unlink(missing_ok=True))
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def document_id(namespace: str, local_id: str) -> str:
     """A document's id: its source file (``namespace``) and the id it has inside that file."""
-    return hashlib.sha1(f"{namespace}\x1f{local_id}".encode("utf-8")).hexdigest()[:12]
+    return hashlib.sha1(f"{namespace}\x1f{local_id}".encode()).hexdigest()[:12]
 
 
 def _namespace(origin: Path, roots: Sequence[Path]) -> str:

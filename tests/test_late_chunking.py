@@ -95,6 +95,7 @@ def drop_sentence_vectors(data_dir: Path) -> Path:
     folder = store.current_folder(data_dir)
     with sqlite3.connect(folder / "corpus.sqlite") as db:
         db.execute("ALTER TABLE paragraphs DROP COLUMN sentences")
+        db.execute("PRAGMA user_version = 0")  # as such an index was: no schema version recorded
     db.close()
     manifest = json.loads((folder / "manifest.json").read_text())
     del manifest["files"]  # such an index had no checksums either

@@ -1,0 +1,102 @@
+"""The lexical index: BM25 over each paragraph's search tokens, behind build / save / load / search.
+
+Everything lexical lives here, as everything dense lives in index/ann.py: the
+tokens of a question (``query_tokens``), the BM25 index (bm25s) built from the
+token strings the writer stores with each paragraph (title tokens first, then
+the paragraph's, ``text.lexical_tokens``), each term's IDF, and how much of a
+question's weight a passage or sentence covers (``term_weights``, ``coverage``).
+
+On disk, in an index folder::
+
+    lexical/          bm25s's files
+    lexical_ids.npy   row -> paragraph id (int64); empty, with no lexical/, for an empty index
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+import bm25s
+import numpy as np
+
+from index import integrity
+from index import text as textlib
+
+logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every build at DEBUG
+
+FOLDER = "lexical"
+IDS = "lexical_ids.npy"
+
+
+def query_tokens(text: str) -> tuple[str, ...]:
+    """A question's distinct search tokens, in order."""
+    return tuple(dict.fromkeys(textlib.lexical_tokens(text)))
+
+
+def coverage(weights: dict[str, float], passage_tokens: set[str]) -> float:
+    """The share of a question's term weight (``LexicalIndex.term_weights``) present in a passage (0..1)."""
+    return sum(w for t, w in weights.items() if t in passage_tokens)
+
+
+class LexicalIndex:
+    """BM25 over paragraphs keyed by id.  Read-only once built; safe to share between threads."""
+
+    def __init__(self, ids: np.ndarray, bm25: bm25s.BM25 | None):
+        self.ids = ids  # row -> paragraph id
+        self.bm25 = bm25
+        self.doc_freq: dict[str, int] = {}  # paragraphs holding each term
+        if bm25 is not None:
+            df = np.diff(bm25.scores["indptr"])
+            self.doc_freq = {tok: int(df[i]) for tok, i in bm25.vocab_dict.items() if tok}
+
+    @classmethod
+    def build(cls, ids: Sequence[int], token_strings: Sequence[str]) -> LexicalIndex:
+        """An index of paragraphs ``ids`` whose tokens are ``token_strings`` (space-separated, as stored)."""
+        bm25 = None
+        if len(ids):
+            bm25 = bm25s.BM25()
+            bm25.index([tokens.split() or [""] for tokens in token_strings], show_progress=False)
+        return cls(np.asarray(ids, dtype=np.int64), bm25)
+
+    def save(self, folder: Path) -> None:
+        shutil.rmtree(folder / FOLDER, ignore_errors=True)
+        if self.bm25 is not None:
+            self.bm25.save(str(folder / FOLDER))
+        np.save(folder / IDS, self.ids)
+
+    @classmethod
+    def load(cls, folder: Path) -> LexicalIndex:
+        """The index saved in ``folder``; any damage is IndexDamaged naming the file."""
+        with integrity.reading(folder / IDS):
+            ids = np.load(folder / IDS, allow_pickle=False)
+        if not len(ids):
+            return cls(ids, None)
+        with integrity.reading(folder / FOLDER):
+            return cls(ids, bm25s.BM25.load(str(folder / FOLDER), show_progress=False, verbosity=0))
+
+    def count(self) -> int:
+        return len(self.ids)
+
+    def search(self, tokens: Sequence[str], k: int) -> list[tuple[int, float]]:
+        """(paragraph id, BM25 score) of the best ``k`` paragraphs sharing a term with ``tokens``, best first."""
+        if self.bm25 is None or not tokens:
+            return []
+        known = [t for t in tokens if t in self.doc_freq]
+        if not known:
+            return []
+        rows, scores = self.bm25.retrieve([known], k=min(k, len(self.ids)), show_progress=False)
+        return [(int(self.ids[r]), float(s)) for r, s in zip(rows[0], scores[0]) if s > 0]
+
+    def idf(self, token: str) -> float:
+        n = max(len(self.ids), 1)
+        df = self.doc_freq.get(token, 0)
+        return float(np.log(1 + (n - df + 0.5) / (df + 0.5)))
+
+    def term_weights(self, tokens: Sequence[str]) -> dict[str, float]:
+        """IDF of each distinct term, normalised to sum to 1 (empty when they sum to 0)."""
+        weights = {t: self.idf(t) for t in set(tokens)}
+        total = sum(weights.values())
+        return {t: w / total for t, w in weights.items()} if total else {}

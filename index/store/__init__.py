@@ -1,0 +1,55 @@
+"""The index store: where published indexes are kept, read and written.
+
+One job per module:
+
+- ``protocol``: the narrow ``Store`` contract the service uses, its small dataclasses and errors;
+- ``layout``: the data dir's numbered folders, write lock, staging, publishing, garbage collection;
+- ``schema``: the SQLite schema and its migrations, the manifest;
+- ``dedup``: which paragraphs of a batch are new (pure planning);
+- ``writer``: ``IndexWriter``, one write into an unpublished folder;
+- ``snapshot``: ``Snapshot``, one published folder read-only;
+- ``local``: ``LocalStore``, the folder store composing the above.
+
+The names below are the ones the rest of the code (doctor, the CLI, tests,
+benchmarks) imports as ``index.store.<name>``.
+"""
+
+from index.store.layout import (
+    BUILDING_SUFFIX,
+    CURRENT,
+    INDEXES,
+    Staging,
+    _by_creation,
+    _collect_garbage,
+    current_folder,
+    discard,
+    new_folder,
+    publish,
+    staging,
+    write_lock,
+)
+from index.store.local import LocalStore, LocalTransaction
+from index.store.protocol import (
+    ChangeReport,
+    DocumentRow,
+    IndexError_,
+    IndexMismatch,
+    NoIndex,
+    ParagraphRow,
+    ReadView,
+    Store,
+    Transaction,
+    WriteInProgress,
+)
+from index.store.schema import FORMAT_VERSION, SCHEMA_VERSION, check_model, read_manifest
+from index.store.schema import now as _now
+from index.store.snapshot import Snapshot
+from index.store.writer import IndexWriter
+
+__all__ = [
+    "BUILDING_SUFFIX", "CURRENT", "FORMAT_VERSION", "INDEXES", "SCHEMA_VERSION",
+    "ChangeReport", "DocumentRow", "IndexError_", "IndexMismatch", "IndexWriter", "LocalStore", "LocalTransaction",
+    "NoIndex", "ParagraphRow", "ReadView", "Snapshot", "Staging", "Store", "Transaction", "WriteInProgress",
+    "_by_creation", "_collect_garbage", "_now", "check_model", "current_folder", "discard", "new_folder", "publish",
+    "read_manifest", "staging", "write_lock",
+]

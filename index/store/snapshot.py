@@ -1,0 +1,115 @@
+"""Snapshot: one published index folder, loaded read-only (a ``ReadView``, index/store/protocol.py)."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from index import integrity
+from index.ann import VectorIndex
+from index.lexical import LexicalIndex
+from index.store import schema
+from index.store.protocol import DocumentRow, ParagraphRow
+from index.store.schema import CORPUS, VECTORS
+
+
+class Snapshot:
+    """A published index, loaded read-only.  Safe to share between threads."""
+
+    def __init__(self, folder: Path, model: str, *, verify: bool = True):
+        """Load the index at ``folder``; any damage is IndexDamaged naming the file.
+
+        ``verify`` checks every file's size and checksum before parsing it (an index
+        without checksums gets its vectors' values checked instead); only ``doctor``,
+        which checks the files itself first, turns it off.
+        """
+        self.folder = folder
+        self.location = str(folder)
+        self.manifest = schema.read_manifest(folder)
+        schema.check_model(self.manifest, model, folder)
+        dimension = self.manifest.get("dimension")
+        if not isinstance(dimension, int) or not isinstance(self.manifest.get("paragraphs"), int):
+            raise integrity.damaged(folder / integrity.MANIFEST, "lacks the dimension or the paragraph count")
+        if verify:
+            integrity.verify(folder, self.manifest)
+        with integrity.reading(folder / VECTORS):
+            self.vectors = VectorIndex.load(folder / VECTORS)
+        if self.vectors.dimension != dimension:
+            raise integrity.damaged(folder / VECTORS, f"holds vectors of {self.vectors.dimension} dimensions, not {dimension}")
+        self.lexical = LexicalIndex.load(folder)
+        integrity.check_counts(folder, self.manifest, vectors=self.vectors.count(), lexical=self.lexical.count())
+        integrity.check_sqlite_header(folder / CORPUS)
+        self._local = threading.local()
+        with integrity.reading(folder / CORPUS):
+            self._columns = schema.paragraph_columns(schema.schema_version(self.db, folder / CORPUS))
+        if verify and integrity.is_legacy(self.manifest):  # no checksums: at least no NaN or zero vectors
+            integrity.check_vectors(self.vectors, folder / VECTORS)
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "db", None)
+        if conn is None:
+            conn = self._local.db = schema.connect(self.folder / CORPUS, readonly=True)
+        return conn
+
+    @property
+    def size(self) -> int:
+        return self.vectors.count()
+
+    @property
+    def lexical_ids(self) -> np.ndarray:
+        """Lexical row -> paragraph id."""
+        return self.lexical.ids
+
+    def dense_search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
+        if not self.size:
+            return []
+        scores, ids = self.vectors.search(vector.reshape(1, -1), k)
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+
+    def lexical_search(self, tokens: Sequence[str], k: int) -> list[tuple[int, float]]:
+        return self.lexical.search(tokens, k)
+
+    def term_weights(self, tokens: Sequence[str]) -> dict[str, float]:
+        return self.lexical.term_weights(tokens)
+
+    def vectors_of(self, ids: Sequence[int]) -> np.ndarray:
+        return self.vectors.vectors(ids)
+
+    def paragraphs(self, ids: Sequence[int]) -> dict[int, ParagraphRow]:
+        if not ids:
+            return {}
+        with integrity.reading(self.folder / CORPUS):  # a malformed page shows only when read
+            marks = ",".join("?" * len(ids))
+            rows = self.db.execute(f"SELECT {self._columns} FROM paragraphs WHERE id IN ({marks})", list(ids)).fetchall()
+            docs: dict[int, list[DocumentRow]] = {}
+            for r in self.db.execute(
+                f"""SELECT o.paragraph_id AS pid, d.* FROM occurrences o JOIN documents d ON d.id = o.document_id
+                    WHERE o.paragraph_id IN ({marks}) ORDER BY d.date IS NULL, d.date, d.added_at, d.id""",
+                list(ids),
+            ):
+                docs.setdefault(r["pid"], []).append(schema.document_row(r))
+            out = {}
+            for r in rows:
+                uniq = tuple(dict.fromkeys(docs.get(r["id"], [])))
+                sentences = schema.unpack_sentences(r["sentences"], self.manifest["dimension"])
+                out[r["id"]] = ParagraphRow(r["id"], r["text"], tuple(r["lex"].split()), uniq, sentences)
+            return out
+
+    def documents(self) -> list[DocumentRow]:
+        with integrity.reading(self.folder / CORPUS):
+            rows = self.db.execute(
+                """SELECT d.*, COUNT(o.paragraph_id) AS n FROM documents d LEFT JOIN occurrences o ON o.document_id = d.id
+                   GROUP BY d.id ORDER BY d.date DESC, d.title"""
+            ).fetchall()
+            return [schema.document_row(r, r["n"]) for r in rows]
+
+    def close(self) -> None:
+        conn = getattr(self._local, "db", None)
+        if conn is not None:
+            conn.close()
+            self._local.db = None
