@@ -7,7 +7,7 @@ import shutil
 import numpy as np
 import pytest
 
-from index.embed import Embedder, ModelUnavailable
+from index.embed import RUNTIMES, Embedder, ModelUnavailable
 from index.service import CrisisService
 from tests.conftest import make_settings
 
@@ -23,16 +23,13 @@ QUESTIONS = [
 
 @pytest.fixture(scope="module")
 def onnx_cache(tmp_path_factory):
-    """A private export cache, so the test exercises the export and never touches the user's."""
-    folder = tmp_path_factory.mktemp("onnx-cache")
-    with pytest.MonkeyPatch.context() as patch:  # restores the session's cache afterwards
-        patch.setenv("CRISISBOT_ONNX_CACHE", str(folder))
-        yield folder
+    """A private export cache, so the test exercises the export and never touches the user's or the session's."""
+    return tmp_path_factory.mktemp("onnx-cache")
 
 
 @pytest.fixture(scope="module")
 def onnx_embedder(onnx_cache) -> Embedder:
-    model = Embedder(backend="onnx")
+    model = Embedder(backend="onnx", onnx_cache=onnx_cache)
     model.load()
     return model
 
@@ -51,7 +48,7 @@ def torch_service(torch_embedder, built_data_dir) -> CrisisService:
 
 @pytest.fixture(scope="module")
 def int8_embedder(onnx_cache) -> Embedder:
-    model = Embedder(backend="onnx-int8")
+    model = Embedder(backend="onnx-int8", onnx_cache=onnx_cache)
     model.load()
     return model
 
@@ -112,7 +109,7 @@ def test_unknown_backend_and_non_local_model_are_clear_errors(onnx_cache):
     with pytest.raises(ModelUnavailable, match="unknown embedding backend"):
         Embedder(backend="tensorrt")
     with pytest.raises(ModelUnavailable, match="local sentence-transformers folder"):
-        Embedder("some-org/not-a-local-model", backend="onnx").load()
+        Embedder("some-org/not-a-local-model", backend="onnx", onnx_cache=onnx_cache).load()
 
 
 def test_auto_falls_back_to_torch_when_onnx_cannot_serve_the_model(tmp_path, onnx_cache):
@@ -124,20 +121,30 @@ def test_auto_falls_back_to_torch_when_onnx_cannot_serve_the_model(tmp_path, onn
     folder = tmp_path / "older-model"
     shutil.copytree(source, folder)
     (folder / "tokenizer.json").unlink()
-    model = Embedder(str(folder))
+    model = Embedder(str(folder), onnx_cache=onnx_cache)
     assert model.backend == "auto"
     model.load()
     assert model.runtime == "torch"
     assert model.encode(["Blinken wrote to Lavrov."]).shape == (1, 384)
     with pytest.raises(ModelUnavailable, match="tokenizer.json"):
-        Embedder(str(folder), backend="onnx").load()
+        Embedder(str(folder), backend="onnx", onnx_cache=onnx_cache).load()
 
 
 def test_auto_on_a_non_cpu_device_means_torch():
     """onnxruntime runs on the CPU here; a GPU device keeps the torch runtime (no model is loaded)."""
     model = Embedder(device="cuda")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(Embedder, "_load_torch", lambda self: "torch model")
-        patch.setattr(Embedder, "_load_onnx", lambda self, backend: pytest.fail("onnx chosen for a cuda device"))
-        assert model.model == "torch model"
+        patch.setitem(RUNTIMES, "torch", lambda source, options: f"torch model on {options.device}")
+        patch.setitem(RUNTIMES, "onnx", lambda source, options: pytest.fail("onnx chosen for a cuda device"))
+        assert model.model == "torch model on cuda"
     assert model.runtime == "torch"
+
+
+def test_the_onnx_cache_defaults_to_the_environment_and_can_be_given(tmp_path, monkeypatch):
+    """CRISISBOT_ONNX_CACHE (else the user cache) is read in one place, when an Embedder is made without one."""
+    monkeypatch.setenv("CRISISBOT_ONNX_CACHE", str(tmp_path / "from-env"))
+    assert Embedder().onnx_cache == tmp_path / "from-env"
+    assert Embedder(onnx_cache=tmp_path / "given").onnx_cache == tmp_path / "given"
+    monkeypatch.delenv("CRISISBOT_ONNX_CACHE")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert Embedder().onnx_cache == tmp_path / "xdg" / "crisisbot" / "onnx"

@@ -1,0 +1,101 @@
+"""The onnx runtimes: a sentence-transformers model (transformer, mean or CLS pooling) run by onnxruntime.
+
+The transformer is exported once (``onnx_export``); tokenising uses the model's
+own ``tokenizer.json`` with the ``tokenizers`` library, so serving never imports
+torch or loads the PyTorch weights once the export exists.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from index.embed.onnx_export import exported_model
+from index.embed.resolve import ModelSource, ModelUnavailable
+from index.embed.runtime import EmbeddingRuntime, ModelOutput, RuntimeOptions
+
+
+def read_config(folder: Path) -> tuple[int, str]:
+    """(max tokens, "mean" or "cls") of a sentence-transformers folder this runtime can serve."""
+    modules = json.loads((folder / "modules.json").read_text())
+    kinds = [m["type"].rsplit(".", 1)[-1] for m in modules]
+    if kinds[:2] != ["Transformer", "Pooling"] or any(k not in ("Transformer", "Pooling", "Normalize") for k in kinds):
+        raise ModelUnavailable(f"the onnx backends support Transformer + Pooling (+ Normalize) models, not {kinds}")
+    pooling_config = json.loads((folder / modules[1]["path"] / "config.json").read_text())
+    if pooling_config.get("pooling_mode_mean_tokens"):
+        pooling = "mean"
+    elif pooling_config.get("pooling_mode_cls_token"):
+        pooling = "cls"
+    else:
+        raise ModelUnavailable("the onnx backends support mean or CLS pooling only")
+    config_file = folder / "sentence_bert_config.json"
+    max_length = json.loads(config_file.read_text()).get("max_seq_length", 256) if config_file.exists() else 256
+    return int(max_length or 256), pooling
+
+
+class OnnxSentenceEncoder(EmbeddingRuntime):
+    """An exported transformer in an onnxruntime session, with the model's tokenizer and pooling."""
+
+    def __init__(self, model_file: Path, tokenizer_file: Path, *, max_length: int, pooling: str):
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        options = onnxruntime.SessionOptions()
+        options.log_severity_level = 3
+        self.session = onnxruntime.InferenceSession(str(model_file), options, providers=["CPUExecutionProvider"])
+        self.input_names = {i.name for i in self.session.get_inputs()}
+        self.tokenizer = Tokenizer.from_file(str(tokenizer_file))
+        self.tokenizer.enable_truncation(max_length)
+        self.tokenizer.no_padding()
+        self.pooling = pooling
+        self.mean_pooling = pooling == "mean"
+
+    @classmethod
+    def open(cls, source: ModelSource, options: RuntimeOptions, *, quantized: bool = False) -> OnnxSentenceEncoder:
+        """Export (once) and load; every failure is a ``ModelUnavailable`` (``auto`` then uses torch)."""
+        backend = "onnx-int8" if quantized else "onnx"
+        folder = Path(source.source)
+        if not (folder / "modules.json").exists() or not (folder / "tokenizer.json").exists():
+            raise ModelUnavailable(
+                f"the onnx backends need a local sentence-transformers folder with tokenizer.json; {source.source} is not one"
+            )
+        if options.onnx_cache is None:
+            raise ModelUnavailable(f"backend {backend} needs a folder for its ONNX export")
+        try:
+            max_length, pooling = read_config(folder)
+            model_file = exported_model(folder, options.onnx_cache, quantized=quantized)
+            encoder = cls(model_file, folder / "tokenizer.json", max_length=max_length, pooling=pooling)
+            _ = encoder.dimension  # one forward pass now: a model that cannot run fails here, not at first use
+        except ModelUnavailable:
+            raise
+        except ImportError as exc:
+            raise ModelUnavailable(f"backend {backend} needs onnx and onnxruntime installed: {exc}") from exc
+        except Exception as exc:
+            raise ModelUnavailable(f"cannot load embedding model {source.name!r} with backend {backend}: {exc}") from exc
+        return encoder
+
+    def forward(self, texts: Sequence[str]) -> list[ModelOutput]:
+        encodings = self.tokenizer.encode_batch(list(texts))
+        width = max((len(e.ids) for e in encodings), default=0)
+        ids = np.zeros((len(encodings), width), np.int64)
+        mask = np.zeros((len(encodings), width), np.int64)
+        types = np.zeros((len(encodings), width), np.int64)
+        for row, encoding in enumerate(encodings):
+            n = len(encoding.ids)
+            ids[row, :n] = encoding.ids
+            mask[row, :n] = 1
+            types[row, :n] = encoding.type_ids
+        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+        hidden = self.session.run(None, {k: v for k, v in feeds.items() if k in self.input_names})[0]
+        if self.mean_pooling:
+            weights = mask[:, :, None].astype(np.float32)
+            pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+        else:
+            pooled = hidden[:, 0]
+        return [
+            ModelOutput(pooled[row], hidden[row, : len(e.ids)], np.asarray(e.offsets, np.int64).reshape(-1, 2))
+            for row, e in enumerate(encodings)
+        ]
