@@ -15,8 +15,20 @@ import typer
 from rich.markup import escape
 
 from bot.cli_eval import eval_command
+from bot.cli_support import (
+    EXIT_FAILED,
+    EXIT_USAGE,
+    audit,
+    err,
+    fail,
+    handled,
+    load_settings,
+    out,
+    progress_bar,
+    service,
+    settings,
+)
 from index.dates import parse_day
-from bot.cli_support import EXIT_FAILED, EXIT_USAGE, audit, err, fail, handled, load_settings, out, progress_bar, service, settings
 
 app = typer.Typer(
     name="crisisbot",

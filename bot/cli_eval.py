@@ -30,10 +30,7 @@ def eval_command(
     if mode not in MODES:
         raise fail(f"--mode must be one of {', '.join(MODES)}, not {mode!r}", EXIT_USAGE)
     with handled(), tempfile.TemporaryDirectory(prefix="crisisbot-eval-") as tmp:
-        try:
-            questions = evaluation.load_questions(qa_file)
-        except evaluation.BadQASet as exc:
-            raise fail(str(exc), EXIT_USAGE) from None
+        questions = evaluation.load_questions(qa_file)  # BadQASet: one line, exit 2 (handled)
         svc = service()
         if source:
             from index.service import CrisisService

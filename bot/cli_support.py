@@ -28,15 +28,12 @@ def fail(message: str, code: int = EXIT_FAILED) -> typer.Exit:
 @contextmanager
 def handled() -> Iterator[None]:
     """Turn the errors a user can cause into one clear line."""
-    from index.embed import ModelUnavailable
     from index.errors import CrisisError
 
     try:
         yield
     except CrisisError as exc:  # every user-facing core error: bad input exits 2, a failure 1
         raise fail(str(exc), exc.exit_code) from None
-    except ModelUnavailable as exc:
-        raise fail(str(exc)) from None
     except OSError as exc:
         where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
         raise fail(f"{where}{exc.strerror or exc}") from None
@@ -45,10 +42,10 @@ def handled() -> Iterator[None]:
 
 
 @functools.lru_cache(maxsize=2)
-def _embedder(model: str, device: str, batch_size: int, backend: str):
+def _embedder(model: str, device: str, batch_size: int, backend: str, onnx_cache=None):
     from index.embed import Embedder
 
-    return Embedder(model, device=device, batch_size=batch_size, backend=backend)
+    return Embedder(model, device=device, batch_size=batch_size, backend=backend, onnx_cache=onnx_cache)
 
 
 def load_settings():
@@ -81,7 +78,8 @@ def service():
     from index.service import CrisisService
 
     config = settings()
-    return CrisisService(config, embedder=_embedder(config.model, config.device, config.batch_size, config.backend))
+    embedder = _embedder(config.model, config.device, config.batch_size, config.backend, config.onnx_cache)
+    return CrisisService(config, embedder=embedder)
 
 
 def audit(svc, action: str, target: str, result: str, ok: bool = True) -> None:

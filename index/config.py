@@ -36,6 +36,9 @@ class Settings(BaseSettings):
         "torch, onnx, or onnx-int8 (dynamic int8 quantisation).",
     )
     batch_size: int = Field(64, ge=1, description="Paragraphs embedded per batch.")
+    onnx_cache: Path | None = Field(
+        None, description="Where the ONNX export of the model is cached; unset: $XDG_CACHE_HOME/crisisbot/onnx (~/.cache)."
+    )
     top_k: int = Field(5, ge=1, le=50, description="Passages retrieved per question.")
     max_citations: int = Field(3, ge=1, le=10, description="Most sources cited in one answer.")
     dense_weight: float = Field(

@@ -270,7 +270,7 @@ class Rollback:
 
 def rollback(data_dir: Path, model: str) -> Rollback:
     """Point ``current`` at the newest published index older than the one it points to (any, if
-    the link is broken) that loads and verifies, under the write lock.  IndexError_ if none does."""
+    the link is broken) that loads and verifies, under the write lock.  IndexProblem if none does."""
     with store.write_lock(data_dir):
         link = data_dir / store.CURRENT
         try:
@@ -291,7 +291,7 @@ def rollback(data_dir: Path, model: str) -> Rollback:
             _link(data_dir, folder)
             return Rollback(current, folder, tuple(skipped))
     tried = "; ".join(f"{folder.name}: {problem}" for folder, problem in skipped)
-    raise store.IndexError_(
+    raise store.IndexProblem(
         f"no older index in {data_dir / store.INDEXES} verifies{f' ({tried})' if tried else ''}; "
         "rebuild it from the sources with `crisisbot index build`"
     )

@@ -47,6 +47,10 @@ class IndexProblem(CrisisError):
 class NoIndex(IndexProblem):
     """No index has been built yet."""
 
+    @classmethod
+    def at(cls, location: object) -> NoIndex:
+        return cls(f"no index in {location} yet; build one with `crisisbot index build`")
+
 
 class IndexMismatch(IndexProblem):
     """The index was built with another model or format version."""
@@ -65,7 +69,11 @@ class WriteInProgress(IndexProblem):
 
 
 class AlreadyRunning(IndexProblem):
-    """A background re-index is already running in this process."""
+    """A background re-index is already running in this process (``job`` is the running one)."""
+
+    def __init__(self, message: str, job: object = None):
+        super().__init__(message)
+        self.job = job
 
 
 class NothingToIndex(IndexProblem):

@@ -25,15 +25,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from index.answer import supported
+from index.errors import BadQASet
 from index.search import MODES, Passage
 from index.service import CrisisService
 
 CUTOFFS = (1, 3, 5)
 DEPTH = 5  # passages retrieved per question
-
-
-class BadQASet(ValueError):
-    """The QA file cannot be used as given."""
 
 
 @dataclass(frozen=True)

@@ -31,13 +31,10 @@ from aiohttp.abc import AbstractResolver
 from aiohttp.resolver import ThreadedResolver
 
 from index import ingest
+from index.errors import FetchError
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 USER_AGENT = "crisisbot/0.1 (+news citation bot)"
-
-
-class FetchError(Exception):
-    """A page that cannot be added, with a reason fit to show a moderator."""
 
 
 @dataclass(frozen=True)

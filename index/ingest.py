@@ -48,6 +48,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from index import text as textlib
+from index.errors import MalformedSource
 
 log = logging.getLogger(__name__)
 
@@ -118,10 +119,6 @@ class LoadReport:
     short_dropped: int = 0
     paragraphs_split: int = 0  # paragraphs longer than max_chars, split into pieces
     paragraphs_cut: int = 0  # paragraphs left out because a document had more than max_paragraphs
-
-
-class MalformedSource(ValueError):
-    """Raised by a reader for input it cannot make sense of."""
 
 
 def outlet_for(url: str | None) -> str:

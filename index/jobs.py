@@ -15,6 +15,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from index.errors import AlreadyRunning
 from index.service import CrisisService, WriteResult
 
 # Rough share of a rebuild's time spent in each stage, for a single % figure.
@@ -26,10 +27,8 @@ class RebuildCancelled(BaseException):
     KeyboardInterrupt, so no ``except Exception`` on the way out of the build swallows it."""
 
 
-class AlreadyRunning(RuntimeError):
-    def __init__(self, job: RebuildJob):
-        super().__init__(f"a re-index is already running (started by {job.started_by}, {job.percent:.0f}% done)")
-        self.job = job
+def already_running(job: RebuildJob) -> AlreadyRunning:
+    return AlreadyRunning(f"a re-index is already running (started by {job.started_by}, {job.percent:.0f}% done)", job)
 
 
 @dataclass
@@ -97,7 +96,7 @@ class Rebuilder:
     def start(self, started_by: str) -> RebuildJob:
         with self._lock:
             if self.current is not None and self.current.running:
-                raise AlreadyRunning(self.current)
+                raise already_running(self.current)
             job = self.current = RebuildJob(started_by)
             self._done.clear()
         self._thread = threading.Thread(target=self._run, args=(job,), name="crisisbot-rebuild", daemon=True)

@@ -26,7 +26,7 @@ from index.errors import BadQuestion
 from index.fsutil import private_dir, write_private
 from index.ingest import Document, LoadReport, MalformedSource, Problem, iter_files, load, read_source_bytes
 from index.search import DEFAULT_MODE, Passage, Query, make_query, retrieve
-from index.store import ChangeReport, DocumentRow, IndexError_, LocalStore, ReadView, Store, Transaction
+from index.store import ChangeReport, DocumentRow, LocalStore, NothingToIndex, ReadView, Store, Transaction
 from index.text import normalize_unicode
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,8 @@ class CrisisService:
         """``store`` defaults to the index folders of ``settings.data_dir``, built with the embedder's model."""
         self.settings = settings or Settings()
         self.data_dir = Path(self.settings.data_dir).resolve()  # once: a relative path means the same folder for every write
-        self.embedder = embedder or Embedder(self.settings.model, device=self.settings.device, batch_size=self.settings.batch_size, backend=self.settings.backend)
+        self.embedder = embedder or Embedder(self.settings.model, device=self.settings.device, batch_size=self.settings.batch_size,
+                                             backend=self.settings.backend, onnx_cache=self.settings.onnx_cache)
         self.store: Store = store if store is not None else LocalStore(self.data_dir, self.embedder.name)
 
     # --- the published index ---------------------------------------------------------
@@ -163,7 +164,7 @@ class CrisisService:
                 progress("reading sources", 0, len(paths))
             report = self._load(paths)
             if not report.documents:
-                raise IndexError_(f"nothing to index: {_reasons(report)}")
+                raise NothingToIndex(f"nothing to index: {_reasons(report)}")
             change = self._add(tx, report.documents)
             seconds = time.perf_counter() - start
             tx.annotate(built_at=_now(), build_seconds=round(seconds, 2), sources=[str(p) for p in paths])
@@ -211,7 +212,7 @@ class CrisisService:
 
         What is indexed is read from the kept copy, so a rebuild reads the same
         bytes and gives the same ids.  Unreadable files are in ``result.load.skipped``;
-        if nothing is usable, IndexError_ says why and nothing changes.
+        if nothing is usable, NothingToIndex says why and nothing changes.
         """
         start = time.perf_counter()
         with self.store.write(progress=progress) as tx:
@@ -223,7 +224,7 @@ class CrisisService:
                 if str(dest) not in used and not self._indexed(dest):
                     dest.unlink(missing_ok=True)  # nothing usable in it: keep no copy
             if not report.documents:
-                raise IndexError_(f"nothing to add: {_reasons(report)}")
+                raise NothingToIndex(f"nothing to add: {_reasons(report)}")
             change = self._add(tx, report.documents)
         return WriteResult(tx.manifest, change, report, time.perf_counter() - start)
 
@@ -289,7 +290,7 @@ class CrisisService:
             origins = tx.origins()  # NoIndex when there is none
             missing = set(ids) - origins.keys()
             if missing:
-                raise IndexError_(f"no source with id {', '.join(sorted(missing))}; see `crisisbot sources list`")
+                raise NothingToIndex(f"no source with id {', '.join(sorted(missing))}; see `crisisbot sources list`")
             change = tx.remove_documents(ids)
             if drop_kept_files:
                 still_used = set(tx.origins().values())

@@ -149,7 +149,7 @@ def test_add_then_remove_a_source(service: CrisisService, tmp_path: Path):
     removed = service.remove_documents(["eu-sanctions"])
     assert removed.change.documents_removed == 1 and removed.change.paragraphs_removed == 2
     assert all(c.document_id != "eu-sanctions" for c in service.ask(question).citations)
-    with pytest.raises(store.IndexError_, match="no source with id"):
+    with pytest.raises(store.NothingToIndex, match="no source with id"):
         service.remove_documents(["eu-sanctions"])
 
 
@@ -191,6 +191,6 @@ def test_asking_without_an_index_says_how_to_build_one(empty_service: CrisisServ
 
 def test_build_with_nothing_usable_fails_clearly(empty_service: CrisisService, tmp_path: Path):
     (tmp_path / "x.png").write_bytes(b"\x89PNG")
-    with pytest.raises(store.IndexError_, match="nothing to index"):
+    with pytest.raises(store.NothingToIndex, match="nothing to index"):
         empty_service.build([tmp_path / "x.png"])
     assert not empty_service.has_index()

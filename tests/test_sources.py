@@ -120,7 +120,7 @@ def test_added_files_are_kept_and_bad_ones_reported(service: CrisisService, tmp_
     assert [Path(p.where).name for p in result.load.skipped] == ["bad.jsonl"]
     assert (service.sources_dir / "zaporizhzhia.html").exists()
     assert service.ask("Who inspected the Zaporizhzhia nuclear plant?").citations[0].title.startswith("UN nuclear inspectors")
-    with pytest.raises(store.IndexError_, match="nothing to add"):
+    with pytest.raises(store.NothingToIndex, match="nothing to add"):
         service.add_paths([bad])
 
 

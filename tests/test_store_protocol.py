@@ -22,7 +22,7 @@ from index.ingest import Document
 from index.lexical import LexicalIndex
 from index.service import CrisisService
 from index.store import dedup, schema
-from index.store.protocol import ChangeReport, DocumentRow, IndexError_, NoIndex, ParagraphRow, WriteInProgress
+from index.store.protocol import ChangeReport, DocumentRow, NoIndex, NothingToIndex, ParagraphRow, WriteInProgress
 
 from .conftest import make_settings
 
@@ -287,7 +287,7 @@ def test_add_and_remove_documents_in_memory(memory_service: CrisisService):
     removed = memory_service.remove_documents(["gas-talks"])
     assert removed.change.documents_removed == 1 and removed.change.paragraphs_removed == 1
     assert all(c.document_id != "gas-talks" for c in memory_service.ask(question).citations)
-    with pytest.raises(IndexError_, match="no source with id"):
+    with pytest.raises(NothingToIndex, match="no source with id"):
         memory_service.remove_documents(["gas-talks"])
 
 

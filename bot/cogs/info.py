@@ -11,7 +11,6 @@ from discord.ext import commands
 from bot import render
 from bot.cogs.ask import EVERYWHERE
 
-
 HELP = (
     "**/ask** `question` `[private]` `[since]` `[until]` — a cited answer from news coverage; "
     "numbers like [1] point to the sources.\n"

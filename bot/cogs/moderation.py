@@ -23,9 +23,9 @@ from discord.ext import commands, tasks
 from bot import render
 from bot.checks import MODERATOR_PERMISSIONS, SERVERS_ONLY, is_moderator, moderator_check, moderator_only
 from bot.state import AuditEntry
-from index import store
-from index.fetch import FetchError, FetchPolicy, fetch_document
-from index.jobs import AlreadyRunning, Rebuilder, RebuildJob
+from index.errors import AlreadyRunning, CrisisError
+from index.fetch import FetchPolicy, fetch_document
+from index.jobs import Rebuilder, RebuildJob
 from index.refresh import refresh_url_sources
 from index.service import WriteResult
 
@@ -150,7 +150,7 @@ class Moderation(commands.Cog):
         try:
             doc = await fetch_document(url, self.policy, min_chars=self.bot.settings.min_paragraph_chars)
             result = await asyncio.to_thread(self.bot.service.add_fetched, doc)
-        except (FetchError, store.IndexError_) as exc:
+        except CrisisError as exc:
             return f"Could not add {url}: {exc}. Nothing changed.", False
         return describe_change(result, doc.title), True
 
@@ -172,7 +172,7 @@ class Moderation(commands.Cog):
             path.write_bytes(data)
             try:
                 result = await asyncio.to_thread(self.bot.service.add_paths, [path])
-            except store.IndexError_ as exc:
+            except CrisisError as exc:
                 return f"Could not add {file.filename}: {exc}. Nothing changed.", False
         titles = ", ".join(sorted({d.title for d in result.load.documents}))[:300]
         return describe_change(result, titles or file.filename), True
@@ -188,7 +188,7 @@ class Moderation(commands.Cog):
         titles = {d.id: d.title for d in await asyncio.to_thread(self.bot.service.documents)}
         try:
             result = await asyncio.to_thread(self.bot.service.remove_sources, [source])
-        except store.IndexError_ as exc:
+        except CrisisError as exc:
             summary = f"Could not remove {source}: {exc}. Nothing changed."
             reply, ok = shown(summary), False
         else:

@@ -32,9 +32,10 @@ from index.store.local import LocalStore, LocalTransaction
 from index.store.protocol import (
     ChangeReport,
     DocumentRow,
-    IndexError_,
     IndexMismatch,
+    IndexProblem,
     NoIndex,
+    NothingToIndex,
     ParagraphRow,
     ReadView,
     Store,
@@ -48,8 +49,8 @@ from index.store.writer import IndexWriter
 
 __all__ = [
     "BUILDING_SUFFIX", "CURRENT", "FORMAT_VERSION", "INDEXES", "SCHEMA_VERSION",
-    "ChangeReport", "DocumentRow", "IndexError_", "IndexMismatch", "IndexWriter", "LocalStore", "LocalTransaction",
-    "NoIndex", "ParagraphRow", "ReadView", "Snapshot", "Staging", "Store", "Transaction", "WriteInProgress",
+    "ChangeReport", "DocumentRow", "IndexMismatch", "IndexProblem", "IndexWriter", "LocalStore", "LocalTransaction",
+    "NoIndex", "NothingToIndex", "ParagraphRow", "ReadView", "Snapshot", "Staging", "Store", "Transaction", "WriteInProgress",
     "_by_creation", "_collect_garbage", "_now", "check_model", "current_folder", "discard", "new_folder", "publish",
     "read_manifest", "staging", "write_lock",
 ]

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from index.errors import CrisisError
+from index.errors import IndexMismatch, IndexProblem, NoIndex, NothingToIndex, WriteInProgress  # noqa: F401 (re-exported)
 
 if TYPE_CHECKING:
     from index.embed import Embedder, Progress
@@ -29,22 +29,8 @@ if TYPE_CHECKING:
 # --- errors ----------------------------------------------------------------------------
 
 
-class IndexError_(CrisisError, RuntimeError):
-    """Base for index problems that deserve a one-line message, not a traceback."""
-
-
-class NoIndex(IndexError_):
-    @classmethod
-    def at(cls, location: object) -> NoIndex:
-        return cls(f"no index in {location} yet; build one with `crisisbot index build`")
-
-
-class IndexMismatch(IndexError_):
-    pass
-
-
-class WriteInProgress(IndexError_):
-    pass
+# The store's errors are the spine's (index/errors.py): NoIndex, IndexMismatch, IndexDamaged,
+# WriteInProgress, NothingToIndex; re-exported here for the store's modules.
 
 
 # --- what a store hands out --------------------------------------------------------------

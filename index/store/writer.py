@@ -18,7 +18,7 @@ from index.embed import Embedder, Progress
 from index.ingest import Document
 from index.lexical import LexicalIndex
 from index.store import dedup, schema
-from index.store.protocol import ChangeReport, IndexError_
+from index.store.protocol import ChangeReport, IndexProblem
 from index.store.schema import CORPUS, VECTORS
 
 LOOKUP_CHUNK = 500  # ids or keys per IN (...) lookup
@@ -166,7 +166,7 @@ class IndexWriter:
         bad = integrity.bad_vectors(self.vectors)
         if bad:
             self.db.close()
-            raise IndexError_(
+            raise IndexProblem(
                 f"refusing to publish: {bad} of {self.vectors.count()} vectors are zero or not finite (NaN or infinity), "
                 "so the embedding model's output is broken; the current index is unchanged"
             )
