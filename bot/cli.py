@@ -47,10 +47,7 @@ SAMPLE_QUESTION = "Who did Blinken write to proposing a meeting?"
 
 def _print_report(result) -> None:
     load, change = result.load, result.change
-    for problem in load.skipped:
-        err.print(f"[yellow]skipped[/yellow] {escape(str(problem))}", markup=True, highlight=False)
-    for problem in load.warnings:
-        err.print(f"[yellow]warning[/yellow] {escape(str(problem))}", markup=True, highlight=False)
+    _print_problems(load)
     dropped = f", {load.boilerplate_dropped} boilerplate lines dropped" if load.boilerplate_dropped else ""
     out.print(
         f"{result.manifest['documents']} documents, {result.manifest['paragraphs']} paragraphs indexed "
@@ -218,7 +215,7 @@ def sources_add(
     """Add sources to the current index without a rebuild (kept in the data dir so rebuilds include them)."""
     import asyncio
 
-    from index.fetch import FetchError, FetchPolicy, fetch_document
+    from index.errors import FetchError
 
     urls = [s for s in sources if "://" in s]
     paths = [Path(s) for s in sources if "://" not in s]
@@ -228,24 +225,31 @@ def sources_add(
         if paths:
             with progress_bar(not quiet) as bar:
                 result = svc.add_paths(paths, progress=bar)
-            for problem in result.load.skipped:
-                err.print(f"[yellow]skipped[/yellow] {escape(str(problem))}", markup=True, highlight=False)
+            _print_problems(result.load)
             _print_change(result)
             audit(svc, "sources add", ", ".join(map(str, paths)), f"{result.change.paragraphs_added} paragraphs added")
         for url in urls:
             try:
-                doc = asyncio.run(fetch_document(url, FetchPolicy.from_settings(svc.settings), min_chars=svc.settings.min_paragraph_chars))
+                with progress_bar(not quiet) as bar:
+                    result = asyncio.run(svc.add_url(url, progress=bar))
             except FetchError as exc:
                 err.print(f"[yellow]failed[/yellow] {escape(url)}: {escape(str(exc))}", markup=True, highlight=False)
                 audit(svc, "sources add", url, f"failed: {exc}", ok=False)
                 failed += 1
                 continue
-            with progress_bar(not quiet) as bar:
-                result = svc.add_fetched(doc, progress=bar)
-            _print_change(result, doc.title)
-            audit(svc, "sources add", url, f"{doc.title}: {result.change.paragraphs_added} paragraphs added")
+            title = result.load.documents[0].title
+            _print_problems(result.load)
+            _print_change(result, title)
+            audit(svc, "sources add", url, f"{title}: {result.change.paragraphs_added} paragraphs added")
         if failed:
             raise typer.Exit(EXIT_FAILED)
+
+
+def _print_problems(load) -> None:
+    """What reading skipped, and what it cut (paragraphs over the caps), one line each on stderr."""
+    for word, problems in (("skipped", load.skipped), ("warning", load.warnings)):
+        for problem in problems:
+            err.print(f"[yellow]{word}[/yellow] {escape(str(problem))}", markup=True, highlight=False)
 
 
 def _print_change(result, title: str | None = None) -> None:
@@ -273,12 +277,9 @@ def sources_refresh() -> None:
     """Fetch every URL source again and re-index the pages whose text changed."""
     import asyncio
 
-    from index.fetch import FetchPolicy
-    from index.refresh import refresh_url_sources
-
     with handled():
         svc = service()
-        report = asyncio.run(refresh_url_sources(svc, FetchPolicy.from_settings(svc.settings)))
+        report = asyncio.run(svc.refresh_urls())
         for url, reason in report.failed:
             err.print(f"[yellow]failed[/yellow] {escape(url)}: {escape(reason)}", markup=True, highlight=False)
         out.print(f"checked {report.checked} URL sources, re-indexed {len(report.changed)}", markup=False)

@@ -5,9 +5,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from index.fetch import FetchError, FetchPolicy, fetch_document
-from index.service import CrisisService
+from index.errors import FetchError
+from index.fetch import FetchPolicy, fetch_document
+
+if TYPE_CHECKING:  # the service calls this module (CrisisService.refresh_urls)
+    from index.service import CrisisService
 
 log = logging.getLogger(__name__)
 
@@ -19,8 +23,12 @@ class RefreshReport:
     failed: list[tuple[str, str]] = field(default_factory=list)  # (url, reason)
 
 
-async def refresh_url_sources(service: CrisisService, policy: FetchPolicy) -> RefreshReport:
-    """Fetch every URL source again; a page whose extracted text changed replaces the old one."""
+async def refresh_url_sources(service: CrisisService, policy: FetchPolicy | None = None) -> RefreshReport:
+    """Fetch every URL source again; a page whose extracted text changed replaces the old one.
+
+    ``policy`` defaults to the service's (the configured limits).
+    """
+    policy = policy or service.fetch_policy
     report = RefreshReport()
     for source in service.url_sources():
         report.checked += 1

@@ -9,11 +9,10 @@ rebuilds live beside the index, under ``sources_dir``.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
-import json
 import logging
-import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -23,16 +22,15 @@ from index.answer import Answer, compose
 from index.config import BUNDLED_CORPUS, Settings
 from index.embed import Embedder, Progress
 from index.errors import BadQuestion
-from index.fsutil import private_dir, write_private
-from index.ingest import Document, LoadReport, MalformedSource, Problem, iter_files, load, read_source_bytes
+from index.fetch import FetchPolicy, fetch_document
+from index.ingest import Document, LoadReport, Problem, load
+from index.kept import KeptSources
+from index.refresh import RefreshReport, refresh_url_sources
 from index.search import DEFAULT_MODE, Passage, Query, make_query, retrieve
 from index.store import ChangeReport, DocumentRow, LocalStore, NothingToIndex, ReadView, Store, Transaction
 from index.text import normalize_unicode
 
 log = logging.getLogger(__name__)
-
-MAX_QUESTION_CHARS = 2000
-
 
 @dataclass
 class WriteResult:
@@ -42,7 +40,7 @@ class WriteResult:
     seconds: float = 0.0
 
 
-def check_question(question: str, limit: int = MAX_QUESTION_CHARS) -> str:
+def check_question(question: str, limit: int) -> str:
     """The question, cleaned of what no model should see; BadQuestion if nothing usable is left.
 
     Lone surrogates (invalid UTF-16 halves), control, zero-width and bidi
@@ -65,13 +63,15 @@ class CrisisService:
         self.embedder = embedder or Embedder(self.settings.model, device=self.settings.device, batch_size=self.settings.batch_size,
                                              backend=self.settings.backend, onnx_cache=self.settings.onnx_cache)
         self.store: Store = store if store is not None else LocalStore(self.data_dir, self.embedder.name)
+        self.kept = KeptSources(self.data_dir / "sources")
+        self.fetch_policy = FetchPolicy.from_settings(self.settings)
 
     # --- the published index ---------------------------------------------------------
 
     @property
     def sources_dir(self) -> Path:
-        """Where files added by moderators and operators are kept, for rebuilds."""
-        return self.data_dir / "sources"
+        """Where files added by moderators and operators are kept, for rebuilds (index/kept.py)."""
+        return self.kept.folder
 
     def has_index(self) -> bool:
         return self.store.has_index()
@@ -99,7 +99,7 @@ class CrisisService:
         ``took_ms`` runs from the question to the answer; the one-off model load
         of a cold process is not part of it (see ``warm``).
         """
-        question = check_question(question)
+        question = check_question(question, self.settings.max_question_chars)
         self.warm()
         start = time.perf_counter()
         view, query, passages = self.retrieve(question, k, since=since, until=until, mode=mode)
@@ -119,7 +119,7 @@ class CrisisService:
 
     def search(self, query: str, k: int = 10, *, since: dt.date | None = None, until: dt.date | None = None, mode: str = DEFAULT_MODE) -> list[Passage]:
         """Raw passages, best first (no answer, no abstention)."""
-        return self.retrieve(check_question(query), k, since=since, until=until, mode=mode)[2]
+        return self.retrieve(check_question(query, self.settings.max_question_chars), k, since=since, until=until, mode=mode)[2]
 
     def documents(self) -> list[DocumentRow]:
         return self.snapshot().documents()
@@ -146,7 +146,7 @@ class CrisisService:
     @property
     def web_dir(self) -> Path:
         """Fetched pages, kept as JSON Lines we wrote ourselves: the only URL sources a refresh fetches."""
-        return self.sources_dir / "web"
+        return self.kept.web
 
     def default_sources(self) -> list[Path]:
         """The bundled corpus plus every source file added since."""
@@ -216,7 +216,7 @@ class CrisisService:
         """
         start = time.perf_counter()
         with self.store.write(progress=progress) as tx:
-            kept, skipped = self._keep_copies([Path(p) for p in paths], tx)
+            kept, skipped = self.kept.keep_files([Path(p) for p in paths], tx)
             report = self._load(kept)
             report.skipped[:0] = skipped
             used = {doc.origin for doc in report.documents}
@@ -232,49 +232,31 @@ class CrisisService:
         """Whether the published index has documents read from ``path``."""
         return self.has_index() and any(Path(d.origin) == path for d in self.snapshot().documents())
 
-    def _keep_copies(self, paths: list[Path], tx: Transaction) -> tuple[list[Path], list[Problem]]:
-        """Copy the supported files under ``paths`` into ``sources_dir`` (inside the write lock)."""
-        private_dir(self.sources_dir)
-        kept: list[Path] = []
-        skipped: list[Problem] = []
-        for src in iter_files(paths, skipped):
-            try:
-                data = read_source_bytes(src)
-            except (MalformedSource, OSError) as exc:
-                skipped.append(Problem(str(src), str(exc) if isinstance(exc, MalformedSource) else f"cannot read: {exc.strerror or exc}"))
-                continue
-            dest = self.sources_dir / src.name
-            if dest.exists() and dest.read_bytes() != data:
-                dest = self.sources_dir / f"{src.stem}-{hashlib.sha1(data).hexdigest()[:8]}{src.suffix}"
-            if not dest.exists():
-                write_private(dest, data)
-                tx.on_discard(lambda d=dest: d.unlink(missing_ok=True))
-            kept.append(dest)
-        return kept, skipped
-
     def add_fetched(self, document: Document, *, progress: Progress | None = None) -> WriteResult:
         """Add a document fetched from a URL; it is kept as JSON Lines so rebuilds need no network."""
         start = time.perf_counter()
         with self.store.write(progress=progress) as tx:
-            kept = private_dir(self.web_dir) / f"{document.id}.jsonl"
-            previous = kept.read_bytes() if kept.exists() else None
-            write_private(kept, (json.dumps(_kept_record(document), ensure_ascii=False) + "\n").encode("utf-8"))
-            tx.on_discard(lambda: write_private(kept, previous) if previous is not None else kept.unlink(missing_ok=True))
-            document.origin = str(kept)
+            self.kept.keep_page(document, tx)
             change = self._add(tx, [document])
-        return WriteResult(tx.manifest, change, seconds=time.perf_counter() - start)
+        report = LoadReport(documents=[document], warnings=list(document.warnings))
+        return WriteResult(tx.manifest, change, report, seconds=time.perf_counter() - start)
+
+    async def fetch_url(self, url: str):
+        """A page fetched under the configured safety limits and extracted; FetchError says why not."""
+        return await fetch_document(url, self.fetch_policy, min_chars=self.settings.min_paragraph_chars)
+
+    async def add_url(self, url: str, *, progress: Progress | None = None) -> WriteResult:
+        """Fetch a page and add it: the one way a URL becomes a source (CLI, bot and refresh alike)."""
+        document = await self.fetch_url(url)
+        return await asyncio.to_thread(self.add_fetched, document, progress=progress)
+
+    async def refresh_urls(self) -> RefreshReport:
+        """Fetch every URL source again; re-index the pages whose text changed."""
+        return await refresh_url_sources(self)
 
     def url_sources(self) -> list[dict]:
         """URL sources (id, url, content_hash): pages added as URLs, read from their kept copies."""
-        found = []
-        for path in sorted(self.web_dir.glob("url-*.jsonl")) if self.web_dir.exists() else []:
-            try:
-                record = json.loads(path.read_text(encoding="utf-8").splitlines()[0])
-            except (OSError, ValueError, IndexError):
-                continue
-            if record.get("source_url") and record.get("id") == path.stem:
-                found.append({"id": record["id"], "url": record["source_url"], "content_hash": record.get("content_hash")})
-        return found
+        return self.kept.url_sources()
 
     def remove_sources(self, ids: Sequence[str]) -> WriteResult:
         """Remove documents, and the kept copy of any file no remaining document comes from."""
@@ -295,17 +277,8 @@ class CrisisService:
             if drop_kept_files:
                 still_used = set(tx.origins().values())
                 for origin in {origins[i] for i in ids} - still_used:
-                    self._drop_kept_file(Path(origin), tx)
+                    self.kept.set_aside(Path(origin), tx)
         return WriteResult(tx.manifest, change, seconds=time.perf_counter() - start)
-
-    def _drop_kept_file(self, path: Path, tx: Transaction) -> None:
-        """Set a kept source file aside now; delete it once the removal is published, or put it back."""
-        if path.parent not in (self.sources_dir, self.web_dir) or not path.is_file():
-            return
-        aside = path.with_name(f".removing-{path.name}")  # hidden: rebuilds skip it
-        os.replace(path, aside)
-        tx.on_discard(lambda: os.replace(aside, path))
-        tx.after_publish(lambda: aside.unlink(missing_ok=True))
 
 
 def _now() -> str:
@@ -327,16 +300,3 @@ def _namespace(origin: Path, roots: Sequence[Path]) -> str:
 
 def _reasons(report: LoadReport) -> str:
     return "; ".join(str(p) for p in report.skipped[:5]) or "no supported files"
-
-
-def _kept_record(document: Document) -> dict:
-    """A fetched page as the JSON Lines record kept under ``web/`` (read back by the .jsonl reader)."""
-    return {
-        "id": document.id,
-        "title": document.title,
-        "date": document.date,
-        "url": document.url,
-        "outlet": document.outlet,
-        "paragraphs": document.paragraphs,
-        **{k: v for k, v in document.meta.items() if k != "format"},
-    }

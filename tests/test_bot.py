@@ -11,6 +11,8 @@ import pytest
 
 from bot.app import create_bot
 from bot.config import BotSettings
+from index.config import Settings
+from index.service import CrisisService
 from tests.discord_double import DiscordDouble, serving
 from tests.discord_double.server import APP_ID, GUILD_ID
 
@@ -25,6 +27,9 @@ def bot_settings(data_dir, **overrides) -> BotSettings:
 
 @contextlib.asynccontextmanager
 async def running_bot(double: DiscordDouble, service, data_dir, **overrides):
+    core = {k: v for k, v in overrides.items() if k in Settings.model_fields and k != "data_dir"}
+    if core and isinstance(service, CrisisService):  # the core's settings (fetch limits, ...) are the service's, as in production
+        service = CrisisService(service.settings.model_copy(update=core), embedder=service.embedder)
     bot = create_bot(bot_settings(data_dir, **overrides), service)
     task = asyncio.create_task(bot.start("test-token"))
     try:

@@ -190,3 +190,15 @@ def test_cli_adds_refreshes_and_reports_a_failed_url(pages, monkeypatch, tmp_pat
     entries = [(e.action, e.ok, e.actor.startswith("cli:")) for e in reversed(state.recent_audit(10))]
     state.close()
     assert entries == [("sources add", True, True), ("sources add", False, True), ("refresh", True, True)]
+
+
+def test_add_url_is_one_call_with_the_configured_limits(service: CrisisService, pages, embedder):
+    """The CLI, the bot and the refresh loop all add a page through CrisisService.add_url."""
+    with pytest.raises(FetchError, match="private or local"):
+        asyncio.run(service.add_url(pages.url("/articles/eu-sanctions")))  # the default settings refuse loopback
+    allowed = CrisisService(service.settings.model_copy(update={"allow_private_urls": True}), embedder=embedder)
+    result = asyncio.run(allowed.add_url(pages.url("/articles/eu-sanctions")))
+    assert result.load.documents[0].title == "EU agrees first sanctions package against Russia"
+    assert result.change.paragraphs_added == 5
+    assert [s["url"] for s in allowed.url_sources()] == [pages.url("/articles/eu-sanctions")]
+    assert asyncio.run(allowed.refresh_urls()).checked == 1

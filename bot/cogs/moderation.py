@@ -24,9 +24,7 @@ from bot import render
 from bot.checks import MODERATOR_PERMISSIONS, SERVERS_ONLY, is_moderator, moderator_check, moderator_only
 from bot.state import AuditEntry
 from index.errors import AlreadyRunning, CrisisError
-from index.fetch import FetchPolicy, fetch_document
 from index.jobs import Rebuilder, RebuildJob
-from index.refresh import refresh_url_sources
 from index.service import WriteResult
 
 log = logging.getLogger(__name__)
@@ -50,7 +48,10 @@ def describe_change(result: WriteResult, title: str | None = None) -> str:
 
 
 def skipped_lines(result: WriteResult) -> str:
-    return "".join(f"\nSkipped {Path(p.where).name}: {p.reason}" for p in result.load.skipped[:5])
+    """What reading skipped, and what it cut (a page or file over the paragraph caps)."""
+    lines = [f"\nSkipped {Path(p.where).name}: {p.reason}" for p in result.load.skipped[:5]]
+    lines += [f"\nNote on {Path(p.where).name}: {p.reason}" for p in result.load.warnings[:3]]
+    return "".join(lines)
 
 
 def shown(text: str, limit: int = 2000) -> str:
@@ -97,7 +98,6 @@ class Moderation(commands.Cog):
     def __init__(self, bot):
         self.bot = bot
         self.rebuilder = Rebuilder(bot.service)
-        self.policy = FetchPolicy.from_settings(bot.settings)
         self._progress_tasks: set[asyncio.Task] = set()
 
     async def cog_load(self) -> None:
@@ -148,11 +148,10 @@ class Moderation(commands.Cog):
 
     async def _add_url(self, url: str) -> tuple[str, bool]:
         try:
-            doc = await fetch_document(url, self.policy, min_chars=self.bot.settings.min_paragraph_chars)
-            result = await asyncio.to_thread(self.bot.service.add_fetched, doc)
+            result = await self.bot.service.add_url(url)
         except CrisisError as exc:
             return f"Could not add {url}: {exc}. Nothing changed.", False
-        return describe_change(result, doc.title), True
+        return describe_change(result, result.load.documents[0].title), True
 
     async def _add_file(self, file: discord.Attachment) -> tuple[str, bool]:
         name = safe_filename(file.filename)
@@ -304,7 +303,7 @@ class Moderation(commands.Cog):
     @tasks.loop(minutes=60)
     async def refresh_loop(self) -> None:
         try:
-            report = await refresh_url_sources(self.bot.service, self.policy)
+            report = await self.bot.service.refresh_urls()
         except Exception as exc:  # keep the schedule alive; the next round tries again
             log.exception("scheduled refresh failed")
             await self.record("scheduler", "refresh", "URL sources", f"failed: {exc}", False)
