@@ -32,6 +32,7 @@ from aiohttp.resolver import ThreadedResolver
 
 from index import ingest
 from index.errors import FetchError
+from index.text import content_hash
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 USER_AGENT = "crisisbot/0.1 (+news citation bot)"
@@ -273,5 +274,5 @@ async def fetch_document(url: str, policy: FetchPolicy, *, min_chars: int = 25) 
     doc.id = url_document_id(requested)
     doc.origin = requested
     doc.meta["source_url"] = requested
-    doc.meta["content_hash"] = hashlib.sha256("\n".join(doc.paragraphs).encode("utf-8")).hexdigest()
+    doc.meta["content_hash"] = content_hash("\n".join(doc.paragraphs))
     return doc

@@ -20,7 +20,6 @@ import functools
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterable
 
 import Stemmer
 import wordninja
@@ -183,6 +182,7 @@ def dedup_key(text: str) -> str:
 
 
 def content_hash(text: str) -> str:
+    """A page's text fingerprint: a refresh re-indexes a page only when this changes."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -249,7 +249,3 @@ def lexical_tokens(text: str) -> list[str]:
         if len(token) > 1 and token not in STOPWORDS:
             out.append(token)
     return _STEMMER.stemWords(out)
-
-
-def lexical_tokens_many(texts: Iterable[str]) -> list[list[str]]:
-    return [lexical_tokens(t) for t in texts]
