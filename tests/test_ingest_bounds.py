@@ -20,9 +20,9 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from index import ingest
+from index import ingest, reading
 from index import text as textlib
-from tests.conftest import ROOT, clean_env
+from tests.helpers import ROOT, clean_env
 
 PARAGRAPH = "Evacuation trains left Kharkiv on Friday morning with hundreds of families aboard."
 CHILD_MEMORY_BYTES = 2 * 1024**3
@@ -216,7 +216,7 @@ def test_the_size_limit_is_on_bytes_read_not_on_stat(tmp_path: Path, monkeypatch
         read.append(len(data))
         return data
 
-    monkeypatch.setattr(ingest, "MAX_FILE_BYTES", 100)
+    monkeypatch.setattr(reading, "MAX_FILE_BYTES", 100)
     monkeypatch.setattr(os, "fstat", fstat_says_empty)
     monkeypatch.setattr(os, "read", counting_read)
     with pytest.raises(ingest.MalformedSource, match="over the 100-byte limit"):
@@ -230,7 +230,7 @@ def test_a_file_is_read_if_and_only_if_it_fits_the_limit(limit: int, delta: int)
     size = limit + delta
     data = (b"Title line\n" + b"a" * size)[:size]
     with tempfile.TemporaryDirectory() as folder, pytest.MonkeyPatch.context() as patch:
-        patch.setattr(ingest, "MAX_FILE_BYTES", limit)
+        patch.setattr(reading, "MAX_FILE_BYTES", limit)
         path = Path(folder) / "file.txt"
         path.write_bytes(data)
         if size <= limit:
