@@ -111,3 +111,10 @@ def progress_bar(enabled: bool = True) -> Iterator[object]:
             bar.update(tasks[stage], completed=done, total=total)
 
         yield report
+
+
+def print_problems(load) -> None:
+    """What reading skipped, and what it cut (paragraphs over the caps), one line each on stderr."""
+    for word, problems in (("skipped", load.skipped), ("warning", load.warnings)):
+        for problem in problems:
+            err.print(f"[yellow]{word}[/yellow] {escape(str(problem))}", markup=True, highlight=False)
