@@ -4,6 +4,8 @@ repair that needs no rebuild (``crisisbot index rollback``).
 ``examine`` only reads: it never takes the write lock or changes a mode.  It returns
 ``Finding``s; the CLI prints them.  A ``problem`` stops the bot from answering (or
 from answering right); a ``warning`` does not, but deserves a look.
+
+One job, a little over 300 lines: every check of a data dir, each a short function.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from bot import cli
 from bot.config import BotSettings
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 
 def env_name(field: str, info) -> str:
@@ -87,3 +87,17 @@ def test_no_import_cycles_between_modules_of_the_project():
 
     cycles = sorted(name for name in graph if reaches(name, name))
     assert cycles == []
+
+
+def test_the_readme_layout_names_every_module():
+    """README's "Layout" lists every module of index/ and bot/ (a package row names its files)."""
+    layout = (ROOT / "README.md").read_text(encoding="utf-8").split("## Layout", 1)[1]
+    missing = []
+    for path in sorted([*ROOT.glob("index/**/*.py"), *ROOT.glob("bot/**/*.py")]):
+        relative = path.relative_to(ROOT).as_posix()
+        if path.name == "__init__.py" or "corpus" in path.parts:
+            continue
+        package = f"`{path.parent.relative_to(ROOT).as_posix()}/`"
+        if f"`{relative}`" not in layout and not (package in layout and f"`{path.name}`" in layout):
+            missing.append(relative)
+    assert missing == []

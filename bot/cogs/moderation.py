@@ -6,6 +6,9 @@ old index keeps answering.  URL sources can be re-fetched on a schedule.
 
 Summaries are plain text: the audit log stores them as they are (the CLI writes
 there too), and every place that shows them escapes them.
+
+One cog for the moderators' whole job (a little over 300 lines): add, remove, list, audit,
+re-index and the scheduled refresh share the audit trail and the progress reporting.
 """
 
 from __future__ import annotations
