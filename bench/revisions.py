@@ -1,0 +1,100 @@
+"""Question latency of several git revisions of crisisbot, interleaved in rounds (A B C, A B C, ...).
+
+    .venv/bin/python bench/revisions.py REV [REV ...] [--rounds 5]
+
+Each revision is checked out once into a temporary worktree; each round runs every revision in
+its own fresh process (model load and bundled-corpus build not timed), which answers every
+dev-set question (tests/eval/dev.jsonl of that revision) after five warm-up questions and
+reports the latencies of ``CrisisService.ask``.  Revisions run one after the other inside a
+round, so a busy neighbour slows them alike; the report gives each revision's median p50 and
+p95 over the rounds, and its ratio to the first revision per round (median, min-max), which is
+what to trust on a shared machine.  For a refactor: the ratios should stay near 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Runs inside the revision's worktree (PYTHONPATH points there, ahead of the installed checkout).
+CHILD = r"""
+import json, sys, time
+from pathlib import Path
+from index.config import Settings
+from index.service import CrisisService
+data_dir = Path(sys.argv[1])
+service = CrisisService(Settings(_env_file=None, data_dir=data_dir))
+if not service.has_index():
+    service.build()
+service.warm()
+questions = [json.loads(line)["q"] for line in Path("tests/eval/dev.jsonl").read_text().splitlines() if line.strip()]
+for q in questions[:5]:
+    service.ask(q)
+took = []
+for q in questions:
+    start = time.perf_counter()
+    service.ask(q)
+    took.append((time.perf_counter() - start) * 1000)
+print(json.dumps(took))
+"""
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def worktree(revision: str, parent: Path) -> Path:
+    folder = parent / revision.replace("/", "_")
+    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q", str(folder), revision], check=True)
+    return folder
+
+
+def run(folder: Path, data_dir: Path) -> list[float]:
+    env = {"PYTHONPATH": str(folder), "PATH": "/usr/bin:/bin", "HOME": str(Path.home())}
+    done = subprocess.run([sys.executable, "-c", CHILD, str(data_dir)], cwd=folder, env=env, capture_output=True, text=True, timeout=900)
+    if done.returncode != 0:
+        raise SystemExit(f"{folder.name}: {done.stderr.strip().splitlines()[-1] if done.stderr.strip() else done.returncode}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("revisions", nargs="+", help="git revisions; the first is the baseline of the ratios")
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="crisisbot-revisions-") as tmp:
+        parent = Path(tmp)
+        folders = {rev: worktree(rev, parent) for rev in args.revisions}
+        try:
+            figures: dict[str, list[tuple[float, float]]] = {rev: [] for rev in args.revisions}
+            for round_number in range(args.rounds):
+                for rev, folder in folders.items():
+                    took = run(folder, parent / f"data-{folder.name}")
+                    figures[rev].append((percentile(took, 0.5), percentile(took, 0.95)))
+                print(f"round {round_number + 1}/{args.rounds} done", file=sys.stderr)
+        finally:
+            for folder in folders.values():
+                subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(folder)], check=False)
+    base = figures[args.revisions[0]]
+    print("| revision | p50 ms (median of rounds) | p95 ms | p50 ratio to the first: median (min-max) | p95 ratio: median (min-max) |")
+    print("|---|---|---|---|---|")
+    for rev in args.revisions:
+        rows = figures[rev]
+        p50 = [r[0] / b[0] for r, b in zip(rows, base)]
+        p95 = [r[1] / b[1] for r, b in zip(rows, base)]
+        print(
+            f"| {rev} | {statistics.median(r[0] for r in rows):.1f} | {statistics.median(r[1] for r in rows):.1f} | "
+            f"{statistics.median(p50):.2f} ({min(p50):.2f}-{max(p50):.2f}) | {statistics.median(p95):.2f} ({min(p95):.2f}-{max(p95):.2f}) |"
+        )
+
+
+if __name__ == "__main__":
+    main()
