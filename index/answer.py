@@ -8,6 +8,7 @@ import numpy as np
 
 from index import lexical
 from index import text as textlib
+from index.config import Settings
 from index.embed import Embedder
 from index.search import Passage, Query
 from index.store.protocol import ReadView
@@ -18,8 +19,9 @@ MAX_SENTENCES = 3
 SENTENCE_KEEP_RATIO = 0.8
 SENTENCE_LEXICAL_WEIGHT = 0.3
 # Abstention: answer only when some passage's dense + weight * coverage reaches MIN_EVIDENCE.
-MIN_EVIDENCE = 0.40
-EVIDENCE_COVERAGE_WEIGHT = 0.25
+# The defaults are the settings' (CRISISBOT_MIN_EVIDENCE, CRISISBOT_EVIDENCE_COVERAGE_WEIGHT): one place.
+MIN_EVIDENCE = Settings.model_fields["min_evidence"].default
+EVIDENCE_COVERAGE_WEIGHT = Settings.model_fields["evidence_coverage_weight"].default
 
 
 @dataclass

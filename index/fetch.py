@@ -31,22 +31,26 @@ from aiohttp.abc import AbstractResolver
 from aiohttp.resolver import ThreadedResolver
 
 from index import ingest
+from index.config import Settings
 from index.errors import FetchError
 from index.text import content_hash
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+_DEFAULTS = Settings.model_fields
 USER_AGENT = "crisisbot/0.1 (+news citation bot)"
 
 
 @dataclass(frozen=True)
 class FetchPolicy:
-    timeout_seconds: float = 15.0
-    max_bytes: int = 5 * 1024 * 1024
+    """The limits of one fetch; ``from_settings`` is how the service makes it, and the defaults are the settings'."""
+
+    timeout_seconds: float = _DEFAULTS["fetch_timeout_seconds"].default
+    max_bytes: int = _DEFAULTS["fetch_max_bytes"].default
     max_redirects: int = 5
-    allow_private: bool = False
+    allow_private: bool = _DEFAULTS["allow_private_urls"].default
     # What is kept of the extracted article (the same bounds as files: index/ingest.finish).
-    max_paragraph_chars: int = 2000
-    max_paragraphs: int = 3000
+    max_paragraph_chars: int = _DEFAULTS["max_paragraph_chars"].default
+    max_paragraphs: int = _DEFAULTS["max_paragraphs_per_source"].default
 
     @classmethod
     def from_settings(cls, settings) -> FetchPolicy:

@@ -101,3 +101,20 @@ def test_the_readme_layout_names_every_module():
         if f"`{relative}`" not in layout and not (package in layout and f"`{path.name}`" in layout):
             missing.append(relative)
     assert missing == []
+
+
+def test_the_front_ends_reach_the_core_only_through_its_public_modules():
+    """bot/ talks to the service (and its result types, errors, settings), never to what lies under it."""
+    import ast
+
+    under = ("index.store", "index.ann", "index.lexical", "index.fetch", "index.kept", "index.ingest", "index.reading",
+             "index.formats", "index.integrity", "index.refresh", "index.text")
+    reached = []
+    for path in sorted(ROOT.glob("bot/**/*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [node.module] if isinstance(node, ast.ImportFrom) and node.module else []
+            names += [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module == "index":
+                names += [f"index.{alias.name}" for alias in node.names]
+            reached += [f"{path.relative_to(ROOT)}: {name}" for name in names if name.startswith(under)]
+    assert reached == []
