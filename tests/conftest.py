@@ -1,7 +1,9 @@
-"""Shared fixtures: the real bundled model (loaded once) and a real index of the bundled corpus.
+"""Shared fixtures: the real bundled model (loaded once), a real index of the bundled corpus, and the
+Discord doubles with the real bot on them.
 
 Tests that change an index get their own copy of the session's built index
-(``service``); read-only tests share one (``shared_service``).
+(``service``); read-only tests share one (``shared_service``).  Plain helpers and constants
+are in tests/helpers.py.
 """
 
 from __future__ import annotations
@@ -12,22 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from index.config import Settings
 from index.embed import Embedder
 from index.service import CrisisService
+from tests.discord_double import DiscordDouble, serving
+from tests.discord_double.faults import FaultyDiscordDouble
+from tests.helpers import make_settings, running_bot
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def clean_env(prefixes: tuple[str, ...] = ("CRISISBOT_",)) -> dict[str, str]:
-    """This process's environment without the developer's settings, for a child process; the
-    test session's ONNX export cache (not a setting) is kept so children reuse its export."""
-    return {k: v for k, v in os.environ.items() if not k.startswith(prefixes) or k == "CRISISBOT_ONNX_CACHE"}
-
-
-def make_settings(data_dir: Path, **overrides) -> Settings:
-    """Settings that ignore the developer's own .env file."""
-    return Settings(_env_file=None, data_dir=data_dir, **overrides)
+# --- the model and the bundled corpus index ---------------------------------------------------
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -76,3 +69,24 @@ def service(tmp_path, built_data_dir, embedder) -> CrisisService:
 def empty_service(tmp_path, embedder) -> CrisisService:
     """A service with no index yet."""
     return CrisisService(make_settings(tmp_path / "empty"), embedder=embedder)
+
+
+# --- the Discord doubles and the real bot on them ---------------------------------------------
+
+
+@pytest.fixture
+async def double(monkeypatch):
+    async with serving(DiscordDouble(), monkeypatch) as server:
+        yield server
+
+
+@pytest.fixture
+async def faulty(monkeypatch):
+    async with serving(FaultyDiscordDouble(), monkeypatch) as server:
+        yield server
+
+
+@pytest.fixture
+async def bot(double, shared_service, tmp_path):
+    async with running_bot(double, shared_service, tmp_path / "bot", ask_cooldown_seconds=0) as running:
+        yield running

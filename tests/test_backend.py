@@ -9,7 +9,7 @@ import pytest
 
 from index.embed import RUNTIMES, Embedder, ModelUnavailable
 from index.service import CrisisService
-from tests.conftest import make_settings
+from tests.helpers import make_settings
 
 QUESTIONS = [
     "Who did Blinken write to proposing a meeting?",

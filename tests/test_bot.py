@@ -2,64 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import re
 import sqlite3
 
 import pytest
 
-from bot.app import create_bot
-from bot.config import BotSettings
-from index.config import Settings
-from index.service import CrisisService
-from tests.discord_double import DiscordDouble, serving
 from tests.discord_double.server import APP_ID, GUILD_ID
+from tests.helpers import QUESTION, callback_of, edit_of, running_bot
 
 pytestmark = pytest.mark.timeout(60)
-
-QUESTION = "Who did Blinken write to proposing a meeting?"
-
-
-def bot_settings(data_dir, **overrides) -> BotSettings:
-    return BotSettings(_env_file=None, data_dir=data_dir, **overrides)
-
-
-@contextlib.asynccontextmanager
-async def running_bot(double: DiscordDouble, service, data_dir, **overrides):
-    core = {k: v for k, v in overrides.items() if k in Settings.model_fields and k != "data_dir"}
-    if core and isinstance(service, CrisisService):  # the core's settings (fetch limits, ...) are the service's, as in production
-        service = CrisisService(service.settings.model_copy(update=core), embedder=service.embedder)
-    bot = create_bot(bot_settings(data_dir, **overrides), service)
-    task = asyncio.create_task(bot.start("test-token"))
-    try:
-        await double.wait_ready()
-        await asyncio.wait_for(bot.wait_until_ready(), 30)
-        yield bot
-    finally:
-        await bot.close()
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(task, 10)
-
-
-@pytest.fixture
-async def double(monkeypatch):
-    async with serving(DiscordDouble(), monkeypatch) as server:
-        yield server
-
-
-@pytest.fixture
-async def bot(double, shared_service, tmp_path):
-    async with running_bot(double, shared_service, tmp_path / "bot", ask_cooldown_seconds=0) as running:
-        yield running
-
-
-def callback_of(interaction):
-    return lambda r: r.method == "POST" and r.path == f"/interactions/{interaction['id']}/{interaction['token']}/callback"
-
-
-def edit_of(interaction):
-    return lambda r: r.method == "PATCH" and r.path.startswith("/webhooks/") and interaction["token"] in r.path
 
 
 async def ask(double, question, *, user: int = 1001, guild: bool = True, **options):

@@ -20,10 +20,7 @@ from index import store
 from index.ingest import Document
 from index.service import CrisisService
 from tests.discord_double.server import BOT_ID, CHANNEL_ID, LOG_CHANNEL_ID
-from tests.conftest import make_settings
-from tests.test_bot import QUESTION, callback_of, double, edit_of, running_bot  # noqa: F401  (double is a fixture)
-from tests.test_hostile_bot import MOD, sent_for
-from tests.test_moderation import command, moderated_bot
+from tests.helpers import MOD, QUESTION, callback_of, command, edit_of, make_settings, moderated_bot, running_bot, sent_for
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -121,7 +118,7 @@ def hostile_service(service):
     return service
 
 
-async def test_a_hostile_source_is_inert_in_answers_sources_and_search(double, hostile_service, tmp_path):  # noqa: F811
+async def test_a_hostile_source_is_inert_in_answers_sources_and_search(double, hostile_service, tmp_path):
     async with running_bot(double, hostile_service, tmp_path / "bot", ask_cooldown_seconds=0):
         asked = await double.slash("ask", {"question": ZORBLAX_Q})
         edit = await double.wait_for(edit_of(asked))
@@ -138,7 +135,7 @@ async def test_a_hostile_source_is_inert_in_answers_sources_and_search(double, h
             assert_inert(sent_for(double, interaction))
 
 
-async def test_a_hostile_source_and_audit_log_are_inert_for_moderators(double, hostile_service, tmp_path):  # noqa: F811
+async def test_a_hostile_source_and_audit_log_are_inert_for_moderators(double, hostile_service, tmp_path):
     state = BotState(tmp_path / "bot" / "state.sqlite")  # what `crisisbot sources add` records
     state.audit("cli:alice", "sources add", "[x](https://evil.example/t) @everyone", f"{EVIL_TITLE}: added, 3 paragraphs")
     state.close()
@@ -168,12 +165,12 @@ async def handled(bot) -> None:
             return
 
 
-def replies_with_embeds(double, interaction) -> list[list[dict]]:  # noqa: F811
+def replies_with_embeds(double, interaction) -> list[list[dict]]:
     return [r.json.get("data", r.json)["embeds"] for r in sent_for(double, interaction)
             if r.method == "POST" and r.json.get("data", r.json).get("embeds")]
 
 
-async def test_one_click_on_a_390_kb_paragraph_sends_at_most_max_messages_per_click(double, shared_service, tmp_path):  # noqa: F811
+async def test_one_click_on_a_390_kb_paragraph_sends_at_most_max_messages_per_click(double, shared_service, tmp_path):
     huge = StoredCitation(1, "Huge", "https://example.org/huge", "2022-02-17", "example.org",
                           ("Troops **moved** [1](x) @everyone near the border. " * 8000)[:390_000], 11)
     small = StoredCitation(2, "Small", "https://example.org/small", "2022-02-18", "example.org", "A short paragraph.", 12)
@@ -198,7 +195,7 @@ async def test_one_click_on_a_390_kb_paragraph_sends_at_most_max_messages_per_cl
         assert_inert(sent_for(double, interaction))
 
 
-async def test_the_click_over_the_limit_is_refused_privately(double, shared_service, tmp_path):  # noqa: F811
+async def test_the_click_over_the_limit_is_refused_privately(double, shared_service, tmp_path):
     async with running_bot(double, shared_service, tmp_path / "bot", ask_cooldown_seconds=0, button_clicks_per_minute=3):
         asked = await double.slash("ask", {"question": QUESTION})
         edit = await double.wait_for(edit_of(asked))
@@ -216,7 +213,7 @@ async def test_the_click_over_the_limit_is_refused_privately(double, shared_serv
         assert (await double.wait_for(callback_of(other))).json["data"]["content"] == "Thanks for the feedback."
 
 
-async def test_a_refused_more_results_click_stores_no_search(double, shared_service, tmp_path):  # noqa: F811
+async def test_a_refused_more_results_click_stores_no_search(double, shared_service, tmp_path):
     data_dir = tmp_path / "bot"
     async with running_bot(double, shared_service, data_dir, ask_cooldown_seconds=0, button_clicks_per_minute=2) as bot:
         asked = await double.slash("ask", {"question": QUESTION})
@@ -255,7 +252,7 @@ class BreakableService:
         return self._service.search(*args, **kwargs)
 
 
-def private_reply(double, interaction):  # noqa: F811
+def private_reply(double, interaction):
     """The reply to a deferred interaction (a follow-up) or an immediate one (the callback)."""
     def match(r):
         body = r.json.get("data", r.json) if isinstance(r.json, dict) else {}
@@ -263,7 +260,7 @@ def private_reply(double, interaction):  # noqa: F811
     return match
 
 
-async def test_a_damaged_index_gets_a_clear_private_reply_not_an_error_id(double, shared_service, tmp_path):  # noqa: F811
+async def test_a_damaged_index_gets_a_clear_private_reply_not_an_error_id(double, shared_service, tmp_path):
     broken = BreakableService(shared_service)
     async with running_bot(double, broken, tmp_path / "bot", ask_cooldown_seconds=0):
         asked = await double.slash("ask", {"question": QUESTION})
@@ -287,7 +284,7 @@ async def test_a_damaged_index_gets_a_clear_private_reply_not_an_error_id(double
     assert not any("error id" in s for r in double.requests for s in strings(r.json or {}))
 
 
-async def test_a_truncated_vectors_file_is_reported_as_a_damaged_index(double, built_data_dir, embedder, tmp_path):  # noqa: F811
+async def test_a_truncated_vectors_file_is_reported_as_a_damaged_index(double, built_data_dir, embedder, tmp_path):
     data_dir = tmp_path / "data"
     shutil.copytree(built_data_dir, data_dir, symlinks=True)
     vectors = store.current_folder(data_dir) / "vectors.faiss"

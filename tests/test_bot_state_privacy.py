@@ -16,7 +16,7 @@ import pytest
 
 from bot import state as state_module
 from bot.state import BotState, StoredCitation
-from tests.test_bot import QUESTION, callback_of, double, edit_of, running_bot  # noqa: F401  (double is a fixture)
+from tests.helpers import QUESTION, callback_of, edit_of, running_bot
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -142,7 +142,7 @@ def test_prune_deletes_old_answers_searches_pointers_and_votes_but_keeps_the_aud
     state.close()
 
 
-async def test_a_private_question_is_not_stored_anywhere(double, shared_service, tmp_path):  # noqa: F811
+async def test_a_private_question_is_not_stored_anywhere(double, shared_service, tmp_path):
     data_dir = tmp_path / "bot"
     async with running_bot(double, shared_service, data_dir, ask_cooldown_seconds=0) as bot:
         interaction = await double.slash("ask", {"question": QUESTION, "private": True})
@@ -161,7 +161,7 @@ async def test_a_private_question_is_not_stored_anywhere(double, shared_service,
         assert QUESTION.encode() not in path.read_bytes(), path.name
 
 
-async def test_buttons_under_an_answer_older_than_the_limit_say_so(double, shared_service, tmp_path):  # noqa: F811
+async def test_buttons_under_an_answer_older_than_the_limit_say_so(double, shared_service, tmp_path):
     age_days = 2 / DAY  # two seconds
     data_dir = tmp_path / "bot"
     async with running_bot(double, shared_service, data_dir, ask_cooldown_seconds=0, state_max_age_days=age_days):

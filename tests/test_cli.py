@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bot import cli, cli_support
-from tests.conftest import clean_env
+from tests.helpers import clean_env
 
 ROOT = Path(__file__).resolve().parent.parent
 CITATION_KEYS = {"n", "title", "url", "date", "source", "text", "score"}

@@ -14,7 +14,7 @@ from index.embed import Embedder
 from index.ingest import Document, load
 from index.service import BadQuestion, CrisisService
 
-from .conftest import make_settings
+from .helpers import make_settings
 
 BLINKEN = "Who did Blinken write to proposing a meeting?"
 OFF_TOPIC = ["What is the capital of France?", "How do I bake sourdough bread?", "Who won the 2018 World Cup?"]

@@ -17,8 +17,7 @@ import pytest
 from index import store
 from index.service import CrisisService, document_id
 
-from .conftest import ROOT, clean_env, make_settings
-from .test_jobs import bigger_corpus
+from .helpers import ROOT, bigger_corpus, clean_env, make_settings
 from .webpages import PAGES
 
 RUNS_PER_OPERATION = int(os.environ.get("CRISISBOT_CRASH_RUNS", "7"))

@@ -17,7 +17,7 @@ from index.config import BUNDLED_CORPUS
 from index.ingest import Document
 from index.service import CrisisService
 
-from .conftest import make_settings
+from .helpers import make_settings
 
 BLINKEN = "Who did Blinken write to proposing a meeting?"
 ARTICLE = (

@@ -13,7 +13,7 @@ import pytest
 
 from index import text
 from index.embed import RUNTIMES, Embedder, EmbeddingRuntime, ModelOutput, ModelSource, RuntimeOptions, resolve_model
-from tests.conftest import ROOT, clean_env
+from tests.helpers import ROOT, clean_env
 
 PARAGRAPHS = [
     "Blinken wrote to Lavrov. He proposed a meeting in Europe next week.",

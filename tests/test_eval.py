@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from bot import cli, cli_support
 from index import eval as evaluation
 from index.service import CrisisService
-from tests.conftest import make_settings
+from tests.helpers import make_settings
 
 EVAL_DIR = Path(__file__).resolve().parent / "eval"
 DEV = EVAL_DIR / "dev.jsonl"

@@ -16,17 +16,10 @@ import logging
 
 import pytest
 
-from tests.discord_double import serving
-from tests.discord_double.faults import CHANNEL_MESSAGES, INTERACTION_CALLBACK, WEBHOOK_EDIT, Fault, FaultyDiscordDouble
-from tests.test_bot import QUESTION, callback_of, edit_of, running_bot
+from tests.discord_double.faults import CHANNEL_MESSAGES, INTERACTION_CALLBACK, WEBHOOK_EDIT, Fault
+from tests.helpers import QUESTION, callback_of, edit_of, running_bot
 
 pytestmark = pytest.mark.timeout(60)
-
-
-@pytest.fixture
-async def faulty(monkeypatch):
-    async with serving(FaultyDiscordDouble(), monkeypatch) as server:
-        yield server
 
 
 def accepted(server, predicate) -> list:

@@ -10,22 +10,14 @@ import time
 import pytest
 
 from index import store
-from tests.discord_double.server import MANAGE_GUILD, MEMBER_PERMISSIONS
+from tests.helpers import MOD, callback_of, command, edit_of, moderated_bot, sent_for
 from tests.hostile_inputs import HOSTILE_TEXT
-from tests.test_bot import bot, callback_of, double, edit_of, running_bot  # noqa: F401  (fixtures)
-from tests.test_moderation import command, moderated_bot
 from tests.webpages import PageServer
 
 pytestmark = pytest.mark.timeout(300)
 
 # What would ping if Discord parsed it: @everyone, @here, <@id>, <@!id>, <@&id> (escaping inserts a zero-width space).
 PING = re.compile(r"@(everyone|here|[!&]?\d{17,20})")
-MOD = {"permissions": MEMBER_PERMISSIONS | MANAGE_GUILD}
-
-
-def sent_for(double, interaction) -> list:  # noqa: F811
-    """Every request the bot made for one interaction (its callback, edits and follow-ups)."""
-    return [r for r in double.requests if interaction["token"] in r.path or interaction["id"] in r.path]
 
 
 def strings(value) -> list[str]:
@@ -59,7 +51,7 @@ def deliverable(text: str) -> bool:
     return True
 
 
-async def test_hostile_questions_through_ask_and_search(double, bot):  # noqa: F811
+async def test_hostile_questions_through_ask_and_search(double, bot):
     slow = []
     for i, text in enumerate(filter(deliverable, HOSTILE_TEXT)):
         for name, option in (("ask", "question"), ("search", "query")):
@@ -81,7 +73,7 @@ async def test_hostile_questions_through_ask_and_search(double, bot):  # noqa: F
     assert refusals and all(("empty" in r) or ("limit" in r) or ("characters" in r) for r in refusals)
 
 
-async def test_hostile_autocomplete_text(double, service, tmp_path):  # noqa: F811
+async def test_hostile_autocomplete_text(double, service, tmp_path):
     async with moderated_bot(double, service, tmp_path):
         for text in filter(deliverable, HOSTILE_TEXT):
             typing = await double.autocomplete("sources remove", {"id": text}, "id", **MOD)
@@ -112,7 +104,7 @@ HOSTILE_URLS = [  # (url or loopback path, what the reply must say); private add
 ]
 
 
-async def test_hostile_urls_and_files_through_sources_add(double, service, tmp_path, pages):  # noqa: F811
+async def test_hostile_urls_and_files_through_sources_add(double, service, tmp_path, pages):
     before = store.current_folder(service.data_dir)
     limit = 64 * 1024
     files = [

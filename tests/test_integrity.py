@@ -20,7 +20,7 @@ from index.ann import VectorIndex
 from index.errors import CrisisError, IndexDamaged
 from index.service import CrisisService
 
-from .conftest import make_settings
+from .helpers import make_settings
 
 BLINKEN = "Who did Blinken write to proposing a meeting?"
 LEXICAL = [f"lexical/{name}" for name in (

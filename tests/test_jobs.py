@@ -2,31 +2,14 @@
 
 from __future__ import annotations
 
-import json
-import random
-
 import pytest
 
 from index import store
-from index.config import BUNDLED_CORPUS
 from index.embed import Embedder
 from index.jobs import AlreadyRunning, Rebuilder
 from index.service import CrisisService
 
-from .conftest import make_settings
-
-BLINKEN = "Who did Blinken write to proposing a meeting?"
-
-
-def bigger_corpus(sources_dir, n_docs: int = 6) -> None:
-    """Articles recombined from the bundled paragraphs, so a rebuild takes a few seconds."""
-    lines = next(BUNDLED_CORPUS.glob("*.txt")).read_text(encoding="utf-8").splitlines()[3:]
-    rng = random.Random(7)
-    sources_dir.mkdir(parents=True, exist_ok=True)
-    with open(sources_dir / "recombined.jsonl", "w", encoding="utf-8") as f:
-        for i in range(n_docs):
-            paragraphs = [" ".join(rng.sample(lines, 2)) for _ in range(40)]
-            f.write(json.dumps({"id": f"mix-{i}", "title": f"Recombined coverage {i}", "date": "2022-02-20", "paragraphs": paragraphs}) + "\n")
+from .helpers import BLINKEN, bigger_corpus, make_settings
 
 
 @pytest.mark.timeout(240)

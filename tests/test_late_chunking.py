@@ -14,7 +14,7 @@ from index import store, text
 from index.embed import Embedder
 from index.ingest import Document
 from index.service import CrisisService
-from tests.conftest import make_settings
+from tests.helpers import make_settings
 
 QUESTION = "Who did Blinken write to proposing a meeting?"
 

@@ -9,8 +9,7 @@ import time
 
 import pytest
 
-from tests.conftest import ROOT
-from tests.test_bot import double, running_bot  # noqa: F401  (double is a fixture)
+from tests.helpers import ROOT, running_bot
 
 IN_FLIGHT = 200
 ACK_DEADLINE = 3.0  # Discord drops an interaction not acknowledged within 3 s
@@ -45,7 +44,7 @@ async def wait_for_count(server, predicate, count: int, timeout: float) -> list:
 
 
 @pytest.mark.timeout(150)
-async def test_200_asks_in_flight_are_all_acknowledged_and_answered(double, shared_service, tmp_path, caplog):  # noqa: F811
+async def test_200_asks_in_flight_are_all_acknowledged_and_answered(double, shared_service, tmp_path, caplog):
     caplog.set_level(logging.INFO)
     questions = dev_questions()
     async with running_bot(double, shared_service, tmp_path / "bot", ask_cooldown_seconds=0) as bot:

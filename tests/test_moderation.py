@@ -11,18 +11,15 @@ from index import store
 from tests.discord_double.server import (
     LOG_CHANNEL_ID,
     MANAGE_GUILD,
-    MEMBER_PERMISSIONS,
-    MODERATOR_ROLE,
     MODERATOR_ROLE_ID,
 )
-from tests.test_bot import QUESTION, callback_of, double, edit_of, running_bot  # noqa: F401  (double is a fixture)
+from tests.helpers import MOD, QUESTION, callback_of, command, edit_of, moderated_bot
 from tests.webpages import PAGES, PageServer
 
 pytestmark = pytest.mark.timeout(120)
 
 SANCTIONS_Q = "How many Duma members did the EU sanction?"
 ZAPORIZHZHIA_Q = "Who inspected the Zaporizhzhia nuclear plant?"
-MOD = {"permissions": MEMBER_PERMISSIONS | MANAGE_GUILD}
 
 
 @pytest.fixture(scope="module")
@@ -32,32 +29,13 @@ def pages():
     server.stop()
 
 
-def moderated_bot(double, service, tmp_path, **overrides):  # noqa: F811
-    """The bot with a moderator role, a log channel and loopback pages allowed; ``async with`` it."""
-    options = dict(
-        ask_cooldown_seconds=0, allow_private_urls=True, fetch_timeout_seconds=3,
-        moderator_role=MODERATOR_ROLE, log_channel_id=LOG_CHANNEL_ID,
-    )
-    return running_bot(double, service, tmp_path / "bot", **{**options, **overrides})
-
-
-async def command(double, name, options=None, **kwargs):  # noqa: F811
-    """Run a moderator command; returns (interaction, its callback, the final edit or None)."""
-    interaction = await double.slash(name, options, **kwargs)
-    callback = await double.wait_for(callback_of(interaction))
-    edit = None
-    if callback.json["type"] == 5:
-        edit = await double.wait_for(edit_of(interaction))
-    return interaction, callback, edit
-
-
-async def cited_titles(double, question) -> list[str]:  # noqa: F811
+async def cited_titles(double, question) -> list[str]:
     interaction = await double.slash("ask", {"question": question}, user=555)
     edit = await double.wait_for(edit_of(interaction))
     return [f["value"] for f in edit.json["embeds"][0].get("fields", [])]
 
 
-async def test_moderator_commands_are_hidden_and_guild_only(double, service, tmp_path):  # noqa: F811
+async def test_moderator_commands_are_hidden_and_guild_only(double, service, tmp_path):
     async with moderated_bot(double, service, tmp_path):
         sync = await double.wait_for(lambda r: r.method == "PUT" and r.path.endswith("/commands"))
     commands = {c["name"]: c for c in sync.json}
@@ -68,7 +46,7 @@ async def test_moderator_commands_are_hidden_and_guild_only(double, service, tmp
     assert commands["ask"]["default_member_permissions"] is None
 
 
-async def test_members_are_refused_even_when_the_client_sends_it_anyway(double, service, tmp_path, pages):  # noqa: F811
+async def test_members_are_refused_even_when_the_client_sends_it_anyway(double, service, tmp_path, pages):
     before, hits = store.current_folder(service.data_dir), len(pages.hits)
     attempts = [
         ("sources add", {"url": pages.url("/articles/eu-sanctions")}),
@@ -93,7 +71,7 @@ async def test_members_are_refused_even_when_the_client_sends_it_anyway(double, 
     assert len(pages.hits) == hits  # refused before anything was fetched
 
 
-async def test_moderator_adds_a_url_and_a_file_answers_cite_them_and_remove_takes_them_out(double, service, tmp_path, pages):  # noqa: F811
+async def test_moderator_adds_a_url_and_a_file_answers_cite_them_and_remove_takes_them_out(double, service, tmp_path, pages):
     async with moderated_bot(double, service, tmp_path):
         assert not any("EU agrees" in t for t in await cited_titles(double, SANCTIONS_Q))
 
@@ -128,7 +106,7 @@ async def test_moderator_adds_a_url_and_a_file_answers_cite_them_and_remove_take
     assert len(posts) == 3 and all(p.json["allowed_mentions"] == {"parse": []} for p in posts)
 
 
-async def test_pages_and_files_that_fail_are_reported_and_change_nothing(double, service, tmp_path, pages):  # noqa: F811
+async def test_pages_and_files_that_fail_are_reported_and_change_nothing(double, service, tmp_path, pages):
     before = store.current_folder(service.data_dir)
     async with moderated_bot(double, service, tmp_path):
         for url, reason in [("/empty", "no article text"), ("/error", "503"), ("/report.pdf", "not a web page")]:
@@ -173,7 +151,7 @@ class GatedService:
         return self._service.build(sources, progress=gated_progress)
 
 
-async def test_reindex_runs_in_the_background_once_at_a_time_while_answers_continue(double, service, tmp_path, monkeypatch):  # noqa: F811
+async def test_reindex_runs_in_the_background_once_at_a_time_while_answers_continue(double, service, tmp_path, monkeypatch):
     monkeypatch.setattr("bot.cogs.moderation.PROGRESS_SECONDS", 0.2)
     gated = GatedService(service)
     before = store.current_folder(service.data_dir)
@@ -198,7 +176,7 @@ async def test_reindex_runs_in_the_background_once_at_a_time_while_answers_conti
     assert gated.ask(QUESTION).citations
 
 
-async def test_a_failed_reindex_reports_why_and_the_old_index_keeps_serving(double, service, tmp_path, monkeypatch):  # noqa: F811
+async def test_a_failed_reindex_reports_why_and_the_old_index_keeps_serving(double, service, tmp_path, monkeypatch):
     monkeypatch.setattr("bot.cogs.moderation.PROGRESS_SECONDS", 0.2)
     gated = GatedService(service, fail="No space left on device")
     gated.gate.set()
@@ -214,7 +192,7 @@ async def test_a_failed_reindex_reports_why_and_the_old_index_keeps_serving(doub
     assert store.current_folder(service.data_dir) == before
 
 
-async def test_scheduled_refresh_reindexes_a_changed_page(double, service, tmp_path, pages):  # noqa: F811
+async def test_scheduled_refresh_reindexes_a_changed_page(double, service, tmp_path, pages):
     from index.fetch import FetchPolicy, fetch_document
 
     policy = FetchPolicy(timeout_seconds=3, allow_private=True)

@@ -17,11 +17,8 @@ from bot.state import BotState
 from index import store
 from index.jobs import Rebuilder
 from index.service import CrisisService
-from tests.conftest import ROOT, clean_env, make_settings
 from tests.discord_double.server import MANAGE_GUILD, MEMBER_PERMISSIONS
-from tests.test_bot import callback_of, double, edit_of  # noqa: F401  (double is a fixture)
-from tests.test_jobs import BLINKEN, bigger_corpus
-from tests.test_shutdown import Worker
+from tests.helpers import BLINKEN, ROOT, Worker, bigger_corpus, callback_of, clean_env, edit_of, make_settings
 
 STOPPED = "Re-index stopped because the bot is restarting; the previous index is still serving."
 GRACE = 1.0
@@ -52,7 +49,7 @@ def test_cancel_stops_a_rebuild_between_batches_and_keeps_the_old_index(service)
 
 
 @pytest.mark.timeout(120)
-async def test_sigterm_during_a_long_reindex_cancels_it_and_exits_0(double, tmp_path, built_data_dir, embedder):  # noqa: F811
+async def test_sigterm_during_a_long_reindex_cancels_it_and_exits_0(double, tmp_path, built_data_dir, embedder):
     data_dir = tmp_path / "data"
     shutil.copytree(built_data_dir, data_dir, symlinks=True)
     bigger_corpus(data_dir / "sources", n_docs=40)  # 1,600 paragraphs: far longer to embed than the test waits

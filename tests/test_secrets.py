@@ -13,11 +13,8 @@ import sys
 import pytest
 
 from bot.app import create_bot
-from tests.conftest import ROOT, clean_env
 from tests.discord_double.faults import INTERACTION_CALLBACK, Fault
-from tests.test_bot import QUESTION, bot_settings, callback_of, edit_of, running_bot
-from tests.test_faults import faulty  # noqa: F401  (a fixture)
-from tests.test_shutdown import start_worker
+from tests.helpers import QUESTION, ROOT, bot_settings, callback_of, clean_env, edit_of, running_bot, start_worker
 
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GsEcRt.do-not-log-me_7f3a9c2e5b8d1"
 
@@ -28,7 +25,7 @@ def leaks(text: str) -> bool:
 
 
 @pytest.mark.timeout(60)
-async def test_token_is_never_logged_at_debug(faulty, shared_service, tmp_path, caplog):  # noqa: F811
+async def test_token_is_never_logged_at_debug(faulty, shared_service, tmp_path, caplog):
     caplog.set_level(logging.DEBUG)
     bot = create_bot(bot_settings(tmp_path / "bot", ask_cooldown_seconds=0), shared_service)
     task = asyncio.create_task(bot.start(TOKEN))
@@ -70,7 +67,7 @@ def test_python_m_bot_without_a_token_is_one_line_and_non_zero(tmp_path):
 
 
 @pytest.mark.timeout(60)
-async def test_a_refused_token_is_one_line_and_non_zero(faulty, tmp_path):  # noqa: F811
+async def test_a_refused_token_is_one_line_and_non_zero(faulty, tmp_path):
     faulty.inject("GET", "/users/@me", Fault(401))
     worker = await start_worker(faulty.port, tmp_path / "data", tmp_path, token=TOKEN, level="DEBUG")
     try:
@@ -107,7 +104,7 @@ class ExplodingService:
 
 
 @pytest.mark.timeout(60)
-async def test_an_error_in_ask_shows_the_user_an_id_not_a_traceback(faulty, shared_service, tmp_path, caplog):  # noqa: F811
+async def test_an_error_in_ask_shows_the_user_an_id_not_a_traceback(faulty, shared_service, tmp_path, caplog):
     async with running_bot(faulty, ExplodingService(shared_service), tmp_path / "bot", ask_cooldown_seconds=0):
         interaction = await faulty.slash("ask", {"question": QUESTION})
         assert (await faulty.wait_for(callback_of(interaction))).json["type"] == 5

@@ -2,61 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 import signal
 import sqlite3
-import sys
 import time
 
 import pytest
 
 from bot.app import RESTARTING
 from index import store
-from tests.conftest import ROOT, clean_env
-from tests.test_bot import QUESTION, callback_of, double, edit_of, running_bot  # noqa: F401  (double is a fixture)
+from tests.helpers import QUESTION, callback_of, edit_of, running_bot, start_worker
 
 GRACE_BOUND = 25.0  # the bot's own grace is 20 s
-
-
-class Worker:
-    """``python -m tests.bot_worker PORT`` with its stderr collected line by line."""
-
-    def __init__(self, process: asyncio.subprocess.Process):
-        self.process = process
-        self.lines: list[str] = []
-        self._reader = asyncio.create_task(self._read())
-
-    async def _read(self) -> None:
-        assert self.process.stderr is not None
-        async for line in self.process.stderr:
-            self.lines.append(line.decode(errors="replace"))
-
-    async def wait_line(self, text: str, timeout: float = 30) -> None:
-        async def seen() -> None:
-            while not any(text in line for line in self.lines):
-                await asyncio.sleep(0.02)
-
-        await asyncio.wait_for(seen(), timeout)
-
-    async def finish(self, timeout: float) -> int:
-        returncode = await asyncio.wait_for(self.process.wait(), timeout)
-        await self._reader
-        return returncode
-
-    @property
-    def output(self) -> str:
-        return "".join(self.lines)
-
-
-async def start_worker(port: int, data_dir, cwd, token: str = "test-token", level: str = "INFO") -> Worker:
-    env = clean_env(("CRISISBOT_", "DISCORD_"))
-    env.update(PYTHONPATH=str(ROOT), DISCORD_TOKEN=token, CRISISBOT_DATA_DIR=str(data_dir), CRISISBOT_LOG_LEVEL=level)
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.bot_worker", str(port), cwd=cwd, env=env,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
-    )
-    return Worker(process)
 
 
 @pytest.fixture
@@ -67,7 +24,7 @@ def data_dir(tmp_path, built_data_dir):
 
 
 @pytest.mark.timeout(120)
-async def test_sigterm_finishes_the_answer_in_flight_and_exits_0(double, data_dir, tmp_path):  # noqa: F811
+async def test_sigterm_finishes_the_answer_in_flight_and_exits_0(double, data_dir, tmp_path):
     worker = await start_worker(double.port, data_dir, tmp_path)
     try:
         await double.wait_for(lambda r: r.method == "PUT" and r.path.endswith("/commands"), timeout=60)
@@ -103,7 +60,7 @@ async def test_sigterm_finishes_the_answer_in_flight_and_exits_0(double, data_di
 
 
 @pytest.mark.timeout(60)
-async def test_sigterm_when_idle_exits_0_at_once(double, data_dir, tmp_path):  # noqa: F811
+async def test_sigterm_when_idle_exits_0_at_once(double, data_dir, tmp_path):
     worker = await start_worker(double.port, data_dir, tmp_path)
     try:
         await double.wait_for(lambda r: r.method == "PUT" and r.path.endswith("/commands"), timeout=60)
@@ -119,7 +76,7 @@ async def test_sigterm_when_idle_exits_0_at_once(double, data_dir, tmp_path):  #
 
 
 @pytest.mark.timeout(90)
-async def test_close_waits_for_a_background_reindex_to_publish(double, service, tmp_path):  # noqa: F811
+async def test_close_waits_for_a_background_reindex_to_publish(double, service, tmp_path):
     """A /reindex running at shutdown completes (within the grace) rather than being cut off."""
     before = store.current_folder(service.data_dir)
     async with running_bot(double, service, tmp_path / "bot", ask_cooldown_seconds=0) as bot:

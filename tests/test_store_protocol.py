@@ -24,7 +24,7 @@ from index.service import CrisisService
 from index.store import dedup, schema
 from index.store.protocol import ChangeReport, DocumentRow, NoIndex, NothingToIndex, ParagraphRow, WriteInProgress
 
-from .conftest import make_settings
+from .helpers import make_settings
 
 BLINKEN = "Who did Blinken write to proposing a meeting?"
 GAS = Document(
