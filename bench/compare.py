@@ -38,6 +38,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import corpus  # noqa: E402
+from index.eval import percentile  # noqa: E402
 
 COLD_QUESTION = "Who did Blinken write to proposing a meeting?"
 WARM_UP = ["What is Minsk II?", "What did Lloyd Austin say?", "Is Russia withdrawing?", "Who is Liz Truss?", "What is NATO?"]
@@ -46,10 +47,6 @@ WARM_UP = ["What is Minsk II?", "What did Lloyd Austin say?", "Is Russia withdra
 def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
-
-def _percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
 def measure(name: str, paragraphs: int, folder: Path) -> dict:
@@ -100,14 +97,14 @@ def measure(name: str, paragraphs: int, folder: Path) -> dict:
         latencies.append((time.perf_counter() - start) * 1000)
         answered += "[1]" in answer
     result["query_p50_ms"] = statistics.median(latencies)
-    result["query_p95_ms"] = _percentile(latencies, 0.95)
+    result["query_p95_ms"] = percentile(latencies, 0.95)
     repeat = []  # the same questions again: a bot that has been up a while
     for question in corpus.questions():
         start = time.perf_counter()
         system.ask(question)
         repeat.append((time.perf_counter() - start) * 1000)
     result["repeat_p50_ms"] = statistics.median(repeat)
-    result["repeat_p95_ms"] = _percentile(repeat, 0.95)
+    result["repeat_p95_ms"] = percentile(repeat, 0.95)
     result["questions"] = len(latencies)
     result["answers_with_citation"] = answered
     result["peak_rss_mb"] = _peak_rss_mb()

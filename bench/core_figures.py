@@ -13,6 +13,7 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from index.eval import percentile
 
 QUESTIONS = [
     "Who did Blinken write to proposing a meeting?",
@@ -37,10 +38,6 @@ QUESTIONS = [
     "Best pizza recipe",
 ]
 
-
-def percentile(values: list[float], p: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
 
 
 def main() -> None:
@@ -71,7 +68,7 @@ def main() -> None:
     print(f"model load (once per process)      {load_s:6.2f} s")
     print(f"bundled corpus build (median of {args.runs})  {statistics.median(builds):6.2f} s  ({paragraphs} paragraphs, "
           f"{paragraphs / statistics.median(builds):.0f} paragraphs/s)")
-    print(f"took_ms over {len(took)} questions            p50 {percentile(took, 50):6.1f} ms   p95 {percentile(took, 95):6.1f} ms   max {max(took):6.1f} ms")
+    print(f"took_ms over {len(took)} questions            p50 {percentile(took, 0.5):6.1f} ms   p95 {percentile(took, 0.95):6.1f} ms   max {max(took):6.1f} ms")
     print(f"off-topic questions refused         {abstained}/5")
 
 

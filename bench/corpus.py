@@ -13,6 +13,7 @@ import random
 from pathlib import Path
 
 from index.config import BUNDLED_CORPUS
+from index.eval import question_texts
 from index.ingest import load
 from index.text import split_sentences
 
@@ -73,4 +74,4 @@ def write_jsonl(articles: list[dict], path: Path) -> Path:
 
 
 def questions() -> list[str]:
-    return [json.loads(line)["q"] for line in DEV_SET.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return question_texts(DEV_SET)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import platform
 import sys
@@ -26,18 +25,11 @@ sys.path.insert(0, str(ROOT))
 
 from bot.app import create_bot  # noqa: E402
 from bot.config import BotSettings  # noqa: E402
+from index.eval import percentile, question_texts  # noqa: E402
 from index.service import CrisisService  # noqa: E402
 from tests.discord_double import DiscordDouble, point_discord_at  # noqa: E402
 
 
-def questions() -> list[str]:
-    lines = (ROOT / "tests" / "eval" / "dev.jsonl").read_text(encoding="utf-8").splitlines()
-    return [json.loads(line)["q"] for line in lines if line.strip()]
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 def is_edit(request, token: str) -> bool:
@@ -92,7 +84,7 @@ async def run(n_sequential: int, n_concurrent: int, data_dir: Path) -> None:
     try:
         await double.wait_ready()
         await asyncio.wait_for(bot.wait_until_ready(), 30)
-        pool = questions()
+        pool = question_texts(ROOT / "tests" / "eval" / "dev.jsonl")
         await sequential(double, pool[:3])  # warm-up, not counted
         seq = await sequential(double, [pool[i % len(pool)] for i in range(n_sequential)])
         conc = await concurrent(double, [pool[i % len(pool)] for i in range(n_concurrent)])

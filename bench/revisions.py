@@ -21,6 +21,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from index.eval import percentile
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # Runs inside the revision's worktree (PYTHONPATH points there, ahead of the installed checkout).
@@ -45,10 +47,6 @@ for q in questions:
 print(json.dumps(took))
 """
 
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 def worktree(revision: str, parent: Path) -> Path:

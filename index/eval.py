@@ -78,6 +78,18 @@ def _squash(text: str) -> str:
     return re.sub(r"\s+", "", text.casefold())
 
 
+def percentile(values: Sequence[float], share: float) -> float:
+    """The value at ``share`` (0.5 for p50, 0.95 for p95) of the sorted values, nearest rank; for every
+    latency the project reports (eval, bench/, the load test), so all use the same definition."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def question_texts(path: Path | str) -> list[str]:
+    """Just the questions of a QA set (the benchmarks ask them)."""
+    return [question.q for question in load_questions(path)]
+
+
 def load_questions(path: Path | str) -> list[Question]:
     """Read a QA JSON Lines file; BadQASet names the first bad line."""
     path = Path(path)

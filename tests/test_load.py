@@ -10,6 +10,7 @@ import time
 import pytest
 
 from tests.helpers import ROOT, running_bot
+from index.eval import percentile
 
 IN_FLIGHT = 200
 ACK_DEADLINE = 3.0  # Discord drops an interaction not acknowledged within 3 s
@@ -19,10 +20,6 @@ def dev_questions() -> list[str]:
     lines = (ROOT / "tests" / "eval" / "dev.jsonl").read_text(encoding="utf-8").splitlines()
     return [json.loads(line)["q"] for line in lines if line.strip()] + ["What is the best recipe for chocolate chip cookies?"]
 
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 def edited_token(request) -> str | None:
