@@ -109,10 +109,14 @@ def paragraph_columns(version: int) -> str:
     return "id, text, lex, sentences" if version >= 1 else "id, text, lex, NULL AS sentences"
 
 
+# A document's columns as ``document_row`` reads them (``id_in_source`` is taken out of the JSON
+# metadata by SQLite, not by json.loads per row: this runs for every candidate of every question).
+DOCUMENT_COLUMNS = "d.id, d.title, d.outlet, d.date, d.url, d.origin, json_extract(d.meta, '$.id_in_source') AS id_in_source"
+
+
 def document_row(row: sqlite3.Row, paragraphs: int = 0) -> DocumentRow:
-    meta = json.loads(row["meta"] or "{}")
     return DocumentRow(row["id"], row["title"], row["outlet"], row["date"], row["url"], row["origin"], paragraphs,
-                       meta.get("id_in_source"))
+                       row["id_in_source"])
 
 
 def pack_sentences(vectors: np.ndarray | None) -> bytes | None:

@@ -88,7 +88,7 @@ class Snapshot:
             rows = self.db.execute(f"SELECT {self._columns} FROM paragraphs WHERE id IN ({marks})", list(ids)).fetchall()
             docs: dict[int, list[DocumentRow]] = {}
             for r in self.db.execute(
-                f"""SELECT o.paragraph_id AS pid, d.* FROM occurrences o JOIN documents d ON d.id = o.document_id
+                f"""SELECT o.paragraph_id AS pid, {schema.DOCUMENT_COLUMNS} FROM occurrences o JOIN documents d ON d.id = o.document_id
                     WHERE o.paragraph_id IN ({marks}) ORDER BY d.date IS NULL, d.date, d.added_at, d.id""",
                 list(ids),
             ):
@@ -103,7 +103,7 @@ class Snapshot:
     def documents(self) -> list[DocumentRow]:
         with integrity.reading(self.folder / CORPUS):
             rows = self.db.execute(
-                """SELECT d.*, COUNT(o.paragraph_id) AS n FROM documents d LEFT JOIN occurrences o ON o.document_id = d.id
+                f"""SELECT {schema.DOCUMENT_COLUMNS}, COUNT(o.paragraph_id) AS n FROM documents d LEFT JOIN occurrences o ON o.document_id = d.id
                    GROUP BY d.id ORDER BY d.date DESC, d.title"""
             ).fetchall()
             return [schema.document_row(r, r["n"]) for r in rows]
