@@ -90,3 +90,29 @@ async def faulty(monkeypatch):
 async def bot(double, shared_service, tmp_path):
     async with running_bot(double, shared_service, tmp_path / "bot", ask_cooldown_seconds=0) as running:
         yield running
+
+
+# --- the command line, in this process ----------------------------------------------------------
+
+
+@pytest.fixture
+def run(monkeypatch, tmp_path, built_data_dir, embedder):
+    """Invoke the CLI in this process against a private copy of the built index (``run.data_dir``,
+    ``run.folder`` the published index), with the session's model and no stray .env or token."""
+    from typer.testing import CliRunner
+
+    from bot import cli, cli_support
+
+    data_dir = tmp_path / "data"
+    shutil.copytree(built_data_dir, data_dir, symlinks=True)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CRISISBOT_DATA_DIR", str(data_dir))
+    monkeypatch.delenv("DISCORD_TOKEN", raising=False)
+    monkeypatch.setattr(cli_support, "_embedder", lambda *args: embedder)
+
+    def invoke(*args: str, input: str | None = None):
+        return CliRunner().invoke(cli.app, list(args), input=input)
+
+    invoke.data_dir = data_dir
+    invoke.folder = (data_dir / "current").resolve()
+    return invoke

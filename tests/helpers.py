@@ -159,3 +159,17 @@ def bigger_corpus(sources_dir, n_docs: int = 6) -> None:
         for i in range(n_docs):
             paragraphs = [" ".join(rng.sample(lines, 2)) for _ in range(40)]
             f.write(json.dumps({"id": f"mix-{i}", "title": f"Recombined coverage {i}", "date": "2022-02-20", "paragraphs": paragraphs}) + "\n")
+
+
+# --- what the bot sent ---------------------------------------------------------------------------
+
+
+def strings(value) -> list[str]:
+    """Every string inside a JSON payload (content, embeds, fields...), to check them all."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in strings(v)]
+    return []

@@ -15,12 +15,23 @@ from hypothesis import strategies as st
 
 from bot import render
 from bot.state import BotState, StoredCitation
-from index.errors import CrisisError, IndexDamaged
 from index import store
+from index.errors import CrisisError, IndexDamaged
 from index.ingest import Document
 from index.service import CrisisService
 from tests.discord_double.server import BOT_ID, CHANNEL_ID, LOG_CHANNEL_ID
-from tests.helpers import MOD, QUESTION, callback_of, command, edit_of, make_settings, moderated_bot, running_bot, sent_for
+from tests.helpers import (
+    MOD,
+    QUESTION,
+    callback_of,
+    command,
+    edit_of,
+    make_settings,
+    moderated_bot,
+    running_bot,
+    sent_for,
+    strings,
+)
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -50,15 +61,6 @@ def plain_url(target: str) -> bool:
     return (parts.scheme in ("http", "https") and bool(parts.hostname) and "@" not in parts.netloc and target.isascii()
             and not any(ch.isspace() or not ch.isprintable() or ch in "()<>\"'`\\[]" for ch in target))
 
-
-def strings(value) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, dict):
-        return [s for v in value.values() for s in strings(v)]
-    if isinstance(value, list):
-        return [s for v in value for s in strings(v)]
-    return []
 
 
 def assert_inert(requests, *, actor: int | None = None) -> None:

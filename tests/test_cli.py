@@ -10,30 +10,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from bot import cli, cli_support
 from tests.helpers import clean_env
 
 ROOT = Path(__file__).resolve().parent.parent
 CITATION_KEYS = {"n", "title", "url", "date", "source", "text", "score"}
 
-
-@pytest.fixture
-def run(monkeypatch, tmp_path, built_data_dir, embedder):
-    """Invoke the CLI in this process against a private copy of the built index."""
-    data_dir = tmp_path / "data"
-    shutil.copytree(built_data_dir, data_dir, symlinks=True)
-    monkeypatch.chdir(tmp_path)  # no stray .env
-    monkeypatch.setenv("CRISISBOT_DATA_DIR", str(data_dir))
-    monkeypatch.delenv("DISCORD_TOKEN", raising=False)
-    monkeypatch.setattr(cli_support, "_embedder", lambda *args: embedder)
-
-    def invoke(*args: str, input: str | None = None):
-        return CliRunner().invoke(cli.app, list(args), input=input)
-
-    invoke.data_dir = data_dir
-    return invoke
 
 
 def check_schema(obj: dict) -> None:

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from index import store
-from tests.helpers import MOD, callback_of, command, edit_of, moderated_bot, sent_for
+from tests.helpers import MOD, callback_of, command, edit_of, moderated_bot, sent_for, strings
 from tests.hostile_inputs import HOSTILE_TEXT
 from tests.webpages import PageServer
 
@@ -19,15 +19,6 @@ pytestmark = pytest.mark.timeout(300)
 # What would ping if Discord parsed it: @everyone, @here, <@id>, <@!id>, <@&id> (escaping inserts a zero-width space).
 PING = re.compile(r"@(everyone|here|[!&]?\d{17,20})")
 
-
-def strings(value) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, dict):
-        return [s for v in value.values() for s in strings(v)]
-    if isinstance(value, list):
-        return [s for v in value for s in strings(v)]
-    return []
 
 
 def assert_harmless(requests) -> None:

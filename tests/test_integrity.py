@@ -11,9 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
-from bot import cli, cli_support
 from bot.state import BotState
 from index import store
 from index.ann import VectorIndex
@@ -30,22 +28,6 @@ INDEX_FILES = ["vectors.faiss", "corpus.sqlite", "lexical_ids.npy", *LEXICAL]
 READERS = [("ask", BLINKEN), ("stats",), ("sources", "list")]
 FIXES = ("crisisbot index rollback", "crisisbot index build")
 
-
-@pytest.fixture
-def run(monkeypatch, tmp_path, built_data_dir, embedder):
-    """Invoke the CLI in this process against a private copy of the built index."""
-    data_dir = tmp_path / "data"
-    shutil.copytree(built_data_dir, data_dir, symlinks=True)
-    monkeypatch.chdir(tmp_path)  # no stray .env
-    monkeypatch.setenv("CRISISBOT_DATA_DIR", str(data_dir))
-    monkeypatch.setattr(cli_support, "_embedder", lambda *args: embedder)
-
-    def invoke(*args: str):
-        return CliRunner().invoke(cli.app, list(args))
-
-    invoke.data_dir = data_dir
-    invoke.folder = (data_dir / "current").resolve()
-    return invoke
 
 
 def truncate(path: Path) -> None:

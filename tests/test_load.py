@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from tests.helpers import ROOT, running_bot
 from index.eval import percentile
+from tests.helpers import ROOT, running_bot
 
 IN_FLIGHT = 200
 ACK_DEADLINE = 3.0  # Discord drops an interaction not acknowledged within 3 s
