@@ -106,7 +106,7 @@ def read_seed_or_text(path: Path, content: str) -> list[Document]:
         date = parse_date(header[1])
         if date is None:
             raise MalformedSource(f"line 2 {header[1]!r} is not a valid YYYYMMDD date")
-        title = textlib.clean(header[0])
+        title = textlib.clean(header[0], repair=False)
         if not title:
             raise MalformedSource("line 1 (title) is empty")
         url = header[2]
@@ -131,7 +131,7 @@ def read_seed_or_text(path: Path, content: str) -> list[Document]:
     if not stripped:
         raise MalformedSource("file is empty")
     first, _, rest = stripped.partition("\n")
-    title = textlib.clean(first) if len(first) <= 200 else path.stem.replace("-", " ")
+    title = textlib.clean(first, repair=False) if len(first) <= 200 else path.stem.replace("-", " ")
     body = rest if len(first) <= 200 else stripped
     return [
         Document(
@@ -176,7 +176,7 @@ def read_markdown(path: Path, content: str) -> list[Document]:
     if not any(b.strip() for b in blocks):
         raise MalformedSource("no text after the title")
     url = meta.get("url")
-    title = textlib.clean(title or path.stem.replace("-", " "))
+    title = textlib.clean(title or path.stem.replace("-", " "), repair=False)
     return [
         Document(
             id=meta.get("id") or _doc_id(url or path.name, title),
@@ -204,7 +204,7 @@ def read_html(path: Path | str, content: str, *, url: str | None = None) -> list
     if not body.strip():
         raise MalformedSource("no article text could be extracted from the HTML")
     url = url or data.get("url")
-    title = textlib.clean(data.get("title") or Path(str(path)).stem.replace("-", " "))
+    title = textlib.clean(data.get("title") or Path(str(path)).stem.replace("-", " "), repair=False)
     outlet = outlet_for(url) if url and outlet_for(url) in OUTLETS.values() else (data.get("sitename") or outlet_for(url))
     return [
         Document(
@@ -248,7 +248,7 @@ def read_jsonl(path: Path, content: str, problems: list[Problem]) -> list[Docume
             problems.append(Problem(where, "missing \"text\""))
             continue
         url = obj.get("url") if isinstance(obj.get("url"), str) else None
-        title = textlib.clean(str(obj.get("title") or "")) or f"{path.stem} #{lineno}"
+        title = textlib.clean(str(obj.get("title") or ""), repair=False) or f"{path.stem} #{lineno}"
         date = parse_date(obj.get("date"))
         if obj.get("date") and date is None:
             problems.append(Problem(where, f"date {obj['date']!r} not understood; kept without a date"))

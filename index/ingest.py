@@ -37,10 +37,13 @@ def finish(doc: Document, report: LoadReport, min_chars: int, *, max_chars: int 
     warning in ``report``.
     """
     kept: list[str] = []
-    title_key = textlib.dedup_key(doc.title)
     chunk_chars = max(CLEAN_CHUNK_CHARS, 2 * max_chars)
+    repair = textlib.shows_glue(doc.paragraphs)  # clean text is never changed by a guessed repair
+    if repair:  # the readers leave titles as they are; a glued document's title is glued too
+        doc.title = textlib.clean(doc.title)
+    title_key = textlib.dedup_key(doc.title)
     for raw in doc.paragraphs:
-        cleaned = [c for c in map(textlib.clean, _raw_chunks(raw, chunk_chars)) if c]
+        cleaned = [c for c in (textlib.clean(chunk, repair=repair) for chunk in _raw_chunks(raw, chunk_chars)) if c]
         if len(cleaned) > 1 and sum(map(len, cleaned)) < chunk_chars:  # it was long only with spaces
             cleaned = [" ".join(cleaned)]
         if len(cleaned) == 1:  # a paragraph of ordinary length: checked whole
