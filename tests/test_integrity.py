@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 
 from bot.state import BotState
-from index import store
+from index import integrity, store
 from index.ann import VectorIndex
 from index.errors import CrisisError, IndexDamaged
+from index.ingest import Document
 from index.service import CrisisService
 
 from .helpers import make_settings
@@ -291,3 +292,17 @@ def test_ask_file_that_is_not_utf8_is_one_line(run, tmp_path):
     result = run("ask", "--file", str(questions))
     assert result.exit_code == 2
     assert_one_line_error(result, "latin1.txt", "UTF-8")
+
+
+def test_a_store_does_not_hash_again_the_index_it_just_wrote_but_any_other_process_does(service, embedder, monkeypatch):
+    """The bot's first question after a moderator's add would wait for every file to be hashed a second time."""
+    service.add_documents([Document(id="extra", title="Lviv depot", origin="test",
+                                    paragraphs=["Two missiles struck a fuel depot on the edge of Lviv, the governor said."])])
+    hashed = []
+    real = integrity.file_digest
+    monkeypatch.setattr(integrity, "file_digest", lambda path, *a, **k: hashed.append(path) or real(path, *a, **k))
+    assert "extra" in {d.id for d in service.snapshot().documents()}
+    assert hashed == []
+    other = CrisisService(make_settings(service.data_dir), embedder=embedder)
+    other.snapshot()
+    assert hashed, "a process that did not write the index verifies it"

@@ -169,6 +169,7 @@ class Staging:
     def __init__(self, data_dir: Path, folder: Path):
         self.data_dir = data_dir
         self.folder = folder
+        self.published: Path | None = None  # the folder's name once published
         self._undo: list[Callable[[], object]] = []
         self._after: list[Callable[[], object]] = []
 
@@ -192,7 +193,7 @@ def staging(data_dir: Path):
         stage = Staging(data_dir, new_folder(data_dir))
         try:
             yield stage
-            publish(data_dir, stage.folder)
+            stage.published = publish(data_dir, stage.folder)
         except BaseException:
             discard(stage.folder)
             for action in reversed(stage._undo):

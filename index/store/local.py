@@ -85,6 +85,9 @@ class LocalStore:
         self.location = str(data_dir)
         self._snapshot: Snapshot | None = None
         self._snapshot_lock = threading.Lock()
+        # The folder this store last published: its checksums were computed from the files it
+        # just wrote, so loading it here skips hashing them again (any other folder is verified).
+        self._written: Path | None = None
 
     def has_index(self) -> bool:
         return layout.current_folder(self.data_dir) is not None
@@ -99,7 +102,7 @@ class LocalStore:
             with self._snapshot_lock:
                 snap = self._snapshot
                 if snap is None or snap.folder != folder:
-                    snap = Snapshot(folder, self.model)
+                    snap = Snapshot(folder, self.model, verify=folder != self._written)
                     self._snapshot = snap
         return snap
 
@@ -114,3 +117,4 @@ class LocalStore:
             except BaseException:
                 tx.close()
                 raise
+        self._written = stage.published.resolve() if stage.published is not None else None
