@@ -43,19 +43,21 @@ def gone(interaction: discord.Interaction[CrisisBot], what: str, again: str) -> 
     return f"I no longer have that {what}; {again}."
 
 
-async def reply_private(interaction: discord.Interaction[CrisisBot], text: str) -> None:
-    """A short message only the member sees, as the response or, once responded, as a follow-up."""
+async def _send_private(interaction: discord.Interaction[CrisisBot], **message) -> None:
+    """One message only the member sees: the response, or a follow-up once there is one."""
     send = interaction.followup.send if interaction.response.is_done() else interaction.response.send_message
-    await send(text, ephemeral=True)
+    await send(ephemeral=True, **message)
+
+
+async def reply_private(interaction: discord.Interaction[CrisisBot], text: str) -> None:
+    """A short message only the member sees."""
+    await _send_private(interaction, content=text)
 
 
 async def send_messages(interaction: discord.Interaction[CrisisBot], messages: list[list[discord.Embed]]) -> None:
     """Private messages of embeds: the first as the response, the others as follow-ups."""
     for embeds in messages:
-        if interaction.response.is_done():
-            await interaction.followup.send(embeds=embeds, ephemeral=True)
-        else:
-            await interaction.response.send_message(embeds=embeds, ephemeral=True)
+        await _send_private(interaction, embeds=embeds)
 
 
 class ClickLimiter:
