@@ -1,0 +1,474 @@
+"""Time windows named in questions ("in March 2022", "last week", "у перші дні війни") and dates stated in
+sentences ("on Friday", "8 апреля"), in English, Ukrainian and Russian.
+
+``parse_window`` turns the first time expression of a question into an inclusive date ``Window``, so search
+can keep to that period; ``strip_window`` removes the phrase so it does not steer the text search;
+``format_window`` says the period back to the user; ``stated_date`` reads the date a news sentence gives
+for its event. Expressions are recognised by precompiled regular expressions over fixed tables of words,
+so a question without one costs a few regex scans, and nothing here raises on odd input.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+# --- words ------------------------------------------------------------------------------------
+MONTHS: dict[str, tuple[str, ...]] = {  # every spelling of each month, January first
+    "en": ("january jan", "february feb", "march mar", "april apr", "may", "june jun", "july jul",
+           "august aug", "september sept sep", "october oct", "november nov", "december dec"),
+    "uk": ("січень січня січні січнем січ", "лютий лютого лютому лютим лют", "березень березня березні березнем бер",
+           "квітень квітня квітні квітнем квіт", "травень травня травні травнем трав", "червень червня червні червнем черв",
+           "липень липня липні липнем лип", "серпень серпня серпні серпнем серп", "вересень вересня вересні вереснем вер",
+           "жовтень жовтня жовтні жовтнем жовт", "листопад листопада листопаді листопадом лист",
+           "грудень грудня грудні груднем груд"),
+    "ru": ("январь января январе январём январем янв", "февраль февраля феврале февралём февралем февр фев",
+           "март марта марте мартом мар", "апрель апреля апреле апрелем апр", "май мая мае маем",
+           "июнь июня июне июнем июн", "июль июля июле июлем июл", "август августа августе августом авг",
+           "сентябрь сентября сентябре сентябрём сентябрем сент сен", "октябрь октября октябре октябрём октябрем окт",
+           "ноябрь ноября ноябре ноябрём ноябрем нояб ноя", "декабрь декабря декабре декабрём декабрем дек"),
+}
+PRINTED = {  # month after a day number, as a newspaper prints it
+    "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
+    "uk": ("січ.", "лют.", "бер.", "квіт.", "трав.", "черв.", "лип.", "серп.", "вер.", "жовт.", "лист.", "груд."),
+    "ru": ("янв.", "февр.", "марта", "апр.", "мая", "июня", "июля", "авг.", "сент.", "окт.", "нояб.", "дек."),
+}
+OPEN_WORDS = {"en": ("since", "until"), "uk": ("з", "до"), "ru": ("с", "по")}
+ANY_TIME = {"en": "any time", "uk": "будь-коли", "ru": "за всё время"}
+SEASONS = {  # first month -> spellings; the adverbs ("влітку", "летом") say "in summer" on their own
+    12: "winter winters зима зими зиму взимку зимою зимой", 3: "spring весна весни навесні весною весной",
+    6: "summer літо літа влітку літом лето лета летом", 9: "autumn fall осінь осені восени осінню осень осенью",
+}
+SEASON_ADVERBS = {"взимку", "зимою", "зимой", "навесні", "весною", "весной", "влітку", "літом", "летом", "восени", "осінню",
+                  "осенью"}
+WEEKDAYS = ("monday понеділок понеділка понедельник понедельника", "tuesday вівторок вівторка вторник вторника",
+            "wednesday середа середу середи среда среду среды", "thursday четвер четверга четверг",
+            "friday п'ятниця п'ятницю п'ятниці пятница пятницу пятницы", "saturday субота суботу суботи суббота субботу субботы",
+            "sunday неділя неділю неділі воскресенье воскресенья")
+NUMBERS = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+           "nine": 9, "ten": 10, "twelve": 12, "два": 2, "дві": 2, "три": 3, "чотири": 4, "четыре": 4}
+INVASION = dt.date(2022, 2, 24)  # the full-scale invasion: day one of the war's own calendar
+
+_MONTH_OF = {form: n for lang in MONTHS.values() for n, forms in enumerate(lang, 1) for form in forms.split()}
+_SEASON_OF = {form: month for month, forms in SEASONS.items() for form in forms.split()}
+_WEEKDAY_OF = {form: n for n, forms in enumerate(WEEKDAYS) for form in forms.split()}
+
+
+def _words(forms) -> str:
+    """An alternation of words as a prefix tree, so a scan tries one branch per first letter, not one per word."""
+    tree: dict = {}
+    for form in forms:
+        node = tree
+        for char in form:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def branch(node: dict) -> str:
+        alternatives = [("['’ʼ]" if c == "'" else re.escape(c)) + branch(child) for c, child in node.items() if c]
+        body = alternatives[0] if len(alternatives) == 1 else f"(?:{'|'.join(alternatives)})" if alternatives else ""
+        return f"(?:{body})?" if body and "" in node else body
+
+    return branch(tree)
+
+
+# --- patterns: one per kind of expression ---------------------------------------------------------
+_FLAGS = re.IGNORECASE | re.VERBOSE
+MONTH = rf"\b(?:{_words(_MONTH_OF)})\b\.?"
+DAY = r"\b(?<![\d.,])(?:[12]\d|3[01]|0?[1-9])(?![\d%]|[.,]\d)(?:st|nd|rd|th|-?го)?"
+YEAR = r"\b(?<![$€£#\d.,])(?:199\d|20\d\d)(?![\d%]|[.,]\d)"
+YEAR_WORD = r"(?:\s*(?:року|році|рік|р\.|году|года|год|г\.)(?!\w))?"
+PARTS = r"""early|mid|late|(?:(?:at|in)\s+)?the\s+(?:beginning|start|middle|end)\s+of
+    |на\s+початку|наприкінці|(?:[ву]\s+)?(?:кінці|середині)|в\s+(?:начале|конце|середине)"""
+SEASON_REL = r"this|last|цього|цієї|минулого|минулої|этим|этой|этого|прошлым|прошлой|прошлого"
+POINT = rf"""(?P<iso_y>{YEAR})-(?P<iso_m>0?[1-9]|1[0-2])-(?P<iso_d>{DAY})
+    |\b(?<![\d.])(?P<dot_d>[12]\d|3[01]|0?[1-9])\.(?P<dot_m>0?[1-9]|1[0-2])\.(?P<dot_y>199\d|20\d\d)(?![\d%]|[.,]\d)
+    |(?:\bthe\s+)?(?P<dmy_d>{DAY})\s+(?:of\s+)?(?P<dmy_m>{MONTH})(?:,?\s+(?P<dmy_y>{YEAR}){YEAR_WORD})?
+    |(?P<md_m>{MONTH})(?:\s+(?P<md_d>{DAY})(?:,?\s+(?P<md_y>{YEAR}))?|,?\s+(?:of\s+)?(?P<my_y>{YEAR}){YEAR_WORD})?
+    |(?P<part>\b(?:{PARTS}))[\s-]*(?P<part_m>{MONTH})(?:,?\s+(?P<part_y>{YEAR}){YEAR_WORD})?
+    |(?:(?P<season_rel>\b(?:{SEASON_REL}))\s+)?(?:\bthe\s+)?(?P<season>\b(?:{_words(_SEASON_OF)})\b)
+        (?:,?\s+(?:of\s+)?(?P<season_y>{YEAR})(?:[-/–]\d{{2,4}})?{YEAR_WORD})?
+    |(?P<year>{YEAR}){YEAR_WORD}"""
+POINT_FREE = re.sub(r"\(\?P<\w+>", "(?:", POINT)  # the same, without group names, to embed twice in a range
+PREP = r"in|during|throughout|over|of|on|for|from|у|в|во|протягом|впродовж|на|за|в\s+течение|на\s+протяжении"
+_POINT = re.compile(rf"(?:\b(?P<prep>{PREP})\s+(?:the\s+)?)?(?:{POINT})", _FLAGS)
+_POINT_ALONE = re.compile(POINT, _FLAGS)
+_OPEN = re.compile(rf"""\b(?P<op>since|after|before|prior\s+to|until|till|by|up\s+to|through|from|starting(?:\s+from)?
+    |з|із|від|після|до|по|починаючи\s+з|с|со|от|после|начиная\s+с)\s+(?P<a>{POINT_FREE})
+    (?P<on>\s+(?:on|onwards?|forward|to\s+(?:now|date|today)|until\s+now))?""", _FLAGS)
+_RANGE = re.compile(rf"""(?:\b(?P<lead>between|from|з|із|від|між|с|со|от|между)\s+)?(?P<a>{POINT_FREE})
+    (?:\s*[-–—]\s*|\s+(?P<word>and|to|until|till|through|thru|і|й|та|и|по|до)\s+)(?P<b>{POINT_FREE})""", _FLAGS)
+NUMBER = rf"\d{{1,3}}|{_words(NUMBERS)}"
+UNIT = r"days?|weeks?|months?|years?|дн\w*|день|тиж\w*|недел\w*|місяц\w*|месяц\w*|рік|рок\w*|год\w*|лет"
+_RELATIVE = re.compile(rf"""\b(?:(?P<yesterday>yesterday|вчора|учора|вчера)|(?P<today>today|сьогодні|сегодня)
+    |(?P<this_week>this\s+week|цього\s+тижня|на\s+цьому\s+тижні|на\s+этой\s+неделе)
+    |(?P<last_week>минулого\s+тижня|на\s+минулому\s+тижні|на\s+прошлой\s+неделе)
+    |(?P<last_month>(?:[ву]\s+)?минулому\s+місяці|минулого\s+місяця|в\s+прошлом\s+месяце)
+    |(?P<this_month>this\s+month|цього\s+місяця|в\s+этом\s+месяце)|(?P<this_year>this\s+year|цього\s+року|в\s+этом\s+году)
+    |(?P<last_year>минулого\s+року|торік|в\s+прошлом\s+году)
+    |(?P<ago>(?P<ago_n>{NUMBER})\s+(?P<ago_unit>{UNIT})\s+(?:ago|тому|назад))
+    |(?P<lead>(?:in|over|during|within|for|за)\s+)?(?P<the>the\s+)?(?P<which>last|past|останн\w*|последн\w*)
+        \s+(?:(?P<n>{NUMBER})\s+)?(?P<unit>{UNIT}))\b(?!\s+of\b)""", _FLAGS)
+WAR = r"""(?:the\s+)?(?:full[-\s]scale\s+|russian\s+|повномасштабн\w+\s+|полномасштабн\w+\s+)?
+    (?:war|invasion|війни|вторгнення|войны|вторжения)"""
+_WAR = re.compile(rf"""(?:\b(?:in|during|over|у|в)\s+)?(?:\bthe\s+)?(?P<first>\b(?:first|перш\w+|перв\w+))\s+
+        (?:(?P<n>\d{{1,3}})\s+)?(?:few\s+|кілька\s+|несколько\s+)?
+        (?P<unit>days?|weeks?|months?|years?|дн\w+|день|тиж\w+|недел\w+|місяц\w*|месяц\w*|рік|року|год|года)\b
+        (?P<war>\s+(?:of\s+)?{WAR})?(?!\s+of\b)
+    |\b(?P<since>since|from|з|із|від|с|со|от)\s+(?:the\s+)?(?P<start>(?:start|beginning|outbreak)\s+of\s+|початку\s+|моменту\s+
+        |начала\s+|момента\s+)?{WAR}(?:\s+(?:began|started|broke\s+out))?
+    |\b(?P<before>before|prior\s+to|до)\s+(?:the\s+)?(?:(?:start|beginning|outbreak)\s+of\s+|початку\s+|начала\s+)?{WAR}""",
+                  _FLAGS)
+_WEEKDAY = re.compile(rf"\b(?:(?P<mod>on|last|past|this|next|every|coming|у|в|во|минул\w*|прошл\w*|наступн\w*|следующ\w*"
+                      rf"|кожн\w*|кажд\w*)\s+)?(?P<day>\b(?:{_words(_WEEKDAY_OF)}))\b", re.IGNORECASE)
+_YESTERDAY = re.compile(r"\b(?:yesterday|вчора|учора|вчера)\b", re.IGNORECASE)
+_RANGE_AFTER = re.compile(rf"\s*(?:[-–—]|(?:to|and|until|till|through|до|по|і|и|та)\b)\s*(?:\d|{MONTH})", re.IGNORECASE)
+_NOT_A_DAY_OF_ITS_OWN = {"since", "from", "between", "until", "till", "after", "before", "by", "to", "and", "through", "з", "із",
+                         "від", "до", "після", "по", "між", "і", "с", "со", "от", "после", "между", "и", "та", "-", "–", "—"}
+_TOKEN = re.compile(r"\w+")
+UNIT_STEMS = ("day", "week", "month", "year", "дн", "ден", "тиж", "недел", "місяц", "месяц", "рік", "рок", "год", "лет")
+_CALENDAR_WORDS = set(_MONTH_OF) | set(_SEASON_OF)
+_RELATIVE_WORDS = {"yesterday", "today", "вчора", "учора", "вчера", "сьогодні", "сегодня", "торік"}
+_WAR_WORDS = {"war", "invasion", "війни", "вторгнення", "войны", "вторжения"}
+_ENDS_HERE = re.compile(r"\s*[?.!]*\s*$")
+# A lowercase word after "the YEAR" makes the year part of a name ("the 2015 talks"), not a time.
+_ATTRIBUTIVE = re.compile(r"\s+(?!and\b|or\b|to\b|until\b|till\b|through\b)[a-z]")
+_WEAK_PREP = {"of", "for", "from", "on", "over", "за", "на"}  # a bare year after these must end a clause
+
+
+@dataclass(frozen=True)
+class Window:
+    """An inclusive period of dates named in a question."""
+
+    since: dt.date | None  # inclusive; None = open
+    until: dt.date | None  # inclusive; None = open
+    phrase: str  # the words of the question that named it, as typed ("in March 2022")
+    relative_to: str  # "today", "corpus" (its last date) or "calendar" (absolute)
+
+
+@dataclass(frozen=True)
+class _Point:
+    """A date, part of a month, month, season or year, with or without its year."""
+
+    month: int | None  # None: a whole year; for a season, its first month
+    day: int | None = None
+    part: int | None = None  # 0 early (1-10), 1 mid (11-20), 2 late (21-end)
+    season: bool = False
+    year: int | None = None
+    bare: bool = False  # a lone month, season or year: only a time when a preposition leads to it
+
+    def span(self, year: int) -> tuple[dt.date, dt.date]:
+        if self.month is None:
+            return dt.date(year, 1, 1), dt.date(year, 12, 31)
+        first = dt.date(year, self.month, 1)
+        if self.day is not None:
+            return (day := first.replace(day=min(self.day, _month_end(first).day))), day
+        if self.season:
+            return first, _month_end(_add_months(first, 2))
+        if self.part is None:
+            return first, _month_end(first)
+        last = first.replace(day=10 * self.part + 10) if self.part < 2 else _month_end(first)
+        return first.replace(day=(1, 11, 21)[self.part]), last
+
+    def recent_year(self, anchor: dt.date) -> int:
+        """The year of the latest such period that has begun by ``anchor``."""
+        return anchor.year if self.span(anchor.year)[0] <= anchor else anchor.year - 1
+
+
+def _month_end(day: dt.date) -> dt.date:
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    year, month = divmod(day.month - 1 + months, 12)
+    first = dt.date(day.year + year, month + 1, 1)
+    return first.replace(day=min(day.day, _month_end(first).day))
+
+
+def _number(text: str | None) -> int | None:
+    return None if text is None else int(text) if text.isdigit() else NUMBERS.get(text.casefold())
+
+
+def _point(m: re.Match) -> _Point | None:
+    """The period a match of ``POINT`` names; None when a word is not in the tables (odd case folding)."""
+    years = (m["iso_y"], m["dot_y"], m["dmy_y"], m["md_y"], m["part_y"], m["season_y"], m["my_y"], m["year"])
+    year = next((int(y) for y in years if y), None)
+    word = next((w for w in (m["dmy_m"], m["md_m"], m["part_m"]) if w), None)
+    number = m["iso_m"] or m["dot_m"]
+    month = int(number) if number else _MONTH_OF.get(word.casefold().rstrip(".")) if word else None
+    if day := _day_number(m):
+        return _Point(month, day, year=year) if month else None
+    if m["part"]:
+        text = m["part"].casefold()
+        part = 1 if "mid" in text or "серед" in text else 2 if any(s in text for s in ("late", "end", "кінц", "конц")) else 0
+        return _Point(month, part=part, year=year) if month else None
+    if m["season"]:
+        form = m["season"].casefold()
+        alone = year is None and not m["season_rel"] and form not in SEASON_ADVERBS
+        return _Point(_SEASON_OF[form], season=True, year=year, bare=alone) if form in _SEASON_OF else None
+    if m["md_m"]:
+        return _Point(month, year=year, bare=year is None) if month else None
+    return _Point(None, year=year, bare=True)
+
+
+def _day_number(m: re.Match) -> int | None:
+    """The day of the month a match of ``POINT`` names, if it names one."""
+    text = m["iso_d"] or m["dot_d"] or m["dmy_d"] or m["md_d"]
+    return int(re.sub(r"\D", "", text)) if text else None  # "8th", "8-го"
+
+
+def _point_of(text: str) -> _Point | None:
+    """The period one end of a range or an open range names."""
+    m = _POINT_ALONE.fullmatch(text)
+    return _point(m) if m else None
+
+
+# --- resolvers: one per pattern; each gives (since, until, relative_to) or None -------------------
+_Span = tuple[dt.date | None, dt.date | None, str]
+
+
+@dataclass(frozen=True)
+class _Context:
+    question: str
+    today: dt.date
+    anchor: dt.date  # what a missing year is resolved against
+    anchored_to: str  # "corpus" or "today"
+
+
+def _resolve(point: _Point, ctx: _Context) -> tuple[dt.date, dt.date, str]:
+    if point.year is not None:
+        return (*point.span(point.year), "calendar")
+    return (*point.span(point.recent_year(ctx.anchor)), ctx.anchored_to)
+
+
+def _alone(m: re.Match, ctx: _Context) -> _Span | None:
+    point = _point(m)
+    prep = " ".join((m["prep"] or "").casefold().split())
+    if point is None or (point.bare and not prep and not (point.month is None and _ENDS_HERE.match(ctx.question, m.end()))):
+        return None
+    if point.month is None and prep in _WEAK_PREP and not re.match(r"\s*(?:[?.!,;:)]|$)", ctx.question[m.end():]):
+        return None  # "a force of 2000 soldiers"
+    if point.month is None and _ATTRIBUTIVE.match(ctx.question, m.end()) and re.search(r"\bthe\s+\S+$", m[0], re.IGNORECASE):
+        return None  # "in the 2015 talks": a year naming a thing, whose reports may come from any year
+    if not prep and m["md_m"] in ("may", "march"):
+        return None  # "troops may 5 times", "they march 2022 miles": a lowercase verb, not a month
+    if m["season_rel"]:
+        this = m["season_rel"].casefold() in {"this", "цього", "цієї", "этим", "этой", "этого"}
+        year = point.recent_year(ctx.today)
+        while not this and point.span(year)[1] >= ctx.today:
+            year -= 1
+        since, until = point.span(year)
+        return since, min(until, ctx.today) if this else until, "today"
+    return _resolve(point, ctx)
+
+
+def _open(m: re.Match, ctx: _Context) -> _Span | None:
+    op = " ".join(m["op"].casefold().split())
+    point = _point_of(m["a"])
+    if point is None or (op == "from" and not m["on"]):
+        return None  # "reports from March 2022" name March itself
+    since, until, relative_to = _resolve(point, ctx)
+    if op in {"after", "після", "после"}:
+        return until + dt.timedelta(days=1), None, relative_to
+    if op in {"before", "prior to", "до"}:
+        return None, since - dt.timedelta(days=1), relative_to
+    if op in {"until", "till", "by", "up to", "through", "по"}:
+        return None, until, relative_to
+    return since, None, relative_to
+
+
+def _range(m: re.Match, ctx: _Context) -> _Span | None:
+    if m["lead"] is None and m["word"] is not None:
+        return None  # "March and May 2022" is two mentions, "between March and May 2022" one period
+    first, last = _point_of(m["a"]), _point_of(m["b"])
+    if first is None or last is None:
+        return None
+    if last.year is not None:
+        last_year = last.year
+    elif first.year is not None:
+        last_year = first.year if last.span(first.year)[1] >= first.span(first.year)[0] else first.year + 1
+    else:
+        last_year = last.recent_year(ctx.anchor)
+    until = last.span(last_year)[1]
+    first_year = first.year if first.year is not None else last_year - (first.span(last_year)[0] > until)
+    since = first.span(first_year)[0]
+    relative_to = "calendar" if first.year is not None or last.year is not None else ctx.anchored_to
+    return (since, until, relative_to) if since <= until else None
+
+
+def _relative(m: re.Match, ctx: _Context) -> _Span | None:
+    today, days, kind = ctx.today, dt.timedelta, m.lastgroup or ""
+    if kind in ("ago", "unit"):
+        unit = (m["ago_unit"] or m["unit"]).casefold()
+        step = 1 if unit[0] in "dд" else 7 if unit[0] in "wтн" else 30 if unit[0] in "mм" else 365
+        n = _number(m["ago_n"] or m["n"]) if m["ago_n"] or m["n"] else 1
+        if not n:
+            return None
+        if kind == "ago":
+            return today - days(n * step), today - days(n * step), "today"
+        if m["which"].casefold() != "last" or m["lead"] or m["the"] or m["n"] or step < 30:
+            return today - days(n * step), today, "today"  # "the past 7 days", "last week", "in the last month"
+        kind = "last_month" if step == 30 else "last_year"  # "last month": the calendar month before this one
+    month = today.replace(day=1)
+    return {"yesterday": (today - days(1), today - days(1)), "today": (today, today),
+            "this_week": (today - days(today.weekday()), today), "last_week": (today - days(7), today),
+            "this_month": (month, today), "last_month": (_add_months(month, -1), month - days(1)),
+            "this_year": (month.replace(month=1), today),
+            "last_year": (dt.date(today.year - 1, 1, 1), dt.date(today.year - 1, 12, 31))}[kind] + ("today",)
+
+
+def _war(m: re.Match, ctx: _Context) -> _Span | None:
+    if m["since"]:  # "refugees from the war" is no period: only "since" goes without "the start of"
+        return (INVASION, None, "calendar") if m["start"] or m["since"].casefold() == "since" else None
+    if m["before"]:
+        return None, INVASION - dt.timedelta(days=1), "calendar"
+    n, unit = _number(m["n"]), m["unit"].casefold()
+    if m["war"] is None and n is None:
+        return None  # "the first week of March"
+    if unit[0] in "dд":
+        extra = n - 1 if n else 0 if unit in ("day", "день") else 7
+        until = INVASION + dt.timedelta(days=max(extra, 0))
+    elif unit[0] in "wтн":
+        until = INVASION + dt.timedelta(days=7 * (n or 1) - 1)
+    else:
+        until = _add_months(INVASION, (n or 1) * (1 if unit[0] in "mм" else 12))
+    return INVASION, until, "calendar"
+
+
+def _has_units(words: set[str]) -> bool:
+    return any(word.startswith(UNIT_STEMS) for word in words)
+
+
+def _has_calendar(words: set[str]) -> bool:
+    return not words.isdisjoint(_CALENDAR_WORDS) or any(len(word) == 4 and word.isdigit() for word in words)
+
+
+# Each kind: its pattern, its resolver, and a test that the question holds a word it needs (a regex scan
+# costs far more than a look at the question's set of words, and most questions name no time at all).
+_KINDS: tuple[tuple[re.Pattern, Callable[[re.Match, _Context], _Span | None], Callable[[set[str]], bool]], ...] = (
+    (_WAR, _war, lambda words: not words.isdisjoint(_WAR_WORDS) or _has_units(words)),
+    (_RELATIVE, _relative, lambda words: not words.isdisjoint(_RELATIVE_WORDS) or _has_units(words)),
+    (_RANGE, _range, _has_calendar), (_OPEN, _open, _has_calendar), (_POINT, _alone, _has_calendar))
+
+
+def parse_window(question: str, *, today: dt.date, corpus_end: dt.date | None = None) -> Window | None:
+    """The first time window the question names, or None (for "latest", "now", "recently" too)."""
+    ctx = _Context(question, today, corpus_end or today, "corpus" if corpus_end else "today")
+    best: tuple[int, int, Window] | None = None
+    words = set(_TOKEN.findall(question.casefold()))
+    for pattern, resolve, needed in _KINDS:
+        for m in pattern.finditer(question) if needed(words) else ():
+            if best is not None and m.start() > best[0]:
+                break
+            try:
+                span = resolve(m, ctx)
+            except (ValueError, OverflowError):  # a period beyond year 1 or 9999
+                span = None
+            if span is not None:
+                found = (m.start(), -len(m[0]), Window(span[0], span[1], m[0].strip(), span[2]))
+                best = min(best, found, key=lambda c: c[:2]) if best else found
+                break
+    return best[2] if best else None
+
+
+def stated_date(sentence: str, published: dt.date | None) -> dt.date | None:
+    """The day a news sentence gives for its event ("on Friday", "8 квітня"), or None when it names none.
+    A date written out wins over a weekday or "yesterday", which need the publication date."""
+    try:
+        written = _written_day(sentence, published)
+        return written if written or published is None else _spoken_day(sentence, published)
+    except (ValueError, OverflowError):  # a day before year 1
+        return None
+
+
+def _written_day(sentence: str, published: dt.date | None) -> dt.date | None:
+    for m in _POINT.finditer(sentence) if _has_calendar(set(_TOKEN.findall(sentence.casefold()))) else ():
+        before = {word.casefold().strip(",") for word in sentence[: m.start()].split()[-1:] + (m["prep"] or "").split()}
+        point = _point(m) if _day_number(m) else None
+        if point is None or before & _NOT_A_DAY_OF_ITS_OWN or _RANGE_AFTER.match(sentence, m.end()):
+            continue  # a month, a year, or one end of a range
+        if point.year is not None:
+            return point.span(point.year)[0]
+        if published is not None:
+            return point.span(point.recent_year(published))[0]
+    return None
+
+
+def _spoken_day(sentence: str, published: dt.date) -> dt.date | None:
+    found = [(m.start(), published - dt.timedelta(days=1)) for m in _YESTERDAY.finditer(sentence)][:1]
+    for m in _WEEKDAY.finditer(sentence):
+        mod, day = (m["mod"] or "").casefold(), m["day"].casefold().replace("’", "'").replace("ʼ", "'")
+        last = mod.startswith(("last", "past", "минул", "прошл"))
+        if day not in _WEEKDAY_OF or (not mod and not day.isascii()) or (mod and not last and mod not in {"on", "у", "в", "во"}):
+            continue  # "next Friday", "every Sunday"; a Cyrillic weekday needs "в"/"у" ("среда" is also "environment")
+        back = (published.weekday() - _WEEKDAY_OF[day]) % 7 or (7 if last else 0)
+        found.append((m.start(), published - dt.timedelta(days=back)))
+        break
+    return min(found)[1] if found else None
+
+
+def format_day(day: dt.date, lang: str = "en") -> str:
+    """"8 Apr 2022", "8 квіт. 2022", "8 апр. 2022"."""
+    return f"{day.day} {PRINTED.get(lang, PRINTED['en'])[day.month - 1]} {day.year}"
+
+
+def format_window(window: Window, lang: str = "en") -> str:
+    """The period as a reader would write it: "1–31 Mar 2022", "24 Feb–3 Mar 2022", "since 1 Aug 2022"."""
+    lang = lang if lang in PRINTED else "en"
+    since, until = window.since, window.until
+    if since is not None and until is not None:
+        if since == until:
+            return format_day(since, lang)
+        if (since.year, since.month) == (until.year, until.month):
+            return f"{since.day}–{format_day(until, lang)}"
+        if since.year == until.year:
+            return f"{since.day} {PRINTED[lang][since.month - 1]}–{format_day(until, lang)}"
+        return f"{format_day(since, lang)}–{format_day(until, lang)}"
+    if since is not None:
+        return f"{OPEN_WORDS[lang][0]} {format_day(since, lang)}"
+    if until is not None:
+        return f"{OPEN_WORDS[lang][1]} {format_day(until, lang)}"
+    return ANY_TIME[lang]
+
+
+def strip_window(question: str, window: Window) -> str:
+    """The question without its time phrase: "What happened in Kherson in March 2022?" -> "What happened in Kherson?"."""
+    words = window.phrase.split()
+    text = " ".join(question.split())
+    if words:
+        phrase = re.compile(r"\s+".join(map(re.escape, words)), re.IGNORECASE)
+        while (shorter := _tidy(phrase.sub(" ", text))) != text:
+            text = shorter
+    if question[:1].isupper() and text[:1].islower() and len(text[:1].upper()) == 1:
+        text = text[0].upper() + text[1:]  # the phrase opened the question
+    return text
+
+
+def _tidy(text: str) -> str:
+    text = re.sub(r"\s+([?!.,;:])", r"\1", " ".join(text.split()))
+    text = re.sub(r"[,;:]+(?=[?!.,;:]|$)", "", text)
+    return text.lstrip(",;: ")
+
+
+def year_earlier(window: Window) -> Window:
+    """The same period one year before: "in late March" read as the March before the latest one."""
+
+    def back(day: dt.date | None) -> dt.date | None:
+        if day is None:
+            return None
+        return day.replace(year=day.year - 1, day=min(day.day, _month_end(day.replace(year=day.year - 1, day=1)).day))
+
+    return Window(back(window.since), back(window.until), window.phrase, window.relative_to)
+
+
+def weekday_window(question: str, today: dt.date) -> Window | None:
+    """A day a question names by its weekday ("the Kyiv strike last Sunday", "on Friday"): the latest such
+    day up to ``today``, or None.  ``parse_window`` leaves weekdays alone: they need the day of asking."""
+    m = next((m for m in _WEEKDAY.finditer(question) if m["mod"]), None)  # "the Sunday Times" names no day
+    try:
+        day = _spoken_day(m[0], today) if m else None
+    except (ValueError, OverflowError):
+        return None
+    return Window(day, day, m[0], "today") if day else None

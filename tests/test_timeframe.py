@@ -1,0 +1,386 @@
+"""Time windows in questions and dates in sentences: every supported form in English, Ukrainian and Russian,
+the look-alikes that must not become windows, and properties that hold for any text and any dates."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import timeit
+
+import dateparser
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from index.timeframe import MONTHS, WEEKDAYS, Window, format_day, format_window, parse_window, stated_date, strip_window
+
+TODAY = dt.date(2026, 12, 5)  # a Saturday
+CORPUS_END = dt.date(2023, 4, 30)
+PUBLISHED = dt.date(2022, 4, 9)  # a Saturday
+D = dt.date.fromisoformat
+
+WINDOWS = [  # question, since, until, relative_to (today=TODAY, corpus_end=CORPUS_END)
+    # a month with its year
+    ("What happened in Kherson in March 2022?", "2022-03-01", "2022-03-31", "calendar"),
+    ("March 2022 shelling of Mariupol", "2022-03-01", "2022-03-31", "calendar"),
+    ("Mar 2022 losses", "2022-03-01", "2022-03-31", "calendar"),
+    ("What did Zelensky say in Sept. 2022?", "2022-09-01", "2022-09-30", "calendar"),
+    ("What happened in MARCH 2022", "2022-03-01", "2022-03-31", "calendar"),
+    ("Що сталося у березні 2022?", "2022-03-01", "2022-03-31", "calendar"),
+    ("Що було в березні 2022 року?", "2022-03-01", "2022-03-31", "calendar"),
+    ("Что было в марте 2022?", "2022-03-01", "2022-03-31", "calendar"),
+    ("Что было в марте 2022 года?", "2022-03-01", "2022-03-31", "calendar"),
+    # a month alone: the latest one begun by the corpus's last date
+    ("What happened in March?", "2023-03-01", "2023-03-31", "corpus"),
+    ("what happened in march", "2023-03-01", "2023-03-31", "corpus"),
+    ("Was Kherson shelled in June?", "2022-06-01", "2022-06-30", "corpus"),
+    ("Що сталося у березні?", "2023-03-01", "2023-03-31", "corpus"),
+    ("Что было в марте?", "2023-03-01", "2023-03-31", "corpus"),
+    # early / mid / late
+    ("in mid-March 2022", "2022-03-11", "2022-03-20", "calendar"),
+    ("early June", "2022-06-01", "2022-06-10", "corpus"),
+    ("late February 2022", "2022-02-21", "2022-02-28", "calendar"),
+    ("mid-May", "2022-05-11", "2022-05-20", "corpus"),
+    ("at the end of May 2022", "2022-05-21", "2022-05-31", "calendar"),
+    ("в начале июня", "2022-06-01", "2022-06-10", "corpus"),
+    ("в конце февраля", "2023-02-21", "2023-02-28", "corpus"),
+    ("в середине мая", "2022-05-11", "2022-05-20", "corpus"),
+    ("на початку червня", "2022-06-01", "2022-06-10", "corpus"),
+    ("наприкінці лютого", "2023-02-21", "2023-02-28", "corpus"),
+    ("в середині травня", "2022-05-11", "2022-05-20", "corpus"),
+    # a day
+    ("What happened on 8 April 2022?", "2022-04-08", "2022-04-08", "calendar"),
+    ("8 April", "2023-04-08", "2023-04-08", "corpus"),
+    ("April 8", "2023-04-08", "2023-04-08", "corpus"),
+    ("April 8, 2022", "2022-04-08", "2022-04-08", "calendar"),
+    ("Was Kyiv shelled on 24 February?", "2023-02-24", "2023-02-24", "corpus"),
+    ("Was Kyiv shelled on Feb. 24?", "2023-02-24", "2023-02-24", "corpus"),
+    ("the 8th of May 2022", "2022-05-08", "2022-05-08", "calendar"),
+    ("2022-04-08", "2022-04-08", "2022-04-08", "calendar"),
+    ("31 April 2022", "2022-04-30", "2022-04-30", "calendar"),
+    ("Що сталося 8 квітня 2022?", "2022-04-08", "2022-04-08", "calendar"),
+    ("Что случилось 8 апреля?", "2023-04-08", "2023-04-08", "corpus"),
+    ("Що сталося 24.02.2022?", "2022-02-24", "2022-02-24", "calendar"),
+    # a year
+    ("What happened in 2022?", "2022-01-01", "2022-12-31", "calendar"),
+    ("during 2024", "2024-01-01", "2024-12-31", "calendar"),
+    ("casualties 2023?", "2023-01-01", "2023-12-31", "calendar"),
+    ("Що сталося у 2022 році?", "2022-01-01", "2022-12-31", "calendar"),
+    ("Что было в 2023 году?", "2023-01-01", "2023-12-31", "calendar"),
+    # seasons
+    ("in summer 2022", "2022-06-01", "2022-08-31", "calendar"),
+    ("in the summer of 2022", "2022-06-01", "2022-08-31", "calendar"),
+    ("this summer", "2026-06-01", "2026-08-31", "today"),
+    ("in autumn", "2022-09-01", "2022-11-30", "corpus"),
+    ("in the fall", "2022-09-01", "2022-11-30", "corpus"),
+    ("winter 2022", "2022-12-01", "2023-02-28", "calendar"),
+    ("in the winter of 2022-23", "2022-12-01", "2023-02-28", "calendar"),
+    ("влітку 2022 року", "2022-06-01", "2022-08-31", "calendar"),
+    ("осенью 2022 года", "2022-09-01", "2022-11-30", "calendar"),
+    ("прошлой зимой", "2025-12-01", "2026-02-28", "today"),
+    # open ranges
+    ("since August", "2022-08-01", None, "corpus"),
+    ("since August 2022", "2022-08-01", None, "calendar"),
+    ("after 1 May", "2022-05-02", None, "corpus"),
+    ("from May on", "2022-05-01", None, "corpus"),
+    ("before June 2022", None, "2022-05-31", "calendar"),
+    ("until May", None, "2022-05-31", "corpus"),
+    ("by April", None, "2023-04-30", "corpus"),
+    ("since 2014", "2014-01-01", None, "calendar"),
+    ("с августа", "2022-08-01", None, "corpus"),
+    ("после мая", "2022-06-01", None, "corpus"),
+    ("до июня", None, "2022-05-31", "corpus"),
+    ("з серпня", "2022-08-01", None, "corpus"),
+    ("після травня", "2022-06-01", None, "corpus"),
+    ("до червня", None, "2022-05-31", "corpus"),
+    # explicit ranges
+    ("between March and May 2022", "2022-03-01", "2022-05-31", "calendar"),
+    ("from 1 March to 15 April 2022", "2022-03-01", "2022-04-15", "calendar"),
+    ("from March to May", "2022-03-01", "2022-05-31", "corpus"),
+    ("from December to February", "2022-12-01", "2023-02-28", "corpus"),
+    ("24 Feb-3 Mar 2022", "2022-02-24", "2022-03-03", "calendar"),
+    ("з березня по травень 2022", "2022-03-01", "2022-05-31", "calendar"),
+    ("між березнем і травнем 2022 року", "2022-03-01", "2022-05-31", "calendar"),
+    ("с марта по май", "2022-03-01", "2022-05-31", "corpus"),
+    # relative to today
+    ("What happened yesterday?", "2026-12-04", "2026-12-04", "today"),
+    ("What happened today?", "2026-12-05", "2026-12-05", "today"),
+    ("this week", "2026-11-30", "2026-12-05", "today"),
+    ("last week", "2026-11-28", "2026-12-05", "today"),
+    ("the past week", "2026-11-28", "2026-12-05", "today"),
+    ("in the past 7 days", "2026-11-28", "2026-12-05", "today"),
+    ("last month", "2026-11-01", "2026-11-30", "today"),
+    ("this month", "2026-12-01", "2026-12-05", "today"),
+    ("past month", "2026-11-05", "2026-12-05", "today"),
+    ("last 30 days", "2026-11-05", "2026-12-05", "today"),
+    ("in the last 3 weeks", "2026-11-14", "2026-12-05", "today"),
+    ("in the last two months", "2026-10-06", "2026-12-05", "today"),
+    ("this year", "2026-01-01", "2026-12-05", "today"),
+    ("last year", "2025-01-01", "2025-12-31", "today"),
+    ("5 days ago", "2026-11-30", "2026-11-30", "today"),
+    ("вчора", "2026-12-04", "2026-12-04", "today"),
+    ("сьогодні", "2026-12-05", "2026-12-05", "today"),
+    ("минулого тижня", "2026-11-28", "2026-12-05", "today"),
+    ("цього тижня", "2026-11-30", "2026-12-05", "today"),
+    ("минулого місяця", "2026-11-01", "2026-11-30", "today"),
+    ("за останні 10 днів", "2026-11-25", "2026-12-05", "today"),
+    ("вчера", "2026-12-04", "2026-12-04", "today"),
+    ("сегодня", "2026-12-05", "2026-12-05", "today"),
+    ("на прошлой неделе", "2026-11-28", "2026-12-05", "today"),
+    ("на этой неделе", "2026-11-30", "2026-12-05", "today"),
+    ("в прошлом месяце", "2026-11-01", "2026-11-30", "today"),
+    ("5 дней назад", "2026-11-30", "2026-11-30", "today"),
+    # the war's own calendar
+    ("in the first days of the war", "2022-02-24", "2022-03-03", "calendar"),
+    ("first days of the invasion", "2022-02-24", "2022-03-03", "calendar"),
+    ("first week of the war", "2022-02-24", "2022-03-02", "calendar"),
+    ("first month of the war", "2022-02-24", "2022-03-24", "calendar"),
+    ("first 100 days", "2022-02-24", "2022-06-03", "calendar"),
+    ("in the first year of the war", "2022-02-24", "2023-02-24", "calendar"),
+    ("since the invasion", "2022-02-24", None, "calendar"),
+    ("since the start of the war", "2022-02-24", None, "calendar"),
+    ("before the invasion", None, "2022-02-23", "calendar"),
+    ("у перші дні війни", "2022-02-24", "2022-03-03", "calendar"),
+    ("в первые дни войны", "2022-02-24", "2022-03-03", "calendar"),
+    ("з початку війни", "2022-02-24", None, "calendar"),
+    ("с начала войны", "2022-02-24", None, "calendar"),
+    # several: the first one named
+    ("What happened in March 2022 and in June 2023?", "2022-03-01", "2022-03-31", "calendar"),
+    ("Between March and May 2022, and in June?", "2022-03-01", "2022-05-31", "calendar"),
+]
+
+NOT_WINDOWS = [
+    "What is the latest on Bakhmut?", "What is happening now?", "What happened recently in Kherson?",
+    "Who currently controls Kherson?", "How long did the siege last?", "When did the siege of Mariupol end?",
+    "Where is the 40-mile convoy?", "Was an Su-25 shot down?", "Does Ukraine have S-300 systems?",
+    "How many Patriot batteries were sent?", "That may be true.", "May I ask about Kherson?",
+    "What did Theresa May say?", "Why do troops march at night?", "Were 1,200 troops killed?", "Did it cost $2022?",
+    "Were 2022 people evacuated?", "How many refugees fled from the war?", "a force of 2000 soldiers",
+    "What happened in the first week of fighting?", "What happened last night?", "",
+]
+
+
+@pytest.mark.parametrize(("question", "since", "until", "relative_to"), WINDOWS)
+def test_the_window_each_form_names(question, since, until, relative_to):
+    window = parse_window(question, today=TODAY, corpus_end=CORPUS_END)
+    assert window is not None, question
+    assert (window.since, window.until, window.relative_to) == (since and D(since), until and D(until), relative_to)
+
+
+def test_the_table_covers_every_form():
+    assert len(WINDOWS) >= 60
+
+
+@pytest.mark.parametrize("question", NOT_WINDOWS)
+def test_look_alikes_are_not_windows(question):
+    assert parse_window(question, today=TODAY, corpus_end=CORPUS_END) is None
+
+
+@pytest.mark.parametrize(("question", "phrase"), [
+    ("What happened in Kherson in March 2022?", "in March 2022"),
+    ("Was Kyiv shelled on Feb. 24?", "on Feb. 24"),
+    ("Що сталося у березні 2022?", "у березні 2022"),
+    ("In The First Days Of The War?", "In The First Days Of The War"),
+])
+def test_the_phrase_is_the_words_as_typed(question, phrase):
+    assert parse_window(question, today=TODAY).phrase == phrase
+
+
+@pytest.mark.parametrize(("question", "since", "until"), [
+    ("in June", "2026-06-01", "2026-06-30"),
+    ("in December", "2026-12-01", "2026-12-31"),
+    ("8 April", "2026-04-08", "2026-04-08"),
+    ("since August", "2026-08-01", None),
+])
+def test_without_a_corpus_end_a_missing_year_is_resolved_against_today(question, since, until):
+    window = parse_window(question, today=TODAY)
+    assert (window.since, window.until, window.relative_to) == (D(since), until and D(until), "today")
+
+
+STATED = [  # sentence, published, stated day
+    ("Russian forces shelled Kharkiv on 8 April, the governor said.", PUBLISHED, "2022-04-08"),
+    ("On April 8 the station was hit.", PUBLISHED, "2022-04-08"),
+    ("The ministry said on 8 April 2021 that talks had failed.", PUBLISHED, "2021-04-08"),
+    ("On Feb. 24, Russia invaded.", PUBLISHED, "2022-02-24"),
+    ("24 February was the first day.", PUBLISHED, "2022-02-24"),
+    ("The bridge was hit on 10 April.", PUBLISHED, "2021-04-10"),  # not after publication
+    ("The strike came on Friday.", PUBLISHED, "2022-04-08"),
+    ("He said on Thursday night that the convoy had stopped.", PUBLISHED, "2022-04-07"),
+    ("Last Sunday, troops entered Bucha.", PUBLISHED, "2022-04-03"),
+    ("The vote was on Saturday.", PUBLISHED, "2022-04-09"),
+    ("The vote was last Saturday.", PUBLISHED, "2022-04-02"),
+    ("Yesterday, officials said the road was open.", PUBLISHED, "2022-04-08"),
+    ("On Friday, March 4, 2022, the plant was seized.", PUBLISHED, "2022-03-04"),  # a written date beats a weekday
+    ("Росія вдарила 8 квітня по Краматорську.", PUBLISHED, "2022-04-08"),
+    ("Удар был нанесён 8 апреля.", PUBLISHED, "2022-04-08"),
+    ("Обстріл 24.02.2022 почався о 4:00.", None, "2022-02-24"),
+    ("У п'ятницю ракета влучила у вокзал.", PUBLISHED, "2022-04-08"),
+    ("у п’ятницю ракета влучила у вокзал.", PUBLISHED, "2022-04-08"),
+    ("В пятницу ракета попала в вокзал.", PUBLISHED, "2022-04-08"),
+    ("в минулу неділю", PUBLISHED, "2022-04-03"),
+    ("в прошлое воскресенье", PUBLISHED, "2022-04-03"),
+    ("Вчора ввечері", PUBLISHED, "2022-04-08"),
+    ("вчера вечером", PUBLISHED, "2022-04-08"),
+    ("on 8 April 2022", None, "2022-04-08"),
+    ("on 8 April", None, None),
+    ("on Friday", None, None),
+    ("yesterday", None, None),
+    ("Talks are planned next week.", PUBLISHED, None),
+    ("More strikes are expected in the coming days.", PUBLISHED, None),
+    ("Shelling went on from 1 to 5 March.", PUBLISHED, None),
+    ("between 3 and 8 March", PUBLISHED, None),
+    ("from 8 April to 10 April", PUBLISHED, None),
+    ("8 April - 10 April", PUBLISHED, None),
+    ("since 24 February", PUBLISHED, None),
+    ("The war began in 2014.", PUBLISHED, None),
+    ("in March 2022", PUBLISHED, None),
+    ("Talks resume next Friday.", PUBLISHED, None),
+    ("Markets open every Sunday.", PUBLISHED, None),
+    ("Загрязнена окружающая среда.", PUBLISHED, None),
+]
+
+
+@pytest.mark.parametrize(("sentence", "published", "day"), STATED)
+def test_the_day_a_sentence_states(sentence, published, day):
+    assert stated_date(sentence, published) == (day and D(day))
+
+
+FORMATS = [  # since, until, en, uk, ru
+    ("2022-04-08", "2022-04-08", "8 Apr 2022", "8 квіт. 2022", "8 апр. 2022"),
+    ("2022-03-01", "2022-03-31", "1–31 Mar 2022", "1–31 бер. 2022", "1–31 марта 2022"),
+    ("2022-02-24", "2022-03-03", "24 Feb–3 Mar 2022", "24 лют.–3 бер. 2022", "24 февр.–3 марта 2022"),
+    ("2022-12-15", "2023-01-15", "15 Dec 2022–15 Jan 2023", "15 груд. 2022–15 січ. 2023", "15 дек. 2022–15 янв. 2023"),
+    ("2022-08-01", None, "since 1 Aug 2022", "з 1 серп. 2022", "с 1 авг. 2022"),
+    (None, "2022-06-30", "until 30 Jun 2022", "до 30 черв. 2022", "по 30 июня 2022"),
+]
+
+
+@pytest.mark.parametrize(("since", "until", "en", "uk", "ru"), FORMATS)
+def test_windows_as_a_reader_writes_them(since, until, en, uk, ru):
+    window = Window(since and D(since), until and D(until), "x", "calendar")
+    assert [format_window(window, lang) for lang in ("en", "uk", "ru", "de")] == [en, uk, ru, en]
+
+
+def test_every_month_as_printed():
+    days = [dt.date(2022, month, 8) for month in range(1, 13)]
+    printed = {lang: " ".join(format_day(d, lang).split()[1] for d in days) for lang in ("uk", "ru")}
+    assert printed["ru"] == "янв. февр. марта апр. мая июня июля авг. сент. окт. нояб. дек."
+    assert printed["uk"] == "січ. лют. бер. квіт. трав. черв. лип. серп. вер. жовт. лист. груд."
+    assert format_day(dt.date(2022, 9, 8)) == format_day(dt.date(2022, 9, 8), "xx") == "8 Sep 2022"
+
+
+@pytest.mark.parametrize(("question", "stripped"), [
+    ("What happened in Kherson in March 2022?", "What happened in Kherson?"),
+    ("In March 2022, what happened in Kherson?", "What happened in Kherson?"),
+    ("What happened between March and May 2022 in Kherson?", "What happened in Kherson?"),
+    ("What happened in Kherson, in the first days of the war?", "What happened in Kherson?"),
+    ("Since August 2022, how many drones hit Kyiv?", "How many drones hit Kyiv?"),
+    ("Що сталося в Херсоні у березні 2022 року?", "Що сталося в Херсоні?"),
+    ("Что было в Херсоне в марте?", "Что было в Херсоне?"),
+])
+def test_strip_window_leaves_the_rest_of_the_question(question, stripped):
+    assert strip_window(question, parse_window(question, today=TODAY, corpus_end=CORPUS_END)) == stripped
+
+
+# --- dateparser as an independent witness of the month and weekday tables ---------------------------------------
+
+
+@pytest.mark.parametrize("lang", ["en", "uk", "ru"])
+def test_the_tables_agree_with_dateparser(lang):
+    """Every spelling dateparser knows (it knows no locative or instrumental forms) names the same month, and
+    every printed day reads back as itself."""
+    for month, forms in enumerate(MONTHS[lang], 1):
+        day = dt.date(2022, month, 8)
+        assert dateparser.parse(format_day(day, lang), languages=[lang]).date() == day
+        for form in forms.split():
+            parsed = dateparser.parse(f"8 {form} 2022", languages=[lang])
+            assert parsed is None or parsed.date() == day, form
+    for weekday, forms in enumerate(WEEKDAYS):
+        for form in forms.split():
+            parsed = dateparser.parse(form, languages=[lang])
+            assert parsed is None or parsed.weekday() == weekday, form
+
+
+# --- properties ---------------------------------------------------------------------------------------------
+
+FRAGMENTS = [q for q, *_ in WINDOWS] + NOT_WINDOWS + ["in", "May", "march", "since", "from", "to", "and", "-", "2022", "31",
+                                                      "29 February", "the", "last", "first", "of the war", "з", "до", "в"]
+FILLER = ["what", "happened", "Kherson", "troops", "were", "shelled", "Bakhmut", "why", "did", "Київ", "обстріл", "Херсон"]
+DATES = st.dates(min_value=dt.date(1990, 1, 1), max_value=dt.date(2099, 12, 31))
+LANGS = st.sampled_from(["en", "uk", "ru", "de", ""])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(st.text(max_size=300), st.lists(st.sampled_from(FRAGMENTS + FILLER), max_size=8).map(" ".join)),
+       st.dates(), st.one_of(st.none(), st.dates()))
+def test_any_question_gives_a_sound_window_or_none(question, today, corpus_end):
+    window = parse_window(question, today=today, corpus_end=corpus_end)
+    if window is not None:
+        assert window.since is not None or window.until is not None
+        assert window.since is None or window.until is None or window.since <= window.until
+        assert window.phrase and window.phrase.casefold() in question.casefold()
+        assert window.relative_to in {"today", "corpus", "calendar"}
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(st.text(max_size=200), st.lists(st.sampled_from(FRAGMENTS + FILLER + [s for s, *_ in STATED]), max_size=6)
+                 .map(" ".join)), st.dates())
+def test_a_stated_day_without_a_written_year_is_never_after_publication(sentence, published):
+    day = stated_date(sentence, published)
+    assert day is None or isinstance(day, dt.date)
+    if day is not None and not re.search(r"\d{4}", sentence):
+        assert day <= published
+    assert stated_date(sentence, None) is None or re.search(r"\d{4}", sentence)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(FILLER), max_size=5),
+       st.sampled_from([q for q, *_ in WINDOWS if q != "casualties 2023?"]),  # a year alone names a window only at the end
+       st.lists(st.sampled_from(FILLER), max_size=5))
+def test_strip_window_removes_the_phrase_and_keeps_every_other_word(before, named, after):
+    question = " ".join([*before, named, *after]) + "?"
+    window = parse_window(question, today=TODAY, corpus_end=CORPUS_END)
+    stripped = strip_window(question, window)
+    assert window.phrase.casefold() not in stripped.casefold()
+    words = re.compile(r"\w+")
+    assert words.findall(stripped.casefold()) == words.findall(question.casefold().replace(window.phrase.casefold(), " ", 1))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.none(), st.dates()), st.one_of(st.none(), st.dates()), LANGS)
+def test_any_window_formats(since, until, lang):
+    text = format_window(Window(since, until, "x", "calendar"), lang)
+    assert text and all(str(day.year) in text for day in (since, until) if day)
+    assert ("–" in text) == (since is not None and until is not None and since != until)
+
+
+@settings(max_examples=300, deadline=None)
+@given(DATES, st.sampled_from(["en", "uk", "ru"]))
+def test_every_printed_day_reads_back_as_itself(day, lang):
+    window = parse_window(f"on {format_day(day, lang)}", today=TODAY)
+    assert (window.since, window.until, window.relative_to) == (day, day, "calendar")
+
+
+@settings(max_examples=300, deadline=None)
+@given(DATES, st.integers(1, 12), st.sampled_from(["en", "uk", "ru"]))
+def test_a_month_without_its_year_is_the_latest_begun_by_the_corpus_end(corpus_end, month, lang):
+    name = MONTHS[lang][month - 1].split()[0 if lang == "en" else 2]  # "March", "березні", "марте"
+    window = parse_window(f"{'in' if lang == 'en' else 'в'} {name}", today=TODAY, corpus_end=corpus_end)
+    assert window.since.month == month and window.since.day == 1 and window.relative_to == "corpus"
+    assert window.since <= corpus_end < dt.date(window.since.year + 1, month, 1)
+
+
+@settings(max_examples=300, deadline=None)
+@given(DATES, st.integers(0, 6), st.booleans())
+def test_a_weekday_is_the_latest_such_day_by_publication(published, weekday, last):
+    name = WEEKDAYS[weekday].split()[0].capitalize()
+    day = stated_date(f"The strike came {'last' if last else 'on'} {name}.", published)
+    assert day.weekday() == weekday and 0 + last <= (published - day).days <= 6 + last
+
+
+def test_a_question_without_a_time_costs_well_under_a_millisecond():
+    question = ("What did the general staff say about the counteroffensive near Bakhmut and Avdiivka, and how many tanks "
+                "and Su-25 aircraft were lost? Що сказав Генштаб про контрнаступ? Что сказал Генштаб о потерях? " * 3)[:500]
+    assert parse_window(question, today=TODAY) is None
+    best = min(timeit.repeat(lambda: parse_window(question, today=TODAY), number=100, repeat=5)) / 100
+    assert best < 0.001
