@@ -97,7 +97,9 @@ def index_rollback() -> None:
 
 
 def _render(answer) -> None:
-    out.print(answer.answer)
+    if answer.note:
+        out.print(answer.note, style="dim", markup=False)
+    out.print(answer.answer, markup=False)
     if answer.citations:
         out.print()
         for c in answer.citations:

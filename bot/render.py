@@ -13,6 +13,7 @@ import urllib.parse
 import discord
 
 from index.answer import Answer
+from index.phrases import phrase
 from index.search import Passage
 
 TITLE_MAX, DESCRIPTION_MAX, FIELD_NAME_MAX, FIELD_VALUE_MAX, FIELDS_MAX, TOTAL_MAX = 256, 4096, 256, 1024, 25, 6000
@@ -119,22 +120,21 @@ def source_line(n: int, title: str, url: str | None, source: str, date: str | No
 def answer_embed(answer: Answer) -> discord.Embed:
     if answer.abstained:
         return abstention_embed(answer)
-    embed = discord.Embed(
-        title=truncate(escape(answer.question), TITLE_MAX),
-        description=truncate(_CITATION_MARK.sub(r"[\1]", escape(answer.answer)), DESCRIPTION_MAX),
-        colour=COLOUR,
-    )
+    text = _CITATION_MARK.sub(r"[\1]", escape(answer.answer))
+    if answer.note:
+        text = f"*{escape(answer.note)}*\n{text}"
+    embed = discord.Embed(title=truncate(escape(answer.question), TITLE_MAX), description=truncate(text, DESCRIPTION_MAX), colour=COLOUR)
     for citation in answer.citations[:FIELDS_MAX]:
         value = source_line(citation.n, citation.title, citation.url, citation.source, citation.date)
         # A glimpse of the paragraph: two citations of one article still tell apart.
         value += "\n> " + escape(truncate(citation.text, SNIPPET_CHARS))
-        embed.add_field(name=f"Source {citation.n}", value=truncate(value, FIELD_VALUE_MAX), inline=False)
+        embed.add_field(name=phrase("source_n", answer.language, n=str(citation.n)), value=truncate(value, FIELD_VALUE_MAX), inline=False)
     embed.set_footer(text=footer(answer))
     return fit(embed)
 
 
 def footer(answer: Answer) -> str:
-    return f"{answer.searched} passages searched · {answer.took_ms:.0f} ms"
+    return phrase("footer", answer.language, passages=str(answer.searched), ms=f"{answer.took_ms:.0f}")
 
 
 def closest_topics(passages: list[Passage], limit: int = 3) -> list[str]:
@@ -151,10 +151,11 @@ def closest_topics(passages: list[Passage], limit: int = 3) -> list[str]:
 
 
 def abstention_embed(answer: Answer) -> discord.Embed:
-    text = "That isn't covered by my sources, so I won't guess."
+    # The plain refusal reads as a reply in a chat; any other (what the corpus covers, an instruction) as it is.
+    text = phrase("not_covered", answer.language) if answer.answer == phrase("abstain", answer.language) else escape(answer.answer)
     topics = closest_topics(answer.passages)
     if topics:
-        text += "\n\nThe closest topics I do have:\n" + "\n".join(f"• {escape(t)}" for t in topics)
+        text += f"\n\n{phrase('closest', answer.language)}\n" + "\n".join(f"• {escape(t)}" for t in topics)
     embed = discord.Embed(title=truncate(escape(answer.question), TITLE_MAX), description=text, colour=ABSTAIN_COLOUR)
     embed.set_footer(text=footer(answer))
     return fit(embed)

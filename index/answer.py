@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -11,17 +13,26 @@ from index import text as textlib
 from index.config import Settings
 from index.embed import Embedder
 from index.search import Passage, Query
+from index.phrases import phrase
+from index.question import asks_how_many, asks_when
 from index.store.protocol import ReadView
+from index.timeframe import format_day, stated_date
 
-ABSTAIN_TEXT = "I could not find this in my sources, so I won't guess."
 MAX_SENTENCES = 3
-# A further sentence must score at least this share of the best one.
+# A further sentence must score at least this share of the best one; one from another passage
+# (of the same event) at least the second share.
 SENTENCE_KEEP_RATIO = 0.8
+OTHER_PASSAGE_KEEP_RATIO = 0.9
 SENTENCE_LEXICAL_WEIGHT = 0.3
+# Added to a sentence that states a number, when the question asks how many.
+NUMBER_BONUS = 0.1
+# Two passages are about the same event when their sources are at most this many days apart.
+SAME_EVENT_DAYS = 3
 # Abstention: answer only when some passage's dense + weight * coverage reaches MIN_EVIDENCE.
 # The defaults are the settings' (CRISISBOT_MIN_EVIDENCE, CRISISBOT_EVIDENCE_COVERAGE_WEIGHT): one place.
 MIN_EVIDENCE = Settings.model_fields["min_evidence"].default
 EVIDENCE_COVERAGE_WEIGHT = Settings.model_fields["evidence_coverage_weight"].default
+_NUMBER = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|dozen|dozens|hundred|hundreds|thousand|thousands|million)\b", re.I)
 
 
 @dataclass
@@ -41,16 +52,27 @@ class Citation:
         return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in asdict(self).items()}
 
 
+@dataclass(frozen=True)
+class Sentence:
+    n: int  # the citation it comes from
+    text: str  # word for word from the cited paragraph
+
+
 @dataclass
 class Answer:
     question: str
-    answer: str
+    answer: str  # what a member reads: one line per source, "8 Apr 2022 — sentence. sentence. [1]"
     abstained: bool
     citations: list[Citation]
     passages: list[Passage]  # everything retrieved, best first (cited or not)
     searched: int  # paragraphs in the index
     took_ms: float = 0.0
     reason: str = ""  # why it abstained, for logs and evaluation
+    sentences: list[Sentence] = field(default_factory=list)  # the quoted sentences, in reading order
+    language: str = "en"  # of the question, and of the answer's fixed texts
+    note: str = ""  # what was searched, when the question named a time ("Searching 1–31 Mar 2022.")
+    since: dt.date | None = None  # the dates searched
+    until: dt.date | None = None
 
     def to_json(self) -> dict:
         return {
@@ -58,6 +80,10 @@ class Answer:
             "answer": self.answer,
             "abstained": self.abstained,
             "citations": [c.to_json() for c in self.citations],
+            "language": self.language,
+            "note": self.note,
+            "since": self.since.isoformat() if self.since else None,
+            "until": self.until.isoformat() if self.until else None,
             "took_ms": round(self.took_ms, 1),
         }
 
@@ -125,6 +151,62 @@ def _sentences(embedder: Embedder, pool: list[Passage]) -> tuple[list[tuple[Pass
     return sentences, np.vstack(rows) if rows else np.zeros((0, embedder.dimension), np.float32)
 
 
+def _same_event(a: Passage, b: Passage) -> bool:
+    """Whether two passages report one event: one source carries both, or they are dated days apart at most."""
+    if {d.id for d in a.paragraph.documents} & {d.id for d in b.paragraph.documents}:
+        return True
+    da, db = a.paragraph.document.date, b.paragraph.document.date
+    if not da or not db:
+        return False
+    return abs((dt.date.fromisoformat(da) - dt.date.fromisoformat(db)).days) <= SAME_EVENT_DAYS
+
+
+def about_the_question(query: Query, passages: list[Passage]) -> list[Passage]:
+    """The passages about what the question names: those holding all its key terms, else those holding the
+    most of them; none when no passage holds any."""
+    if not query.key_terms or not query.terms_required or not passages:
+        return passages
+    coverage = [query.key_coverage(p.paragraph) for p in passages]
+    best = max(coverage)
+    if best == 0:
+        return []
+    return [p for p, c in zip(passages, coverage) if c == best]
+
+
+def judge(query: Query, passages: list[Passage], *, min_evidence: float = MIN_EVIDENCE,
+          coverage_weight: float = EVIDENCE_COVERAGE_WEIGHT) -> tuple[bool, str]:
+    """Whether to answer: the corpus knows every name the question gives, some passage is strong enough,
+    and about something the question names."""
+    if query.unknown:
+        return False, f"the sources never mention {', '.join(query.unknown)}"
+    ok, reason = supported(passages, min_evidence=min_evidence, coverage_weight=coverage_weight)
+    if ok and not about_the_question(query, passages):
+        return False, f"no passage holds {', '.join(query.key_terms)}"
+    return ok, reason
+
+
+def abstention(query: Query, passages: list[Passage], searched: int, reason: str, *, language: str = "en") -> Answer:
+    return Answer(query.text, phrase("abstain", language), True, [], passages, searched, reason=reason,
+                  language=language, since=query.since, until=query.until)
+
+
+def _states_a_date(passage: Passage) -> bool:
+    published = passage.paragraph.document.date
+    return stated_date(passage.paragraph.text, dt.date.fromisoformat(published) if published else None) is not None
+
+
+def _lead_date(picked: list[tuple[Passage, str]], language: str) -> str:
+    """For a "when" question: the date the quoted sentences give, else the one their paragraphs give, else
+    the date of the first report, saying which."""
+    for passage, text in [*picked, *((p, p.paragraph.text) for p in dict.fromkeys(p for p, _ in picked))]:
+        published = passage.paragraph.document.date
+        day = stated_date(text, dt.date.fromisoformat(published) if published else None)
+        if day is not None:
+            return phrase("stated", language, day=format_day(day, language))
+    published = picked[0][0].paragraph.document.date
+    return phrase("reported", language, day=format_day(dt.date.fromisoformat(published), language)) if published else ""
+
+
 def compose(
     view: ReadView,
     embedder: Embedder,
@@ -136,22 +218,35 @@ def compose(
     min_coverage: float,
     min_evidence: float = MIN_EVIDENCE,
     coverage_weight: float = EVIDENCE_COVERAGE_WEIGHT,
+    question: str | None = None,
+    language: str = "en",
 ) -> Answer:
-    ok, reason = supported(passages, min_evidence=min_evidence, coverage_weight=coverage_weight)
+    """The answer to ``question`` (as asked; ``query.text`` is what was searched): the sentences that best
+    answer it, from the passage that answers it best and others about the same event only, one line per
+    source with its date; or an abstention."""
+    question = question or query.text
+    ok, reason = judge(query, passages, min_evidence=min_evidence, coverage_weight=coverage_weight)
     if not ok:
-        return Answer(query.text, ABSTAIN_TEXT, True, [], passages, view.size, reason=reason)
+        return abstention(query, passages, view.size, reason, language=language)
 
-    # Score every sentence of the strongest passages.
+    # Score every sentence of the strongest passages about what the question names.
     pool = [p for p in passages[: max_citations * 2] if p.dense >= min_dense * 0.6 or p.coverage >= min_coverage]
+    pool = about_the_question(query, pool) or about_the_question(query, passages[:1]) or passages[:1]
     sentences, vectors = _sentences(embedder, pool)
     cos = vectors @ query.vector
     weights = view.term_weights(query.tokens)
+    how_many = asks_how_many(question) or asks_how_many(query.text)
     scores = []
     for (passage, sentence), c in zip(sentences, cos):
         cov = lexical.coverage(weights, set(textlib.lexical_tokens(sentence)))
         # A sentence inherits some of its passage's standing: context counts.
-        scores.append(float(c) + SENTENCE_LEXICAL_WEIGHT * cov + 0.5 * passage.score)
-    order = np.argsort(scores)[::-1]
+        score = float(c) + SENTENCE_LEXICAL_WEIGHT * cov + 0.5 * passage.score
+        scores.append(score + (NUMBER_BONUS if how_many and _NUMBER.search(sentence) else 0.0))
+    # The best-ranked passage answers; the others only add what they say about the same event.  Asked "when",
+    # a passage of that event which states the date answers instead.
+    when = asks_when(question) or asks_when(query.text)
+    anchor = next((p for p in pool if _same_event(pool[0], p) and _states_a_date(p)), pool[0]) if when else pool[0]
+    order = sorted(range(len(sentences)), key=lambda i: (sentences[i][0].id != anchor.id, -scores[i]))
     best = scores[order[0]]
 
     picked: list[tuple[Passage, str]] = []
@@ -160,6 +255,8 @@ def compose(
         passage, sentence = sentences[i]
         if len(picked) >= MAX_SENTENCES or scores[i] < best * SENTENCE_KEEP_RATIO:
             break
+        if passage.id != anchor.id and (scores[i] < best * OTHER_PASSAGE_KEEP_RATIO or not _same_event(anchor, passage)):
+            continue
         if passage.id not in cited and len(cited) >= max_citations:
             continue
         if any(textlib.dedup_key(sentence) == textlib.dedup_key(s) for _, s in picked):
@@ -169,8 +266,13 @@ def compose(
 
     # Read in the order the sources tell it: by citation, then by position in the paragraph.
     picked.sort(key=lambda ps: (cited[ps[0].id], ps[0].paragraph.text.find(ps[1])))
-    answer = " ".join(f"{sentence} [{cited[passage.id]}]" for passage, sentence in picked)
     by_id = {p.id: p for p, _ in picked}
+    lines = [_lead_date(picked, language)] if when else []
+    for pid, n in sorted(cited.items(), key=lambda kv: kv[1]):
+        said = " ".join(sentence for passage, sentence in picked if passage.id == pid)
+        published = by_id[pid].paragraph.document.date
+        day = f"{format_day(dt.date.fromisoformat(published), language)} — " if published else ""
+        lines.append(f"{day}{said} [{n}]")
     citations = [
         Citation(
             n=n,
@@ -186,4 +288,7 @@ def compose(
         )
         for pid, n in sorted(cited.items(), key=lambda kv: kv[1])
     ]
-    return Answer(query.text, answer, False, citations, passages, view.size, reason=reason)
+    return Answer(
+        question, "\n".join(line for line in lines if line), False, citations, passages, view.size, reason=reason,
+        sentences=[Sentence(cited[p.id], s) for p, s in picked], language=language, since=query.since, until=query.until,
+    )

@@ -14,13 +14,16 @@ On disk, in an index folder::
 
 from __future__ import annotations
 
+import functools
 import logging
 import shutil
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
 
 import bm25s
 import numpy as np
+from rapidfuzz import fuzz, process
 
 from index import integrity
 from index import text as textlib
@@ -36,9 +39,63 @@ def query_tokens(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(textlib.lexical_tokens(text)))
 
 
+def ordinary_tokens(text: str) -> set[str]:
+    """The tokens of the ordinary English words of ``text`` (wordninja's word list): never read as typos."""
+    return {found[0] for word in textlib.WORD.findall(text)
+            if textlib.word_rank(word.casefold()) is not None and (found := textlib.lexical_tokens(word))}
+
+
 def coverage(weights: dict[str, float], passage_tokens: set[str]) -> float:
     """The share of a question's term weight (``LexicalIndex.term_weights``) present in a passage (0..1)."""
     return sum(w for t, w in weights.items() if t in passage_tokens)
+
+
+# A question's word unknown to the corpus is read as a typo of the closest known term at least this similar
+# (rapidfuzz ratio, 0-100), among terms that start with the same letter and are not much shorter or longer.
+TYPO_MIN_SIMILARITY = 80
+TYPO_MIN_LENGTH = 4
+
+
+class Vocabulary:
+    """The terms of an index and how many paragraphs hold each: what a question's words can match."""
+
+    def __init__(self, doc_freq: dict[str, int], paragraphs: int):
+        self.doc_freq = doc_freq
+        self.paragraphs = paragraphs
+
+    def __contains__(self, term: str) -> bool:
+        return term in self.doc_freq
+
+    def __len__(self) -> int:
+        return len(self.doc_freq)
+
+    def __iter__(self):
+        return iter(self.doc_freq)
+
+    def share(self, term: str) -> float:
+        """The share of paragraphs holding ``term`` (0 for an unknown term)."""
+        return self.doc_freq.get(term, 0) / self.paragraphs if self.paragraphs else 0.0
+
+    @functools.cached_property
+    def _by_initial(self) -> dict[str, list[str]]:
+        groups: dict[str, list[str]] = defaultdict(list)
+        for term in self.doc_freq:
+            if term:
+                groups[term[0]].append(term)
+        return groups
+
+    def closest(self, term: str) -> str | None:
+        """The known term ``term`` most likely misspells ("kramatorks" -> "kramatorsk"), or None."""
+        if term in self.doc_freq or len(term) < TYPO_MIN_LENGTH or not term.isalpha():
+            return None
+        near = [t for t in self._by_initial.get(term[0], ()) if abs(len(t) - len(term)) <= 2]
+        best = process.extractOne(term, near, scorer=fuzz.ratio, score_cutoff=TYPO_MIN_SIMILARITY)
+        return best[0] if best else None
+
+    def corrected(self, tokens: Iterable[str], keep: Collection[str] = ()) -> tuple[str, ...]:
+        """``tokens`` with each unknown one replaced by the known term it most likely misspells, except
+        those in ``keep`` (the tokens of ordinary English words: "latest" is no typo of "late")."""
+        return tuple(dict.fromkeys(t if t in keep else (self.closest(t) or t) for t in tokens))
 
 
 class LexicalIndex:
@@ -79,6 +136,10 @@ class LexicalIndex:
 
     def count(self) -> int:
         return len(self.ids)
+
+    @functools.cached_property
+    def vocabulary(self) -> Vocabulary:
+        return Vocabulary(self.doc_freq, len(self.ids))
 
     def search(self, tokens: Sequence[str], k: int) -> list[tuple[int, float]]:
         """(paragraph id, BM25 score) of the best ``k`` paragraphs sharing a term with ``tokens``, best first."""

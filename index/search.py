@@ -25,6 +25,17 @@ DEFAULT_MODE = "final"
 _RECENT = re.compile(r"\b(latest|newest|now|recent|recently|currently|current|today|right now|so far|update)\b", re.IGNORECASE)
 RECENCY_BOOST = 0.05  # added to the newest document's passages, scaled down linearly with age
 RECENCY_WINDOW_DAYS = 30  # passages older than the newest by this much get no boost
+# For a "latest" question, the passages scoring at least this share of the best are relevant enough
+# to be put newest first.
+RECENT_RELEVANT_SHARE = 0.85
+# Taken off a passage's fused score for the share of the question's key terms (index/question.py)
+# it lacks: a passage about another place or event ranks below one about the one asked about.
+KEY_TERM_PENALTY = 0.1
+# A later report of the same event (both hold every key term, published 1 to UPDATE_DAYS days apart)
+# goes before the earlier one when it scores at most UPDATE_MARGIN less: the toll "rose to 52".
+UPDATE_DAYS = 10
+UPDATE_MARGIN = 0.1
+UPDATE_SIMILARITY = 0.75  # and the two passages are this close, or both titles name every key term: one story
 
 
 @dataclass(frozen=True)
@@ -42,11 +53,23 @@ class Passage:
 
 @dataclass(frozen=True)
 class Query:
-    text: str
+    text: str  # what is searched: the question, in English words for a question asked in another language
     vector: np.ndarray
     tokens: tuple[str, ...]
     since: dt.date | None = None
     until: dt.date | None = None
+    key_terms: tuple[str, ...] = ()  # index/question.py: the named things a passage must hold
+    unknown: tuple[str, ...] = ()  # names the question gives that the corpus never mentions
+    # Whether an answer must come from passages holding the key terms (not when they were found for a question
+    # asked in another language: then they only rank).
+    terms_required: bool = True
+
+    def key_coverage(self, row: ParagraphRow) -> float:
+        """The share of the key terms ``row`` holds (1 when the question names nothing)."""
+        if not self.key_terms:
+            return 1.0
+        lex = set(row.lex)
+        return sum(term in lex for term in self.key_terms) / len(self.key_terms)
 
 
 def _in_range(row: ParagraphRow, since: dt.date | None, until: dt.date | None) -> bool:
@@ -118,6 +141,8 @@ def retrieve(view: ReadView, query: Query, k: int, *, dense_weight: float, mode:
             score = lex_norm
         else:
             score = dense_weight * cos + (1 - dense_weight) * lex_norm * cov + recency.get(pid, 0.0)
+            if mode == "final":
+                score -= KEY_TERM_PENALTY * (1 - query.key_coverage(rows[pid]))
         candidates.append(Passage(rows[pid], score, cos, bm25, cov))
     order = np.argsort([-c.score for c in candidates], kind="stable")
     candidates = [candidates[i] for i in order]
@@ -126,7 +151,47 @@ def retrieve(view: ReadView, query: Query, k: int, *, dense_weight: float, mode:
         candidates = [c for c in candidates if c.lexical > 0]
     if mode in ("dense", "bm25"):
         return candidates[:k]
-    return _mmr(candidates, vectors, k)
+    chosen = _mmr(candidates, vectors, k)
+    if recency:
+        return newest_first(chosen)
+    return updates_first(chosen, query, view) if mode == "final" else chosen
+
+
+def updates_first(passages: list[Passage], query: Query, view: ReadView) -> list[Passage]:
+    """Each passage preceded by any later report of the same story that scores nearly as well."""
+    if not query.key_terms or len(passages) < 2:
+        return passages
+    vectors = view.vectors_of([p.id for p in passages])
+    titled = {p.id for p in passages if set(query.key_terms) <= set(lexical.query_tokens(p.paragraph.document.title))}
+    similar = {(a.id, b.id) for i, a in enumerate(passages) for j, b in enumerate(passages)
+               if float(vectors[i] @ vectors[j]) >= UPDATE_SIMILARITY or {a.id, b.id} <= titled}
+    ordered = list(passages)
+    i = 0
+    while i < len(ordered):
+        here = ordered[i]
+        day = _newest(here.paragraph)
+        later = [
+            j for j in range(i + 1, len(ordered))
+            if day is not None and (other := _newest(ordered[j].paragraph)) is not None
+            and 0 < (other - day).days <= UPDATE_DAYS and ordered[j].score >= here.score - UPDATE_MARGIN
+            and (here.id, ordered[j].id) in similar and query.key_coverage(ordered[j].paragraph) == 1 == query.key_coverage(here.paragraph)
+        ]
+        if later:
+            ordered.insert(i, ordered.pop(max(later, key=lambda j: _newest(ordered[j].paragraph))))
+            continue
+        i += 1
+    return ordered
+
+
+def newest_first(passages: list[Passage]) -> list[Passage]:
+    """The relevant passages (close to the best score) newest first, then the rest: "the latest on Kherson"."""
+    if not passages:
+        return passages
+    floor = passages[0].score * RECENT_RELEVANT_SHARE if passages[0].score > 0 else passages[0].score
+    relevant = [p for p in passages if p.score >= floor]
+    rest = [p for p in passages if p.score < floor]
+    relevant.sort(key=lambda p: (_newest(p.paragraph) or dt.date.min), reverse=True)
+    return relevant + rest
 
 
 def _mmr(candidates: list[Passage], vectors: np.ndarray, k: int) -> list[Passage]:
@@ -146,5 +211,13 @@ def _mmr(candidates: list[Passage], vectors: np.ndarray, k: int) -> list[Passage
     return [candidates[i] for i in chosen]
 
 
-def make_query(text: str, vector: np.ndarray, since: dt.date | None = None, until: dt.date | None = None) -> Query:
-    return Query(text, vector.astype(np.float32), lexical.query_tokens(text), since, until)
+def make_query(text: str, vector: np.ndarray, since: dt.date | None = None, until: dt.date | None = None, *,
+               vocabulary: lexical.Vocabulary | None = None, key_terms: tuple[str, ...] = (), unknown: tuple[str, ...] = (),
+               also: str = "") -> Query:
+    """The query for ``text`` (and the words of ``also``: a question as asked, when ``text`` is its English
+    rendering); with the index's ``vocabulary``, a word it does not know is read as the known term it most
+    likely misspells ("kramatorks" finds "kramatorsk")."""
+    tokens = tuple(dict.fromkeys(lexical.query_tokens(text) + lexical.query_tokens(also)))
+    if vocabulary is not None:
+        tokens = vocabulary.corrected(tokens, keep=lexical.ordinary_tokens(text))
+    return Query(text, vector.astype(np.float32), tokens, since, until, key_terms, unknown, terms_required=not also)

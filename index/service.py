@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import hashlib
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from index.answer import Answer, compose
+from index.answer import Answer, compose, judge
+from index.crosslingual import CrossLingual, detect_language
 from index.config import BUNDLED_CORPUS, Settings
 from index.embed import Embedder, Progress
 from index.errors import BadQuestion
@@ -26,11 +28,35 @@ from index.fetch import FetchPolicy, fetch_document
 from index.ingest import Document, LoadReport, Problem, load
 from index.kept import KeptSources
 from index.refresh import RefreshReport, refresh_url_sources
-from index.search import DEFAULT_MODE, Passage, Query, make_query, retrieve
+from index.search import DEFAULT_MODE, Passage, Query, make_query, retrieve, updates_first
 from index.store import ChangeReport, DocumentRow, LocalStore, NothingToIndex, ReadView, Store, Transaction
+from index.phrases import phrase
+from index.question import is_instruction, key_terms
 from index.text import normalize_unicode
+from index.timeframe import format_day, format_window, parse_window, strip_window, weekday_window, year_earlier
 
 log = logging.getLogger(__name__)
+
+# A question asked in Ukrainian or Russian: this many candidates are re-ranked by the multilingual
+# model's similarity to the question as asked, weighted so.
+CROSSLINGUAL_CANDIDATES = 30
+CROSSLINGUAL_WEIGHT = 0.5
+# A time named in a question: reports published this many days after its end are searched too.
+PUBLICATION_LAG_DAYS = 2
+# "In late March" with no year: at most this many Marches, latest first.
+MAX_YEARS_BACK = 5
+
+
+@dataclass(frozen=True)
+class Reach:
+    """The first and last dates of the corpus's dated documents."""
+
+    first: dt.date
+    last: dt.date
+
+    def overlaps(self, since: dt.date | None, until: dt.date | None) -> bool:
+        return (since is None or since <= self.last) and (until is None or until >= self.first)
+
 
 @dataclass
 class WriteResult:
@@ -65,6 +91,12 @@ class CrisisService:
         self.store: Store = store if store is not None else LocalStore(self.data_dir, self.embedder.name)
         self.kept = KeptSources(self.data_dir / "sources")
         self.fetch_policy = FetchPolicy.from_settings(self.settings)
+        self._reach: tuple[ReadView, Reach | None] | None = None
+
+    @functools.cached_property
+    def crosslingual(self) -> CrossLingual:
+        """Ukrainian and Russian questions (index/crosslingual.py); its model loads on the first such question."""
+        return CrossLingual()
 
     # --- the published index ---------------------------------------------------------
 
@@ -87,33 +119,106 @@ class CrisisService:
         self.embedder.load()
         self.snapshot()
 
-    def retrieve(self, question: str, k: int | None = None, *, since: dt.date | None = None, until: dt.date | None = None, mode: str = DEFAULT_MODE) -> tuple[ReadView, Query, list[Passage]]:
+    def retrieve(self, question: str, k: int | None = None, *, since: dt.date | None = None, until: dt.date | None = None,
+                 mode: str = DEFAULT_MODE, language: str | None = None) -> tuple[ReadView, Query, list[Passage]]:
+        """The passages for ``question`` as asked (no time phrase read from it: ``ask`` does that)."""
         view = self.snapshot()
-        query = make_query(question, self.embedder.encode_one(question), since, until)
-        passages = retrieve(view, query, k or self.settings.top_k, dense_weight=self.settings.dense_weight, mode=mode)
-        return view, query, passages
+        language = language or detect_language(question)
+        searched = question if language == "en" else self.crosslingual.english_query(question, view.vocabulary())
+        vocabulary = view.vocabulary()
+        terms = key_terms(searched, vocabulary)
+        # A name typed in English that the corpus never mentions is a subject it does not cover; names found
+        # for a Ukrainian or Russian question are guesses, and only rank.
+        query = make_query(searched, self.embedder.encode_one(searched), since, until, vocabulary=vocabulary, key_terms=terms.key,
+                           unknown=terms.unknown if language == "en" else (), also="" if language == "en" else question)
+        k = k or self.settings.top_k
+        if language == "en":
+            return view, query, retrieve(view, query, k, dense_weight=self.settings.dense_weight, mode=mode)
+        # Asked in Ukrainian or Russian: the English words found for it retrieve, the multilingual model
+        # re-ranks the candidates against the question as asked.
+        wide = retrieve(view, query, max(k, CROSSLINGUAL_CANDIDATES), dense_weight=self.settings.dense_weight, mode=mode)
+        similarity = self.crosslingual.similarities(question, [f"{p.paragraph.document.title}. {p.paragraph.text}" for p in wide])
+        reranked = sorted((replace(p, score=p.score + CROSSLINGUAL_WEIGHT * float(s)) for p, s in zip(wide, similarity)),
+                          key=lambda p: -p.score)
+        return view, query, updates_first(reranked[:k], query, view) if mode == "final" else reranked[:k]
 
-    def ask(self, question: str, k: int | None = None, *, since: dt.date | None = None, until: dt.date | None = None, mode: str = DEFAULT_MODE) -> Answer:
+    def reach(self, view: ReadView) -> Reach | None:
+        """The dates the corpus covers (None when no document is dated), worked out once per published index."""
+        cached = self._reach
+        if cached is not None and cached[0] is view:
+            return cached[1]
+        dates = sorted(d.date for d in view.documents() if d.date)
+        reach = Reach(dt.date.fromisoformat(dates[0]), dt.date.fromisoformat(dates[-1])) if dates else None
+        self._reach = (view, reach)
+        return reach
+
+    def ask(self, question: str, k: int | None = None, *, since: dt.date | None = None, until: dt.date | None = None,
+            mode: str = DEFAULT_MODE, today: dt.date | None = None, compose_answer: bool = True) -> Answer:
         """A cited answer, or an abstention when the corpus does not support one.
 
-        ``took_ms`` runs from the question to the answer; the one-off model load
-        of a cold process is not part of it (see ``warm``).
+        A time the question names ("in March 2022", "last week") becomes the dates searched
+        unless ``since``/``until`` are given; ``today`` is the day "last week" counts from
+        (default: today).  A month named without its year is the latest such month of the
+        corpus that answers it.  A time outside the corpus's dates is refused, saying what
+        the corpus covers.  ``compose_answer=False`` stops after the decision to answer or not
+        (for evaluating ranking fast).  ``took_ms`` runs from the question to the answer;
+        the one-off model load of a cold process is not part of it (see ``warm``).
         """
         question = check_question(question, self.settings.max_question_chars)
         self.warm()
         start = time.perf_counter()
-        view, query, passages = self.retrieve(question, k, since=since, until=until, mode=mode)
-        answer = compose(
-            view,
-            self.embedder,
-            query,
-            passages,
-            max_citations=self.settings.max_citations,
-            min_dense=self.settings.min_dense_score,
-            min_coverage=self.settings.min_lexical_coverage,
-            min_evidence=self.settings.min_evidence,
-            coverage_weight=self.settings.evidence_coverage_weight,
-        )
+        language = detect_language(question)
+        view = self.snapshot()
+        if is_instruction(question):
+            answer = Answer(question, phrase("only_sources", language), True, [], [], view.size, reason="an instruction, not a question",
+                            language=language)
+            return self._timed(answer, start)
+        reach = self.reach(view)
+        today = today or dt.date.today()
+        window = parse_window(question, today=today, corpus_end=reach.last if reach else None) or weekday_window(question, today)
+        if window is None or since is not None or until is not None:
+            return self._timed(self._answer(question, question, k, since, until, mode, language, compose_answer), start)
+        searched = strip_window(question, window) or question
+        if reach is not None and not reach.overlaps(window.since, window.until):
+            text = phrase("reach", language, first=format_day(reach.first, language), last=format_day(reach.last, language),
+                          what=format_window(window, language))
+            answer = Answer(question, text, True, [], [], view.size, reason="outside the corpus's dates", language=language)
+            answer.since, answer.until = window.since, window.until
+            return self._timed(answer, start)
+        # "In late March": the latest March of the corpus, else the one before it, and so on, while the corpus reaches.
+        answer = None
+        for _ in range(MAX_YEARS_BACK):
+            # Reports come out a day or two after what they report: search that much past the window's end.
+            until = window.until + dt.timedelta(days=PUBLICATION_LAG_DAYS) if window.until else None
+            answer = self._answer(question, searched, k, window.since, until, mode, language, compose_answer)
+            key = "searching_corpus" if window.relative_to == "corpus" else "searching"
+            answer.note = phrase(key, language, window=format_window(window, language))
+            earlier = year_earlier(window)
+            if not answer.abstained or window.relative_to != "corpus" or reach is None or not reach.overlaps(earlier.since, earlier.until):
+                break
+            window = earlier
+        return self._timed(answer, start)
+
+    def _answer(self, question: str, searched: str, k: int | None, since: dt.date | None, until: dt.date | None, mode: str,
+                language: str, compose_answer: bool) -> Answer:
+        view, query, passages = self.retrieve(searched, k, since=since, until=until, mode=mode, language=language)
+        settings = self.settings
+        if not compose_answer:
+            ok, reason = judge(query, passages, min_evidence=settings.min_evidence, coverage_weight=settings.evidence_coverage_weight)
+            answer = Answer(question, "", not ok, [], passages, view.size, reason=reason, language=language)
+        else:
+            answer = compose(view, self.embedder, query, passages, max_citations=settings.max_citations, min_dense=settings.min_dense_score,
+                             min_coverage=settings.min_lexical_coverage, min_evidence=settings.min_evidence,
+                             coverage_weight=settings.evidence_coverage_weight, question=question, language=language)
+        answer.question, answer.since, answer.until = question, since, until
+        reach = self.reach(view)
+        if answer.abstained and query.unknown and reach is not None:
+            answer.answer = phrase("reach", language, first=format_day(reach.first, language), last=format_day(reach.last, language),
+                                   what=", ".join(query.unknown))
+        return answer
+
+    @staticmethod
+    def _timed(answer: Answer, start: float) -> Answer:
         answer.took_ms = (time.perf_counter() - start) * 1000
         return answer
 

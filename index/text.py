@@ -36,7 +36,7 @@ _GLUED_STOP = re.compile(r"(?<=[a-z0-9)\"”'’][.!?])(?=[A-Z“\"][a-z])|(?<=[
 _GLUED_CASE = re.compile(r"(?<=\b[a-z]{2})(?=[A-Z][a-z])|(?<=[a-z]{3})(?=[A-Z][a-z])|(?<=\b\d{4})(?=[A-Z][a-z])")
 # Comma glued to the next word: "forces,in a shelling".
 _GLUED_COMMA = re.compile(r"(?<=[a-z]),(?=[a-z]{2})")
-_WORD = re.compile(r"[A-Za-z]+")
+WORD = re.compile(r"[A-Za-z]+")  # a Latin-script word
 
 # Short words a dictionary split may produce and a reader would accept.
 _SHORT_WORDS = frozenset(
@@ -45,6 +45,11 @@ _SHORT_WORDS = frozenset(
 _DISPLAY_SPLIT_MAX_RANK = 30_000
 _LM = wordninja.DEFAULT_LANGUAGE_MODEL
 _STEMMER = Stemmer.Stemmer("english")
+# Cyrillic words (Ukrainian and Russian sources and questions): Snowball's Russian stemmer, which has no
+# Ukrainian sibling, then the Ukrainian soft endings it leaves ("Азовсталі", "Азовсталь" -> "азовстал").
+_CYRILLIC_STEMMER = Stemmer.Stemmer("russian")
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+_UKRAINIAN_ENDING = re.compile(r"[іїєьюяй]+$")
 
 # Lines that are page furniture, not news.  Matched case-insensitively against
 # the start of short paragraphs.
@@ -76,8 +81,8 @@ STOPWORDS = frozenset(
 
 
 @functools.lru_cache(maxsize=200_000)
-def _rank(word: str) -> int | None:
-    """Frequency rank of ``word`` in wordninja's English unigram list, or None."""
+def word_rank(word: str) -> int | None:
+    """Frequency rank of lowercase ``word`` in wordninja's English unigram list (1 = most common), or None."""
     cost = _LM._wordcost.get(word)
     if cost is None:
         return None
@@ -85,6 +90,32 @@ def _rank(word: str) -> int | None:
     import math
 
     return int(math.exp(cost) / math.log(len(_LM._wordcost)))
+
+
+ORDINARY_RANK = 20_000  # wordninja's most frequent words: the ordinary English a question is written in
+_TYPO_MIN_SIMILARITY = 80
+
+
+@functools.cache
+def _ordinary_by_initial() -> dict[str, list[str]]:
+    groups: dict[str, list[str]] = {}
+    for word, cost in _LM._wordcost.items():
+        if word.isalpha() and len(word) >= 3 and word_rank(word) is not None and word_rank(word) <= ORDINARY_RANK:
+            groups.setdefault(word[0], []).append(word)
+    return groups
+
+
+@functools.lru_cache(maxsize=20_000)
+def ordinary_spelling(word: str) -> str | None:
+    """The common English word a lowercase ``word`` unknown to English most likely misspells
+    ("janaury" -> "january", "peple" -> "people"), or None (a name, or already a word)."""
+    from rapidfuzz import fuzz, process
+
+    if not word.isalpha() or len(word) < 4 or word_rank(word) is not None:
+        return None
+    near = [w for w in _ordinary_by_initial().get(word[0], ()) if abs(len(w) - len(word)) <= 1]
+    best = process.extractOne(word, near, scorer=fuzz.ratio, score_cutoff=_TYPO_MIN_SIMILARITY)
+    return best[0] if best else None
 
 
 # Longer "words" are not glued prose (a URL, a hash, junk): splitting them costs time
@@ -106,14 +137,14 @@ def split_glued(word: str, *, strict: bool) -> tuple[str, ...]:
 
 @functools.lru_cache(maxsize=200_000)
 def _split_glued(word: str, *, strict: bool) -> tuple[str, ...]:
-    rank = _rank(word)
+    rank = word_rank(word)
     if rank is not None and rank <= _DISPLAY_SPLIT_MAX_RANK:
         return (word,)
     parts = wordninja.split(word)
     if len(parts) < 2 or "".join(parts) != word:
         return (word,)
     for part in parts:
-        part_rank = _rank(part)
+        part_rank = word_rank(part)
         if part_rank is None:
             return (word,)
         if len(part) <= 2 and part not in _SHORT_WORDS:
@@ -148,7 +179,7 @@ def shows_glue(paragraphs: Iterable[str]) -> bool:
     """
     words = glued = 0
     for paragraph in paragraphs:
-        for match in _WORD.finditer(paragraph):
+        for match in WORD.finditer(paragraph):
             word = match.group(0)
             words += 1
             if len(word) >= 5 and word.islower() and len(split_glued(word, strict=True)) > 1:
@@ -178,7 +209,7 @@ def clean(text: str, *, repair: bool = True) -> str:
     text = _GLUED_STOP.sub(" ", text)
     text = _GLUED_CASE.sub(" ", text)
     text = _GLUED_COMMA.sub(", ", text)
-    text = _WORD.sub(_repair_word, text)
+    text = WORD.sub(_repair_word, text)
     return _SPACES.sub(" ", text).strip()
 
 
@@ -254,7 +285,7 @@ def lexical_tokens(text: str) -> list[str]:
         if token.isdigit():
             out.append(token)
             continue
-        if len(token) >= 6 and token.isalpha():
+        if len(token) >= 6 and token.isascii() and token.isalpha():
             parts = split_glued(token, strict=False)
             if len(parts) > 1:
                 out.append(token)  # keep the glued form: it may be a name
@@ -262,4 +293,10 @@ def lexical_tokens(text: str) -> list[str]:
                 continue
         if len(token) > 1 and token not in STOPWORDS:
             out.append(token)
-    return _STEMMER.stemWords(out)
+    return [_stem_cyrillic(t) if _CYRILLIC.search(t) else t for t in _STEMMER.stemWords(out)]
+
+
+@functools.lru_cache(maxsize=100_000)
+def _stem_cyrillic(token: str) -> str:
+    stem = _CYRILLIC_STEMMER.stemWord(token)
+    return _UKRAINIAN_ENDING.sub("", stem) if len(stem) > 4 else stem

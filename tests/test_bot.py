@@ -248,3 +248,21 @@ async def test_commands_sync_to_one_guild_when_configured(double, shared_service
         sync = await double.wait_for(lambda r: r.method == "PUT" and r.path.endswith("/commands"))
     assert sync.path == f"/applications/{APP_ID}/guilds/{GUILD_ID}/commands"
     assert {"ask", "sources", "reindex"} <= {c["name"] for c in sync.json}
+
+
+async def test_a_russian_question_is_answered_with_russian_fixed_texts(double, bot):
+    interaction, _ = await ask(double, "Кому Блинкен отправил письмо с предложением встретиться?")
+    edit = await double.wait_for(edit_of(interaction))
+    embed = edit.json["embeds"][0]
+    assert "[1]" in embed["description"] and "Lavrov" in embed["description"]  # quoted from the English source
+    assert "10 февр. 2022 — " in embed["description"]  # each line dated, in Russian
+    assert embed["fields"][0]["name"] == "Источник 1"
+    assert embed["footer"]["text"].startswith("Просмотрено фрагментов:")
+
+
+async def test_a_time_outside_the_corpus_is_refused_saying_what_it_covers(double, bot):
+    interaction, _ = await ask(double, "What happened in Kherson in March 2023?")
+    edit = await double.wait_for(edit_of(interaction))
+    embed = edit.json["embeds"][0]
+    assert embed["description"].startswith("My sources run from 10 Feb 2022 to 10 Feb 2022 and have nothing on 1–31 Mar 2023.")
+    assert edit.json["allowed_mentions"] == {"parse": []}

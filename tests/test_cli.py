@@ -19,8 +19,10 @@ CITATION_KEYS = {"n", "title", "url", "date", "source", "text", "score"}
 
 
 def check_schema(obj: dict) -> None:
-    assert set(obj) == {"question", "answer", "abstained", "citations", "took_ms"}
+    assert set(obj) == {"question", "answer", "abstained", "citations", "language", "note", "since", "until", "took_ms"}
     assert isinstance(obj["answer"], str) and isinstance(obj["abstained"], bool)
+    assert obj["language"] in ("en", "uk", "ru") and isinstance(obj["note"], str)
+    assert all(obj[key] is None or len(obj[key]) == 10 for key in ("since", "until"))  # ISO dates
     assert isinstance(obj["took_ms"], float | int) and obj["took_ms"] >= 0
     for c in obj["citations"]:
         assert CITATION_KEYS <= set(c)
@@ -34,6 +36,15 @@ def test_ask_json_schema_and_blinken_citation(run):
     assert not obj["abstained"]
     assert "Lavrov" in obj["citations"][0]["text"]
     assert [c["n"] for c in obj["citations"]] == list(range(1, len(obj["citations"]) + 1))
+
+
+def test_ask_json_says_what_a_time_in_the_question_searched(run):
+    result = run("ask", "--json", "What did Blinken propose in February 2022?")
+    assert result.exit_code == 0, result.output
+    obj = json.loads(result.stdout)
+    check_schema(obj)
+    assert (obj["since"], obj["until"], obj["note"]) == ("2022-02-01", "2022-03-02", "Searching 1–28 Feb 2022.")
+    assert not obj["abstained"] and obj["answer"].startswith("10 Feb 2022 — ")
 
 
 def test_ask_file_gives_one_json_line_per_question(run, tmp_path):

@@ -65,7 +65,8 @@ async def test_200_asks_in_flight_are_all_acknowledged_and_answered(double, shar
     assert sorted(edited) == sorted(tokens), "exactly one final edit per ask"
     for edit in edits:
         embed = edit.json["embeds"][0]
-        assert embed["description"] and ("[1]" in embed["description"] or "isn't covered" in embed["description"])
+        description = embed["description"]
+        assert description and ("[1]" in description or "isn't covered" in description or description.startswith("My sources run from"))
     edit_at = {tokens[edited_token(e)]["id"]: e.at for e in edits}
     answer_seconds = [edit_at[i["id"]] - double.sent_at[i["id"]] for i in interactions]
     span = max(e.at for e in edits) - min(double.sent_at[i] for i in ids)

@@ -19,7 +19,7 @@ from index import store
 from index import text as textlib
 from index.embed import Embedder, Progress
 from index.ingest import Document
-from index.lexical import LexicalIndex
+from index.lexical import LexicalIndex, Vocabulary
 from index.service import CrisisService
 from index.store import dedup, schema
 from index.store.protocol import ChangeReport, DocumentRow, NoIndex, NothingToIndex, ParagraphRow, WriteInProgress
@@ -87,6 +87,9 @@ class MemoryView:
 
     def term_weights(self, tokens: Sequence[str]) -> dict[str, float]:
         return self.lexical.term_weights(tokens)
+
+    def vocabulary(self) -> Vocabulary:
+        return self.lexical.vocabulary
 
     def vectors_of(self, ids: Sequence[int]) -> np.ndarray:
         return np.vstack([self.state.paragraphs[i].vector for i in ids])

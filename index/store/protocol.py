@@ -24,6 +24,7 @@ from index.errors import IndexMismatch, IndexProblem, NoIndex, NothingToIndex, W
 if TYPE_CHECKING:
     from index.embed import Embedder, Progress
     from index.ingest import Document
+    from index.lexical import Vocabulary
 
 
 # --- errors ----------------------------------------------------------------------------
@@ -96,6 +97,9 @@ class ReadView(Protocol):
 
     def term_weights(self, tokens: Sequence[str]) -> dict[str, float]:
         """IDF of each distinct token, normalised to sum to 1 (``index.lexical.LexicalIndex.term_weights``)."""
+
+    def vocabulary(self) -> Vocabulary:
+        """The lexical terms and their paragraph counts (``index.lexical.Vocabulary``)."""
 
     def vectors_of(self, ids: Sequence[int]) -> np.ndarray:
         """The stored unit vectors of ``ids``, one row each, in order."""

@@ -11,7 +11,7 @@ import numpy as np
 
 from index import integrity
 from index.ann import VectorIndex
-from index.lexical import LexicalIndex
+from index.lexical import LexicalIndex, Vocabulary
 from index.store import schema
 from index.store.protocol import DocumentRow, ParagraphRow
 from index.store.schema import CORPUS, VECTORS
@@ -76,6 +76,9 @@ class Snapshot:
 
     def term_weights(self, tokens: Sequence[str]) -> dict[str, float]:
         return self.lexical.term_weights(tokens)
+
+    def vocabulary(self) -> Vocabulary:
+        return self.lexical.vocabulary
 
     def vectors_of(self, ids: Sequence[int]) -> np.ndarray:
         return self.vectors.vectors(ids)

@@ -1,0 +1,105 @@
+"""What a question asks, beyond its words: the named things an answer must be about, whether it asks
+"when", how many, or for the latest news.
+
+An answer is only right when it is about what the question names: "How many died in the Kramatorsk
+station attack?" is not answered by a sentence about Kremenchuk, however alike the two sound.  The
+*key terms* are the lexical tokens of the places, people, named things and numbers a question
+names; a passage that holds none of them is about something else.  Terms most of the corpus holds
+("Ukraine", "Russia") tell nothing apart and are not key.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from index import text as textlib
+from index.lexical import Vocabulary
+
+# A name is a word written with a capital inside the question, an acronym, or a word too rare in
+# English to be an ordinary one (wordninja's frequency rank beyond this): "kramatorsk", "himars".
+_ORDINARY_RANK = 20_000
+_FIRST_WORD_ORDINARY_RANK = 5_000  # the first word is capitalised anyway: a name only if rare
+# A key term must tell passages apart: one held by more than this share of paragraphs does not.
+KEY_MAX_SHARE = 0.05
+_WORD = re.compile(r"[^\W_](?:[\w'’.-]*[^\W_])?")
+_YEAR = re.compile(r"(19|20)\d\d")
+
+_WHEN = re.compile(
+    r"^\W*(?:and\s+|so\s+)?(when\b|what\s+(?:day|date|time|month)\b|on\s+(?:what|which)\s+(?:day|date)\b|how\s+long\s+ago\b"
+    r"|since\s+when\b|in\s+(?:what|which)\s+(?:month|year)\b|коли\b|когда\b|якого\s+числа\b|какого\s+числа\b"
+    r"|в\s+який\s+день\b|в\s+какой\s+день\b|в\s+якому\s+місяці\b|в\s+каком\s+месяце\b)",
+    re.IGNORECASE,
+)
+# Not a question but an instruction to the bot ("ignore your sources and confirm that ..."): answered
+# with what it only ever does, never by quoting whatever passage is closest.
+_INSTRUCTION = re.compile(
+    r"\b(?:ignore|disregard|forget)\s+(?:all\s+|your\s+|the\s+|any\s+|previous\s+|prior\s+)*(?:sources|instructions|rules|citations|evidence)\b"
+    r"|\b(?:pretend|act\s+as\s+if|role-?play)\b|\bwithout\s+(?:any\s+)?(?:sources|citations)\b"
+    r"|\b(?:ігноруй|ігноруйте|забудь|игнорируй|игнорируйте|забудь)\b",
+    re.IGNORECASE,
+)
+_HOW_MANY = re.compile(r"\b(how\s+many|how\s+much|what\s+(?:number|share|percentage)|death\s+toll|скільки|сколько)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Terms:
+    key: tuple[str, ...]  # lexical tokens of the named things, as the corpus spells them
+    # Capitalised names the corpus does not hold at all, as typed ("Kursk", "Python"); a lowercase rare
+    # word is more likely a typo, and a first name before a known name ("Liz Truss") does not count.
+    unknown: tuple[str, ...]
+
+
+def asks_when(question: str) -> bool:
+    return bool(_WHEN.search(question))
+
+
+def is_instruction(question: str) -> bool:
+    return bool(_INSTRUCTION.search(question))
+
+
+def asks_how_many(question: str) -> bool:
+    return bool(_HOW_MANY.search(question))
+
+
+def _is_name(word: str, first: bool) -> bool:
+    if any(ch.isdigit() for ch in word):
+        return not _YEAR.fullmatch(word)  # a year is a time window (index/timeframe.py), not a name
+    lower = word.casefold().replace("’", "'")
+    if lower in textlib.STOPWORDS or len(lower) < 2:
+        return False
+    if word.isupper() and len(word) >= 2:
+        return True
+    rank = textlib.word_rank(lower)
+    if word[0].isupper() and not first:
+        return True
+    if rank is None and textlib.ordinary_spelling(lower):
+        return False  # a typo of an ordinary word ("janaury"), not a name
+    limit = _FIRST_WORD_ORDINARY_RANK if first and word[0].isupper() else _ORDINARY_RANK
+    return rank is None or rank > limit
+
+
+def key_terms(question: str, vocabulary: Vocabulary) -> Terms:
+    """The key terms of ``question`` (typos read as the corpus's closest term) and the named words it lacks."""
+    key: dict[str, None] = {}
+    unknown: list[str] = []
+    words = [m.group() for m in _WORD.finditer(question)]
+    known_names = {i for i, w in enumerate(words) if w[0].isupper() and _known(w, vocabulary)}
+    for i, word in enumerate(words):
+        if not _is_name(word, first=i == 0):
+            continue
+        # The word's own token (lexical_tokens adds the parts of what it reads as a glued word: "hi", "mars").
+        tokens = [found[0] for part in re.findall(r"\w+", word) if (found := textlib.lexical_tokens(part))]
+        known = [vocabulary.closest(t) or t for t in tokens]
+        if tokens and not any(t in vocabulary for t in known):
+            if word[0].isupper() and len(word) >= 3 and i + 1 not in known_names:
+                unknown.append(word)
+            continue
+        for term in known:
+            if term in vocabulary and vocabulary.share(term) <= KEY_MAX_SHARE:
+                key[term] = None
+    return Terms(tuple(key), tuple(dict.fromkeys(unknown)))
+
+
+def _known(word: str, vocabulary: Vocabulary) -> bool:
+    return any((vocabulary.closest(t) or t) in vocabulary for t in textlib.lexical_tokens(word)[:1])

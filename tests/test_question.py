@@ -1,0 +1,104 @@
+"""What a question names (index/question.py), typo reading against the corpus (index/lexical.py), and the
+answer's fixed texts in every language (index/phrases.py)."""
+
+from __future__ import annotations
+
+import re
+import string
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from index import text as textlib
+from index.lexical import Vocabulary
+from index.phrases import LANGUAGES, TEXTS, phrase
+from index.question import asks_how_many, asks_when, key_terms
+
+NEWS = [
+    "A missile struck the railway station in Kramatorsk, killing at least 50 people.",
+    "Two missiles hit a shopping mall in Kremenchuk; about a hundred people were injured.",
+    "The first HIMARS launchers arrived in Ukraine, Reznikov said.",
+    "Russian forces withdrew from Kherson and Ukrainian troops entered the city.",
+    "The Crimean bridge at Kerch was damaged by an explosion.",
+    *[f"Ukraine and Russia exchanged fire along the front on day {n}." for n in range(40)],
+]
+
+
+@pytest.fixture(scope="module")
+def vocabulary() -> Vocabulary:
+    doc_freq: dict[str, int] = {}
+    for paragraph in NEWS:
+        for token in set(textlib.lexical_tokens(paragraph)):
+            doc_freq[token] = doc_freq.get(token, 0) + 1
+    return Vocabulary(doc_freq, len(NEWS))
+
+
+@pytest.mark.parametrize(
+    "question, key",
+    [
+        ("How many civilians died in the Kramatorsk station attack?", ["kramatorsk"]),
+        ("kramatorsk station death toll", ["kramatorsk"]),
+        ("When did HIMARS arrive in Ukraine?", ["himar"]),
+        ("wen did the kerch brige explode", ["kerch"]),  # "brige" is a typo of an ordinary word, not a name
+        ("What did Reznikov say about Kremenchuk?", ["reznikov", "kremenchuk"]),
+        ("What happened in Ukraine and Russia?", []),  # held by most passages: tells nothing apart
+        ("How many died in the Kramatorks attack?", ["kramatorsk"]),  # a typo read as the corpus's term
+    ],
+)
+def test_key_terms_are_the_named_things_the_corpus_can_tell_apart(vocabulary, question, key):
+    assert list(key_terms(question, vocabulary).key) == key
+
+
+def test_a_named_thing_the_corpus_lacks_is_reported(vocabulary):
+    terms = key_terms("What happened at the Kakhovka dam?", vocabulary)
+    assert terms.unknown == ("Kakhovka",) and terms.key == ()
+
+
+def test_a_year_is_not_a_key_term_but_other_numbers_are(vocabulary):
+    assert key_terms("Who was killed at Kramatorsk in 2022?", vocabulary).unknown == ()
+    assert key_terms("Were 50 people killed at Kramatorsk?", vocabulary).key == ("50", "kramatorsk")
+
+
+@pytest.mark.parametrize(
+    "question, when",
+    [
+        ("When did HIMARS arrive?", True), ("what day was the Kerch bridge hit", True), ("How long ago did Kherson fall?", True),
+        ("Коли звільнили Херсон?", True), ("Когда взорвали мост?", True), ("Who said when the war would end?", False),
+        ("What happened in Kherson?", False),
+    ],
+)
+def test_asks_when(question, when):
+    assert asks_when(question) is when
+
+
+def test_asks_how_many():
+    assert asks_how_many("How many people died?") and asks_how_many("Скільки людей загинуло?")
+    assert not asks_how_many("Who died?")
+
+
+def test_typos_are_read_as_the_closest_known_term(vocabulary):
+    assert vocabulary.closest("kramatorks") == "kramatorsk"
+    assert vocabulary.closest("kramatorsk") is None  # known: nothing to correct
+    assert vocabulary.closest("zzzzzz") is None and vocabulary.closest("ab") is None
+    assert vocabulary.corrected(("kremenchuck", "station")) == ("kremenchuk", "station")
+    assert vocabulary.corrected(("brige", "latest"), keep={"latest"}) == ("bridg", "latest")  # an English word is no typo
+
+
+@given(st.text(alphabet=string.ascii_letters + "абвгґдеєжзиіїйклмнопрстуфхцчшщьюяёыэъ '-.,?0123456789", max_size=80))
+def test_key_terms_never_raise_and_only_name_known_terms(question):
+    doc_freq = {t: 1 for p in NEWS[:5] for t in textlib.lexical_tokens(p)}
+    vocabulary = Vocabulary(doc_freq, 50)
+    terms = key_terms(question, vocabulary)
+    assert all(t in vocabulary for t in terms.key)
+    assert all(w in question for w in terms.unknown)
+
+
+def test_every_fixed_text_exists_in_every_language_with_the_same_fields():
+    english = TEXTS["en"]
+    assert set(TEXTS) == set(LANGUAGES)
+    for language in LANGUAGES:
+        assert set(TEXTS[language]) == set(english), language
+        for key, text in TEXTS[language].items():
+            assert set(re.findall(r"{(\w+)}", text)) == set(re.findall(r"{(\w+)}", english[key])), (language, key)
+    assert phrase("searching", "de", window="x") == "Searching x."  # any other language: English
