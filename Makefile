@@ -32,10 +32,13 @@ test: $(STAMP)
 index: $(STAMP)
 	$(BIN)/crisisbot index build
 
-## Answer quality: every retrieval mode side by side on the dev set (bundled corpus) and on corpus2.
+## Answer quality: every retrieval mode side by side on the dev set (bundled corpus) and on corpus2, then
+## a year of war news (tests/eval/war) per kind of question, on its dev set and its held-out set.
 eval: $(STAMP)
 	$(BIN)/crisisbot eval tests/eval/dev.jsonl --compare --source index/corpus
 	$(BIN)/crisisbot eval tests/eval/corpus2/qa.jsonl --compare --source tests/eval/corpus2/articles.jsonl
+	$(BIN)/crisisbot eval tests/eval/war/dev.jsonl --source tests/eval/war/corpus
+	$(BIN)/crisisbot eval tests/eval/war/holdout.jsonl --source tests/eval/war/corpus
 
 ## Speed: crisisbot vs LangChain FAISS and Chroma (build, query p50/p95, add, cold start, RSS), then concurrency.
 ## Needs the bench extra (installed here).  Scale and backends: bench/scale.py, bench/backends.py (docs/readme-bench.md).

@@ -1,6 +1,6 @@
 """Question latency of several git revisions of crisisbot, interleaved in rounds (A B C, A B C, ...).
 
-    .venv/bin/python bench/revisions.py REV [REV ...] [--rounds 5]
+    .venv/bin/python bench/revisions.py REV [REV ...] [--rounds 5] [--corpus PATH --questions QA.jsonl]
 
 Each revision is checked out once into a temporary worktree; each round runs every revision in
 its own fresh process (model load and bundled-corpus build not timed), which answers every
@@ -9,6 +9,8 @@ reports the latencies of ``CrisisService.ask``.  Revisions run one after the oth
 round, so a busy neighbour slows them alike; the report gives each revision's median p50 and
 p95 over the rounds, and its ratio to the first revision per round (median, min-max), which is
 what to trust on a shared machine.  For a refactor: the ratios should stay near 1.
+``--corpus`` and ``--questions`` (paths in this checkout) give every revision the same corpus and
+questions instead of its own bundled corpus and dev set: e.g. tests/eval/war/corpus and its dev.jsonl.
 """
 
 from __future__ import annotations
@@ -31,12 +33,12 @@ import json, sys, time
 from pathlib import Path
 from index.config import Settings
 from index.service import CrisisService
-data_dir = Path(sys.argv[1])
+data_dir, corpus, qa = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
 service = CrisisService(Settings(_env_file=None, data_dir=data_dir))
 if not service.has_index():
-    service.build()
+    service.build([Path(corpus)] if corpus else None)
 service.warm()
-questions = [json.loads(line)["q"] for line in Path("tests/eval/dev.jsonl").read_text().splitlines() if line.strip()]
+questions = [json.loads(line)["q"] for line in Path(qa or "tests/eval/dev.jsonl").read_text().splitlines() if line.strip()]
 for q in questions[:5]:
     service.ask(q)
 took = []
@@ -55,9 +57,10 @@ def worktree(revision: str, parent: Path) -> Path:
     return folder
 
 
-def run(folder: Path, data_dir: Path) -> list[float]:
+def run(folder: Path, data_dir: Path, corpus: str = "", questions: str = "") -> list[float]:
     env = {"PYTHONPATH": str(folder), "PATH": "/usr/bin:/bin", "HOME": str(Path.home())}
-    done = subprocess.run([sys.executable, "-c", CHILD, str(data_dir)], cwd=folder, env=env, capture_output=True, text=True, timeout=900)
+    done = subprocess.run([sys.executable, "-c", CHILD, str(data_dir), corpus, questions], cwd=folder, env=env,
+                          capture_output=True, text=True, timeout=900)
     if done.returncode != 0:
         raise SystemExit(f"{folder.name}: {done.stderr.strip().splitlines()[-1] if done.stderr.strip() else done.returncode}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -67,7 +70,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("revisions", nargs="+", help="git revisions; the first is the baseline of the ratios")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--corpus", type=Path, help="build every revision's index from this corpus (default: its bundled one)")
+    parser.add_argument("--questions", type=Path, help="ask these questions (QA JSON Lines; default: each revision's dev set)")
     args = parser.parse_args()
+    corpus = str(args.corpus.resolve()) if args.corpus else ""
+    questions = str(args.questions.resolve()) if args.questions else ""
     with tempfile.TemporaryDirectory(prefix="crisisbot-revisions-") as tmp:
         parent = Path(tmp)
         folders = {rev: worktree(rev, parent) for rev in args.revisions}
@@ -75,7 +82,7 @@ def main() -> None:
             figures: dict[str, list[tuple[float, float]]] = {rev: [] for rev in args.revisions}
             for round_number in range(args.rounds):
                 for rev, folder in folders.items():
-                    took = run(folder, parent / f"data-{folder.name}")
+                    took = run(folder, parent / f"data-{folder.name}", corpus, questions)
                     figures[rev].append((percentile(took, 0.5), percentile(took, 0.95)))
                 print(f"round {round_number + 1}/{args.rounds} done", file=sys.stderr)
         finally:

@@ -23,7 +23,8 @@ def eval_command(
         typer.Option("--source", "-s", help="Evaluate on a temporary index of this corpus instead of the configured one; repeat for more."),
     ] = None,
 ) -> None:
-    """Score answers on a QA set: Recall@1/3/5, MRR, abstention precision and recall, misses."""
+    """Score answers on a QA set: Recall@1/3/5, MRR, abstention, whether the first sentence cites a gold passage,
+    states the gold date, quotes a confusable neighbour, or alters the source's words; overall and per kind of question."""
     from index import eval as evaluation
     from index.search import MODES
 
@@ -38,7 +39,9 @@ def eval_command(
             svc = CrisisService(svc.settings.model_copy(update={"data_dir": Path(tmp) / "data"}), embedder=svc.embedder)
             svc.build(source)
         svc.warm()
-        reports = evaluation.compare(svc, questions, MODES if compare else [mode])
+        # With --source, cited sentences are checked word for word against the files given.
+        originals = evaluation.original_texts(source) if source else None
+        reports = evaluation.compare(svc, questions, MODES if compare else [mode], originals=originals)
         if as_json:
             out.print(json.dumps([r.to_json() for r in reports], indent=2))
             return
@@ -46,6 +49,10 @@ def eval_command(
             out.print(evaluation.markdown_table(reports))
         for report in reports:
             _print_report(report, verbose=not compare)
+        final = reports[-1]
+        if final.by_kind:
+            out.print(f"\nper kind of question ({final.mode}):")
+            out.print(evaluation.kind_table(final), markup=False)
 
 
 def _print_report(report, *, verbose: bool) -> None:
@@ -59,4 +66,5 @@ def _print_report(report, *, verbose: bool) -> None:
     if report.misses:
         out.print(f"misses ({report.mode}):")
         for miss in report.misses:
-            out.print(f"  - {escape(miss.problem)}: {escape(miss.question)}")
+            kind = f"[{miss.kind}] " if miss.kind else ""
+            out.print(f"  - {escape(kind)}{escape(miss.problem)}: {escape(miss.question)}")

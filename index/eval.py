@@ -9,6 +9,13 @@ A QA set is JSON Lines, one question per line, in one of three shapes:
   one of those documents (its indexed id, or the id it has in its own file);
 * ``{"q": ..., "answerable": false}``: off-topic; the right answer is to abstain.
 
+Optional fields on any line: ``kind`` (paraphrase, keyword, dated, when, factoid,
+typo, confusable, beyond, offtopic, adversarial, uk, ru...: every figure is also
+reported per kind), ``gold_date`` (ISO; the answer should state it),
+``neighbour_ids`` (documents of a confusable neighbour event: an answer citing
+them quotes the wrong event) and ``today`` (ISO; the day the question is asked,
+for "last week" and "yesterday").
+
 Every mode of ``index.search.MODES`` runs through the same service call
 (``CrisisService.ask(mode=...)``), so the comparison is of ranking alone plus
 the abstention it leads to.
@@ -16,6 +23,7 @@ the abstention it leads to.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import statistics
@@ -24,10 +32,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from index.answer import supported
 from index.errors import BadQASet
 from index.search import MODES, Passage
 from index.service import CrisisService
+from index.timeframe import format_day
 
 CUTOFFS = (1, 3, 5)
 DEPTH = 5  # passages retrieved per question
@@ -40,13 +48,34 @@ class Question:
     gold_ids: tuple[str, ...] = ()
     answerable: bool = True
     line: int = 0
+    kind: str = ""
+    gold_date: dt.date | None = None
+    neighbour_ids: tuple[str, ...] = ()
+    today: dt.date | None = None
 
 
 @dataclass
 class Miss:
     question: str
-    problem: str  # "refused", "answered off-topic", "not in top 5", "rank 3"
+    problem: str  # "refused", "answered off-topic", "not in top 5", "rank 3", "first sentence off", "no date", "quotes a neighbour"
     top: str = ""  # start of the best passage, to see what came instead
+    kind: str = ""
+
+
+@dataclass
+class Outcome:
+    """What one question got."""
+
+    question: Question
+    abstained: bool
+    rank: int | None  # of the first relevant passage, None if none in the top DEPTH
+    took_ms: float
+    answer_hit: bool | None = None  # the answer quotes a gold substring (answers composed, gold text given)
+    first_gold: bool | None = None  # the answer's first sentence cites a relevant passage (answered, answerable)
+    states_date: bool | None = None  # the answer text states the gold date (answered, gold_date given)
+    neighbour: bool | None = None  # the answer cites a confusable neighbour's document (answered, neighbour_ids given)
+    altered: int = 0  # answer sentences not found word for word in the original sources
+    top: str = ""  # start of the best passage, to see what came
 
 
 @dataclass
@@ -64,13 +93,25 @@ class Report:
     # Of the answerable questions with gold text, the share whose composed answer quotes it
     # (None when answers were not composed): does sentence extraction keep the answer?
     answer_hit: float | None = None
+    # Of the answered answerable questions, the share whose first answer sentence cites a relevant passage.
+    first_sentence_gold: float | None = None
+    # Of the answered questions with a gold date, the share whose answer states it.
+    states_date: float | None = None
+    # Of the answered questions with a confusable neighbour, the share citing the neighbour.
+    quotes_neighbour: float | None = None
+    # Answer sentences whose words differ from the original source (checked when the sources are given).
+    altered_sentences: int | None = None
+    refused: int = 0  # answerable questions refused
     misses: list[Miss] = field(default_factory=list)
+    by_kind: dict[str, Report] = field(default_factory=dict)
 
     def to_json(self) -> dict:
         data = asdict(self)
         data["recall"] = {f"@{k}": round(v, 4) for k, v in self.recall.items()}
-        for key in ("mrr", "abstention_precision", "abstention_recall", "answer_rate", "took_ms_p50", "answer_hit"):
+        for key in ("mrr", "abstention_precision", "abstention_recall", "answer_rate", "took_ms_p50", "answer_hit",
+                    "first_sentence_gold", "states_date", "quotes_neighbour"):
             data[key] = None if data[key] is None else round(data[key], 4)
+        data["by_kind"] = {kind: report.to_json() for kind, report in self.by_kind.items()}
         return data
 
 
@@ -112,14 +153,62 @@ def load_questions(path: Path | str) -> list[Question]:
         answerable = bool(obj.get("answerable", True))
         if answerable and not gold and not gold_ids:
             raise BadQASet(f'{path}:{number}: needs "gold", "gold_ids" or "answerable": false')
-        questions.append(Question(obj["q"], gold, gold_ids, answerable, number))
+        try:
+            gold_date, today = (_iso(obj.get(key), key) for key in ("gold_date", "today"))
+        except ValueError as exc:
+            raise BadQASet(f"{path}:{number}: {exc}") from None
+        questions.append(Question(
+            obj["q"], gold, gold_ids, answerable, number, kind=str(obj.get("kind") or ""), gold_date=gold_date,
+            neighbour_ids=tuple(str(g) for g in obj.get("neighbour_ids") or ()), today=today,
+        ))
     if not questions:
         raise BadQASet(f"{path}: no questions")
     return questions
 
 
+def _iso(value: object, key: str) -> dt.date | None:
+    if value in (None, ""):
+        return None
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise ValueError(f"{key} must be a date as YYYY-MM-DD, not {value!r}") from None
+
+
+def original_texts(paths: Iterable[Path | str]) -> str:
+    """The source text of every file under ``paths``, squashed (no case, no whitespace) and joined: an
+    answer sentence whose squashed form is not in it had its words changed on the way.  JSON Lines are
+    decoded (title, text, paragraphs); other files are read as they are."""
+    pieces: list[str] = []
+    for root in map(Path, paths):
+        files = sorted(f for f in root.rglob("*") if f.is_file()) if root.is_dir() else [root]
+        for file in files:
+            content = file.read_text(encoding="utf-8", errors="replace")
+            if file.suffix != ".jsonl":
+                pieces.append(content)
+                continue
+            for line in content.splitlines():
+                try:
+                    obj = json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+                if isinstance(obj, dict):
+                    pieces.extend(str(x) for x in [obj.get("title", ""), obj.get("text", ""), *(obj.get("paragraphs") or [])])
+    return "\x00".join(_squash(piece) for piece in pieces)
+
+
+def _cites(passage: Passage, ids: Sequence[str]) -> bool:
+    return any({d.id, d.id_in_source} & set(ids) for d in passage.paragraph.documents)
+
+
+def states_date(text: str, day: dt.date) -> bool:
+    """Does ``text`` state ``day`` in any of the ways an answer writes it?"""
+    spellings = {day.isoformat(), format_day(day), f"{day.day} {day:%B %Y}", f"{day:%B} {day.day}, {day.year}"}
+    return any(s in text for s in spellings)
+
+
 def is_relevant(question: Question, passage: Passage) -> bool:
-    if question.gold_ids and any({d.id, d.id_in_source} & set(question.gold_ids) for d in passage.paragraph.documents):
+    if question.gold_ids and _cites(passage, question.gold_ids):
         return True
     text = _squash(passage.paragraph.text)
     return any(_squash(g) in text for g in question.gold)
@@ -133,82 +222,129 @@ def first_relevant_rank(question: Question, passages: Sequence[Passage]) -> int 
     return None
 
 
-def _run(service: CrisisService, question: str, mode: str, full: bool) -> tuple[list[Passage], bool, str, float, str | None]:
-    """Passages, abstained?, why, took_ms.  ``full`` composes the whole answer as /ask does;
-    otherwise only retrieval and the abstention decision run (same outcome, no sentence embedding)."""
-    if full:
-        answer = service.ask(question, DEPTH, mode=mode)
-        return answer.passages, answer.abstained, answer.reason, answer.took_ms, answer.answer
-    start = time.perf_counter()
-    passages = service.retrieve(question, DEPTH, mode=mode)[2]
-    settings = service.settings
-    ok, reason = supported(passages, min_evidence=settings.min_evidence, coverage_weight=settings.evidence_coverage_weight)
-    return passages, not ok, reason, (time.perf_counter() - start) * 1000, None
+def _outcome(service: CrisisService, question: Question, mode: str, full: bool, originals: str | None) -> Outcome:
+    """Ask one question.  ``full`` composes the whole answer as /ask does; otherwise only retrieval and
+    the abstention decision run (same ranking and refusals, no sentence extraction), for speed."""
+    if not full:
+        start = time.perf_counter()
+        answer = service.ask(question.q, DEPTH, mode=mode, today=question.today, compose_answer=False)
+        return Outcome(question, answer.abstained, first_relevant_rank(question, answer.passages),
+                       (time.perf_counter() - start) * 1000, top=_top(answer.passages))
+    answer = service.ask(question.q, DEPTH, mode=mode, today=question.today)
+    outcome = Outcome(question, answer.abstained, first_relevant_rank(question, answer.passages), answer.took_ms,
+                      top=_top(answer.passages))
+    if answer.abstained:
+        return outcome
+    cited = {c.n: c for c in answer.citations}
+    passages = {p.id: p for p in answer.passages}
+    cited_passages = [passages[c.paragraph_id] for c in answer.citations if c.paragraph_id in passages]
+    if question.gold:
+        squashed = _squash(answer.answer)
+        outcome.answer_hit = any(_squash(g) in squashed for g in question.gold)
+    if question.answerable and answer.sentences:
+        first = cited[answer.sentences[0].n]
+        outcome.first_gold = first.paragraph_id in passages and is_relevant(question, passages[first.paragraph_id])
+    if question.gold_date is not None:
+        outcome.states_date = states_date(answer.answer, question.gold_date)
+    if question.neighbour_ids:
+        outcome.neighbour = any(_cites(p, question.neighbour_ids) and not is_relevant(question, p) for p in cited_passages)
+    if originals is not None:
+        outcome.altered = sum(_squash(s.text) not in originals for s in answer.sentences)
+    return outcome
 
 
-def evaluate(service: CrisisService, questions: Iterable[Question], mode: str, *, full: bool = True) -> Report:
-    """Ask every question in ``mode`` and score the ranking and the abstentions.
+def _top(passages: Sequence[Passage]) -> str:
+    return passages[0].paragraph.text[:80] if passages else ""
 
-    ``full=False`` skips composing answers (sentence extraction), which cannot
-    change the scores, for speed; took_ms is then retrieval time only.
-    """
-    if mode not in MODES:
-        raise ValueError(f"unknown mode {mode!r}; one of {', '.join(MODES)}")
-    questions = list(questions)
-    hits = {k: 0 for k in CUTOFFS}
-    reciprocal = 0.0
-    refused_offtopic = refused_answerable = answered_offtopic = 0
-    took: list[float] = []
-    misses: list[Miss] = []
-    with_gold = answer_hits = 0
-    for question in questions:
-        passages, abstained, reason, took_ms, text = _run(service, question.q, mode, full)
-        took.append(took_ms)
-        top = passages[0].paragraph.text[:80] if passages else ""
-        if not question.answerable:
-            if abstained:
-                refused_offtopic += 1
-            else:
-                answered_offtopic += 1
-                misses.append(Miss(question.q, "answered off-topic", top))
-            continue
-        if abstained:
-            refused_answerable += 1
-            misses.append(Miss(question.q, f"refused ({reason})", top))
-        if text is not None and question.gold:
-            with_gold += 1
-            squashed = _squash(text)
-            answer_hits += any(_squash(g) in squashed for g in question.gold)
-        rank = first_relevant_rank(question, passages)
-        if rank is None:
-            misses.append(Miss(question.q, f"not in top {DEPTH}", top))
-            continue
-        reciprocal += 1 / rank
-        for k in CUTOFFS:
-            hits[k] += rank <= k
-        if rank > 1:
-            misses.append(Miss(question.q, f"rank {rank}", top))
-    answerable = sum(q.answerable for q in questions)
-    unanswerable = len(questions) - answerable
+
+def _share(flags: Iterable[bool | None]) -> float | None:
+    known = [f for f in flags if f is not None]
+    return sum(known) / len(known) if known else None
+
+
+def _misses(outcome: Outcome) -> list[Miss]:
+    q = outcome.question
+    found: list[str] = []
+    if not q.answerable:
+        if not outcome.abstained:
+            found.append("answered off-topic")
+    else:
+        if outcome.abstained:
+            found.append("refused")
+        if outcome.rank is None:
+            found.append(f"not in top {DEPTH}")
+        elif outcome.rank > 1:
+            found.append(f"rank {outcome.rank}")
+    if outcome.first_gold is False:
+        found.append("first sentence off")
+    if outcome.states_date is False:
+        found.append("no date")
+    if outcome.neighbour:
+        found.append("quotes a neighbour")
+    if outcome.altered:
+        found.append(f"{outcome.altered} sentence(s) altered")
+    return [Miss(q.q, problem, outcome.top, q.kind) for problem in found]
+
+
+def summarise(mode: str, outcomes: Sequence[Outcome], misses: Sequence[Miss] = ()) -> Report:
+    answerable = [o for o in outcomes if o.question.answerable]
+    offtopic = [o for o in outcomes if not o.question.answerable]
+    refused_offtopic = sum(o.abstained for o in offtopic)
+    refused_answerable = sum(o.abstained for o in answerable)
     refused = refused_offtopic + refused_answerable
+    ranks = [o.rank for o in answerable]
+    n = len(answerable)
+    altered = [o.altered for o in outcomes]
     return Report(
         mode=mode,
-        questions=len(questions),
-        answerable=answerable,
-        unanswerable=unanswerable,
-        recall={k: hits[k] / answerable if answerable else 0.0 for k in CUTOFFS},
-        mrr=reciprocal / answerable if answerable else 0.0,
+        questions=len(outcomes),
+        answerable=n,
+        unanswerable=len(offtopic),
+        recall={k: sum(r is not None and r <= k for r in ranks) / n if n else 0.0 for k in CUTOFFS},
+        mrr=sum(1 / r for r in ranks if r) / n if n else 0.0,
         abstention_precision=refused_offtopic / refused if refused else 1.0,
-        abstention_recall=refused_offtopic / unanswerable if unanswerable else 1.0,
-        answer_rate=(answerable - refused_answerable) / answerable if answerable else 1.0,
-        took_ms_p50=statistics.median(took) if took else 0.0,
-        answer_hit=answer_hits / with_gold if with_gold else None,
-        misses=misses,
+        abstention_recall=refused_offtopic / len(offtopic) if offtopic else 1.0,
+        answer_rate=(n - refused_answerable) / n if n else 1.0,
+        took_ms_p50=statistics.median(o.took_ms for o in outcomes) if outcomes else 0.0,
+        answer_hit=_share(o.answer_hit for o in answerable),
+        first_sentence_gold=_share(o.first_gold for o in answerable),
+        states_date=_share(o.states_date for o in outcomes),
+        quotes_neighbour=_share(o.neighbour for o in outcomes),
+        altered_sentences=sum(altered) if any(o.answer_hit is not None or o.first_gold is not None for o in outcomes) else None,
+        refused=refused_answerable,
+        misses=list(misses),
     )
 
 
-def compare(service: CrisisService, questions: Sequence[Question], modes: Sequence[str] = MODES, *, full: bool = True) -> list[Report]:
-    return [evaluate(service, questions, mode, full=full) for mode in modes]
+def evaluate(service: CrisisService, questions: Iterable[Question], mode: str, *, full: bool = True,
+             originals: str | None = None) -> Report:
+    """Ask every question in ``mode`` and score the ranking, the abstentions and the answers, overall and per kind.
+
+    ``full=False`` skips composing answers (sentence extraction), which cannot change
+    the ranking or the refusals, for speed; took_ms is then retrieval time only and the
+    answer figures are None.  ``originals`` (``original_texts`` of the sources) turns on
+    the check that cited sentences are word for word in their source.
+    """
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}; one of {', '.join(MODES)}")
+    outcomes: list[Outcome] = []
+    misses: list[Miss] = []
+    for question in questions:
+        outcome = _outcome(service, question, mode, full, originals)
+        outcomes.append(outcome)
+        misses.extend(_misses(outcome))
+    report = summarise(mode, outcomes, misses)
+    kinds = sorted({o.question.kind for o in outcomes if o.question.kind})
+    report.by_kind = {
+        kind: summarise(mode, [o for o in outcomes if o.question.kind == kind], [m for m in misses if m.kind == kind])
+        for kind in kinds
+    }
+    return report
+
+
+def compare(service: CrisisService, questions: Sequence[Question], modes: Sequence[str] = MODES, *, full: bool = True,
+            originals: str | None = None) -> list[Report]:
+    return [evaluate(service, questions, mode, full=full, originals=originals) for mode in modes]
 
 
 def markdown_table(reports: Sequence[Report]) -> str:
@@ -220,5 +356,27 @@ def markdown_table(reports: Sequence[Report]) -> str:
             f"| {r.mode} | {r.recall[1]:.3f} | {r.recall[3]:.3f} | {r.recall[5]:.3f} | {r.mrr:.3f} | "
             f"{r.abstention_precision:.3f} | {r.abstention_recall:.3f} | {r.answer_rate:.3f} | "
             f"{'-' if r.answer_hit is None else format(r.answer_hit, '.3f')} | {r.took_ms_p50:.0f} |"
+        )
+    return "\n".join(rows)
+
+
+def _figure(value: float | int | None) -> str:
+    if value is None:
+        return "-"
+    return str(value) if isinstance(value, int) else f"{value:.3f}"
+
+
+def kind_table(report: Report) -> str:
+    """One row per kind of question, then all: every figure of one mode."""
+    head = ("| kind | n | R@1 | R@3 | MRR | refused | answer rate | abstain R | first sentence gold | "
+            "states date | quotes neighbour | altered |")
+    rows = [head, "|" + "---|" * 12]
+    for kind, r in [*report.by_kind.items(), ("all", report)]:
+        rows.append(
+            f"| {kind} | {r.questions} | {_figure(r.recall[1] if r.answerable else None)} | "
+            f"{_figure(r.recall[3] if r.answerable else None)} | {_figure(r.mrr if r.answerable else None)} | "
+            f"{r.refused}/{r.answerable} | {_figure(r.answer_rate if r.answerable else None)} | "
+            f"{_figure(r.abstention_recall if r.unanswerable else None)} | {_figure(r.first_sentence_gold)} | "
+            f"{_figure(r.states_date)} | {_figure(r.quotes_neighbour)} | {_figure(r.altered_sentences)} |"
         )
     return "\n".join(rows)
