@@ -28,12 +28,14 @@ import re
 import tempfile
 import threading
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Collection, Sequence
 from pathlib import Path
 
 import numpy as np
 from rapidfuzz import fuzz, process
 
+from index import timeframe
 from index.text import STOPWORDS, lexical_tokens
 
 log = logging.getLogger(__name__)
@@ -75,16 +77,9 @@ PREFIXES = {
     "railway station": "вокзал", "train": "поїзд", "weapons": "збро", "aid": "допомог", "humanitarian": "гуманітар",
 }
 # Months, by the forms a question uses: "24 лютого", "в марте", "у листопаді".
-MONTHS = {
-    "January": "січень січня січні январь января январе", "February": "лютий лютого лютому февраль февраля феврале",
-    "March": "березень березня березні март марта марте", "April": "квітень квітня квітні апрель апреля апреле",
-    "May": "травень травня травні май мая мае", "June": "червень червня червні июнь июня июне",
-    "July": "липень липня липні июль июля июле", "August": "серпень серпня серпні август августа августе",
-    "September": "вересень вересня вересні сентябрь сентября сентябре",
-    "October": "жовтень жовтня жовтні октябрь октября октябре",
-    "November": "листопад листопада листопаді ноябрь ноября ноябре",
-    "December": "грудень грудня грудні декабрь декабря декабре",
-}
+# Months, by every form the time-phrase tables know ("24 лютого", "в марте", "у листопаді"): one table for both.
+MONTHS = {english.split()[0].capitalize(): f"{timeframe.MONTHS['uk'][n]} {timeframe.MONTHS['ru'][n]}"
+          for n, english in enumerate(timeframe.MONTHS["en"])}
 _WHOLE = {form: english for table in (WHOLE_WORDS, MONTHS) for english, forms in table.items() for form in forms.split()}
 _PREFIX = {key.replace("_", " "): english for english, keys in PREFIXES.items() for key in keys.split()}
 # Function words: they carry no search term.
@@ -198,6 +193,7 @@ def _starts_phrase(word: str, following: str) -> bool:
     return bool(following) and any(word[:n] + " " + following[:5] in _PREFIX for n in range(len(word), 3, -1))
 
 
+PASSAGE_CACHE = 5_000  # passages' USE vectors kept for re-ranking: about 10 MB
 _model = None
 _model_lock = threading.Lock()  # one encode at a time: the numpy forward pass sets BLAS threads around it
 
@@ -223,6 +219,8 @@ class CrossLingual:
         self.cache_dir = Path(cache_dir) if cache_dir is not None else user_cache / "crisisbot" / "usem3"
         self.vectors_path: Path | None = None  # the cache file, once the word list is loaded
         self._words_lock = threading.Lock()
+        self._passages_lock = threading.Lock()
+        self._passages: OrderedDict[str, np.ndarray] = OrderedDict()  # passage text -> USE vector, latest last
         self._words: list[str] = []  # the English word list, its search terms, USE vectors and hubness
         self._word_terms: list[str] = []
         self._common_terms: frozenset[str] = frozenset()
@@ -257,11 +255,23 @@ class CrossLingual:
             self._words = words
 
     def similarities(self, question: str, texts: Sequence[str]) -> np.ndarray:
-        """USE cosine between ``question`` and each of ``texts``."""
+        """USE cosine between ``question`` and each of ``texts``; the vectors of the last ``PASSAGE_CACHE``
+        texts are kept (the same passages come back for questions on one subject)."""
         if not len(texts):
             return np.zeros(0, np.float32)
-        vectors = _encode([question, *texts])
-        return vectors[1:] @ vectors[0]
+        with self._passages_lock:
+            known = {t: self._passages[t] for t in dict.fromkeys(texts) if t in self._passages}
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
+        vectors = _encode([question, *missing])
+        fresh = dict(zip(missing, vectors[1:]))
+        with self._passages_lock:
+            self._passages.update(fresh)
+            for text in known:
+                self._passages.move_to_end(text)
+            while len(self._passages) > PASSAGE_CACHE:
+                self._passages.popitem(last=False)
+        known.update(fresh)
+        return np.vstack([known[t] for t in texts]) @ vectors[0]
 
     def english_query(self, question: str, vocabulary: Collection[str]) -> str:
         """An English pseudo-question for ``question``; ``vocabulary`` is the corpus's BM25 terms

@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 
 # A question asked in Ukrainian or Russian: this many candidates are re-ranked by the multilingual
 # model's similarity to the question as asked, weighted so.
-CROSSLINGUAL_CANDIDATES = 30
+CROSSLINGUAL_CANDIDATES = 15
 CROSSLINGUAL_WEIGHT = 0.5
 # A time named in a question: reports published this many days after its end are searched too.
 PUBLICATION_LAG_DAYS = 2

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from index import crosslingual
 from index.crosslingual import CrossLingual, _read_vectors, _write_vectors, detect_language
 from index.text import lexical_tokens
 
@@ -194,6 +195,19 @@ def test_similarities_rank_the_right_paragraph_first(cross, question, paragraph)
 
 def test_similarities_of_nothing(cross):
     assert cross.similarities("Що з Херсоном?", []).shape == (0,)
+
+
+def test_passage_vectors_are_kept_for_the_next_question_and_bounded(cross, monkeypatch):
+    first = cross.similarities("Що сталося з Антонівським мостом?", NEWS)
+    encoded: list[int] = []
+    real = crosslingual._encode
+    monkeypatch.setattr(crosslingual, "_encode", lambda texts: encoded.append(len(texts)) or real(texts))
+    again = cross.similarities("Що сталося з Антонівським мостом?", [*NEWS, NEWS[0]])
+    assert encoded == [1]  # only the question: every passage was kept
+    assert np.allclose(again[: len(NEWS)], first, atol=1e-5) and again[-1] == pytest.approx(again[0])
+    monkeypatch.setattr(crosslingual, "PASSAGE_CACHE", 3)
+    cross.similarities("Коли?", NEWS)
+    assert len(cross._passages) == 3
 
 
 # --- the word-vector cache and laziness --------------------------------------------------------
