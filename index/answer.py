@@ -12,9 +12,9 @@ from index import lexical
 from index import text as textlib
 from index.config import Settings
 from index.embed import Embedder
-from index.search import Passage, Query
 from index.phrases import phrase
 from index.question import asks_how_many, asks_when
+from index.search import Passage, Query
 from index.store.protocol import ReadView
 from index.timeframe import format_day, stated_date
 
@@ -151,14 +151,18 @@ def _sentences(embedder: Embedder, pool: list[Passage]) -> tuple[list[tuple[Pass
     return sentences, np.vstack(rows) if rows else np.zeros((0, embedder.dimension), np.float32)
 
 
+def _published(passage: Passage) -> dt.date | None:
+    """The date of the (first) report carrying the passage."""
+    date = passage.paragraph.document.date
+    return dt.date.fromisoformat(date) if date else None
+
+
 def _same_event(a: Passage, b: Passage) -> bool:
     """Whether two passages report one event: one source carries both, or they are dated days apart at most."""
     if {d.id for d in a.paragraph.documents} & {d.id for d in b.paragraph.documents}:
         return True
-    da, db = a.paragraph.document.date, b.paragraph.document.date
-    if not da or not db:
-        return False
-    return abs((dt.date.fromisoformat(da) - dt.date.fromisoformat(db)).days) <= SAME_EVENT_DAYS
+    da, db = _published(a), _published(b)
+    return da is not None and db is not None and abs((da - db).days) <= SAME_EVENT_DAYS
 
 
 def about_the_question(query: Query, passages: list[Passage]) -> list[Passage]:
@@ -191,20 +195,18 @@ def abstention(query: Query, passages: list[Passage], searched: int, reason: str
 
 
 def _states_a_date(passage: Passage) -> bool:
-    published = passage.paragraph.document.date
-    return stated_date(passage.paragraph.text, dt.date.fromisoformat(published) if published else None) is not None
+    return stated_date(passage.paragraph.text, _published(passage)) is not None
 
 
 def _lead_date(picked: list[tuple[Passage, str]], language: str) -> str:
     """For a "when" question: the date the quoted sentences give, else the one their paragraphs give, else
     the date of the first report, saying which."""
     for passage, text in [*picked, *((p, p.paragraph.text) for p in dict.fromkeys(p for p, _ in picked))]:
-        published = passage.paragraph.document.date
-        day = stated_date(text, dt.date.fromisoformat(published) if published else None)
+        day = stated_date(text, _published(passage))
         if day is not None:
             return phrase("stated", language, day=format_day(day, language))
-    published = picked[0][0].paragraph.document.date
-    return phrase("reported", language, day=format_day(dt.date.fromisoformat(published), language)) if published else ""
+    published = _published(picked[0][0])
+    return phrase("reported", language, day=format_day(published, language)) if published else ""
 
 
 def compose(
@@ -263,6 +265,10 @@ def compose(
             continue
         cited.setdefault(passage.id, len(cited) + 1)
         picked.append((passage, sentence))
+    if not picked:  # the answering passage had no sentence to quote: its neighbour's best one, alone
+        passage, sentence = sentences[order[0]]
+        cited[passage.id] = 1
+        picked.append((passage, sentence))
 
     # Read in the order the sources tell it: by citation, then by position in the paragraph.
     picked.sort(key=lambda ps: (cited[ps[0].id], ps[0].paragraph.text.find(ps[1])))
@@ -270,9 +276,8 @@ def compose(
     lines = [_lead_date(picked, language)] if when else []
     for pid, n in sorted(cited.items(), key=lambda kv: kv[1]):
         said = " ".join(sentence for passage, sentence in picked if passage.id == pid)
-        published = by_id[pid].paragraph.document.date
-        day = f"{format_day(dt.date.fromisoformat(published), language)} — " if published else ""
-        lines.append(f"{day}{said} [{n}]")
+        published = _published(by_id[pid])
+        lines.append(f"{format_day(published, language)} — {said} [{n}]" if published else f"{said} [{n}]")
     citations = [
         Citation(
             n=n,

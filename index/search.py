@@ -213,11 +213,11 @@ def _mmr(candidates: list[Passage], vectors: np.ndarray, k: int) -> list[Passage
 
 def make_query(text: str, vector: np.ndarray, since: dt.date | None = None, until: dt.date | None = None, *,
                vocabulary: lexical.Vocabulary | None = None, key_terms: tuple[str, ...] = (), unknown: tuple[str, ...] = (),
-               also: str = "") -> Query:
+               also: str = "", terms_required: bool = True) -> Query:
     """The query for ``text`` (and the words of ``also``: a question as asked, when ``text`` is its English
     rendering); with the index's ``vocabulary``, a word it does not know is read as the known term it most
     likely misspells ("kramatorks" finds "kramatorsk")."""
     tokens = tuple(dict.fromkeys(lexical.query_tokens(text) + lexical.query_tokens(also)))
     if vocabulary is not None:
         tokens = vocabulary.corrected(tokens, keep=lexical.ordinary_tokens(text))
-    return Query(text, vector.astype(np.float32), tokens, since, until, key_terms, unknown, terms_required=not also)
+    return Query(text, vector.astype(np.float32), tokens, since, until, key_terms, unknown, terms_required)

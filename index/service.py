@@ -20,18 +20,18 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from index.answer import Answer, compose, judge
-from index.crosslingual import CrossLingual, detect_language
 from index.config import BUNDLED_CORPUS, Settings
+from index.crosslingual import CrossLingual, detect_language
 from index.embed import Embedder, Progress
 from index.errors import BadQuestion
 from index.fetch import FetchPolicy, fetch_document
 from index.ingest import Document, LoadReport, Problem, load
 from index.kept import KeptSources
+from index.phrases import phrase
+from index.question import is_instruction, key_terms
 from index.refresh import RefreshReport, refresh_url_sources
 from index.search import DEFAULT_MODE, Passage, Query, make_query, retrieve, updates_first
 from index.store import ChangeReport, DocumentRow, LocalStore, NothingToIndex, ReadView, Store, Transaction
-from index.phrases import phrase
-from index.question import is_instruction, key_terms
 from index.text import normalize_unicode
 from index.timeframe import format_day, format_window, parse_window, strip_window, weekday_window, year_earlier
 
@@ -130,7 +130,8 @@ class CrisisService:
         # A name typed in English that the corpus never mentions is a subject it does not cover; names found
         # for a Ukrainian or Russian question are guesses, and only rank.
         query = make_query(searched, self.embedder.encode_one(searched), since, until, vocabulary=vocabulary, key_terms=terms.key,
-                           unknown=terms.unknown if language == "en" else (), also="" if language == "en" else question)
+                           unknown=terms.unknown if language == "en" else (), also="" if language == "en" else question,
+                           terms_required=language == "en")
         k = k or self.settings.top_k
         if language == "en":
             return view, query, retrieve(view, query, k, dense_weight=self.settings.dense_weight, mode=mode)
