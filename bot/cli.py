@@ -124,7 +124,9 @@ def ask(
     since: Annotated[Optional[str], typer.Option(help="Only sources dated on or after YYYY-MM-DD.")] = None,
     until: Annotated[Optional[str], typer.Option(help="Only sources dated on or before YYYY-MM-DD.")] = None,
 ) -> None:
-    """Answer a question with numbered citations, or say the sources don't cover it."""
+    """Answer a question with numbered citations, or say the sources don't cover it.
+
+    The question may be English, Ukrainian or Russian; a time it names ("in March 2022", "last week") is the dates searched unless --since/--until are given."""
     if (question is None) == (file is None):
         raise fail("give a QUESTION or --file, not both or neither", EXIT_USAGE)
     with handled():

@@ -59,7 +59,7 @@ class Ask(commands.Cog):
 
     @app_commands.command(name="ask", description="Ask a question about the Russia-Ukraine crisis; answered from news coverage with sources.")
     @app_commands.describe(
-        question="Your question (up to 500 characters)",
+        question="Your question, in English, Ukrainian or Russian; a time in it (\"in March 2022\") is searched",
         private="Only you see the answer",
         since="Only sources from this date on (YYYY-MM-DD)",
         until="Only sources up to this date (YYYY-MM-DD)",
