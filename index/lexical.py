@@ -17,13 +17,11 @@ from __future__ import annotations
 import functools
 import logging
 import shutil
-from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
 
 import bm25s
 import numpy as np
-from rapidfuzz import fuzz, process
 
 from index import integrity
 from index import text as textlib
@@ -50,10 +48,10 @@ def coverage(weights: dict[str, float], passage_tokens: set[str]) -> float:
     return sum(w for t, w in weights.items() if t in passage_tokens)
 
 
-# A question's word unknown to the corpus is read as a typo of the closest known term at least this similar
-# (rapidfuzz ratio, 0-100), among terms that start with the same letter and are not much shorter or longer.
-TYPO_MIN_SIMILARITY = 80
+# A question's word unknown to the corpus is read as a typo of the closest known term (text.closest_spelling)
+# of a length within TYPO_LENGTH_GAP of its own; words shorter than TYPO_MIN_LENGTH are left alone.
 TYPO_MIN_LENGTH = 4
+TYPO_LENGTH_GAP = 2
 
 
 class Vocabulary:
@@ -62,6 +60,8 @@ class Vocabulary:
     def __init__(self, doc_freq: dict[str, int], paragraphs: int):
         self.doc_freq = doc_freq
         self.paragraphs = paragraphs
+        # A question reads each of its words against the vocabulary more than once (key terms, search tokens).
+        self.closest = functools.lru_cache(maxsize=10_000)(self._closest)
 
     def __contains__(self, term: str) -> bool:
         return term in self.doc_freq
@@ -78,19 +78,13 @@ class Vocabulary:
 
     @functools.cached_property
     def _by_initial(self) -> dict[str, list[str]]:
-        groups: dict[str, list[str]] = defaultdict(list)
-        for term in self.doc_freq:
-            if term:
-                groups[term[0]].append(term)
-        return groups
+        return textlib.by_initial(self.doc_freq)
 
-    def closest(self, term: str) -> str | None:
+    def _closest(self, term: str) -> str | None:
         """The known term ``term`` most likely misspells ("kramatorks" -> "kramatorsk"), or None."""
         if term in self.doc_freq or len(term) < TYPO_MIN_LENGTH or not term.isalpha():
             return None
-        near = [t for t in self._by_initial.get(term[0], ()) if abs(len(t) - len(term)) <= 2]
-        best = process.extractOne(term, near, scorer=fuzz.ratio, score_cutoff=TYPO_MIN_SIMILARITY)
-        return best[0] if best else None
+        return textlib.closest_spelling(term, self._by_initial, max_length_gap=TYPO_LENGTH_GAP)
 
     def corrected(self, tokens: Iterable[str], keep: Collection[str] = ()) -> tuple[str, ...]:
         """``tokens`` with each unknown one replaced by the known term it most likely misspells, except

@@ -81,25 +81,27 @@ def _is_name(word: str, first: bool) -> bool:
 
 def key_terms(question: str, vocabulary: Vocabulary) -> Terms:
     """The key terms of ``question`` (typos read as the corpus's closest term) and the named words it lacks."""
+    words = [m.group() for m in _WORD.finditer(question)]
+    terms = [_terms(word, vocabulary) for word in words]
+    known = [any(t in vocabulary for t in found) for found in terms]
     key: dict[str, None] = {}
     unknown: list[str] = []
-    words = [m.group() for m in _WORD.finditer(question)]
-    known_names = {i for i, w in enumerate(words) if w[0].isupper() and _known(w, vocabulary)}
     for i, word in enumerate(words):
         if not _is_name(word, first=i == 0):
             continue
-        # The word's own token (lexical_tokens adds the parts of what it reads as a glued word: "hi", "mars").
-        tokens = [found[0] for part in re.findall(r"\w+", word) if (found := textlib.lexical_tokens(part))]
-        known = [vocabulary.closest(t) or t for t in tokens]
-        if tokens and not any(t in vocabulary for t in known):
-            if word[0].isupper() and len(word) >= 3 and i + 1 not in known_names:
+        if terms[i] and not known[i]:
+            next_is_known_name = i + 1 < len(words) and words[i + 1][0].isupper() and known[i + 1]
+            if word[0].isupper() and len(word) >= 3 and not next_is_known_name:
                 unknown.append(word)
             continue
-        for term in known:
+        for term in terms[i]:
             if term in vocabulary and vocabulary.share(term) <= KEY_MAX_SHARE:
                 key[term] = None
     return Terms(tuple(key), tuple(dict.fromkeys(unknown)))
 
 
-def _known(word: str, vocabulary: Vocabulary) -> bool:
-    return any((vocabulary.closest(t) or t) in vocabulary for t in textlib.lexical_tokens(word)[:1])
+def _terms(word: str, vocabulary: Vocabulary) -> list[str]:
+    """The word's own tokens (lexical_tokens adds the parts of what it reads as a glued word: "hi", "mars"),
+    each as the corpus spells it when it is a typo of a known term."""
+    tokens = [found[0] for part in re.findall(r"\w+", word) if (found := textlib.lexical_tokens(part))]
+    return [vocabulary.closest(t) or t for t in tokens]

@@ -124,8 +124,8 @@ class CrisisService:
         """The passages for ``question`` as asked (no time phrase read from it: ``ask`` does that)."""
         view = self.snapshot()
         language = language or detect_language(question)
-        searched = question if language == "en" else self.crosslingual.english_query(question, view.vocabulary())
         vocabulary = view.vocabulary()
+        searched = question if language == "en" else self.crosslingual.english_query(question, vocabulary)
         terms = key_terms(searched, vocabulary)
         # A name typed in English that the corpus never mentions is a subject it does not cover; names found
         # for a Ukrainian or Russian question are guesses, and only rank.

@@ -24,6 +24,7 @@ from collections.abc import Iterable
 
 import Stemmer
 import wordninja
+from rapidfuzz import fuzz, process
 
 # Zero-width and bidi control characters that carry no meaning in news text.
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u00ad]")
@@ -93,29 +94,39 @@ def word_rank(word: str) -> int | None:
 
 
 ORDINARY_RANK = 20_000  # wordninja's most frequent words: the ordinary English a question is written in
-_TYPO_MIN_SIMILARITY = 80
+# A word is read as a misspelling of a known one at least this similar (rapidfuzz ratio, 0-100), among
+# those with the same first letter and a length close to its own.
+TYPO_MIN_SIMILARITY = 80
+
+
+def by_initial(words: Iterable[str]) -> dict[str, list[str]]:
+    """``words`` grouped by their first letter: where ``closest_spelling`` looks."""
+    groups: dict[str, list[str]] = {}
+    for word in words:
+        if word:
+            groups.setdefault(word[0], []).append(word)
+    return groups
+
+
+def closest_spelling(word: str, candidates: dict[str, list[str]], max_length_gap: int) -> str | None:
+    """The word of ``candidates`` (``by_initial``) that ``word`` most likely misspells, or None."""
+    near = [w for w in candidates.get(word[0], ()) if abs(len(w) - len(word)) <= max_length_gap] if word else []
+    best = process.extractOne(word, near, scorer=fuzz.ratio, score_cutoff=TYPO_MIN_SIMILARITY)
+    return best[0] if best else None
 
 
 @functools.cache
 def _ordinary_by_initial() -> dict[str, list[str]]:
-    groups: dict[str, list[str]] = {}
-    for word, cost in _LM._wordcost.items():
-        if word.isalpha() and len(word) >= 3 and word_rank(word) is not None and word_rank(word) <= ORDINARY_RANK:
-            groups.setdefault(word[0], []).append(word)
-    return groups
+    return by_initial(w for w in _LM._wordcost if w.isalpha() and len(w) >= 3 and (word_rank(w) or ORDINARY_RANK + 1) <= ORDINARY_RANK)
 
 
 @functools.lru_cache(maxsize=20_000)
 def ordinary_spelling(word: str) -> str | None:
     """The common English word a lowercase ``word`` unknown to English most likely misspells
     ("janaury" -> "january", "peple" -> "people"), or None (a name, or already a word)."""
-    from rapidfuzz import fuzz, process
-
     if not word.isalpha() or len(word) < 4 or word_rank(word) is not None:
         return None
-    near = [w for w in _ordinary_by_initial().get(word[0], ()) if abs(len(w) - len(word)) <= 1]
-    best = process.extractOne(word, near, scorer=fuzz.ratio, score_cutoff=_TYPO_MIN_SIMILARITY)
-    return best[0] if best else None
+    return closest_spelling(word, _ordinary_by_initial(), max_length_gap=1)
 
 
 # Longer "words" are not glued prose (a URL, a hash, junk): splitting them costs time
