@@ -74,7 +74,7 @@ class Outcome:
     first_gold: bool | None = None  # the answer's first sentence cites a relevant passage (answered, answerable)
     states_date: bool | None = None  # the answer text states the gold date (answered, gold_date given)
     neighbour: bool | None = None  # the answer cites a confusable neighbour's document (answered, neighbour_ids given)
-    altered: int = 0  # answer sentences not found word for word in the original sources
+    altered: int | None = None  # answer sentences not found word for word in the sources (None: not checked)
     top: str = ""  # start of the best passage, to see what came
 
 
@@ -294,7 +294,7 @@ def summarise(mode: str, outcomes: Sequence[Outcome], misses: Sequence[Miss] = (
     refused = refused_offtopic + refused_answerable
     ranks = [o.rank for o in answerable]
     n = len(answerable)
-    altered = [o.altered for o in outcomes]
+    altered = [o.altered for o in outcomes if o.altered is not None]
     return Report(
         mode=mode,
         questions=len(outcomes),
@@ -310,7 +310,7 @@ def summarise(mode: str, outcomes: Sequence[Outcome], misses: Sequence[Miss] = (
         first_sentence_gold=_share(o.first_gold for o in answerable),
         states_date=_share(o.states_date for o in outcomes),
         quotes_neighbour=_share(o.neighbour for o in outcomes),
-        altered_sentences=sum(altered) if any(o.answer_hit is not None or o.first_gold is not None for o in outcomes) else None,
+        altered_sentences=sum(altered) if altered else None,
         refused=refused_answerable,
         misses=list(misses),
     )
