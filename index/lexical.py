@@ -23,7 +23,7 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
-from index import integrity
+from index import integrity, spellings
 from index import text as textlib
 
 logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every build at DEBUG
@@ -62,6 +62,7 @@ class Vocabulary:
         self.paragraphs = paragraphs
         # A question reads each of its words against the vocabulary more than once (key terms, search tokens).
         self.closest = functools.lru_cache(maxsize=10_000)(self._closest)
+        self._folds: dict[str, dict[str, str]] = {}  # first letter -> spellings.by_fold of its terms
 
     def __contains__(self, term: str) -> bool:
         return term in self.doc_freq
@@ -80,9 +81,36 @@ class Vocabulary:
     def _by_initial(self) -> dict[str, list[str]]:
         return textlib.by_initial(self.doc_freq)
 
+    def _by_fold(self, letter: str) -> dict[str, str]:
+        """The fold keys of the terms starting with ``letter``: worked out per letter, when first needed, as a
+        large vocabulary has hundreds of thousands of terms and most questions never ask."""
+        found = self._folds.get(letter)
+        if found is None:
+            found = self._folds[letter] = spellings.by_fold((t, self.doc_freq[t]) for t in self._by_initial.get(letter, ()))
+        return found
+
+    def other_spelling(self, term: str) -> str | None:
+        """The corpus's spelling of the name ``term`` spells another way ("kiev" -> "kyiv", "vinnitsa" ->
+        "vinnytsia": ``index.spellings``), or None."""
+        if term in self.doc_freq:
+            return None
+        known = [s for s in spellings.other_spellings(term) if s in self.doc_freq]
+        if known:
+            return max(known, key=self.doc_freq.__getitem__)
+        if len(term) < TYPO_MIN_LENGTH:
+            return None
+        key = spellings.fold(term)
+        found = [t for letter in spellings.first_letters(key) if (t := self._by_fold(letter).get(key))]
+        return max(found, key=self.doc_freq.__getitem__) if found else None
+
     def _closest(self, term: str) -> str | None:
-        """The known term ``term`` most likely misspells ("kramatorks" -> "kramatorsk"), or None."""
-        if term in self.doc_freq or len(term) < TYPO_MIN_LENGTH or not term.isalpha():
+        """The known term ``term`` most likely misspells or spells another way ("kramatorks" -> "kramatorsk",
+        "kiev" -> "kyiv"), or None."""
+        if term in self.doc_freq:
+            return None
+        if spelling := self.other_spelling(term):
+            return spelling
+        if len(term) < TYPO_MIN_LENGTH or not term.isalpha():
             return None
         return textlib.closest_spelling(term, self._by_initial, max_length_gap=TYPO_LENGTH_GAP)
 

@@ -100,6 +100,27 @@ def key_terms(question: str, vocabulary: Vocabulary) -> Terms:
     return Terms(tuple(key), tuple(dict.fromkeys(unknown)))
 
 
+def respelled(question: str, vocabulary: Vocabulary) -> str:
+    """``question`` with its misspelt words written as meant, for the embedding model, which cannot read
+    typos: an ordinary word by the English word list ("missle" -> "missile"), any other by the corpus's
+    spelling ("vinitsya" -> "vinnytsia", "Kiev" -> "kyiv").  Words it knows are left as typed."""
+    def fixed(match: re.Match) -> str:
+        word = match.group()
+        # The word's own token comes first (then the parts of what lexical_tokens reads as glued words).
+        tokens = textlib.lexical_tokens(word) if word.isascii() and word.isalpha() else []
+        if not tokens or tokens[0] in vocabulary:
+            return word
+        lower = word.casefold()
+        if textlib.word_rank(lower) is not None:  # an English word: only ever another spelling of a name ("Kiev")
+            spelling = vocabulary.other_spelling(tokens[0])
+        else:
+            spelling = textlib.ordinary_spelling(lower) or vocabulary.closest(tokens[0])
+        if not spelling:
+            return word
+        return spelling.capitalize() if word[0].isupper() else spelling
+    return _WORD.sub(fixed, question)
+
+
 def _terms(word: str, vocabulary: Vocabulary) -> list[str]:
     """The word's own tokens (lexical_tokens adds the parts of what it reads as a glued word: "hi", "mars"),
     each as the corpus spells it when it is a typo of a known term."""

@@ -28,7 +28,7 @@ from index.fetch import FetchPolicy, fetch_document
 from index.ingest import Document, LoadReport, Problem, load
 from index.kept import KeptSources
 from index.phrases import phrase
-from index.question import is_instruction, key_terms
+from index.question import is_instruction, key_terms, respelled
 from index.refresh import RefreshReport, refresh_url_sources
 from index.search import DEFAULT_MODE, Passage, Query, make_query, retrieve, updates_first
 from index.store import ChangeReport, DocumentRow, LocalStore, NothingToIndex, ReadView, Store, Transaction
@@ -129,7 +129,8 @@ class CrisisService:
         terms = key_terms(searched, vocabulary)
         # A name typed in English that the corpus never mentions is a subject it does not cover; names found
         # for a Ukrainian or Russian question are guesses, and only rank.
-        query = make_query(searched, self.embedder.encode_one(searched), since, until, vocabulary=vocabulary, key_terms=terms.key,
+        embedded = respelled(searched, vocabulary) if language == "en" else searched
+        query = make_query(searched, self.embedder.encode_one(embedded), since, until, vocabulary=vocabulary, key_terms=terms.key,
                            unknown=terms.unknown if language == "en" else (), also="" if language == "en" else question,
                            terms_required=language == "en")
         k = k or self.settings.top_k
