@@ -43,6 +43,15 @@ def ordinary_tokens(text: str) -> set[str]:
             if textlib.word_rank(word.casefold()) is not None and (found := textlib.lexical_tokens(word))}
 
 
+def idf_weights(doc_freq: dict[str, int], paragraphs: int, tokens: Sequence[str]) -> dict[str, float]:
+    """IDF of each distinct token over ``paragraphs`` paragraphs (BM25's, as bm25s computes it), normalised to
+    sum to 1 (empty when they sum to 0)."""
+    n = max(paragraphs, 1)
+    weights = {t: float(np.log(1 + (n - doc_freq.get(t, 0) + 0.5) / (doc_freq.get(t, 0) + 0.5))) for t in set(tokens)}
+    total = sum(weights.values())
+    return {t: w / total for t, w in weights.items()} if total else {}
+
+
 def coverage(weights: dict[str, float], passage_tokens: set[str]) -> float:
     """The share of a question's term weight (``LexicalIndex.term_weights``) present in a passage (0..1)."""
     return sum(w for t, w in weights.items() if t in passage_tokens)
@@ -173,13 +182,32 @@ class LexicalIndex:
         rows, scores = self.bm25.retrieve([known], k=min(k, len(self.ids)), show_progress=False)
         return [(int(self.ids[r]), float(s)) for r, s in zip(rows[0], scores[0]) if s > 0]
 
-    def idf(self, token: str) -> float:
-        n = max(len(self.ids), 1)
-        df = self.doc_freq.get(token, 0)
-        return float(np.log(1 + (n - df + 0.5) / (df + 0.5)))
+    def search_reweighted(self, tokens: Sequence[str], k: int, idf: dict[str, float], exclude: Collection[int] = ()) -> list[tuple[int, float]]:
+        """``search`` with each term's IDF replaced by ``idf[term]`` (a larger corpus's: index/store/composite.py)
+        and the paragraphs ``exclude`` left out.  Sums bm25s's stored per-term scores as bm25s does."""
+        if self.bm25 is None or not tokens:
+            return []
+        matrix = self.bm25.scores
+        data, indices, indptr = matrix["data"], matrix["indices"], matrix["indptr"]
+        scores = np.zeros(len(self.ids), np.float32)
+        n = len(self.ids)
+        for token in dict.fromkeys(tokens):
+            column = self.bm25.vocab_dict.get(token) if token in self.doc_freq else None
+            if column is None:
+                continue
+            df = self.doc_freq[token]
+            own = float(np.log(1 + (n - df + 0.5) / (df + 0.5)))
+            start, end = indptr[column], indptr[column + 1]
+            scores[indices[start:end]] += data[start:end] * np.float32(idf.get(token, own) / own if own else 1.0)
+        if exclude:
+            scores[np.isin(self.ids, np.fromiter(exclude, np.int64, len(exclude)))] = 0
+        k = min(k, int(np.count_nonzero(scores)))
+        if k <= 0:
+            return []
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(int(self.ids[r]), float(scores[r])) for r in top]
 
     def term_weights(self, tokens: Sequence[str]) -> dict[str, float]:
         """IDF of each distinct term, normalised to sum to 1 (empty when they sum to 0)."""
-        weights = {t: self.idf(t) for t in set(tokens)}
-        total = sum(weights.values())
-        return {t: w / total for t, w in weights.items()} if total else {}
+        return idf_weights(self.doc_freq, len(self.ids), tokens)

@@ -193,6 +193,12 @@ class MemoryStore:
         self.published = published
         self.lock = threading.Lock()
 
+    def merge_due(self) -> bool:
+        return False  # every write here is already one whole version
+
+    def merge(self, *, progress: Progress | None = None) -> dict | None:
+        return None
+
     def fork(self) -> MemoryStore:
         """Another store starting from this one's current version (versions never change)."""
         return MemoryStore(self.published)
@@ -383,8 +389,24 @@ def test_the_lexical_index_round_trips(tmp_path):
         assert loaded.term_weights(tokens) == built.term_weights(tokens)
     assert sorted(pid for pid, _ in loaded.search(["troop"], 3)) == [4, 8]
     assert loaded.doc_freq == built.doc_freq and loaded.doc_freq["troop"] == 2
-    assert loaded.idf("troop") < loaded.idf("gas") < loaded.idf("unknown")
+    weights = loaded.term_weights(["troop", "gas", "unknown"])
+    assert weights["troop"] < weights["gas"] < weights["unknown"]
     (tmp_path / "empty").mkdir()
     LexicalIndex.build([], []).save(tmp_path / "empty")
     assert LexicalIndex.load(tmp_path / "empty").count() == 0
     assert LexicalIndex.load(tmp_path / "empty").search(["troop"], 3) == []
+
+
+def test_reweighted_lexical_search_is_bm25s_search_when_nothing_changes(tmp_path):
+    texts = ["russia troop border troop", "troop withdraw claim", "gas price cap brussel", "gas gas deal", ""]
+    index = LexicalIndex.build([4, 8, 15, 16, 23], texts)
+    for tokens in (["troop"], ["gas", "cap"], ["russia", "troop", "unknown"]):
+        n = index.count()
+        idf = {t: float(np.log(1 + (n - df + 0.5) / (df + 0.5))) for t in tokens if (df := index.doc_freq.get(t))}
+        plain = index.search(tokens, 3)
+        again = index.search_reweighted(tokens, 3, idf)
+        assert [pid for pid, _ in again] == [pid for pid, _ in plain]
+        assert [s for _, s in again] == pytest.approx([s for _, s in plain], rel=1e-5)
+    assert [pid for pid, _ in index.search_reweighted(["troop"], 3, {}, exclude={4})] == [8]
+    doubled = index.search_reweighted(["gas"], 3, {"gas": 2 * float(np.log(1 + (5 - 2 + 0.5) / (2 + 0.5)))})
+    assert [s for _, s in doubled] == pytest.approx([2 * s for _, s in index.search(["gas"], 3)], rel=1e-5)
