@@ -56,6 +56,7 @@ class CrisisBot(commands.Bot):
                          tree_cls=DrainingTree, allowed_mentions=AllowedMentions.none())
         self.settings = settings
         self.service = service
+        service.merge_in_background = True  # a merge of small writes never holds up a moderator's reply
         salt = settings.user_hash_salt.get_secret_value() if settings.user_hash_salt else None
         self.state = BotState(settings.data_dir / "state.sqlite", salt=salt, max_age_days=settings.state_max_age_days)
         self.click_limiter = ClickLimiter(settings.button_clicks_per_minute)

@@ -102,8 +102,15 @@ def check_index(folder: Path, model: str) -> IndexCheck:
         return IndexCheck(folder, ((Path(getattr(exc, "path", None) or folder), *_split(exc)),), legacy)
     try:
         problems = _contents(snapshot)
-        summary = (f"{_count(snapshot.size, 'paragraph')} from {_count(manifest.get('documents'), 'source')}, "
+        summary = (f"{_count(manifest.get('paragraphs'), 'paragraph')} from {_count(manifest.get('documents'), 'source')}, "
                    f"{manifest.get('faiss_index')}")
+        own = manifest.get("delta")
+        if isinstance(own, dict):  # a delta (index/store/delta.py): it serves only with its base
+            base = folder.parent / str(own.get("base"))
+            summary += (f"; a delta over {base.name}: {_count(snapshot.size, 'paragraph')} added, "
+                        f"{_count(own.get('removed_paragraphs'), 'paragraph')} removed")
+            if not (base / integrity.MANIFEST).is_file():
+                problems.append((base, "is missing: the delta over it cannot serve"))
     finally:
         snapshot.close()
     return IndexCheck(folder, tuple((path, problem, integrity.RECOVERY) for path, problem in problems), legacy, summary)
@@ -286,7 +293,7 @@ def rollback(data_dir: Path, model: str) -> Rollback:
         skipped = []
         for folder in reversed(older):
             try:
-                store.Snapshot(folder, model).close()
+                store.load_view(folder, model).close()  # a delta with its base
             except CrisisError as exc:
                 skipped.append((folder, _split(exc)[0]))
                 continue

@@ -14,6 +14,7 @@ import datetime as dt
 import functools
 import hashlib
 import logging
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -31,7 +32,7 @@ from index.phrases import phrase
 from index.question import is_instruction, key_terms, respelled
 from index.refresh import RefreshReport, refresh_url_sources
 from index.search import DEFAULT_MODE, Passage, Query, make_query, retrieve, updates_first
-from index.store import ChangeReport, DocumentRow, LocalStore, NothingToIndex, ReadView, Store, Transaction
+from index.store import ChangeReport, DocumentRow, LocalStore, NothingToIndex, ReadView, Store, Transaction, WriteInProgress
 from index.text import normalize_unicode
 from index.timeframe import format_day, format_window, parse_window, strip_window, weekday_window, year_earlier
 
@@ -92,6 +93,10 @@ class CrisisService:
         self.kept = KeptSources(self.data_dir / "sources")
         self.fetch_policy = FetchPolicy.from_settings(self.settings)
         self._reach: tuple[ReadView, Reach | None] | None = None
+        # A write that leaves the store due a merge (index/store/delta.py) runs it at once (the CLI: its process
+        # ends with the command) or, when a long-lived front end sets this, on a thread of its own (the bot).
+        self.merge_in_background = False
+        self._merging = threading.Lock()
 
     @functools.cached_property
     def crosslingual(self) -> CrossLingual:
@@ -282,6 +287,7 @@ class CrisisService:
         start = time.perf_counter()
         with self.store.write(progress=progress) as tx:
             change = self._add(tx, documents)
+        self._merge_if_due()
         return WriteResult(tx.manifest, change, seconds=time.perf_counter() - start)
 
     def _add(self, tx: Transaction, documents: Sequence[Document]) -> ChangeReport:
@@ -333,6 +339,7 @@ class CrisisService:
             if not report.documents:
                 raise NothingToIndex(f"nothing to add: {_reasons(report)}")
             change = self._add(tx, report.documents)
+        self._merge_if_due()
         return WriteResult(tx.manifest, change, report, time.perf_counter() - start)
 
     def _indexed(self, path: Path) -> bool:
@@ -345,6 +352,7 @@ class CrisisService:
         with self.store.write(progress=progress) as tx:
             self.kept.keep_page(document, tx)
             change = self._add(tx, [document])
+        self._merge_if_due()
         report = LoadReport(documents=[document], warnings=list(document.warnings))
         return WriteResult(tx.manifest, change, report, seconds=time.perf_counter() - start)
 
@@ -385,7 +393,31 @@ class CrisisService:
                 still_used = set(tx.origins().values())
                 for origin in {origins[i] for i in ids} - still_used:
                     self.kept.set_aside(Path(origin), tx)
+        self._merge_if_due()
         return WriteResult(tx.manifest, change, seconds=time.perf_counter() - start)
+
+    def merge(self, *, progress: Progress | None = None) -> dict | None:
+        """Fold the store's small writes into one version now (``Store.merge``); its manifest, or None if there was nothing."""
+        return self.store.merge(progress=progress)
+
+    def _merge_if_due(self) -> None:
+        if not self.store.merge_due():
+            return
+        if not self.merge_in_background:
+            self.merge()
+            return
+        if self._merging.acquire(blocking=False):  # one merge at a time; the next write asks again
+            threading.Thread(target=self._merge_in_background, name="index-merge", daemon=True).start()
+
+    def _merge_in_background(self) -> None:
+        try:
+            self.merge()
+        except WriteInProgress:
+            log.info("index merge postponed: another write is running")
+        except Exception:
+            log.exception("index merge failed; the index keeps serving as it was")
+        finally:
+            self._merging.release()
 
 
 def _now() -> str:

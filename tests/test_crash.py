@@ -1,5 +1,6 @@
-"""SIGKILL at random points of a build, an add and a remove: the index always loads and answers,
-and holds either the state before the operation or the state after it."""
+"""SIGKILL at random points of a build, an add, a remove and a merge: the index always loads and answers,
+and holds either the state before the operation or the state after it.  The start state is a delta over
+the bundled base (index/store/delta.py), so adds and removes write deltas and the merge folds one."""
 
 from __future__ import annotations
 
@@ -43,7 +44,9 @@ def start_state(tmp_path_factory, built_data_dir, embedder):
 def documents(data_dir: Path, embedder) -> frozenset[str]:
     service = CrisisService(make_settings(data_dir), embedder=embedder)
     snap = service.snapshot()
-    assert snap.size == snap.manifest["paragraphs"] == len(snap.lexical_ids)
+    assert snap.size == snap.manifest["paragraphs"]
+    parts = [snap.base, snap.delta] if isinstance(snap, store.CompositeView) else [snap]  # a delta serves with its base
+    assert all(part.size == len(part.lexical_ids) for part in parts)
     assert "Lavrov" in service.ask(BLINKEN).citations[0].text
     return frozenset(d.id for d in snap.documents())
 
@@ -76,15 +79,17 @@ def run_and_kill(data_dir: Path, args: list[str], delay: float | None) -> tuple[
 
 
 @pytest.mark.timeout(900)
-@pytest.mark.parametrize("operation", ["build", "add", "remove"])
+@pytest.mark.parametrize("operation", ["build", "add", "remove", "merge"])
 def test_sigkill_mid_write_leaves_before_or_after(operation, start_state, tmp_path, embedder):
     source, extra = start_state
     args = {
         "build": ["build"],
         "add": ["add", str(extra / "more.jsonl"), str(extra / "zaporizhzhia-inspectors.html")],
         "remove": ["remove", *[document_id("recombined.jsonl", f"mix-{i}") for i in range(6)]],  # ids as kept
+        "merge": ["merge"],
     }[operation]
     before = documents(source, embedder)
+    assert store.read_manifest(store.current_folder(source)).get("delta"), "the start state should be a delta"
 
     # One uninterrupted run tells the "after" state and how long the write takes.
     clean = tmp_path / "clean"
@@ -92,7 +97,8 @@ def test_sigkill_mid_write_leaves_before_or_after(operation, start_state, tmp_pa
     finished, duration = run_and_kill(clean, args, None)
     assert finished
     after = documents(clean, embedder)
-    if operation != "build":
+    same_content = operation in ("build", "merge")  # a new version of the same documents
+    if not same_content:
         assert after != before
 
     rng = random.Random(operation)
@@ -104,7 +110,7 @@ def test_sigkill_mid_write_leaves_before_or_after(operation, start_state, tmp_pa
         finished, _ = run_and_kill(data_dir, args, rng.uniform(0, duration * 1.15))
         state = documents(data_dir, embedder)
         assert state in (before, after), f"run {run}: a state that is neither before nor after"
-        if operation == "build":  # same sources either way: tell by the published folder
+        if same_content:  # same documents either way: tell by the published folder
             outcomes.append("after" if store.current_folder(data_dir).name != store.current_folder(source).name else "before")
         else:
             outcomes.append("after" if state == after else "before")

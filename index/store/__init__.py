@@ -8,12 +8,15 @@ One job per module:
 - ``dedup``: which paragraphs of a batch are new (pure planning);
 - ``writer``: ``IndexWriter``, one write into an unpublished folder;
 - ``snapshot``: ``Snapshot``, one published folder read-only;
+- ``delta``: ``DeltaWriter``, a small write kept apart from a large base, and ``merge``;
+- ``composite``: ``CompositeView``, a delta read with its base;
 - ``local``: ``LocalStore``, the folder store composing the above.
 
 The names below are the ones the rest of the code (doctor, the CLI, tests,
 benchmarks) imports as ``index.store.<name>``.
 """
 
+from index.store.composite import CompositeView
 from index.store.layout import (
     BUILDING_SUFFIX,
     CURRENT,
@@ -28,7 +31,7 @@ from index.store.layout import (
     staging,
     write_lock,
 )
-from index.store.local import LocalStore, LocalTransaction
+from index.store.local import LocalStore, LocalTransaction, load_view
 from index.store.protocol import (
     ChangeReport,
     DocumentRow,
@@ -49,8 +52,8 @@ from index.store.writer import IndexWriter
 
 __all__ = [
     "BUILDING_SUFFIX", "CURRENT", "FORMAT_VERSION", "INDEXES", "SCHEMA_VERSION",
-    "ChangeReport", "DocumentRow", "IndexMismatch", "IndexProblem", "IndexWriter", "LocalStore", "LocalTransaction",
+    "ChangeReport", "CompositeView", "DocumentRow", "IndexMismatch", "IndexProblem", "IndexWriter", "LocalStore", "LocalTransaction",
     "NoIndex", "NothingToIndex", "ParagraphRow", "ReadView", "Snapshot", "Staging", "Store", "Transaction", "WriteInProgress",
     "_by_creation", "_collect_garbage", "_now", "check_model", "current_folder", "discard", "new_folder", "publish",
-    "read_manifest", "staging", "write_lock",
+    "load_view", "read_manifest", "staging", "write_lock",
 ]

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import fcntl
+import json
 import os
 import re
 import secrets
@@ -152,11 +153,23 @@ def _collect_garbage(data_dir: Path, *, keep: int) -> None:
     published = [f for f in folders if not f.name.endswith(BUILDING_SUFFIX)]
     newest = set(published[-keep:]) if keep > 0 else set()
     floor = _sequence(current) if current is not None and current.parent == indexes else None
+    kept = [f for f in published if f == current or f in newest or floor is None or _sequence(f) >= floor]
+    bases = {indexes / name for f in kept if (name := _base_of(f))}  # a kept delta needs its base
     for folder in folders:
         abandoned = folder.name.endswith(BUILDING_SUFFIX)
-        superseded = folder != current and folder not in newest and floor is not None and _sequence(folder) < floor
+        superseded = folder not in kept and folder not in bases
         if abandoned or superseded:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def _base_of(folder: Path) -> str | None:
+    """The base folder a delta's manifest names (index/store/delta.py); None for a base or an unreadable manifest."""
+    try:
+        manifest = json.loads((folder / integrity.MANIFEST).read_text(encoding="utf-8"))
+        base = manifest["delta"]["base"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return base if isinstance(base, str) and "/" not in base and not base.startswith(".") else None
 
 
 def discard(working: Path) -> None:

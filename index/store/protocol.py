@@ -151,3 +151,11 @@ class Store(Protocol):
         Only one write runs at a time (WriteInProgress for another); whatever the
         caller reads inside the block cannot change under it.
         """
+
+    def merge_due(self) -> bool:
+        """Whether the store has kept enough small writes apart to fold them together now (``merge``)."""
+
+    def merge(self, *, progress: Progress | None = None) -> dict | None:
+        """Fold the small writes kept apart into one published version, as one more write (WriteInProgress
+        while another runs); its manifest, or None when there was nothing to fold.  A store whose writes
+        need no folding returns None."""

@@ -41,9 +41,12 @@ class Snapshot:
         if self.vectors.dimension != dimension:
             raise integrity.damaged(folder / VECTORS, f"holds vectors of {self.vectors.dimension} dimensions, not {dimension}")
         self.lexical = LexicalIndex.load(folder)
-        integrity.check_counts(folder, self.manifest, vectors=self.vectors.count(), lexical=self.lexical.count())
+        # A delta folder (index/store/delta.py) gives the whole index's counts, and its own under "delta".
+        own = self.manifest["delta"] if isinstance(self.manifest.get("delta"), dict) else self.manifest
+        integrity.check_counts(folder, own, vectors=self.vectors.count(), lexical=self.lexical.count())
         integrity.check_sqlite_header(folder / CORPUS)
         self._local = threading.local()
+        self._documents: list[DocumentRow] | None = None
         with integrity.reading(folder / CORPUS):
             self._columns = schema.paragraph_columns(schema.schema_version(self.db, folder / CORPUS))
         if verify and integrity.is_legacy(self.manifest):  # no checksums: at least no NaN or zero vectors
@@ -89,13 +92,7 @@ class Snapshot:
         with integrity.reading(self.folder / CORPUS):  # a malformed page shows only when read
             marks = ",".join("?" * len(ids))
             rows = self.db.execute(f"SELECT {self._columns} FROM paragraphs WHERE id IN ({marks})", list(ids)).fetchall()
-            docs: dict[int, list[DocumentRow]] = {}
-            for r in self.db.execute(
-                f"""SELECT o.paragraph_id AS pid, {schema.DOCUMENT_COLUMNS} FROM occurrences o JOIN documents d ON d.id = o.document_id
-                    WHERE o.paragraph_id IN ({marks}) ORDER BY d.date IS NULL, d.date, d.added_at, d.id""",
-                list(ids),
-            ):
-                docs.setdefault(r["pid"], []).append(schema.document_row(r))
+            docs = self.documents_of([r["id"] for r in rows])
             out = {}
             for r in rows:
                 uniq = tuple(dict.fromkeys(docs.get(r["id"], [])))
@@ -103,7 +100,32 @@ class Snapshot:
                 out[r["id"]] = ParagraphRow(r["id"], r["text"], tuple(r["lex"].split()), uniq, sentences)
             return out
 
+    def documents_of(self, ids: Sequence[int]) -> dict[int, list[DocumentRow]]:
+        """The documents this folder records as carrying each of paragraphs ``ids``, earliest first."""
+        if not ids:
+            return {}
+        docs: dict[int, list[DocumentRow]] = {}
+        with integrity.reading(self.folder / CORPUS):
+            for r in self.db.execute(
+                f"""SELECT o.paragraph_id AS pid, {schema.DOCUMENT_COLUMNS} FROM occurrences o JOIN documents d ON d.id = o.document_id
+                    WHERE o.paragraph_id IN ({",".join("?" * len(ids))}) ORDER BY d.date IS NULL, d.date, d.added_at, d.id""",
+                list(ids),
+            ):
+                docs.setdefault(r["pid"], []).append(schema.document_row(r))
+        return docs
+
+    def max_paragraph_id(self) -> int:
+        with integrity.reading(self.folder / CORPUS):
+            return self.db.execute("SELECT MAX(id) FROM paragraphs").fetchone()[0] or 0
+
     def documents(self) -> list[DocumentRow]:
+        """Every document with its paragraph count, newest first (read once: a published folder never changes)."""
+        cached = self._documents
+        if cached is None:
+            cached = self._documents = self._read_documents()
+        return list(cached)
+
+    def _read_documents(self) -> list[DocumentRow]:
         with integrity.reading(self.folder / CORPUS):
             rows = self.db.execute(
                 f"""SELECT {schema.DOCUMENT_COLUMNS}, COUNT(o.paragraph_id) AS n FROM documents d LEFT JOIN occurrences o ON o.document_id = d.id

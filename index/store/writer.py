@@ -52,8 +52,17 @@ class IndexWriter:
 
     # .. documents ..
 
-    def document_ids(self) -> set[str]:
-        return {row[0] for row in self.db.execute("SELECT id FROM documents")}
+    def existing_documents(self, ids: Sequence[str]) -> set[str]:
+        """Those of ``ids`` the index holds."""
+        found: set[str] = set()
+        unique = list(dict.fromkeys(ids))
+        for start in range(0, len(unique), LOOKUP_CHUNK):
+            chunk = unique[start : start + LOOKUP_CHUNK]
+            found.update(r[0] for r in self.db.execute(f"SELECT id FROM documents WHERE id IN ({','.join('?' * len(chunk))})", chunk))
+        return found
+
+    def next_paragraph_id(self) -> int:
+        return (self.db.execute("SELECT MAX(id) FROM paragraphs").fetchone()[0] or 0) + 1
 
     def origins(self) -> dict[str, str]:
         """Document id -> origin (the file it was read from)."""
@@ -89,7 +98,7 @@ class IndexWriter:
     ) -> ChangeReport:
         """Add documents, deduplicated (index/store/dedup.py); a document whose id exists replaces the old one."""
         report = ChangeReport()
-        existing = self.document_ids()
+        existing = self.existing_documents([d.id for d in documents])
         replaced = [d.id for d in documents if d.id in existing]
         if replaced:
             self.remove_documents(replaced, report)
@@ -98,8 +107,7 @@ class IndexWriter:
         plan = dedup.plan_exact(documents, self._ids_by_key(dedup.keys_of(documents)))
         vectors, sentence_vectors = embedder.encode_with_sentences(plan.texts, progress=progress)
         dedup.plan_near(plan, vectors, self._neighbours(vectors), near_duplicate_ratio)
-        first_id = (self.db.execute("SELECT MAX(id) FROM paragraphs").fetchone()[0] or 0) + 1
-        kept, ids = dedup.assign_ids(plan, first_id)
+        kept, ids = dedup.assign_ids(plan, self.next_paragraph_id())
         paragraphs = [(ids[i], plan.texts[i], plan.keys[i], plan.lex[i], schema.pack_sentences(sentence_vectors[i])) for i in kept]
         written = self._write(documents, paragraphs, [(doc, pos, dedup.resolve(ids, ref)) for doc, pos, ref in plan.placements])
         if kept:
@@ -176,7 +184,8 @@ class IndexWriter:
         LexicalIndex.build([r["id"] for r in rows], [r["lex"] for r in rows]).save(self.folder)
         self.vectors.fit()  # exact or IVF, as the size now calls for
         self.vectors.save(self.folder / VECTORS)
-        counts = self.counts()
+        # Tokens in all (as bm25s counts them: an empty paragraph has one), for BM25's average length over a delta.
+        counts = self.counts() | {"lexical_tokens": sum(len(r["lex"].split()) or 1 for r in rows)}
         if counts["paragraphs"] != self.vectors.count():  # pragma: no cover - an invariant
             raise RuntimeError(f"index out of step: {counts['paragraphs']} paragraphs, {self.vectors.count()} vectors")
         self.manifest.update(
@@ -186,17 +195,25 @@ class IndexWriter:
                 "dimension": self.dimension,
                 "faiss_index": self.vectors.describe(),
                 "updated_at": schema.now(),
-                **counts,
+                **self.published_counts(counts),
                 **extra,
             }
         )
         self.db.execute("PRAGMA optimize")
         self.db.close()  # corpus.sqlite is final from here on: nothing touches it again
+        self.write_extra_files()
         self.manifest["files"] = integrity.checksums(self.folder)
         schema.write_manifest(self.folder, self.manifest)
         if progress:
             progress("lexical index", 1, 1)
         return self.manifest
+
+    def published_counts(self, counts: dict[str, int]) -> dict:
+        """The counts the manifest gives: this folder's own (a delta gives the whole index's, and its own apart)."""
+        return counts
+
+    def write_extra_files(self) -> None:
+        """Files beside the database, vectors and lexical index, written before the checksums (a delta's removals)."""
 
     def close(self) -> None:
         """Close the database without committing (the write is being discarded)."""
