@@ -93,6 +93,20 @@ def index_rollback() -> None:
         audit(svc, "index rollback", was, f"now serving {done.current.name}")
 
 
+@index_app.command("merge")
+def index_merge(quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False) -> None:
+    """Fold the small writes since the last build or merge into one base now (any write does it when due)."""
+    with handled():
+        svc = service()
+        with progress_bar(not quiet) as report:
+            manifest = svc.merge(progress=report)
+        if manifest is None:
+            out.print("nothing to merge: the index is one base already", markup=False)
+            return
+        out.print(f"merged: {manifest['documents']} sources, {manifest['paragraphs']} paragraphs in one base", markup=False)
+        audit(svc, "index merge", "deltas", f"{manifest['paragraphs']} paragraphs in one base")
+
+
 # --- ask -----------------------------------------------------------------------------------
 
 
