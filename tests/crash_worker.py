@@ -1,6 +1,6 @@
 """Child process for the crash tests: load the model, say READY, then write to the index.
 
-    python -m tests.crash_worker DATA_DIR build|add PATH|remove ID...
+    python -m tests.crash_worker DATA_DIR build|add PATH|remove ID...|import PATH BATCH_SIZE
     python -m tests.crash_worker DATA_DIR state     (audit and feedback rows, each acknowledged on stdout)
 """
 
@@ -39,6 +39,10 @@ def main() -> None:
         service.add_paths([Path(a) for a in args])
     elif op == "remove":
         service.remove_sources(args)
+    elif op == "import":
+        from index.importing import ImportOptions
+
+        service.import_archives([Path(args[0])], ImportOptions(batch_size=int(args[1])))
     print("DONE", flush=True)
 
 
