@@ -27,7 +27,7 @@ def import_command(
     text_col: Annotated[Optional[str], typer.Option("--text-col", help=_COLUMN.format("article text", "text"))] = None,
     outlet_col: Annotated[Optional[str], typer.Option("--outlet-col", help=_COLUMN.format("outlet", "outlet"))] = None,
     id_col: Annotated[Optional[str], typer.Option("--id-col", help=_COLUMN.format("record's own id", "id"))] = None,
-    batch_size: Annotated[int, typer.Option("--batch-size", help="Documents per index write (each write is published whole).")] = BATCH_SIZE,
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Documents per index write (a batch also ends at 32 M characters); each write is published whole.")] = BATCH_SIZE,
     restart: Annotated[bool, typer.Option("--restart", help="Ignore the checkpoint: read every archive from its start.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:

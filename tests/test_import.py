@@ -205,6 +205,16 @@ def test_a_changed_archive_or_a_rebuilt_index_starts_over(service, tmp_path):
     assert "no longer holds" in rebuilt.notes[0] and rebuilt.added == 4
 
 
+def test_progress_is_bytes_read_of_the_archive_size(service, tmp_path):
+    archive = write_jsonl(tmp_path / "p.jsonl", war_records(5))
+    seen: list[tuple[str, int, int]] = []
+    service.import_archives([archive], ImportOptions(batch_size=2), progress=lambda *report: seen.append(report))
+    size = archive.stat().st_size
+    assert {name for name, _, _ in seen} == {"p.jsonl"} and {total for _, _, total in seen} == {size}
+    done = [d for _, d, _ in seen]
+    assert done == sorted(done) and done[-1] == size and 0 < done[0] < size
+
+
 def test_a_record_repeated_within_the_archive_is_kept_once(service, tmp_path):
     first, second = war_records(2)
     archive = write_jsonl(tmp_path / "twice.jsonl", [first, second, {**first, "title": "Corrected headline"}])
