@@ -228,9 +228,6 @@ class Archive:
             document.meta["id_in_source"] = relative
             yield Entry(Position(number, number, done), document=document)
 
-    def total_bytes(self) -> int:
-        return self.fingerprint()["size"]
-
 
 def bounded_lines(handle: BinaryIO, limit: int) -> Iterator[tuple[bytes | None, int]]:
     """Each line of ``handle`` from where it stands, with the offset just after it; a line longer

@@ -63,6 +63,15 @@ def test_jsonl_imports_and_a_malformed_line_is_reported_and_skipped(run, tmp_pat
     row = found[document_id("news.jsonl", records[0]["id"])]
     assert (row.title, row.date, row.outlet, row.url) == (records[0]["title"], records[0]["date"], records[0]["outlet"], records[0]["url"])
     assert row.paragraphs == len(records[0]["paragraphs"])
+    from bot.state import BotState
+
+    state = BotState(run.data_dir / "state.sqlite")
+    audited = state.recent_audit(1)[0]
+    state.close()
+    assert (audited.action, audited.ok, audited.target) == ("import", True, str(archive))
+    assert audited.result.startswith("3 documents read: 3 added")
+    checkpoint = next((run.data_dir / "imports").iterdir())
+    assert checkpoint.stat().st_mode & 0o777 == 0o600 and (run.data_dir / "imports").stat().st_mode & 0o777 == 0o700
 
 
 def test_csv_columns_are_mapped_by_flags_and_long_fields_with_newlines_are_read(run, tmp_path):
