@@ -15,6 +15,7 @@ import typer
 from rich.markup import escape
 
 from bot.cli_eval import eval_command
+from bot.cli_import import import_command
 from bot.cli_sources import sources_app
 from bot.cli_support import (
     EXIT_FAILED,
@@ -275,6 +276,7 @@ def run(
 
 
 app.command("eval")(eval_command)
+app.command("import")(import_command)
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 
@@ -40,3 +41,8 @@ class LoadReport:
     short_dropped: int = 0
     paragraphs_split: int = 0  # paragraphs longer than max_chars, split into pieces
     paragraphs_cut: int = 0  # paragraphs left out because a document had more than max_paragraphs
+
+
+def document_id(namespace: str, local_id: str) -> str:
+    """A document's id: its source file (``namespace``) and the id it has inside that file."""
+    return hashlib.sha1(f"{namespace}\x1f{local_id}".encode()).hexdigest()[:12]

@@ -86,7 +86,7 @@ def _is_url(s: str) -> bool:
     return parsed.scheme in ("http", "https") and bool(parsed.netloc)
 
 
-def _blocks(body: str) -> list[str]:
+def split_blocks(body: str) -> list[str]:
     """Paragraphs of a plain text body: blank-line separated, or one per line if there are no blank lines."""
     body = body.replace("\r\n", "\n").replace("\r", "\n")
     if re.search(r"\n\s*\n", body):
@@ -137,7 +137,7 @@ def read_seed_or_text(path: Path, content: str) -> list[Document]:
         Document(
             id=_doc_id(str(path.name), title),
             title=title,
-            paragraphs=_blocks(body),
+            paragraphs=split_blocks(body),
             origin=str(path),
             meta={"format": "text"},
         )
@@ -172,7 +172,7 @@ def read_markdown(path: Path, content: str) -> list[Document]:
         title = heading.group(1).strip()
     if heading and title == heading.group(1).strip():
         content = content[: heading.start()] + content[heading.end() :]
-    blocks = [_strip_markdown(b) for b in _blocks(content) if not re.match(r"^\s*#{1,6}\s", b)]
+    blocks = [_strip_markdown(b) for b in split_blocks(content) if not re.match(r"^\s*#{1,6}\s", b)]
     if not any(b.strip() for b in blocks):
         raise MalformedSource("no text after the title")
     url = meta.get("url")
@@ -223,6 +223,36 @@ def read_html(path: Path | str, content: str, *, url: str | None = None) -> list
 _JSONL_KNOWN = {"id", "title", "date", "url", "text", "outlet", "source", "paragraphs"}
 
 
+def document_from_record(obj: dict, where: str, origin: str, fallback_title: str, problems: list[Problem]) -> Document:
+    """One JSON Lines record (or a CSV row read as one) as a Document; MalformedSource if it has no text.
+
+    The document's id is the record's own ``id`` (``""`` when it has none: the caller
+    picks one); a date that is not understood is reported in ``problems`` and left out.
+    """
+    body = obj.get("text")
+    if isinstance(obj.get("paragraphs"), list):
+        paragraphs = [str(p) for p in obj["paragraphs"]]
+    elif isinstance(body, str) and body.strip():
+        paragraphs = split_blocks(body)
+    else:
+        raise MalformedSource("missing \"text\"")
+    url = obj.get("url") if isinstance(obj.get("url"), str) else None
+    title = textlib.clean(str(obj.get("title") or ""), repair=False) or fallback_title
+    date = parse_date(obj.get("date"))
+    if obj.get("date") and date is None:
+        problems.append(Problem(where, f"date {obj['date']!r} not understood; kept without a date"))
+    return Document(
+        id=str(obj["id"]) if obj.get("id") not in (None, "") else "",
+        title=title,
+        date=date,
+        url=url,
+        outlet=str(obj.get("outlet") or obj.get("source") or outlet_for(url)),
+        paragraphs=paragraphs,
+        origin=origin,
+        meta={"format": "jsonl", **{k: v for k, v in obj.items() if k not in _JSONL_KNOWN}},
+    )
+
+
 def read_jsonl(path: Path, content: str, problems: list[Problem]) -> list[Document]:
     docs: list[Document] = []
     seen_any = False
@@ -239,31 +269,13 @@ def read_jsonl(path: Path, content: str, problems: list[Problem]) -> list[Docume
         if not isinstance(obj, dict):
             problems.append(Problem(where, "line is not a JSON object"))
             continue
-        body = obj.get("text")
-        if isinstance(obj.get("paragraphs"), list):
-            paragraphs = [str(p) for p in obj["paragraphs"]]
-        elif isinstance(body, str) and body.strip():
-            paragraphs = _blocks(body)
-        else:
-            problems.append(Problem(where, "missing \"text\""))
+        try:
+            doc = document_from_record(obj, where, str(path), f"{path.stem} #{lineno}", problems)
+        except MalformedSource as exc:
+            problems.append(Problem(where, str(exc)))
             continue
-        url = obj.get("url") if isinstance(obj.get("url"), str) else None
-        title = textlib.clean(str(obj.get("title") or ""), repair=False) or f"{path.stem} #{lineno}"
-        date = parse_date(obj.get("date"))
-        if obj.get("date") and date is None:
-            problems.append(Problem(where, f"date {obj['date']!r} not understood; kept without a date"))
-        docs.append(
-            Document(
-                id=str(obj["id"]) if obj.get("id") not in (None, "") else _doc_id(url or f"{path.name}:{lineno}", title),
-                title=title,
-                date=date,
-                url=url,
-                outlet=str(obj.get("outlet") or obj.get("source") or outlet_for(url)),
-                paragraphs=paragraphs,
-                origin=str(path),
-                meta={"format": "jsonl", **{k: v for k, v in obj.items() if k not in _JSONL_KNOWN}},
-            )
-        )
+        doc.id = doc.id or _doc_id(doc.url or f"{path.name}:{lineno}", doc.title)
+        docs.append(doc)
     if not seen_any:
         raise MalformedSource("file is empty")
     if not docs:

@@ -61,8 +61,10 @@ def _read_at_most(fd: int, limit: int) -> bytes:
     raise MalformedSource(f"over the {_limit_text(limit)} limit")
 
 
-def _read_checked(path: Path) -> bytes:
-    """The bytes of a supported, regular, not linked file of at most MAX_FILE_BYTES."""
+def _read_checked(path: Path, limit: int | None = None) -> bytes:
+    """The bytes of a supported, regular, not linked file of at most ``limit`` bytes (MAX_FILE_BYTES:
+    what moderators upload and what `sources add` keeps; `crisisbot import` reads its records with its own bound)."""
+    limit = MAX_FILE_BYTES if limit is None else limit
     _refuse_unless_regular(os.lstat(path))  # links, FIFOs and devices are not even opened
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
@@ -76,9 +78,9 @@ def _read_checked(path: Path) -> bytes:
     try:
         info = os.fstat(fd)
         _refuse_unless_regular(info)  # what was opened, not what was looked at
-        if info.st_size > MAX_FILE_BYTES:
-            raise MalformedSource(f"over the {_limit_text(MAX_FILE_BYTES)} limit")
-        return _read_at_most(fd, MAX_FILE_BYTES)
+        if info.st_size > limit:
+            raise MalformedSource(f"over the {_limit_text(limit)} limit")
+        return _read_at_most(fd, limit)
     finally:
         os.close(fd)
 
@@ -105,8 +107,8 @@ def read_source_bytes(path: Path | str) -> bytes:
     return data
 
 
-def _read_text(path: Path) -> str:
-    return _decode(_read_checked(path))
+def _read_text(path: Path, limit: int | None = None) -> str:
+    return _decode(_read_checked(path, limit))
 
 
 def iter_files(paths: Iterable[Path | str], skipped: list[Problem] | None = None) -> Iterator[Path]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import functools
-import hashlib
 import logging
 import threading
 import time
@@ -23,9 +22,11 @@ from pathlib import Path
 from index.answer import Answer, compose, judge
 from index.config import BUNDLED_CORPUS, Settings
 from index.crosslingual import CrossLingual, detect_language
+from index.documents import document_id
 from index.embed import Embedder, Progress
 from index.errors import BadQuestion
 from index.fetch import FetchPolicy, fetch_document
+from index.importing import ByteProgress, ImportOptions, ImportResult, import_archives
 from index.ingest import Document, LoadReport, Problem, load
 from index.kept import KeptSources
 from index.phrases import phrase
@@ -342,6 +343,15 @@ class CrisisService:
         self._merge_if_due()
         return WriteResult(tx.manifest, change, report, time.perf_counter() - start)
 
+    def import_archives(self, paths: Sequence[Path | str], options: ImportOptions | None = None,
+                        progress: ByteProgress | None = None) -> ImportResult:
+        """Import large archives (JSON Lines, CSV, folders of HTML) in batches, resumably (index/importing.py).
+
+        Unlike ``add_paths`` no copy is kept under ``sources_dir`` and no file size limit applies:
+        this is the operator's path, for archives of any size, read one record at a time.
+        """
+        return import_archives(self, paths, options or ImportOptions(), progress)
+
     def _indexed(self, path: Path) -> bool:
         """Whether the published index has documents read from ``path``."""
         return self.has_index() and any(Path(d.origin) == path for d in self.snapshot().documents())
@@ -422,11 +432,6 @@ class CrisisService:
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-
-
-def document_id(namespace: str, local_id: str) -> str:
-    """A document's id: its source file (``namespace``) and the id it has inside that file."""
-    return hashlib.sha1(f"{namespace}\x1f{local_id}".encode()).hexdigest()[:12]
 
 
 def _namespace(origin: Path, roots: Sequence[Path]) -> str:

@@ -1,6 +1,6 @@
 """Child process for the crash tests: load the model, say READY, then write to the index.
 
-    python -m tests.crash_worker DATA_DIR build|add PATH|remove ID...|merge
+    python -m tests.crash_worker DATA_DIR build|add PATH|remove ID...|merge|import PATH BATCH_SIZE
     python -m tests.crash_worker DATA_DIR state     (audit and feedback rows, each acknowledged on stdout)
 """
 
@@ -41,6 +41,10 @@ def main() -> None:
         service.remove_sources(args)
     elif op == "merge":
         assert service.merge() is not None
+    elif op == "import":
+        from index.importing import ImportOptions
+
+        service.import_archives([Path(args[0])], ImportOptions(batch_size=int(args[1])))
     print("DONE", flush=True)
 
 

@@ -120,6 +120,47 @@ def test_sigkill_mid_write_leaves_before_or_after(operation, start_state, tmp_pa
     print(f"{operation}: {outcomes.count('before')} before, {outcomes.count('after')} after, write took {duration:.1f} s")
 
 
+@pytest.mark.timeout(900)
+def test_sigkill_mid_import_then_the_same_import_finishes_it_without_duplicates(start_state, tmp_path, embedder):
+    """An import killed anywhere leaves the last published batch serving; running it again gives
+    exactly what an uninterrupted import gives."""
+    import json
+
+    from index.importing import ImportOptions
+
+    source, _ = start_state
+    lines = (ROOT / "tests" / "eval" / "war" / "corpus" / "part-b.jsonl").read_text(encoding="utf-8").splitlines()[:40]
+    archive = tmp_path / "archive.jsonl"
+    archive.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    ids = {document_id("archive.jsonl", json.loads(line)["id"]) for line in lines}
+    args = ["import", str(archive), "8"]
+    before = documents(source, embedder)
+
+    clean = tmp_path / "clean"
+    shutil.copytree(source, clean, symlinks=True)
+    finished, duration = run_and_kill(clean, args, None)
+    assert finished
+    after = documents(clean, embedder)
+    assert after == before | ids
+
+    rng = random.Random("import")
+    outcomes = []
+    for run in range(RUNS_PER_OPERATION):
+        data_dir = tmp_path / f"run{run}"
+        shutil.copytree(source, data_dir, symlinks=True)
+        run_and_kill(data_dir, args, rng.uniform(0, duration * 1.15))
+        state = documents(data_dir, embedder)  # still loads and answers
+        assert before <= state <= after, f"run {run}: documents neither from before nor from the archive"
+        outcomes.append(len(state - before))
+        service = CrisisService(make_settings(data_dir), embedder=embedder)
+        service.import_archives([archive], ImportOptions(batch_size=8))  # the same import, run again
+        assert documents(data_dir, embedder) == after
+        snap, whole = service.snapshot(), CrisisService(make_settings(clean), embedder=embedder).snapshot()
+        assert snap.manifest["paragraphs"] == whole.manifest["paragraphs"]
+        assert snap.manifest["documents"] == whole.manifest["documents"]
+    print(f"import: archive documents indexed when killed: {outcomes} of {len(ids)}; import took {duration:.1f} s")
+
+
 def test_sigkill_never_loses_an_acknowledged_audit_or_feedback_row(tmp_path):
     """The bot's own state (WAL SQLite, one transaction per row): what was stored stays stored."""
     import sqlite3
