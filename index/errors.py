@@ -88,7 +88,12 @@ class MalformedSource(CrisisError):
 
 
 class FetchError(CrisisError):
-    """A page that cannot be added, with a reason fit to show a moderator."""
+    """A page that cannot be added, with a reason fit to show a moderator; ``status`` is the HTTP
+    status when the server answered with an error (404, 410, ...), else None."""
+
+    def __init__(self, message: str, *, status: int | None = None):
+        super().__init__(message)
+        self.status = status
 
 
 class ModelUnavailable(CrisisError):
