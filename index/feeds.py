@@ -163,7 +163,7 @@ class Poller:
             elif sub.kind == "sitemap":
                 listing = await self._read_sitemap(response.body, sub)
             else:
-                listing = parse_feed(response.body, response.headers, response.url)
+                listing = await asyncio.to_thread(parse_feed, response.body, response.headers, response.url)
         except (FetchError, FeedProblem, _Failure) as exc:
             return self._failed(sub, poll, str(exc), now, getattr(exc, "retry_after", None))
         items = self.store.items(sub.url)
@@ -210,7 +210,7 @@ class Poller:
 
     async def _read_sitemap(self, body: bytes, sub: Subscription) -> Listing:
         """A sitemap's entries; for a sitemap index, those of its children changed since the last poll (newest first)."""
-        listing = parse_sitemap(body)
+        listing = await asyncio.to_thread(parse_sitemap, body)
         if not listing.sitemaps:
             return listing
         children = [(url, mod) for url, mod in listing.sitemaps if not (sub.newest and mod and mod <= sub.newest)]

@@ -389,17 +389,23 @@ class CrisisService:
 
     def feeds_remove(self, url: str) -> Subscription:
         """Unsubscribe; what its items added stays indexed (see `sources remove`).  BadInput when not subscribed."""
-        subscription = self.subscriptions.get(url.strip())
+        subscription = self.subscriptions.get(url.strip()) if self._has_subscriptions() else None
         if subscription is None:
             raise BadInput(f"no subscription to {url.strip()}; see `crisisbot feeds list`")
         self.subscriptions.remove(subscription.url)
         return subscription
 
     def feeds_list(self) -> list[Subscription]:
-        return self.subscriptions.all()
+        return self.subscriptions.all() if self._has_subscriptions() else []
+
+    def _has_subscriptions(self) -> bool:
+        """Whether feeds.sqlite exists: reading alone never creates it (a data dir without feeds stays as it was)."""
+        return "subscriptions" in self.__dict__ or (self.data_dir / "feeds.sqlite").exists()
 
     async def poll_feeds(self, *, force: bool = False, only: Sequence[str] | None = None) -> PollReport:
         """Poll the subscriptions that are due (every one with ``force``; ``only`` these URLs)."""
+        if not self._has_subscriptions():
+            return PollReport()
         return await Poller(self, self.subscriptions).poll(force=force, only=list(only) if only is not None else None)
 
     def write_pages(self, documents: Sequence[Document], remove_ids: Sequence[str] = ()) -> WriteResult:
