@@ -1,6 +1,6 @@
 """Child process for the crash tests: load the model, say READY, then write to the index.
 
-    python -m tests.crash_worker DATA_DIR build|add PATH|remove ID...
+    python -m tests.crash_worker DATA_DIR build|add PATH|remove ID...|poll
     python -m tests.crash_worker DATA_DIR state     (audit and feedback rows, each acknowledged on stdout)
 """
 
@@ -30,7 +30,8 @@ def main() -> None:
     if op == "state":
         write_state(Path(data_dir))
         return
-    service = CrisisService(Settings(_env_file=None, data_dir=Path(data_dir)))
+    # poll: every feed subscription of the data dir, served on loopback by the test
+    service = CrisisService(Settings(_env_file=None, data_dir=Path(data_dir), allow_private_urls=op == "poll"))
     service.warm()
     print("READY", flush=True)
     if op == "build":
@@ -39,6 +40,10 @@ def main() -> None:
         service.add_paths([Path(a) for a in args])
     elif op == "remove":
         service.remove_sources(args)
+    elif op == "poll":
+        import asyncio
+
+        asyncio.run(service.poll_feeds(force=True))
     print("DONE", flush=True)
 
 
