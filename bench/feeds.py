@@ -24,15 +24,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from index.config import Settings  # noqa: E402
-from index.feeds import Poller  # noqa: E402
-from index.service import CrisisService  # noqa: E402
-from tests.feedserver import FeedServer  # noqa: E402
+from index.config import Settings
+from index.feeds import Poller
+from index.service import CrisisService
+from tests.feedserver import FeedServer
 
 
 def spread(values: list[float]) -> str:
     values = sorted(values)
-    decile = lambda q: values[min(len(values) - 1, int(q * len(values)))]  # noqa: E731
+    decile = lambda q: values[min(len(values) - 1, int(q * len(values)))]
     return (f"median {statistics.median(values):.2f} ms (p10-p90 {decile(0.1):.2f}-{decile(0.9):.2f}, "
             f"min-max {values[0]:.2f}-{values[-1]:.2f}), n={len(values)}")
 

@@ -6,7 +6,7 @@ import asyncio
 import datetime as dt
 import json
 from dataclasses import asdict
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -36,8 +36,8 @@ def _report(svc, report) -> bool:
 @feeds_app.command("add")
 def feeds_add(
     url: Annotated[str, typer.Argument(help="The http(s) URL of an RSS or Atom feed, a sitemap or a sitemap index.")],
-    kind: Annotated[Optional[str], typer.Option(help="feed or sitemap (default: sitemap when the URL's last part names one).")] = None,
-    interval: Annotated[Optional[float], typer.Option(help="Minutes between polls (default CRISISBOT_FEED_INTERVAL_MINUTES).")] = None,
+    kind: Annotated[str | None, typer.Option(help="feed or sitemap (default: sitemap when the URL's last part names one).")] = None,
+    interval: Annotated[float | None, typer.Option(help="Minutes between polls (default CRISISBOT_FEED_INTERVAL_MINUTES).")] = None,
     poll: Annotated[bool, typer.Option("--poll/--no-poll", help="Poll it once now.")] = True,
 ) -> None:
     """Subscribe to a feed or sitemap; its new items are indexed at every poll."""

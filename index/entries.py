@@ -165,7 +165,7 @@ def _iso(value: str | None) -> str | None:
     if not value:
         return None
     try:
-        moment = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        moment = dt.datetime.fromisoformat(value.strip())
     except ValueError:
         return None
     if moment.tzinfo is None:

@@ -114,7 +114,7 @@ def retry_after_seconds(value: str | None, now: float) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():
         return min(float(value), 86_400.0)
     try:
         when = email.utils.parsedate_to_datetime(value)

@@ -32,8 +32,8 @@ from index.phrases import phrase
 from index.question import is_instruction, key_terms, respelled
 from index.refresh import RefreshReport, refresh_url_sources
 from index.search import DEFAULT_MODE, Passage, Query, make_query, retrieve, updates_first
-from index.subscriptions import Subscription, SubscriptionStore
 from index.store import ChangeReport, DocumentRow, LocalStore, NothingToIndex, ReadView, Store, Transaction
+from index.subscriptions import Subscription, SubscriptionStore
 from index.text import normalize_unicode
 from index.timeframe import format_day, format_window, parse_window, strip_window, weekday_window, year_earlier
 

@@ -91,8 +91,23 @@ class FeedServer(PageServer):
             return web.Response(status=404, text="not found")
         return web.Response(text=self.news[name], content_type="text/html")
 
+    async def sized(self, request: web.Request) -> web.StreamResponse:
+        """/bytes/<n>?chunked=1: n bytes of a feed-like body, with a Content-Length or chunked."""
+        size = int(request.match_info["size"])
+        body = (b"<rss>" + b"x" * size)[:size]
+        if request.query.get("chunked") != "1":
+            return web.Response(body=body, content_type="application/xml")
+        response = web.StreamResponse(headers={"Content-Type": "application/xml"})
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        for start in range(0, size, 16 * 1024):
+            await response.write(body[start:start + 16 * 1024])
+        await response.write_eof()
+        return response
+
     def routes(self) -> list:
         return [
+            web.get("/bytes/{size}", self.sized),
             *super().routes(),
             web.get("/feeds/huge.xml", self.huge_feed),
             web.get("/feeds/to-metadata.xml", self.to_metadata),

@@ -4,14 +4,20 @@ sitemaps, and broken ones.  Real fetcher, real index, the bundled model."""
 from __future__ import annotations
 
 import asyncio
+import random
 import shutil
 
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from index import store
 from index.errors import BadInput, FetchError
-from index.feeds import RECHECK_SECONDS, Poller
+from index.feeds import MAX_BACKOFF_SECONDS, RECHECK_SECONDS, Poller, next_poll_after, retry_after_seconds
+from index.fetch import FetchPolicy, guarded_get
 from index.service import CrisisService
+from index.subscriptions import Subscription
 from tests.feedserver import FeedServer, news_page
 from tests.helpers import make_settings
 
@@ -19,10 +25,10 @@ pytestmark = pytest.mark.timeout(180)
 
 GRAIN_Q = "Which ship left Odesa carrying maize?"
 KHERSON_TEXT = [
-    "Ukrainian officials said the regional administration building in Kherson was struck overnight by Russian artillery, "
-    "and that two people were wounded while the fire spread to the archive on the ground floor of the building.",
-    "The head of the regional military administration asked residents of the right bank to stay in shelters until the "
-    "shelling stopped, and said that buses would take those who wished to leave towards Mykolaiv in the morning.",
+    ("Ukrainian officials said the regional administration building in Kherson was struck overnight by Russian artillery, "
+     "and that two people were wounded while the fire spread to the archive on the ground floor of the building."),
+    ("The head of the regional military administration asked residents of the right bank to stay in shelters until the "
+     "shelling stopped, and said that buses would take those who wished to leave towards Mykolaiv in the morning."),
 ]
 
 
@@ -238,3 +244,55 @@ def test_subscriptions_are_checked_when_added(feed_service, server):
     feed_service.feeds_remove(server.url("/feeds/rss2.xml"))
     with pytest.raises(BadInput, match="no subscription"):
         feed_service.feeds_remove(server.url("/feeds/rss2.xml"))
+
+
+def test_item_links_pass_the_same_address_rules_as_pages(feed_service, server):
+    text = "".join(f"<p>{p}</p>" for p in KHERSON_TEXT * 2)
+    feed = ("<?xml version='1.0'?><rss version='2.0'><channel><title>Odd links</title>"
+            "<item><title>Metadata</title><link>http://169.254.169.254/latest/meta-data/</link><guid>a</guid></item>"
+            "<item><title>Script</title><link>javascript:alert(1)</link><guid>b</guid>"
+            f"<description><![CDATA[{text}]]></description></item></channel></rss>")
+    server.set_feed("odd-links.xml", feed)
+    before = ids(feed_service)
+    feed_service.feeds_add(server.url("/feeds/odd-links.xml"))
+    [result] = poll(feed_service).polls
+    reasons = dict(result.item_errors)
+    assert "link-local" in reasons["http://169.254.169.254/latest/meta-data/"]
+    assert not result.added and ids(feed_service) == before
+    assert len(result.item_errors) == 2
+
+
+# --- boundaries: sizes and the schedule -------------------------------------------------------
+
+@hypothesis_settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(size=st.integers(0, 200_000), limit=st.integers(1024, 150_000), chunked=st.booleans())
+def test_a_feed_body_is_read_whole_up_to_the_limit_and_refused_past_it(server, size, limit, chunked):
+    policy = FetchPolicy(allow_private=True, timeout_seconds=5)
+    url = server.url(f"/bytes/{size}" + ("?chunked=1" if chunked else ""))
+    if size <= limit:
+        response = asyncio.run(guarded_get(url, policy, max_bytes=limit, what="feed"))
+        assert response.status == 200 and len(response.body) == size
+    else:
+        with pytest.raises(FetchError, match=f"over the {limit // 1024} KiB limit"):
+            asyncio.run(guarded_get(url, policy, max_bytes=limit, what="feed"))
+
+
+@given(interval=st.floats(5, 10_080), failures=st.integers(0, 40), retry=st.one_of(st.none(), st.floats(0, 86_400)),
+       failed=st.booleans(), seed=st.integers(0, 2**32))
+def test_the_next_poll_is_jittered_backed_off_capped_and_never_before_retry_after(interval, failures, retry, failed, seed):
+    subscription = Subscription("http://example.org/feed", "feed", interval, 0.0, "test", failures=failures)
+    wait = next_poll_after(subscription, 1000.0, failed=failed, retry_after=retry, rng=random.Random(seed)) - 1000.0
+    seconds = interval * 60
+    expected_low = min(seconds * 2 ** max(1, failures), MAX_BACKOFF_SECONDS) if failed else 0.9 * seconds
+    expected_high = min(seconds * 2 ** max(1, failures), MAX_BACKOFF_SECONDS) if failed else 1.1 * seconds
+    assert expected_low <= wait or (retry is not None and wait == retry)
+    assert wait <= max(expected_high, retry or 0) + 1e-6
+    assert retry is None or wait >= retry
+
+
+@given(value=st.one_of(st.integers(0, 10**9).map(str), st.text(max_size=40), st.sampled_from(["²", "٣", "Wed, 21 Oct 2015 07:28:00 GMT"])))
+def test_retry_after_is_read_or_ignored_never_an_error(value):
+    seconds = retry_after_seconds(value, 1_700_000_000.0)
+    assert seconds is None or 0 <= seconds <= 86_400
+    if value.isascii() and value.isdigit():
+        assert seconds == min(int(value), 86_400)
