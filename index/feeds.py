@@ -15,12 +15,10 @@ is not a failure: the poll is tried again at the next tick, with nothing of it s
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
-import email.utils
 import logging
 import random
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from index.documents import Document
@@ -28,6 +26,7 @@ from index.entries import Entry, FeedProblem, Listing, parse_feed, parse_sitemap
 from index.errors import CrisisError, FetchError, WriteInProgress
 from index.fetch import FetchPolicy, check_url, fetch_document, guarded_get, url_document_id
 from index.formats import outlet_for
+from index.polls import FeedPoll, PollReport, next_poll_after, retry_after_seconds
 from index.subscriptions import Item, Subscription, SubscriptionStore
 from index.text import content_hash
 
@@ -36,93 +35,10 @@ if TYPE_CHECKING:  # the service calls this module
 
 log = logging.getLogger(__name__)
 
-MAX_BACKOFF_SECONDS = 6 * 3600.0
 BUSY_RETRY_SECONDS = 60.0  # the index was being written by someone else: try again at about the next tick
 MAX_CHILD_SITEMAPS = 20  # children of a sitemap index read in one poll (newest first)
 GONE = (404, 410)
 RECHECK_SECONDS = 6 * 3600.0  # a listed item's page is fetched again at most this often (to see it changed or gone)
-
-
-@dataclass
-class FeedPoll:
-    """What one poll of one subscription did."""
-
-    url: str
-    kind: str
-    outcome: str  # "not modified", "updated", "unchanged", "failed", "busy"
-    http_status: int | None = None
-    seen: int = 0
-    added: list[str] = field(default_factory=list)  # titles
-    updated: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    deferred: int = 0  # entries left for the next poll (over feed_max_items_per_poll)
-    item_errors: list[tuple[str, str]] = field(default_factory=list)  # (item url, reason)
-    error: str | None = None
-    note: str = ""  # the feed was read despite a fault (e.g. a wrong declared encoding)
-    next_poll: float = 0.0
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.added or self.updated or self.removed)
-
-    def summary(self) -> str:
-        """One line of plain text, for the audit log and the replies."""
-        if self.outcome in ("failed", "busy"):
-            return f"{self.outcome}: {self.error}"
-        text = (f"{self.outcome} (HTTP {self.http_status}): {self.seen} seen, {len(self.added)} added, "
-                f"{len(self.updated)} updated, {len(self.removed)} removed")
-        if self.deferred:
-            text += f", {self.deferred} left for the next poll"
-        if self.item_errors:
-            text += f"; {len(self.item_errors)} items unreadable (first: {self.item_errors[0][1]})"
-        if self.note:
-            text += f"; {self.note}"
-        return text
-
-    def audit_text(self) -> str:
-        """The summary, then every item added, updated or removed, one line each (for the audit log)."""
-        lines = [self.summary()]
-        for verb, titles in (("added", self.added), ("updated", self.updated), ("removed", self.removed)):
-            lines += [f"{verb}: {title}" for title in titles]
-        return "\n".join(lines)
-
-
-@dataclass
-class PollReport:
-    polls: list[FeedPoll] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return all(p.outcome != "failed" for p in self.polls)
-
-
-def next_poll_after(subscription: Subscription, now: float, *, failed: bool, retry_after: float | None = None,
-                    rng: random.Random | None = None) -> float:
-    """When to poll next: the interval jittered ±10%; after failures exponential backoff up to 6 h; Retry-After when longer."""
-    interval = subscription.interval_minutes * 60.0
-    if failed:
-        wait = min(interval * 2 ** max(1, subscription.failures), MAX_BACKOFF_SECONDS)
-    else:
-        wait = interval * (rng or random).uniform(0.9, 1.1)
-    if retry_after is not None:
-        wait = max(wait, retry_after)
-    return now + wait
-
-
-def retry_after_seconds(value: str | None, now: float) -> float | None:
-    """Retry-After as seconds from now (delta-seconds or an HTTP date), capped at a day; None when absent or unreadable."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isascii() and value.isdigit():
-        return min(float(value), 86_400.0)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return min(max(0.0, when.timestamp() - now), 86_400.0)
 
 
 class Poller:

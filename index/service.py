@@ -24,11 +24,12 @@ from index.config import BUNDLED_CORPUS, Settings
 from index.crosslingual import CrossLingual, detect_language
 from index.embed import Embedder, Progress
 from index.errors import BadInput, BadQuestion
-from index.feeds import Poller, PollReport
+from index.feeds import Poller
 from index.fetch import FetchPolicy, check_url, fetch_document
 from index.ingest import Document, LoadReport, Problem, load
 from index.kept import KeptSources
 from index.phrases import phrase
+from index.polls import PollReport
 from index.question import is_instruction, key_terms, respelled
 from index.refresh import RefreshReport, refresh_url_sources
 from index.search import DEFAULT_MODE, Passage, Query, make_query, retrieve, updates_first

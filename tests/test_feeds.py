@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 
 from index import store
 from index.errors import BadInput, FetchError
-from index.feeds import MAX_BACKOFF_SECONDS, RECHECK_SECONDS, Poller, next_poll_after, retry_after_seconds
+from index.feeds import RECHECK_SECONDS, Poller
 from index.fetch import FetchPolicy, guarded_get
+from index.polls import MAX_BACKOFF_SECONDS, next_poll_after, retry_after_seconds
 from index.service import CrisisService
 from index.subscriptions import Subscription
 from tests.feedserver import FeedServer, news_page
@@ -296,3 +297,20 @@ def test_retry_after_is_read_or_ignored_never_an_error(value):
     assert seconds is None or 0 <= seconds <= 86_400
     if value.isascii() and value.isdigit():
         assert seconds == min(int(value), 86_400)
+
+
+def test_wire_copies_from_two_outlets_collapse_into_one_passage_that_keeps_both(feed_service, server):
+    wire = server.feeds["rss2.xml"].decode()
+    copy = (wire.replace("<title>Kyiv Wire</title>", "<title>Black Sea Herald</title>")
+            .replace("kyivwire-2022-08-01-grain", "herald-grain").replace("/news/grain-ship-odesa", "/news/herald-grain")
+            .replace("First grain ship leaves Odesa under the Black Sea deal", "Razoni sails from Odesa with Ukrainian maize"))
+    server.set_feed("herald.xml", copy)
+    feed_service.feeds_add(server.url("/feeds/rss2.xml"))
+    feed_service.feeds_add(server.url("/feeds/herald.xml"))
+    report = poll(feed_service)
+    assert "Razoni sails from Odesa with Ukrainian maize" in report.polls[1].added
+    citation = feed_service.ask(GRAIN_Q).citations[0]
+    carried = {citation.title, *citation.also_in}
+    assert {"First grain ship leaves Odesa under the Black Sea deal", "Razoni sails from Odesa with Ukrainian maize"} <= carried
+    hits = feed_service.search("Razoni left the port of Odesa on Monday morning carrying 26,000 tonnes of maize", k=10)
+    assert sum("Razoni left the port of Odesa" in p.paragraph.text for p in hits) == 1

@@ -22,7 +22,7 @@ from bot import render
 from bot.checks import MODERATOR_PERMISSIONS, SERVERS_ONLY, is_moderator, moderator_check
 from bot.cogs.moderation import record, shown
 from index.errors import CrisisError
-from index.feeds import FeedPoll
+from index.polls import FeedPoll
 
 log = logging.getLogger(__name__)
 POLLER = "feeds"  # the actor of background polls in the audit log
