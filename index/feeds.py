@@ -194,6 +194,9 @@ class Poller:
                         continue
                 else:
                     poll.item_errors.append((url or key, str(exc)))
+                    if exc.transient:  # tried again next poll: the item is not recorded, the feed is read whole again
+                        poll.deferred += 1
+                        continue
                 changed.append(item)
                 continue
             item.misses = 0

@@ -269,18 +269,18 @@ async def guarded_get(url: str, policy: FetchPolicy, *, headers: dict[str, str] 
     except FetchError:
         raise
     except asyncio.TimeoutError:
-        raise FetchError(f"the server did not answer within {policy.timeout_seconds:g} s") from None
+        raise FetchError(f"the server did not answer within {policy.timeout_seconds:g} s", transient=True) from None
     except aiohttp.ClientConnectorError as exc:
         if guard.refused is not None:
             raise guard.refused from None
         if isinstance(exc.__cause__, FetchError):
             raise exc.__cause__ from None
-        raise FetchError(f"cannot connect to {urlparse(url).hostname}: {exc.strerror or exc.os_error}") from None
+        raise FetchError(f"cannot connect to {urlparse(url).hostname}: {exc.strerror or exc.os_error}", transient=True) from None
     except aiohttp.ClientError as exc:
         cause = exc.__cause__ or exc.__context__
         if isinstance(cause, FetchError):
             raise cause from None
-        raise FetchError(f"the download failed: {exc.__class__.__name__}") from None
+        raise FetchError(f"the download failed: {exc.__class__.__name__}", transient=True) from None
 
 
 async def fetch_html(url: str, policy: FetchPolicy) -> tuple[str, str]:

@@ -314,3 +314,21 @@ def test_wire_copies_from_two_outlets_collapse_into_one_passage_that_keeps_both(
     assert {"First grain ship leaves Odesa under the Black Sea deal", "Razoni sails from Odesa with Ukrainian maize"} <= carried
     hits = feed_service.search("Razoni left the port of Odesa on Monday morning carrying 26,000 tonnes of maize", k=10)
     assert sum("Razoni left the port of Odesa" in p.paragraph.text for p in hits) == 1
+
+
+def test_an_item_whose_page_fails_for_a_while_is_tried_again_at_the_next_poll(feed_service, server):
+    server.news["flaky"] = news_page("Kherson administration building shelled", KHERSON_TEXT)
+    server.gone["flaky"] = 503
+    server.set_feed("flaky.xml", "<?xml version='1.0'?><rss version='2.0'><channel><title>Kherson Bulletin</title>"
+                                 "<item><title>Kherson administration building shelled</title><link>{base}/news/flaky</link>"
+                                 "</item></channel></rss>")
+    feed = server.url("/feeds/flaky.xml")
+    feed_service.feeds_add(feed)
+    try:
+        [result] = poll(feed_service).polls
+        assert not result.added and "HTTP 503" in result.summary() and "1 left for the next poll" in result.summary()
+        assert feed_service.subscriptions.get(feed).etag is None  # read whole again next time, not a 304
+    finally:
+        del server.gone["flaky"]
+    [result] = poll(feed_service).polls
+    assert result.http_status == 200 and result.added == ["Kherson administration building shelled"]
