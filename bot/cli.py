@@ -15,6 +15,7 @@ import typer
 from rich.markup import escape
 
 from bot.cli_eval import eval_command
+from bot.cli_feeds import feeds_app
 from bot.cli_import import import_command
 from bot.cli_sources import sources_app
 from bot.cli_support import (
@@ -43,6 +44,7 @@ app = typer.Typer(
 index_app = typer.Typer(help="Build the search index.", no_args_is_help=True)
 app.add_typer(index_app, name="index")
 app.add_typer(sources_app, name="sources")
+app.add_typer(feeds_app, name="feeds")
 
 SAMPLE_QUESTION = "Who did Blinken write to proposing a meeting?"
 

@@ -35,4 +35,7 @@ class BotSettings(Settings):
     user_hash_salt: SecretStr | None = Field(
         None, description="Salt for hashing user ids; unset: a random one kept in <data dir>/user-salt (0600)."
     )
+    feeds_tick_seconds: float = Field(
+        60.0, gt=0, description="How often the bot looks for feed and sitemap subscriptions due for a poll, in seconds."
+    )
     max_upload_bytes: int = Field(5 * 1024 * 1024, ge=1024, description="Largest file /sources add accepts.")

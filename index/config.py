@@ -74,3 +74,18 @@ class Settings(BaseSettings):
     allow_private_urls: bool = Field(
         False, description="Allow URL sources on private, loopback or link-local addresses (off: SSRF protection)."
     )
+
+    # --- feeds and news sitemaps (index/feeds.py) ---
+    feed_interval_minutes: float = Field(
+        15.0, gt=0, description="Default poll interval of a feed or sitemap subscription, in minutes (each poll jittered ±10%)."
+    )
+    feed_min_interval_minutes: float = Field(
+        5.0, gt=0, description="Shortest poll interval a subscription may be given, in minutes."
+    )
+    feed_misses_before_removal: int = Field(
+        3, ge=1, description="An indexed feed item whose page answers 404 or 410 this many polls in a row is removed."
+    )
+    feed_max_bytes: int = Field(10 * 1024 * 1024, ge=1024, description="Largest feed or sitemap read, in bytes.")
+    feed_max_items_per_poll: int = Field(
+        20, ge=1, le=500, description="Most new or changed items fetched in one poll of one subscription; the rest wait for the next."
+    )

@@ -165,6 +165,7 @@ def examine(data_dir: Path, model: str) -> Report:
     findings += _leftovers(data_dir, relative)
     findings += _sources(data_dir, relative)
     findings += _state(data_dir / "state.sqlite")
+    findings += _state(data_dir / "feeds.sqlite", FEEDS_FIX)
     findings += _permissions(data_dir, relative)
     return Report(data_dir, tuple(findings))
 
@@ -240,10 +241,14 @@ def _sources(data_dir: Path, relative) -> list[Finding]:
     return found or [Finding(OK, relative(sources), f"{count} added source files, all readable")]
 
 
-def _state(path: Path) -> list[Finding]:
+STATE_FIX = "stop the bot and move it aside: a new one starts empty (audit log, saved answers and feedback are in the old one)"
+FEEDS_FIX = ("stop the bot and move it aside: subscriptions start empty (add them again with `crisisbot feeds add`; "
+             "what they indexed stays)")
+
+
+def _state(path: Path, fix: str = STATE_FIX) -> list[Finding]:
     if not path.exists():
         return []
-    fix = "stop the bot and move it aside: a new one starts empty (audit log, saved answers and feedback are in the old one)"
     try:
         db = sqlite3.connect(path)  # as the bot opens it: read-only would leave -wal and -shm files behind
         try:

@@ -88,7 +88,14 @@ class MalformedSource(CrisisError):
 
 
 class FetchError(CrisisError):
-    """A page that cannot be added, with a reason fit to show a moderator."""
+    """A page that cannot be added, with a reason fit to show a moderator; ``status`` is the HTTP
+    status when the server answered with an error (404, 410, ...), else None.  ``transient``: a
+    timeout, a failed connection or a server error (429, 5xx), worth trying again later."""
+
+    def __init__(self, message: str, *, status: int | None = None, transient: bool = False):
+        super().__init__(message)
+        self.status = status
+        self.transient = transient or (status is not None and (status == 429 or status >= 500))
 
 
 class ModelUnavailable(CrisisError):

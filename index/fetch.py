@@ -204,9 +204,36 @@ def _check_host(written: str, host: str, policy: FetchPolicy) -> None:
         raise FetchError(f"refusing {bare}: it is a local address")
 
 
-async def fetch_html(url: str, policy: FetchPolicy) -> tuple[str, str]:
-    """(final URL, HTML text) of a page; FetchError with the reason otherwise."""
+@dataclass
+class Response:
+    """What a guarded GET got: the final URL, the status, the headers, and the body (read only for a 200)."""
+
+    url: str
+    status: int
+    headers: dict[str, str]
+    body: bytes = b""
+    charset: str | None = None
+
+    def text(self) -> str:
+        try:
+            return self.body.decode(self.charset or "utf-8", errors="replace")
+        except LookupError:
+            return self.body.decode("utf-8", errors="replace")
+
+
+KEPT_HEADERS = ("Content-Type", "ETag", "Last-Modified", "Retry-After", "Content-Location", "Content-Language")
+
+
+async def guarded_get(url: str, policy: FetchPolicy, *, headers: dict[str, str] | None = None, max_bytes: int | None = None,
+                      content_types: tuple[str, ...] | None = None, what: str = "page") -> Response:
+    """GET ``url`` under the policy: every hop checked, the body read in chunks up to ``max_bytes``.
+
+    Any status but a redirect is returned (the body only for a 200: a 304, 404 or 503 is the
+    caller's to judge); ``content_types`` refuses a 200 of another type before its body is read.
+    ``headers`` are sent with every hop (e.g. If-None-Match).  FetchError says why not.
+    """
     url = check_url(url, policy)
+    limit = policy.max_bytes if max_bytes is None else max_bytes
     timeout = aiohttp.ClientTimeout(total=policy.timeout_seconds, sock_connect=min(10.0, policy.timeout_seconds))
     guard = AddressGuard(policy.allow_private)
     connector = aiohttp.TCPConnector(resolver=GuardedResolver(policy.allow_private), socket_factory=guard.socket_factory, limit=4)
@@ -214,47 +241,54 @@ async def fetch_html(url: str, policy: FetchPolicy) -> tuple[str, str]:
         async with aiohttp.ClientSession(timeout=timeout, connector=connector, headers={"User-Agent": USER_AGENT}) as session:
             for _ in range(policy.max_redirects + 1):
                 guard.refused = None
-                async with session.get(url, allow_redirects=False) as response:
+                async with session.get(url, allow_redirects=False, headers=headers) as response:
                     if response.status in (301, 302, 303, 307, 308):
                         location = response.headers.get("Location")
                         if not location:
                             raise FetchError(f"HTTP {response.status} redirect without a Location")
                         url = check_url(urljoin(url, location), policy)
                         continue
+                    kept = {name: response.headers[name] for name in KEPT_HEADERS if name in response.headers}
+                    result = Response(url, response.status, kept)
                     if response.status != 200:
-                        raise FetchError(f"the server answered HTTP {response.status}")
+                        return result
                     ctype = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
-                    if ctype and ctype not in HTML_TYPES:
-                        raise FetchError(f"not a web page (Content-Type {ctype})")
+                    if content_types is not None and ctype and ctype not in content_types:
+                        raise FetchError(f"not a {what} (Content-Type {ctype})")
                     declared = response.content_length
-                    if declared is not None and declared > policy.max_bytes:
-                        raise FetchError(f"the page is {declared // 1024} KiB, over the {policy.max_bytes // 1024} KiB limit")
+                    if declared is not None and declared > limit:
+                        raise FetchError(f"the {what} is {declared // 1024} KiB, over the {limit // 1024} KiB limit")
                     body = bytearray()
                     async for chunk in response.content.iter_chunked(64 * 1024):
                         body.extend(chunk)
-                        if len(body) > policy.max_bytes:
-                            raise FetchError(f"the page is over the {policy.max_bytes // 1024} KiB limit")
-                    charset = response.charset or "utf-8"
-                    try:
-                        return url, bytes(body).decode(charset, errors="replace")
-                    except LookupError:
-                        return url, bytes(body).decode("utf-8", errors="replace")
+                        if len(body) > limit:
+                            raise FetchError(f"the {what} is over the {limit // 1024} KiB limit")
+                    result.body, result.charset = bytes(body), response.charset
+                    return result
             raise FetchError(f"more than {policy.max_redirects} redirects")
     except FetchError:
         raise
     except asyncio.TimeoutError:
-        raise FetchError(f"the server did not answer within {policy.timeout_seconds:g} s") from None
+        raise FetchError(f"the server did not answer within {policy.timeout_seconds:g} s", transient=True) from None
     except aiohttp.ClientConnectorError as exc:
         if guard.refused is not None:
             raise guard.refused from None
         if isinstance(exc.__cause__, FetchError):
             raise exc.__cause__ from None
-        raise FetchError(f"cannot connect to {urlparse(url).hostname}: {exc.strerror or exc.os_error}") from None
+        raise FetchError(f"cannot connect to {urlparse(url).hostname}: {exc.strerror or exc.os_error}", transient=True) from None
     except aiohttp.ClientError as exc:
         cause = exc.__cause__ or exc.__context__
         if isinstance(cause, FetchError):
             raise cause from None
-        raise FetchError(f"the download failed: {exc.__class__.__name__}") from None
+        raise FetchError(f"the download failed: {exc.__class__.__name__}", transient=True) from None
+
+
+async def fetch_html(url: str, policy: FetchPolicy) -> tuple[str, str]:
+    """(final URL, HTML text) of a page; FetchError with the reason otherwise (``status`` set for an HTTP error)."""
+    response = await guarded_get(url, policy, content_types=HTML_TYPES, what="web page")
+    if response.status != 200:
+        raise FetchError(f"the server answered HTTP {response.status}", status=response.status)
+    return response.url, response.text()
 
 
 def url_document_id(url: str) -> str:

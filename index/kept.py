@@ -67,14 +67,14 @@ class KeptSources:
         return kept
 
     def url_sources(self) -> list[dict]:
-        """Pages added as URLs (id, url, content_hash), read from their records."""
+        """Pages added as URLs (id, url, content_hash), read from their records; items of feeds are the poller's to refresh."""
         found = []
         for path in sorted(self.web.glob("url-*.jsonl")) if self.web.exists() else []:
             try:
                 record = json.loads(path.read_text(encoding="utf-8").splitlines()[0])
             except (OSError, ValueError, IndexError):
                 continue
-            if record.get("source_url") and record.get("id") == path.stem:
+            if record.get("source_url") and record.get("id") == path.stem and not record.get("feed"):  # feed items: the poller's
                 found.append({"id": record["id"], "url": record["source_url"], "content_hash": record.get("content_hash")})
         return found
 

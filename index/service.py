@@ -24,16 +24,19 @@ from index.config import BUNDLED_CORPUS, Settings
 from index.crosslingual import CrossLingual, detect_language
 from index.documents import document_id
 from index.embed import Embedder, Progress
-from index.errors import BadQuestion
-from index.fetch import FetchPolicy, fetch_document
+from index.errors import BadInput, BadQuestion
+from index.feeds import Poller
+from index.fetch import FetchPolicy, check_url, fetch_document
 from index.importing import ByteProgress, ImportOptions, ImportResult, import_archives
 from index.ingest import Document, LoadReport, Problem, load
 from index.kept import KeptSources
 from index.phrases import phrase
+from index.polls import PollReport
 from index.question import is_instruction, key_terms, respelled
 from index.refresh import RefreshReport, refresh_url_sources
 from index.search import DEFAULT_MODE, Passage, Query, make_query, retrieve, updates_first
 from index.store import ChangeReport, DocumentRow, LocalStore, NothingToIndex, ReadView, Store, Transaction, WriteInProgress
+from index.subscriptions import Subscription, SubscriptionStore
 from index.text import normalize_unicode
 from index.timeframe import format_day, format_window, parse_window, strip_window, weekday_window, year_earlier
 
@@ -378,6 +381,67 @@ class CrisisService:
     async def refresh_urls(self) -> RefreshReport:
         """Fetch every URL source again; re-index the pages whose text changed."""
         return await refresh_url_sources(self)
+
+    # --- feeds and news sitemaps (index/feeds.py) ---------------------------------------
+
+    @functools.cached_property
+    def subscriptions(self) -> SubscriptionStore:
+        """Feed and sitemap subscriptions and their polls' state, in ``<data dir>/feeds.sqlite``."""
+        return SubscriptionStore(self.data_dir / "feeds.sqlite")
+
+    def feeds_add(self, url: str, *, kind: str | None = None, interval_minutes: float | None = None, added_by: str = "") -> Subscription:
+        """Subscribe to a feed or a (news) sitemap, due for a first poll now; BadInput when already subscribed.
+
+        ``kind`` defaults to "sitemap" when the URL's path names one, else "feed".
+        """
+        url = check_url(url, self.fetch_policy)
+        kind = kind or ("sitemap" if "sitemap" in url.rsplit("/", 1)[-1].lower() else "feed")
+        if kind not in ("feed", "sitemap"):
+            raise BadInput(f"the kind is 'feed' or 'sitemap', not {kind!r}")
+        interval = self.settings.feed_interval_minutes if interval_minutes is None else interval_minutes
+        if interval < self.settings.feed_min_interval_minutes:
+            raise BadInput(f"the interval is at least {self.settings.feed_min_interval_minutes:g} minutes")
+        subscription = Subscription(url, kind, float(interval), time.time(), added_by, next_poll=0.0)
+        if not self.subscriptions.add(subscription):
+            raise BadInput(f"{url} is already subscribed")
+        return subscription
+
+    def feeds_remove(self, url: str) -> Subscription:
+        """Unsubscribe; what its items added stays indexed (see `sources remove`).  BadInput when not subscribed."""
+        subscription = self.subscriptions.get(url.strip()) if self._has_subscriptions() else None
+        if subscription is None:
+            raise BadInput(f"no subscription to {url.strip()}; see `crisisbot feeds list`")
+        self.subscriptions.remove(subscription.url)
+        return subscription
+
+    def feeds_list(self) -> list[Subscription]:
+        return self.subscriptions.all() if self._has_subscriptions() else []
+
+    def _has_subscriptions(self) -> bool:
+        """Whether feeds.sqlite exists: reading alone never creates it (a data dir without feeds stays as it was)."""
+        return "subscriptions" in self.__dict__ or (self.data_dir / "feeds.sqlite").exists()
+
+    async def poll_feeds(self, *, force: bool = False, only: Sequence[str] | None = None) -> PollReport:
+        """Poll the subscriptions that are due (every one with ``force``; ``only`` these URLs)."""
+        if not self._has_subscriptions():
+            return PollReport()
+        return await Poller(self, self.subscriptions).poll(force=force, only=list(only) if only is not None else None)
+
+    def write_pages(self, documents: Sequence[Document], remove_ids: Sequence[str] = ()) -> WriteResult:
+        """One write: fetched pages added or replaced (kept as JSON Lines, like ``add_fetched``) and documents removed."""
+        start = time.perf_counter()
+        with self.store.write() as tx:
+            origins = tx.origins() if remove_ids and self.has_index() else {}
+            gone = sorted({i for i in remove_ids if i in origins})
+            removed = tx.remove_documents(gone) if gone else ChangeReport()
+            for document in documents:
+                self.kept.keep_page(document, tx)
+            change = self._add(tx, documents) if documents else ChangeReport()
+            for origin in {origins[i] for i in gone}:
+                self.kept.set_aside(Path(origin), tx)
+        change.documents_removed, change.paragraphs_removed = removed.documents_removed, removed.paragraphs_removed
+        self._merge_if_due()
+        return WriteResult(tx.manifest, change, seconds=time.perf_counter() - start)
 
     def url_sources(self) -> list[dict]:
         """URL sources (id, url, content_hash): pages added as URLs, read from their kept copies."""

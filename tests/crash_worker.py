@@ -1,6 +1,6 @@
 """Child process for the crash tests: load the model, say READY, then write to the index.
 
-    python -m tests.crash_worker DATA_DIR build|add PATH|remove ID...|merge|import PATH BATCH_SIZE
+    python -m tests.crash_worker DATA_DIR build|add PATH|remove ID...|merge|import PATH BATCH_SIZE|poll
     python -m tests.crash_worker DATA_DIR state     (audit and feedback rows, each acknowledged on stdout)
 """
 
@@ -30,7 +30,8 @@ def main() -> None:
     if op == "state":
         write_state(Path(data_dir))
         return
-    service = CrisisService(Settings(_env_file=None, data_dir=Path(data_dir)))
+    # poll: every feed subscription of the data dir, served on loopback by the test
+    service = CrisisService(Settings(_env_file=None, data_dir=Path(data_dir), allow_private_urls=op == "poll"))
     service.warm()
     print("READY", flush=True)
     if op == "build":
@@ -45,6 +46,10 @@ def main() -> None:
         from index.importing import ImportOptions
 
         service.import_archives([Path(args[0])], ImportOptions(batch_size=int(args[1])))
+    elif op == "poll":
+        import asyncio
+
+        asyncio.run(service.poll_feeds(force=True))
     print("DONE", flush=True)
 
 

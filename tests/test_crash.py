@@ -4,6 +4,7 @@ the bundled base (index/store/delta.py), so adds and removes write deltas and th
 
 from __future__ import annotations
 
+import asyncio
 import os
 import random
 import shutil
@@ -159,6 +160,43 @@ def test_sigkill_mid_import_then_the_same_import_finishes_it_without_duplicates(
         assert snap.manifest["paragraphs"] == whole.manifest["paragraphs"]
         assert snap.manifest["documents"] == whole.manifest["documents"]
     print(f"import: archive documents indexed when killed: {outcomes} of {len(ids)}; import took {duration:.1f} s")
+
+
+def test_sigkill_during_a_feed_poll_leaves_the_previous_index_serving_and_the_next_poll_completes_it(start_state, tmp_path, embedder):
+    """One subscription (3 items: one from the feed's text, two fetched pages) polled in a child killed at random."""
+    from tests.feedserver import FeedServer
+
+    source, _ = start_state
+    server = FeedServer().start()
+    try:
+        subscribed = tmp_path / "subscribed"
+        shutil.copytree(source, subscribed, symlinks=True)
+        CrisisService(make_settings(subscribed, allow_private_urls=True), embedder=embedder).feeds_add(server.url("/feeds/rss2.xml"))
+        before = documents(subscribed, embedder)
+        clean = tmp_path / "clean"
+        shutil.copytree(subscribed, clean, symlinks=True)
+        finished, duration = run_and_kill(clean, ["poll"], None)
+        assert finished
+        after = documents(clean, embedder)
+        assert len(after - before) == 3
+        rng = random.Random("poll")
+        outcomes = []
+        for run in range(RUNS_PER_OPERATION):
+            data_dir = tmp_path / f"run{run}"
+            shutil.copytree(subscribed, data_dir, symlinks=True)
+            run_and_kill(data_dir, ["poll"], rng.uniform(0, duration * 1.15))
+            state = documents(data_dir, embedder)
+            assert state in (before, after), f"run {run}: a state that is neither before nor after"
+            outcomes.append("after" if state == after else "before")
+            # The next poll (another process, as after a restart) completes it: nothing lost, nothing doubled.
+            service = CrisisService(make_settings(data_dir, allow_private_urls=True), embedder=embedder)
+            asyncio.run(service.poll_feeds(force=True))
+            assert documents(data_dir, embedder) == after
+            [subscription] = service.feeds_list()
+            assert subscription.failures == 0 and subscription.added_items in (3, 6) and subscription.etag
+        print(f"poll: {outcomes.count('before')} before, {outcomes.count('after')} after, poll took {duration:.1f} s")
+    finally:
+        server.stop()
 
 
 def test_sigkill_never_loses_an_acknowledged_audit_or_feedback_row(tmp_path):

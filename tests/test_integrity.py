@@ -283,6 +283,16 @@ def test_doctor_names_an_unreadable_state_database(run):
     assert result.exit_code == 1 and "state.sqlite" in result.output
 
 
+def test_doctor_names_an_unreadable_feeds_database(run):
+    from index.subscriptions import SubscriptionStore
+
+    SubscriptionStore(run.data_dir / "feeds.sqlite").close()
+    assert "feeds.sqlite" in run("doctor").output  # sound: listed as ok
+    garble(run.data_dir / "feeds.sqlite")
+    result = run("doctor")
+    assert result.exit_code == 1 and "feeds.sqlite" in result.output and "crisisbot feeds add" in result.output
+
+
 # --- the CLI's edge ---------------------------------------------------------------------------
 
 

@@ -71,22 +71,23 @@ class PageServer:
 
     # --- lifecycle ---
 
+    def routes(self) -> list:
+        return [
+            web.get("/articles/{name}", self.article),
+            web.get("/mutable", self.mutable),
+            web.get("/redirect-loop", self.redirect_loop),
+            web.get("/moved", self.redirect_to_article),
+            web.get("/hang", self.hang),
+            web.get("/huge", self.huge),
+            web.get("/report.pdf", self.pdf),
+            web.get("/empty", self.empty),
+            web.get("/error", self.error),
+        ]
+
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)
         app = web.Application(middlewares=[self.record])
-        app.add_routes(
-            [
-                web.get("/articles/{name}", self.article),
-                web.get("/mutable", self.mutable),
-                web.get("/redirect-loop", self.redirect_loop),
-                web.get("/moved", self.redirect_to_article),
-                web.get("/hang", self.hang),
-                web.get("/huge", self.huge),
-                web.get("/report.pdf", self.pdf),
-                web.get("/empty", self.empty),
-                web.get("/error", self.error),
-            ]
-        )
+        app.add_routes(self.routes())
         self._runner = web.AppRunner(app, shutdown_timeout=1)
         self._loop.run_until_complete(self._runner.setup())
         site = web.TCPSite(self._runner, "127.0.0.1", 0)

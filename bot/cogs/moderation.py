@@ -92,6 +92,23 @@ def safe_filename(name: str) -> str:
     return stem[-100:]
 
 
+async def record(bot, actor: discord.abc.User | str, action: str, target: str, result: str, ok: bool) -> AuditEntry:
+    """Write the audit row (``result`` in plain text), then post it to the log channel when one is configured."""
+    name, actor_id = (actor, None) if isinstance(actor, str) else (str(actor), actor.id)
+    entry = await asyncio.to_thread(bot.state.audit, name, action, target, result, ok=ok, actor_id=actor_id)
+    channel_id = bot.settings.log_channel_id
+    if channel_id:
+        mark = "\N{WHITE HEAVY CHECK MARK}" if ok else "\N{WARNING SIGN}"
+        who = render.escape(name) + (f" (<@{actor_id}>)" if actor_id else "")
+        text = f"{mark} {who} · {render.escape(action)} {render.code(target, 200)}\n{shown(result, 1500)}"
+        try:
+            channel = bot.get_channel(channel_id) or await bot.fetch_channel(channel_id)
+            await channel.send(render.truncate(text, 2000))
+        except (discord.HTTPException, AttributeError) as exc:
+            log.warning("could not post to the log channel %s: %s", channel_id, exc)
+    return entry
+
+
 class Moderation(commands.Cog):
     sources = app_commands.Group(
         name="sources", description="Manage the sources I answer from (moderators).",
@@ -115,20 +132,7 @@ class Moderation(commands.Cog):
     # --- audit -------------------------------------------------------------------------
 
     async def record(self, actor: discord.abc.User | str, action: str, target: str, result: str, ok: bool) -> AuditEntry:
-        """Write the audit row (``result`` in plain text), then post it to the log channel when one is configured."""
-        name, actor_id = (actor, None) if isinstance(actor, str) else (str(actor), actor.id)
-        entry = await asyncio.to_thread(self.bot.state.audit, name, action, target, result, ok=ok, actor_id=actor_id)
-        channel_id = self.bot.settings.log_channel_id
-        if channel_id:
-            mark = "\N{WHITE HEAVY CHECK MARK}" if ok else "\N{WARNING SIGN}"
-            who = render.escape(name) + (f" (<@{actor_id}>)" if actor_id else "")
-            text = f"{mark} {who} · {render.escape(action)} {render.code(target, 200)}\n{shown(result, 1500)}"
-            try:
-                channel = self.bot.get_channel(channel_id) or await self.bot.fetch_channel(channel_id)
-                await channel.send(render.truncate(text, 2000))
-            except (discord.HTTPException, AttributeError) as exc:
-                log.warning("could not post to the log channel %s: %s", channel_id, exc)
-        return entry
+        return await record(self.bot, actor, action, target, result, ok)
 
     # --- /sources add ------------------------------------------------------------------
 
