@@ -20,9 +20,7 @@ QUESTION = "Who did Blinken write to proposing a meeting?"
 
 
 def all_paragraphs(service: CrisisService) -> list[store.ParagraphRow]:
-    snap = service.snapshot()
-    ids = [r[0] for r in snap.db.execute("SELECT id FROM paragraphs")]
-    return list(snap.paragraphs(ids).values())
+    return list(service.snapshot().paragraphs(range(1, 20_000)).values())  # every id of these small indexes
 
 
 def test_every_paragraph_stores_one_unit_vector_per_sentence(shared_service: CrisisService):
