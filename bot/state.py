@@ -25,11 +25,12 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from index.fsutil import FILE_MODE, private_dir, private_file
+from index.sqlite import immediate
 
 PRIVATE_QUESTION = "(private question)"
 SALT_FILE = "user-salt"
@@ -162,17 +163,9 @@ class BotState:
         """The configured salt, else the salt file's (made on first use: the CLI's audit needs none)."""
         return self._configured_salt or shared_salt(self._salt_file, secrets.token_hex(16))
 
-    @contextlib.contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
+    def _transaction(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
         """One write transaction: committed when the block ends, rolled back on any exception."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        return immediate(self._db, self._lock)
 
     def _cutoff(self, max_age_days: float | None = None) -> float:
         return time.time() - DAY * (self.max_age_days if max_age_days is None else max_age_days)

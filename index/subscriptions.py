@@ -14,11 +14,11 @@ import contextlib
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from index.fsutil import private_dir, private_file
+from index.sqlite import immediate
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS subscriptions (
@@ -88,17 +88,9 @@ class SubscriptionStore:
         with self._lock:
             self._db.close()
 
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
         """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        return immediate(self._db, self._lock)
 
     # --- subscriptions ---
 
