@@ -35,6 +35,7 @@ TRAIN_POINTS_PER_LIST = 40  # k-means sample size per list (FAISS warns under 39
 NPROBE_SHARE = 0.05  # share of the lists searched, at least MIN_NPROBE
 MIN_NPROBE = 16
 SERIAL_QUERIES = 8  # searches of at most this many queries run on the calling thread alone
+EXACT_BATCH = 256  # queries per BLAS product in a many-query exact search (256 x 200k scores: 200 MB at most)
 # Written into manifests, so a reader knows what it loads.
 FLAT = "flat"
 IVF = "ivf"
@@ -122,6 +123,8 @@ class VectorIndex:
         if k <= 0:
             return np.zeros((len(matrix), 0), np.float32), np.zeros((len(matrix), 0), np.int64)
         if len(matrix) > SERIAL_QUERIES:
+            if self.kind == FLAT:
+                return self._exact_batch(matrix, k)
             return self._index.search(matrix, k)
         # A few queries: one thread.  FAISS would open an OpenMP team whose threads
         # compete with torch's still-spinning ones, which costs milliseconds for
@@ -132,6 +135,23 @@ class VectorIndex:
             return self._index.search(matrix, k)
         finally:
             faiss.omp_set_num_threads(threads)
+
+    def _exact_batch(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Exact search for many queries as one BLAS product over the stored vectors (no copy of them):
+        five times FAISS's flat search on our machines for a write's batch of new paragraphs (dedup)."""
+        n = self.count()
+        stored = faiss.rev_swig_ptr(faiss.downcast_index(self._index.index).get_xb(), n * self.dimension).reshape(n, self.dimension)
+        ids = faiss.rev_swig_ptr(self._index.id_map.data(), n)
+        scores = np.empty((len(queries), k), np.float32)
+        found = np.empty((len(queries), k), np.int64)
+        for start in range(0, len(queries), EXACT_BATCH):
+            block = queries[start : start + EXACT_BATCH] @ stored.T
+            top = np.argpartition(-block, k - 1, axis=1)[:, :k] if k < n else np.broadcast_to(np.arange(n), (len(block), n))
+            best = np.take_along_axis(block, top, axis=1)
+            order = np.argsort(-best, axis=1, kind="stable")
+            scores[start : start + len(block)] = np.take_along_axis(best, order, axis=1)
+            found[start : start + len(block)] = ids[np.take_along_axis(top, order, axis=1)]
+        return scores, found
 
     def vectors(self, ids) -> np.ndarray:
         """The stored vectors of ``ids`` (each must be present)."""

@@ -141,3 +141,21 @@ def test_store_over_ivf_answers_adds_and_removes(service, shared_service, monkey
     document = snapshot.documents()[0]
     service.remove_documents([document.id])
     assert service.snapshot().size == 0 and service.ask(question).abstained
+
+
+def test_many_queries_on_an_exact_index_find_what_faiss_finds():
+    rng = np.random.default_rng(3)
+    vectors = rng.standard_normal((3000, 32)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    index = VectorIndex(32)
+    index.add(vectors, np.arange(7, 3007) * 3)
+    index.remove([21, 24])
+    queries = vectors[:300] + 0.05 * rng.standard_normal((300, 32)).astype(np.float32)
+    scores, ids = index.search(queries, 5)  # the BLAS path (many queries, exact index)
+    faiss_scores, faiss_ids = index._index.search(queries, 5)
+    assert (ids == faiss_ids).mean() > 0.999  # ties may order differently
+    np.testing.assert_allclose(scores, faiss_scores, rtol=1e-4, atol=1e-5)
+    small_scores, small_ids = VectorIndex.search(index, queries[:3], 5)  # the few-query path agrees
+    np.testing.assert_array_equal(small_ids, ids[:3])
+    _, every = index.search(queries[:20], 10_000)  # k over the count: everything, best first
+    assert every.shape == (20, index.count()) and set(every[0]) == set(index.ids())
