@@ -287,7 +287,7 @@ class CrisisService:
         return WriteResult(tx.manifest, change, report, time.perf_counter() - start)
 
     def add_documents(self, documents: Sequence[Document], *, progress: Progress | None = None) -> WriteResult:
-        """Add (or replace, by id) documents in a copy of the current index, then swap it in."""
+        """Add (or replace, by id) documents in a new version of the index, then swap it in."""
         start = time.perf_counter()
         with self.store.write(progress=progress) as tx:
             change = self._add(tx, documents)

@@ -112,7 +112,7 @@ class ReadView(Protocol):
 
 
 class Transaction(Protocol):
-    """One write: edits a copy of the current index (or a new one), published on success."""
+    """One write: a new version of the index (made from the current one, or a new one), published on success."""
 
     manifest: dict | None  # the published version's manifest, once the block has ended
 
@@ -146,7 +146,7 @@ class Store(Protocol):
         """The published index (the newest, should another process have published since); NoIndex if none."""
 
     def write(self, *, fresh: bool = False, progress: Progress | None = None) -> AbstractContextManager[Transaction]:
-        """One transaction over a new index (``fresh``) or a copy of the current one (a new one if there is none).
+        """One transaction over a new index (``fresh``) or the current one (a new one if there is none).
 
         Only one write runs at a time (WriteInProgress for another); whatever the
         caller reads inside the block cannot change under it.
