@@ -40,7 +40,8 @@ eval: $(STAMP)
 	$(BIN)/crisisbot eval tests/eval/war/dev.jsonl --source tests/eval/war/corpus
 	$(BIN)/crisisbot eval tests/eval/war/holdout.jsonl --source tests/eval/war/corpus
 
-## Speed: crisisbot vs LangChain FAISS and Chroma (build, query p50/p95, add, cold start, RSS), then concurrency.
+## Speed: crisisbot vs LangChain FAISS and Chroma (build, query p50/p95, add, cold start, RSS), the systems
+## interleaved in 3 rounds (medians; ratios as median (min-max) of the per-round ratios), then concurrency.
 ## Needs the bench extra (installed here).  Scale and backends: bench/scale.py, bench/backends.py (docs/readme-bench.md).
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[bench,dev]"
