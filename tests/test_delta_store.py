@@ -37,6 +37,14 @@ def new_service(tmp_path: Path, name: str, embedder) -> CrisisService:
     return CrisisService(make_settings(tmp_path / name / "data"), embedder=embedder)
 
 
+def with_base(tmp_path: Path, name: str, embedder, documents) -> CrisisService:
+    """A service whose index is one base of ``documents`` (a build: no delta yet)."""
+    svc = new_service(tmp_path, name, embedder)
+    with svc.store.write(fresh=True) as tx:
+        tx.add_documents(documents, embedder, near_duplicate_ratio=90)
+    return svc
+
+
 @pytest.fixture(scope="module")
 def documents(tmp_path_factory, embedder):
     """Part a of the war corpus (a base), part b and part c (added later), as the service reads them."""
@@ -49,9 +57,7 @@ def pair(tmp_path_factory, embedder, documents):
     """The same final corpus reached two ways: a base and small deltas (adds, removes, a replacement), and one build."""
     part_a, part_b, part_c = documents
     tmp = tmp_path_factory.mktemp("pair")
-    stepwise = new_service(tmp, "stepwise", embedder)
-    with stepwise.store.write(fresh=True) as tx:
-        tx.add_documents(part_a + part_b, embedder, near_duplicate_ratio=90)
+    stepwise = with_base(tmp, "stepwise", embedder, part_a + part_b)
     base = current_folder(stepwise.data_dir)
     base_digest = digest(base)
     stepwise.add_documents(part_c[:8])
@@ -63,9 +69,7 @@ def pair(tmp_path_factory, embedder, documents):
     stepwise.add_documents([replacement])
 
     final = [d for d in part_a + part_b + part_c[:16] if d.id not in removed and d.id != replacement.id] + [replacement]
-    whole = new_service(tmp, "whole", embedder)
-    with whole.store.write(fresh=True) as tx:
-        tx.add_documents(final, embedder, near_duplicate_ratio=90)
+    whole = with_base(tmp, "whole", embedder, final)
     return stepwise, whole, base, base_digest, removed, replacement
 
 
@@ -97,12 +101,9 @@ def test_a_delta_reads_as_the_same_corpus_built_in_one_go(pair):
 
 def test_the_delta_scores_bm25_with_the_whole_index_statistics(tmp_path, embedder, documents):
     part_a, part_b, _ = documents
-    stepwise, whole = new_service(tmp_path, "stepwise", embedder), new_service(tmp_path, "whole", embedder)
-    with stepwise.store.write(fresh=True) as tx:
-        tx.add_documents(part_a, embedder, near_duplicate_ratio=90)
+    stepwise = with_base(tmp_path, "stepwise", embedder, part_a)
     stepwise.add_documents(part_b)
-    with whole.store.write(fresh=True) as tx:
-        tx.add_documents(part_a + part_b, embedder, near_duplicate_ratio=90)
+    whole = with_base(tmp_path, "whole", embedder, part_a + part_b)
     a, b = stepwise.snapshot(), whole.snapshot()
     text_of = lambda view, hits: {view.paragraphs([pid])[pid].text: score for pid, score in hits}
     for tokens in (["kherson", "withdraw"], ["grain", "deal", "suspend"], ["himar"], ["zaporizhzhia", "iaea", "inspector"]):
@@ -116,9 +117,7 @@ def test_the_delta_scores_bm25_with_the_whole_index_statistics(tmp_path, embedde
 
 def test_a_one_article_add_writes_only_that_article(tmp_path, embedder, documents):
     part_a, part_b, _ = documents
-    svc = new_service(tmp_path, "one", embedder)
-    with svc.store.write(fresh=True) as tx:
-        tx.add_documents(part_a, embedder, near_duplicate_ratio=90)
+    svc = with_base(tmp_path, "one", embedder, part_a)
     svc.add_documents(part_b[:1])
     view = svc.snapshot()
     own = read_manifest(view.folder)["delta"]
@@ -128,9 +127,7 @@ def test_a_one_article_add_writes_only_that_article(tmp_path, embedder, document
 
 def test_a_wire_copy_in_a_delta_keeps_a_base_paragraph_alive(tmp_path, embedder, documents):
     part_a, _, _ = documents
-    svc = new_service(tmp_path, "wire", embedder)
-    with svc.store.write(fresh=True) as tx:
-        tx.add_documents(part_a, embedder, near_duplicate_ratio=90)
+    svc = with_base(tmp_path, "wire", embedder, part_a)
     original = part_a[2]
     copy = dataclasses.replace(original, id="wire-copy", title="Wire copy", outlet="Other Outlet", paragraphs=original.paragraphs[:1])
     svc.add_documents([copy])
@@ -147,9 +144,7 @@ def test_a_wire_copy_in_a_delta_keeps_a_base_paragraph_alive(tmp_path, embedder,
 
 def test_a_due_merge_folds_the_delta_into_a_new_base_with_the_same_answers(tmp_path, embedder, documents, monkeypatch):
     part_a, part_b, _ = documents
-    svc = new_service(tmp_path, "merge", embedder)
-    with svc.store.write(fresh=True) as tx:
-        tx.add_documents(part_a, embedder, near_duplicate_ratio=90)
+    svc = with_base(tmp_path, "merge", embedder, part_a)
     first_base = current_folder(svc.data_dir)
     svc.add_documents(part_b[:20])
     svc.remove_documents([part_a[1].id])
@@ -171,9 +166,7 @@ def test_a_due_merge_folds_the_delta_into_a_new_base_with_the_same_answers(tmp_p
 
 def test_old_bases_go_only_when_no_kept_version_needs_them(tmp_path, embedder, documents):
     part_a, part_b, _ = documents
-    svc = new_service(tmp_path, "gc", embedder)
-    with svc.store.write(fresh=True) as tx:
-        tx.add_documents(part_a[:20], embedder, near_duplicate_ratio=90)
+    svc = with_base(tmp_path, "gc", embedder, part_a[:20])
     base = current_folder(svc.data_dir)
     for doc in part_b[:5]:
         svc.add_documents([doc])
@@ -189,9 +182,7 @@ def test_a_delta_whose_base_is_gone_is_reported_not_served(tmp_path, embedder, d
     import shutil
 
     part_a, part_b, _ = documents
-    svc = new_service(tmp_path, "lost", embedder)
-    with svc.store.write(fresh=True) as tx:
-        tx.add_documents(part_a[:10], embedder, near_duplicate_ratio=90)
+    svc = with_base(tmp_path, "lost", embedder, part_a[:10])
     base = current_folder(svc.data_dir)
     svc.add_documents(part_b[:1])
     shutil.rmtree(base)
