@@ -100,7 +100,8 @@ class CountingSink:
 
 def child(archive: Path, data_dir: Path, embedder_kind: str, sink: str, batch_size: int) -> None:
     from index.config import Settings
-    from index.embed import Embedder, embedder as embedder_module
+    from index.embed import Embedder
+    from index.embed import embedder as embedder_module
     from index.importing import ImportOptions, import_archives
     from index.service import CrisisService
 
