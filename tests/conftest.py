@@ -116,3 +116,16 @@ def run(monkeypatch, tmp_path, built_data_dir, embedder):
     invoke.data_dir = data_dir
     invoke.folder = (data_dir / "current").resolve()
     return invoke
+
+
+# --- feeds on loopback (tests/feedserver.py) ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def server():
+    """A loopback server of real-shaped feeds, sitemaps and their pages, one per test module."""
+    from tests.feedserver import FeedServer
+
+    feeds = FeedServer().start()
+    yield feeds
+    feeds.stop()

@@ -19,7 +19,7 @@ from index.fetch import FetchPolicy, guarded_get
 from index.polls import MAX_BACKOFF_SECONDS, next_poll_after, retry_after_seconds
 from index.service import CrisisService
 from index.subscriptions import Subscription
-from tests.feedserver import FeedServer, news_page
+from tests.feedserver import news_page
 from tests.helpers import make_settings
 
 pytestmark = pytest.mark.timeout(180)
@@ -31,13 +31,6 @@ KHERSON_TEXT = [
     ("The head of the regional military administration asked residents of the right bank to stay in shelters until the "
      "shelling stopped, and said that buses would take those who wished to leave towards Mykolaiv in the morning."),
 ]
-
-
-@pytest.fixture(scope="module")
-def server():
-    feeds = FeedServer().start()
-    yield feeds
-    feeds.stop()
 
 
 @pytest.fixture

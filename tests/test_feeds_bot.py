@@ -7,17 +7,9 @@ import asyncio
 import pytest
 
 from tests.discord_double.server import LOG_CHANNEL_ID, MANAGE_GUILD
-from tests.feedserver import FeedServer
 from tests.helpers import MOD, callback_of, command, moderated_bot
 
 pytestmark = pytest.mark.timeout(120)
-
-
-@pytest.fixture(scope="module")
-def server():
-    feeds = FeedServer().start()
-    yield feeds
-    feeds.stop()
 
 
 async def test_feeds_commands_are_for_moderators_only(double, service, tmp_path, server):

@@ -7,16 +7,7 @@ import sqlite3
 
 import pytest
 
-from tests.feedserver import FeedServer
-
 pytestmark = pytest.mark.timeout(180)
-
-
-@pytest.fixture(scope="module")
-def server():
-    feeds = FeedServer().start()
-    yield feeds
-    feeds.stop()
 
 
 def audit_rows(data_dir) -> list[tuple[str, str, str, int]]:
