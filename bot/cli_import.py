@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
+from rich.progress import BarColumn, DownloadColumn, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 
-from bot.cli_support import EXIT_FAILED, audit, err, fail, handled, out, service
+from bot.cli_support import EXIT_FAILED, audit, err, fail, handled, out, progress_bar, service
 from index.archive import CsvColumns
 from index.importing import BATCH_SIZE, ImportOptions, ImportResult
 
 _COLUMN = "CSV column holding the {} (default: {})."
+# A bar per archive: bytes read of its size, speed, time left.
+BYTE_COLUMNS = (TextColumn("{task.description:>20.20}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn())
 
 
 def import_command(
@@ -41,7 +41,7 @@ def import_command(
         options = ImportOptions(kind=kind, columns=columns, batch_size=batch_size, restart=restart)
         svc = service()
         try:
-            with byte_progress(not quiet) as bar:
+            with progress_bar(not quiet, BYTE_COLUMNS) as bar:
                 result = svc.import_archives(paths, options, progress=bar)
         except KeyboardInterrupt:
             audit(svc, "import", ", ".join(map(str, paths)), "interrupted", ok=False)
@@ -50,24 +50,6 @@ def import_command(
         audit(svc, "import", ", ".join(map(str, paths)), summary(result))
         if result.read and not (result.added or result.replaced):
             raise typer.Exit(EXIT_FAILED)
-
-
-@contextmanager
-def byte_progress(enabled: bool) -> Iterator[object]:
-    """A bar per archive on stderr: bytes read of its size, speed, time left."""
-    if not enabled or not err.is_terminal:
-        yield None
-        return
-    columns = (TextColumn("{task.description:>20.20}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=err, transient=True) as bar:
-        tasks: dict[str, object] = {}
-
-        def report(name: str, done: int, total: int) -> None:
-            if name not in tasks:
-                tasks[name] = bar.add_task(name, total=total)
-            bar.update(tasks[name], completed=done, total=total)
-
-        yield report
 
 
 def summary(result: ImportResult) -> str:

@@ -96,12 +96,13 @@ def audit(svc, action: str, target: str, result: str, ok: bool = True) -> None:
 
 
 @contextmanager
-def progress_bar(enabled: bool = True) -> Iterator[object]:
-    """A callback for the service's progress reports, drawn as rich bars on stderr."""
+def progress_bar(enabled: bool = True, columns: tuple | None = None) -> Iterator[object]:
+    """A callback for the service's progress reports, drawn as rich bars on stderr, one per stage (``columns``:
+    rich's, default: done of total and time left)."""
     if not enabled or not err.is_terminal:
         yield None
         return
-    columns = (TextColumn("{task.description:>16}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    columns = columns or (TextColumn("{task.description:>16}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=err, transient=True) as bar:
         tasks: dict[str, object] = {}
 
