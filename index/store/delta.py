@@ -28,6 +28,7 @@ from pathlib import Path
 
 from index import integrity
 from index.store import schema
+from index.store.dedup import INDEX_NEIGHBOURS
 from index.store.protocol import ChangeReport
 from index.store.schema import CORPUS, VECTORS
 from index.store.snapshot import Snapshot
@@ -127,8 +128,6 @@ class DeltaWriter(IndexWriter):
         mine = super()._neighbours(vectors)
         if not len(vectors) or not self.base.size:
             return mine
-        from index.store.dedup import INDEX_NEIGHBOURS
-
         scores, ids = self.base.vectors.search(vectors, INDEX_NEIGHBOURS + len(self.removed_paragraphs))
         wanted = sorted({int(p) for p in ids.ravel() if p >= 0 and int(p) not in self.removed_paragraphs})
         keys = dict(self._base_live("SELECT id, key FROM paragraphs WHERE id IN ({marks})", wanted))
