@@ -21,6 +21,7 @@ from pathlib import Path
 
 from index.answer import Answer, compose, judge
 from index.config import BUNDLED_CORPUS, Settings
+from index.conversation import Turn, resolve
 from index.crosslingual import CrossLingual, detect_language
 from index.documents import document_id
 from index.embed import Embedder, Progress
@@ -209,6 +210,16 @@ class CrisisService:
                 break
             window = earlier
         return self._timed(answer, start)
+
+    def converse(self, question: str, turns: Sequence[Turn] = (), **options) -> tuple[Answer, Turn]:
+        """``ask`` for a question in a conversation: read against the earlier ``turns`` (oldest first).
+
+        Returns the answer and the turn to keep for the next question; ``options`` as for ``ask``.
+        """
+        searched = resolve(question, turns)
+        answer = self.ask(searched, **options)
+        answer.question = question
+        return answer, Turn(question, searched, tuple(c.paragraph_id for c in answer.citations))
 
     def _answer(self, question: str, searched: str, k: int | None, since: dt.date | None, until: dt.date | None, mode: str,
                 language: str, compose_answer: bool) -> Answer:
