@@ -39,3 +39,9 @@ class BotSettings(Settings):
         60.0, gt=0, description="How often the bot looks for feed and sitemap subscriptions due for a poll, in seconds."
     )
     max_upload_bytes: int = Field(5 * 1024 * 1024, ge=1024, description="Largest file /sources add accepts.")
+    # --- conversations in threads (bot/cogs/threads.py) ---
+    read_thread_messages: bool = Field(
+        False,
+        description="Ask Discord for the privileged Message Content intent and treat every member message in a "
+        "thread the bot opened as a follow-up; off: only messages that mention the bot are.",
+    )

@@ -8,6 +8,8 @@ What it holds about members, and for how long:
   channel anyway); a ``private`` question is stored as ``(private question)``;
 * answers, searches, "last answer" pointers and votes for ``max_age_days``
   (``prune`` deletes older ones; reads ignore them already);
+* a thread's conversation: its last few questions and the paragraph ids cited, by
+  thread id, with no user id (pruned with the answers); per-server settings;
 * the audit log of moderator actions, kept.
 
 The data dir is 0700 and state.sqlite (with its -wal and -shm) 0600.
@@ -29,6 +31,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+from index.conversation import Turn
 from index.fsutil import FILE_MODE, private_dir, private_file
 from index.sqlite import immediate
 
@@ -54,6 +57,17 @@ CREATE TABLE IF NOT EXISTS feedback (
     answer_id TEXT NOT NULL, question TEXT NOT NULL, paragraph_ids TEXT NOT NULL,
     user_hash TEXT NOT NULL, vote INTEGER NOT NULL, time REAL NOT NULL,
     PRIMARY KEY (answer_id, user_hash)
+);
+"""
+
+# Conversations in Discord threads and per-server settings (bot/cogs/threads.py): a thread id and the
+# turns of its conversation (questions asked there and the paragraph ids cited), no user ids.
+SCHEMA += """
+CREATE TABLE IF NOT EXISTS conversations (
+    thread_id TEXT PRIMARY KEY, turns TEXT NOT NULL, opened INTEGER NOT NULL, updated REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS guild_settings (
+    guild_id TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (guild_id, key)
 );
 """
 
@@ -258,6 +272,8 @@ class BotState:
                 "last_answer": db.execute(
                     "DELETE FROM last_answer WHERE answer_id NOT IN (SELECT answer_id FROM answers)"
                 ).rowcount,
+
+                "conversations": db.execute("DELETE FROM conversations WHERE updated < ?", (cutoff,)).rowcount,
             }
         return deleted
 
@@ -279,3 +295,48 @@ class BotState:
                 "SELECT time, actor, actor_id, action, target, result, ok FROM audit ORDER BY id DESC LIMIT ?", (limit,)
             ).fetchall()
         return [AuditEntry(*row[:6], bool(row[6])) for row in rows]
+
+    # --- conversations in threads, and per-server settings (bot/cogs/threads.py) ---
+
+    def conversation(self, thread_id: int) -> Conversation | None:
+        """The stored turns of a thread's conversation (oldest first), unless older than max_age_days."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT turns, opened FROM conversations WHERE thread_id = ? AND updated >= ?", (str(thread_id), self._cutoff())
+            ).fetchone()
+        if row is None:
+            return None
+        return Conversation(thread_id, [Turn.from_json(t) for t in json.loads(row[0])], bool(row[1]))
+
+    def add_turn(self, thread_id: int, turn: Turn, *, keep: int, opened: bool = False) -> Conversation:
+        """Append ``turn`` to the thread's conversation, keeping its last ``keep`` turns.
+
+        ``opened``: the bot opened this thread (every member message there may be a follow-up);
+        once set it stays set.  Read and write are one transaction, so two follow-ups at once both count.
+        """
+        with self._transaction() as db:
+            row = db.execute(
+                "SELECT turns, opened FROM conversations WHERE thread_id = ? AND updated >= ?", (str(thread_id), self._cutoff())
+            ).fetchone()
+            turns = [Turn.from_json(t) for t in json.loads(row[0])] if row else []
+            turns = (turns + [turn])[-keep:] if keep > 0 else []
+            opened = opened or bool(row and row[1])
+            db.execute("INSERT OR REPLACE INTO conversations VALUES (?, ?, ?, ?)",
+                       (str(thread_id), json.dumps([t.to_json() for t in turns]), int(opened), time.time()))
+        return Conversation(thread_id, turns, opened)
+
+    def guild_setting(self, guild_id: int, key: str) -> str | None:
+        with self._lock:
+            row = self._db.execute("SELECT value FROM guild_settings WHERE guild_id = ? AND key = ?", (str(guild_id), key)).fetchone()
+        return row[0] if row else None
+
+    def set_guild_setting(self, guild_id: int, key: str, value: str) -> None:
+        with self._transaction() as db:
+            db.execute("INSERT OR REPLACE INTO guild_settings VALUES (?, ?, ?)", (str(guild_id), key, value))
+
+
+@dataclass(frozen=True)
+class Conversation:
+    thread_id: int
+    turns: list[Turn]  # oldest first
+    opened: bool  # the bot opened the thread (from an answer)

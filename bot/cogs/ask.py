@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import logging
 import time
+from collections.abc import Sequence
 
 import discord
 from discord import app_commands
@@ -15,6 +16,7 @@ from bot import render
 from bot.options import Question, Since, Until, day_text
 from bot.replies import crisis_message, send_messages
 from bot.views import answer_view
+from index.conversation import Turn
 from index.errors import BadQuestion, CrisisError
 from index.service import check_question
 
@@ -43,11 +45,26 @@ class Ask(commands.Cog):
         One hop off the event loop: the answer and everything stored for its buttons.
         A private question's text is not stored, so its answer has no "More results" (that re-runs the question).
         """
-        answer, answer_id, search_id = await asyncio.to_thread(self._answer_and_store, question, user_id, since, until, private)
-        return render.answer_embed(answer), answer_view(answer_id, search_id, with_sources=bool(answer.citations))
+        embed, view, _, _ = await self.converse(question, user_id, None, since, until, private=private)
+        return embed, view
 
-    def _answer_and_store(self, question: str, user_id: int, since: dt.date | None, until: dt.date | None, private: bool):
-        answer = self.bot.service.ask(question, since=since, until=until)
+    async def converse(self, question: str, user_id: int, turns: Sequence[Turn] | None, since: dt.date | None = None,
+                       until: dt.date | None = None, *, private: bool = False):
+        """``answer`` read against a conversation's earlier ``turns`` (oldest first; None: no conversation).
+
+        Returns the embed, its buttons, the ``Answer`` and the ``Turn`` to keep for the next question.
+        """
+        answer, answer_id, search_id, turn = await asyncio.to_thread(
+            self._answer_and_store, question, user_id, since, until, private, turns)
+        return render.answer_embed(answer), answer_view(answer_id, search_id, with_sources=bool(answer.citations)), answer, turn
+
+    def _answer_and_store(self, question: str, user_id: int, since: dt.date | None, until: dt.date | None, private: bool,
+                          turns: Sequence[Turn] | None = None):
+        if turns is None:
+            answer = self.bot.service.ask(question, since=since, until=until)
+            turn = Turn(answer.question, answer.question, tuple(c.paragraph_id for c in answer.citations))
+        else:
+            answer, turn = self.bot.service.converse(question, turns, since=since, until=until)
         state = self.bot.state
         answer_id = state.save_answer(answer.question, answer.citations, private=private)
         search_id = None if private else state.save_search(
@@ -55,7 +72,7 @@ class Ask(commands.Cog):
         )
         if answer.citations:
             state.remember_last(user_id, answer_id)
-        return answer, answer_id, search_id
+        return answer, answer_id, search_id, turn
 
     @app_commands.command(name="ask", description="Ask a question about the Russia-Ukraine crisis; answered from news coverage with sources.")
     @app_commands.describe(
@@ -74,12 +91,16 @@ class Ask(commands.Cog):
             )
             return
         await interaction.response.defer(ephemeral=private, thinking=True)
+        threads = self.bot.get_cog("Threads")  # in a thread: the thread's conversation (bot/cogs/threads.py)
+        turns = await threads.turns_before(interaction.channel) if threads is not None else None
         try:
-            embed, view = await self.answer(question, interaction.user.id, since, until, private=private)
+            embed, view, _, turn = await self.converse(question, interaction.user.id, turns, since, until, private=private)
         except BadQuestion as exc:
             await interaction.edit_original_response(content=render.escape(str(exc)))
             return
-        await interaction.edit_original_response(embed=embed, view=view)
+        message = await interaction.edit_original_response(embed=embed, view=view)
+        if threads is not None and not private:
+            await threads.after_ask(interaction, message, turn)
 
     @app_commands.command(name="source", description="Show source n of your last answer in full.")
     @app_commands.describe(n="The number of the source, as in [n]")
@@ -103,6 +124,9 @@ class Ask(commands.Cog):
         me = self.bot.user
         if message.author.bot or me is None or not any(u.id == me.id for u in message.mentions):
             return
+        threads = self.bot.get_cog("Threads")
+        if threads is not None and threads.follows_up_in(message.channel):
+            return  # a follow-up in a thread's conversation: bot/cogs/threads.py answers it
         try:
             question = check_question(render.strip_mentions(message.content), self.bot.settings.max_question_chars)
         except BadQuestion as exc:

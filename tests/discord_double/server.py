@@ -21,6 +21,8 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from tests.discord_double.threads import ThreadsMixin
+
 APP_ID = 900000000000000001
 BOT_ID = APP_ID
 GUILD_ID = 900000000000000100
@@ -56,8 +58,9 @@ class Request:
     at: float = field(default_factory=time.perf_counter)
 
 
-class DiscordDouble:
+class DiscordDouble(ThreadsMixin):
     def __init__(self) -> None:
+        super().__init__()  # threads, context menus and Discord's limits: tests/discord_double/threads.py
         self.requests: list[Request] = []
         self.port = 0
         self._runner: web.AppRunner | None = None
@@ -138,9 +141,14 @@ class DiscordDouble:
             async for part in reader:
                 if part.name == "payload_json":  # type: ignore[union-attr]
                     body = json.loads(await part.text())  # type: ignore[union-attr]
-        await self._record(Request(request.method, path, dict(request.query), body))
+        received = Request(request.method, path, dict(request.query), body)
+        refusal = self.refusal(request.method, path, body)  # Discord's limits (threads.py)
+        if refusal is not None:
+            return await self.refuse(received, refusal)
+        await self._record(received)
+        thread = await self.thread_route(request.method, path, body)  # thread creation (threads.py)
         # Discord sends exactly "application/json" (discord.py compares the header verbatim).
-        return web.Response(body=json.dumps(self._respond(request.method, path, body)).encode(),
+        return web.Response(body=json.dumps(thread or self._respond(request.method, path, body)).encode(),
                             headers={"Content-Type": "application/json"})
 
     def _respond(self, method: str, path: str, body: Any) -> Any:
@@ -157,7 +165,8 @@ class DiscordDouble:
             return {"url": self.gateway_url, "shards": 1,
                     "session_start_limit": {"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1}}
         if parts[0] == "applications" and parts[-1] == "commands" and method == "PUT":
-            return [dict(c, id=snowflake(), application_id=str(APP_ID), version="1") for c in body or []]
+            # Discord answers with every field; a context menu's description is "" (discord.py reads it).
+            return [{"description": "", **c, "id": snowflake(), "application_id": str(APP_ID), "version": "1"} for c in body or []]
         if parts[0] == "interactions" and parts[-1] == "callback":
             data = (body or {}).get("data") or {}
             if body.get("type") in (4, 7):  # a message now: remember it as the interaction's original
@@ -207,13 +216,14 @@ class DiscordDouble:
             if op == 1:
                 await self._send(entry, {"op": 11})
             elif op == 2:
+                self.intents = message["d"].get("intents", 0)
                 await self._dispatch_to(entry, "READY", {
                     "v": 10, "user": user_payload(BOT_ID, "crisisbot", bot=True),
                     "application": {"id": str(APP_ID), "flags": 0},
                     "session_id": "session-1", "resume_gateway_url": self.gateway_url,
                     "guilds": [{"id": str(GUILD_ID), "unavailable": True}],
                 })
-                await self._dispatch_to(entry, "GUILD_CREATE", self.guild_payload())
+                await self._dispatch_to(entry, "GUILD_CREATE", {**self.guild_payload(), "threads": self.active_threads()})
                 async with self._changed:
                     self._sockets.append(entry)
                     self._changed.notify_all()
