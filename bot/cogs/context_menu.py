@@ -8,6 +8,7 @@ so the cog adds its ``ContextMenu`` to the tree when loaded and removes it when 
 
 from __future__ import annotations
 
+import re
 import sys
 
 import discord
@@ -19,10 +20,10 @@ from bot.i18n import text
 from bot.replies import reply_private
 from index.errors import BadQuestion
 from index.service import check_question
-from index.text import split_sentences
 
 MENU_NAME = "Ask crisisbot about this message"  # 32 characters: Discord's longest context menu name
 EVERYWHERE = app_commands.AppCommandContext(guild=True, dm_channel=True, private_channel=True)
+SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")  # where a message's sentences part (the core's splitter is not public)
 
 
 class UncheckableClaim(ValueError):
@@ -43,8 +44,8 @@ def claim_question(content: str, limit: int) -> str:
     if len(claim) <= limit:
         return claim
     kept = ""
-    for sentence in split_sentences(claim):
-        longer = f"{kept} {sentence.strip()}".strip()
+    for sentence in SENTENCE_END.split(claim):
+        longer = f"{kept} {sentence}".strip()
         if len(longer) > limit:
             break
         kept = longer
