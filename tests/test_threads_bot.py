@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sqlite3
 
 import discord
 import pytest
@@ -197,3 +198,38 @@ async def test_an_interaction_answered_after_3_s_is_unknown(double, bot):
 def test_thread_names_fit_discord(question):
     name = thread_name(question)
     assert 1 <= len(name) <= 100 and "\n" not in name
+
+
+async def test_without_permission_to_open_a_thread_the_answer_stands_and_the_asker_is_told(faulty, shared_service, tmp_path):
+    from tests.discord_double.faults import Fault
+
+    async with running_bot(faulty, shared_service, tmp_path / "bot", ask_cooldown_seconds=0):
+        await threads_on(faulty)
+        faulty.inject("POST", THREAD_FROM_MESSAGE, Fault(403, code=50013))
+        interaction = await faulty.slash("ask", {"question": QUESTION})
+        edit = await faulty.wait_for(edit_of(interaction))
+        assert "[1]" in edit.json["embeds"][0]["description"]
+        note = await faulty.wait_for(lambda r: r.method == "POST" and interaction["token"] in r.path and "thread" in str(r.json))
+        assert note.json["flags"] & 64 and "Create Public Threads" in note.json["content"]
+        assert note.json["allowed_mentions"] == {"parse": []}
+        assert [f.fault.status for f in faulty.faulted] == [403] and not faulty.threads
+    with sqlite3.connect(tmp_path / "bot" / "state.sqlite") as db:
+        assert db.execute("SELECT COUNT(*) FROM conversations").fetchone()[0] == 0
+
+
+def test_a_stored_conversation_keeps_its_last_turns_and_is_pruned_with_the_answers(tmp_path):
+    from bot.state import BotState
+    from index.conversation import Turn
+
+    state = BotState(tmp_path / "state.sqlite", salt="s")
+    state.add_turn(7, Turn("first?", "first?", (1, 2)), keep=2, opened=True)
+    state.add_turn(7, Turn("second?", "second? resolved", (3,)), keep=2)
+    state.add_turn(7, Turn("third?", "third?"), keep=2)
+    conversation = state.conversation(7)
+    assert conversation.opened and [t.question for t in conversation.turns] == ["second?", "third?"]
+    assert conversation.turns[0] == Turn("second?", "second? resolved", (3,))
+    state.close()
+    state = BotState(tmp_path / "state.sqlite", salt="s")  # a restart keeps it
+    assert [t.question for t in state.conversation(7).turns] == ["second?", "third?"]
+    assert state.prune(max_age_days=0)["conversations"] == 1 and state.conversation(7) is None
+    state.close()

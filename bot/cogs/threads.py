@@ -100,14 +100,15 @@ class Threads(commands.Cog):
         if message.author.bot or me is None or not self.follows_up_in(channel) or message.type not in ANSWERED_TYPES:
             return
         mentioned = any(u.id == me.id for u in message.mentions)
+        said = render.strip_mentions(message.content)
         conversation = await asyncio.to_thread(self.bot.state.conversation, channel.id)
-        if not mentioned:
+        if not mentioned:  # members talking among themselves, a picture, a sticker: not for the bot
             opened = conversation is not None and conversation.opened
-            if not (self.bot.settings.read_thread_messages and opened and message.content.strip()):
+            if not (self.bot.settings.read_thread_messages and opened and said):
                 return
         locale = message.guild.preferred_locale if message.guild else None
         try:
-            question = check_question(render.strip_mentions(message.content), self.bot.settings.max_question_chars)
+            question = check_question(said, self.bot.settings.max_question_chars)
         except BadQuestion as exc:
             await message.reply(render.escape(str(exc)).capitalize() + ".", mention_author=False)
             return
