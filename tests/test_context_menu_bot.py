@@ -17,10 +17,10 @@ SUPPORTED = "Blinken sent a letter to Lavrov proposing that they meet next week 
 UNSUPPORTED = "The best chocolate chip cookies are made with browned butter and sea salt."
 
 
-async def ask_about(double, content: str, *, user: int = 1001, guild: bool = True):
+async def ask_about(double, content: str, *, user: int = 1001, guild: bool = True, locale: str = "en-US"):
     target = double.member_message(content, channel_id=CHANNEL_ID, user=2002, mentions_bot=False)
     target["content"] = content  # message commands carry the message's text, Message Content intent or not
-    interaction = await double.message_command(MENU_NAME, target, user=user, guild=guild)
+    interaction = await double.message_command(MENU_NAME, target, user=user, guild=guild, locale=locale)
     return interaction, await double.wait_for(callback_of(interaction))
 
 
@@ -47,6 +47,14 @@ async def test_an_unsupported_claim_says_so_plainly(double, bot):
     edit = await double.wait_for(edit_of(interaction))
     assert edit.json["content"] == "I found nothing in my sources that supports this."
     assert "[1]" not in edit.json["embeds"][0]["description"] and not edit.json["embeds"][0].get("fields")
+
+
+async def test_the_reply_is_in_the_members_language(double, bot):
+    interaction, _ = await ask_about(double, UNSUPPORTED, locale="uk")
+    edit = await double.wait_for(edit_of(interaction))
+    assert edit.json["content"] == "Я не знайшов у своїх джерелах нічого, що це підтверджує."
+    _, callback = await ask_about(double, "", locale="ru")
+    assert callback.json["data"]["content"] == "В этом сообщении нет текста, который я могу проверить."
 
 
 async def test_a_long_message_is_cut_to_its_first_sentences(double, bot):

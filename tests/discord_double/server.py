@@ -5,7 +5,8 @@ post messages; every request is recorded as a :class:`Request`.  Gateway:
 HELLO, IDENTIFY -> READY + GUILD_CREATE, heartbeats, RESUME, with zlib-stream or
 zstd-stream compressed frames (one compressor per connection), as discord.py asks for.
 Tests inject dispatches (INTERACTION_CREATE, MESSAGE_CREATE) and wait for the
-bot's requests.
+bot's requests.  Threads, message context menus and Discord's limits (2,000-character
+messages, 100-character thread names, 3 s to acknowledge, 429s) are in threads.py.
 """
 
 from __future__ import annotations

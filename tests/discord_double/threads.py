@@ -236,11 +236,12 @@ class ThreadsMixin:
         await self.dispatch("INTERACTION_CREATE", payload)  # type: ignore[attr-defined]
         return payload
 
-    async def message_command(self, name: str, target: dict, *, user: int = 1001, guild: bool = True) -> dict:
-        """A message context-menu command ``name`` used on the message ``target``."""
+    async def message_command(self, name: str, target: dict, *, user: int = 1001, guild: bool = True, locale: str = "en-US") -> dict:
+        """A message context-menu command ``name`` used on the message ``target`` by a member whose Discord is in ``locale``."""
         data = {"id": wire.snowflake(), "name": name, "type": 3, "target_id": target["id"],
                 "resolved": {"messages": {target["id"]: target}}}
         payload = self._interaction(2, data, user, guild)  # type: ignore[attr-defined]
+        payload["locale"] = locale
         self.sent_at[payload["id"]] = time.perf_counter()  # type: ignore[attr-defined]
         await self.dispatch("INTERACTION_CREATE", payload)  # type: ignore[attr-defined]
         return payload
