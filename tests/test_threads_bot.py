@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import re
 import sqlite3
+import time
 
 import discord
 import pytest
@@ -192,6 +193,15 @@ async def test_an_interaction_answered_after_3_s_is_unknown(double, bot):
     double.ack_seconds = 3.0
     interaction = await double.slash("ask", {"question": QUESTION})
     assert (await double.wait_for(callback_of(interaction))).json["type"] == 5
+
+
+async def test_an_interaction_acknowledged_twice_is_refused(double, bot):
+    double.sent_at["1234"] = time.perf_counter()
+    route = discord.http.Route("POST", "/interactions/{interaction_id}/{token}/callback", interaction_id=1234, token="t")
+    await bot.http.request(route, json={"type": 5})
+    with pytest.raises(discord.HTTPException) as refused:
+        await bot.http.request(route, json={"type": 5})
+    assert refused.value.status == 400 and refused.value.code == 40060
 
 
 @given(st.text(max_size=600))
