@@ -21,6 +21,7 @@ from bot.checks import MODERATOR_PERMISSIONS, SERVERS_ONLY, moderator_check
 from bot.cogs.moderation import record
 from bot.i18n import text
 from bot.replies import crisis_message, reply_private
+from bot.state import Conversation
 from index.conversation import Turn
 from index.errors import BadQuestion, CrisisError
 from index.service import check_question
@@ -66,10 +67,11 @@ class Threads(commands.Cog):
         """The conversation a question in ``channel`` continues: a thread's stored turns, else None."""
         if not self.follows_up_in(channel):
             return None
-        conversation = await asyncio.to_thread(self.bot.state.conversation, channel.id)
-        if conversation is None or not self.keep:
-            return []
-        return conversation.turns[-self.keep:]
+        return self.recent(await asyncio.to_thread(self.bot.state.conversation, channel.id))
+
+    def recent(self, conversation: Conversation | None) -> list[Turn]:
+        """The turns a follow-up is read against: the conversation's last ``keep``, oldest first."""
+        return conversation.turns[-self.keep:] if conversation is not None and self.keep else []
 
     async def remember(self, thread_id: int, turn: Turn, *, opened: bool = False) -> None:
         await asyncio.to_thread(self.bot.state.add_turn, thread_id, turn, keep=self.keep, opened=opened)
@@ -117,10 +119,9 @@ class Threads(commands.Cog):
         if wait:
             await message.reply(text("threads.cooldown", locale, seconds=max(1, round(wait))), mention_author=False)
             return
-        turns = conversation.turns[-self.keep:] if conversation and self.keep else []
         async with channel.typing():
             try:
-                embed, view, _, turn = await ask.converse(question, message.author.id, turns)
+                embed, view, _, turn = await ask.converse(question, message.author.id, self.recent(conversation))
             except CrisisError as exc:  # a bad question or a damaged index: say so, as the slash commands do
                 log.warning("thread follow-up: %s", exc)
                 await message.reply(crisis_message(exc), mention_author=False)
