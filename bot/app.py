@@ -49,7 +49,7 @@ class DrainingTree(app_commands.CommandTree):
 class CrisisBot(commands.Bot):
     def __init__(self, settings: BotSettings, service) -> None:
         intents = discord.Intents.default()
-        intents.message_content = settings.read_thread_messages  # privileged: off unless asked for (bot/cogs/threads.py)
+        intents.message_content = settings.read_message_content  # privileged: off unless asked for (bot/cogs/threads.py)
         # Nothing the bot sends pings anyone: discord.py merges this into every send, interaction
         # response, follow-up and edit (tests/test_hostile_bot.py checks each request on the wire).
         super().__init__(command_prefix=commands.when_mentioned, intents=intents, help_command=None,

@@ -40,7 +40,7 @@ class BotSettings(Settings):
     )
     max_upload_bytes: int = Field(5 * 1024 * 1024, ge=1024, description="Largest file /sources add accepts.")
     # --- conversations in threads (bot/cogs/threads.py) ---
-    read_thread_messages: bool = Field(
+    read_message_content: bool = Field(
         False,
         description="Ask Discord for the privileged Message Content intent and treat every member message in a "
         "thread the bot opened as a follow-up; off: only messages that mention the bot are.",

@@ -112,7 +112,7 @@ async def test_the_conversation_is_bounded_to_the_last_turns(double, bot):
 
 
 async def test_every_message_is_a_follow_up_with_the_message_content_intent(double, shared_service, tmp_path):
-    async with running_bot(double, shared_service, tmp_path / "bot", ask_cooldown_seconds=0, read_thread_messages=True) as bot:
+    async with running_bot(double, shared_service, tmp_path / "bot", ask_cooldown_seconds=0, read_message_content=True) as bot:
         assert double.intents & MESSAGE_CONTENT_INTENT
         await threads_on(double)
         _, created = await ask_opening_a_thread(double)

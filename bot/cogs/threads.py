@@ -2,7 +2,7 @@
 
 A thread's conversation is its last ``conversation_turns`` turns (what was asked, what was searched, the
 paragraph ids cited), kept in state.sqlite by thread id, so a restart keeps it.  A follow-up is an /ask in a
-thread, a message there that mentions the bot, or (with CRISISBOT_READ_THREAD_MESSAGES, which asks Discord
+thread, a message there that mentions the bot, or (with CRISISBOT_READ_MESSAGE_CONTENT, which asks Discord
 for the privileged Message Content intent) any member message in a thread the bot opened.  Each is answered
 with the earlier turns as context, under the same cooldown as /ask.
 """
@@ -106,7 +106,7 @@ class Threads(commands.Cog):
         conversation = await asyncio.to_thread(self.bot.state.conversation, channel.id)
         if not mentioned:  # members talking among themselves, a picture, a sticker: not for the bot
             opened = conversation is not None and conversation.opened
-            if not (self.bot.settings.read_thread_messages and opened and said):
+            if not (self.bot.settings.read_message_content and opened and said):
                 return
         locale = message.guild.preferred_locale if message.guild else None
         try:
