@@ -8,6 +8,8 @@ What it holds about members, and for how long:
   channel anyway); a ``private`` question is stored as ``(private question)``;
 * answers, searches, "last answer" pointers and votes for ``max_age_days``
   (``prune`` deletes older ones; reads ignore them already);
+* for /insights, one event per question asked (time, guild, language, answered or refused and why,
+  citations; no user id at all), for ``max_age_days``;
 * the audit log of moderator actions, kept.
 
 The data dir is 0700 and state.sqlite (with its -wal and -shm) 0600.
@@ -26,6 +28,7 @@ import threading
 import time
 import uuid
 from collections.abc import Sequence
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
@@ -33,6 +36,9 @@ from index.fsutil import FILE_MODE, private_dir, private_file
 from index.sqlite import immediate
 
 PRIVATE_QUESTION = "(private question)"
+# The guild of the interaction or mention being answered (None in a DM): set where they enter the bot
+# (bot/app.py), read by ``record_asked`` (``asyncio.to_thread`` carries it to the worker thread).
+ASKING_GUILD: ContextVar[int | None] = ContextVar("asking_guild", default=None)
 SALT_FILE = "user-salt"
 DAY = 86_400.0
 
@@ -279,3 +285,69 @@ class BotState:
                 "SELECT time, actor, actor_id, action, target, result, ok FROM audit ORDER BY id DESC LIMIT ?", (limit,)
             ).fetchall()
         return [AuditEntry(*row[:6], bool(row[6])) for row in rows]
+
+    # --- asked events, for /insights (kept max_age_days; no user ids at all) ---
+
+    def record_asked(self, answer, answer_id: str | None = None, *, private: bool = False, guild_id: int | None = None) -> None:
+        """One question asked: when (UTC), where (``guild_id``, default ``ASKING_GUILD``; None for a DM), its language,
+        answered or refused and why, what it cited; a private question's text is not stored.  Nothing says who asked."""
+        guild_id = ASKING_GUILD.get() if guild_id is None else guild_id
+        cited = json.dumps([{"paragraph_id": c.paragraph_id, "title": c.title, "url": c.url} for c in answer.citations])
+        self._asked_table  # noqa: B018 (created on first use)
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO asked VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (time.time(), None if guild_id is None else str(guild_id), answer_id, int(answer.abstained), answer.language,
+                 PRIVATE_QUESTION if private else answer.question, cited, answer.reason or ""),
+            )
+
+    def asked_since(self, days: float, guild_id: int | None = None) -> list[dict]:
+        """The asked events of the last ``days`` (never older than max_age_days), oldest first; one guild's, or all."""
+        since = max(self._cutoff(), time.time() - DAY * days)
+        where, values = "time >= ?", [since]
+        if guild_id is not None:
+            where, values = where + " AND guild_id = ?", values + [str(guild_id)]
+        self._asked_table  # noqa: B018
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT time, guild_id, answer_id, abstained, language, question, citations, reason FROM asked WHERE {where} ORDER BY time",
+                values,
+            ).fetchall()
+        keys = ("time", "guild_id", "answer_id", "abstained", "language", "question", "citations", "reason")
+        events = [dict(zip(keys, row)) for row in rows]
+        for event in events:
+            event["abstained"], event["citations"] = bool(event["abstained"]), json.loads(event["citations"])
+        return events
+
+    def votes_since(self, days: float) -> list[dict]:
+        """Votes of the last ``days`` (never older than max_age_days): answer id, question, vote, time; no user."""
+        since = max(self._cutoff(), time.time() - DAY * days)
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT answer_id, question, vote, time FROM feedback WHERE time >= ? ORDER BY time", (since,)
+            ).fetchall()
+        return [{"answer_id": a, "question": q, "vote": v, "time": t} for a, q, v, t in rows]
+
+    def insights(self, days: float, *, guild_id: int | None = None, vocabulary=None, top: int = 10):
+        """``index.insights.Insights`` of the last ``days``: one guild's (votes only on its answers), or all."""
+        from index.insights import compute
+
+        return compute(self.asked_since(days, guild_id), self.votes_since(days), days=days, now=time.time(),
+                       vocabulary=vocabulary, top=top, only_known_answers=guild_id is not None)
+
+    def prune_asked(self, max_age_days: float | None = None) -> int:
+        """Delete asked events older than ``max_age_days`` (default: the state's own); returns how many."""
+        self._asked_table  # noqa: B018
+        with self._transaction() as db:
+            return db.execute("DELETE FROM asked WHERE time < ?", (self._cutoff(max_age_days),)).rowcount
+
+    @functools.cached_property
+    def _asked_table(self) -> str:
+        """The asked table, created the first time it is needed (its schema lives with its queries)."""
+        with self._transaction() as db:
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS asked (time REAL NOT NULL, guild_id TEXT, answer_id TEXT, abstained INTEGER NOT NULL,"
+                " language TEXT NOT NULL, question TEXT NOT NULL, citations TEXT NOT NULL, reason TEXT NOT NULL)"
+            )
+            db.execute("CREATE INDEX IF NOT EXISTS asked_time ON asked (time)")
+        return "asked"
