@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import AliasChoices, Field, SecretStr
 
 from index.config import Settings
@@ -39,3 +41,11 @@ class BotSettings(Settings):
         60.0, gt=0, description="How often the bot looks for feed and sitemap subscriptions due for a poll, in seconds."
     )
     max_upload_bytes: int = Field(5 * 1024 * 1024, ge=1024, description="Largest file /sources add accepts.")
+    # --- operations (bot/health.py, bot/logs.py) ---
+    http_port: int | None = Field(
+        None, ge=0, le=65535, description="Serve /healthz and /metrics on this port (0: any free port; unset: off)."
+    )
+    http_host: str = Field("127.0.0.1", description="Address the /healthz and /metrics endpoint listens on.")
+    log_format: Literal["text", "json"] = Field(
+        "text", description="Log lines as text, or as one JSON object per line (for log shippers)."
+    )
