@@ -13,6 +13,7 @@ import sys
 
 import aiohttp
 import pytest
+from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.app import create_bot
@@ -105,8 +106,6 @@ def test_feed_polls_and_their_errors_are_counted():
         FeedPoll("https://c.example/feed", "sitemap", "not modified", 304),
     ])
     metrics.observe_polls(report)
-    from prometheus_client import generate_latest
-
     counted = samples(generate_latest(metrics.registry).decode())
     assert counted[("crisisbot_feed_polls_total", (("outcome", "updated"),))] == 1
     assert counted[("crisisbot_feed_polls_total", (("outcome", "failed"),))] == 1
