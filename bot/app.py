@@ -22,7 +22,7 @@ from discord import AllowedMentions, app_commands
 from discord.ext import commands
 
 from bot.config import BotSettings
-from bot.health import HealthServer, acknowledgement_trace
+from bot.health import EndpointUnavailable, HealthServer, acknowledgement_trace
 from bot.pages import MoreButton, PageButton
 from bot.replies import ClickLimiter, crisis_message, reply_private
 from bot.state import ASKING_GUILD, BotState
@@ -201,6 +201,8 @@ def run_bot(service=None, settings: BotSettings | None = None) -> None:
         asyncio.run(serve(bot, settings.discord_token.get_secret_value()))
     except discord.LoginFailure:
         raise SystemExit("error: Discord refused DISCORD_TOKEN; copy the bot token again from the developer portal") from None
+    except EndpointUnavailable as exc:
+        raise SystemExit(f"error: {exc}") from None
     except discord.PrivilegedIntentsRequired:
         raise SystemExit("error: Discord refused the intents this bot asks for; see 'The Discord bot' in README.md") from None
 

@@ -30,9 +30,15 @@ log = logging.getLogger(__name__)
 NOT_CONFIGURED = "not configured"
 
 
+class EndpointUnavailable(RuntimeError):
+    """The port cannot be listened on (taken, or a host this machine does not have)."""
+
+
 def gateway_status(bot: CrisisBot) -> str:
     if bot.is_closed():
         return "closed"
+    if getattr(bot, "draining", False):
+        return "shutting down"
     if not bot.is_ready() or bot.ws is None or not bot.ws.open:
         return "not connected"
     return "ok"
@@ -101,7 +107,12 @@ class HealthServer:
         self._runner = web.AppRunner(self.app(), access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:
+            await self._runner.cleanup()
+            raise EndpointUnavailable(f"cannot serve /healthz and /metrics on {self.host}:{self.port} "
+                                      f"(CRISISBOT_HTTP_HOST, CRISISBOT_HTTP_PORT): {exc.strerror or exc}") from None
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         log.info("health and metrics on http://%s:%d/healthz and /metrics", self.host, self.port)
 

@@ -9,6 +9,7 @@ import logging
 import os
 import shutil
 import signal
+import socket
 import sys
 
 import aiohttp
@@ -85,6 +86,8 @@ async def test_healthz_is_503_before_the_gateway_is_up_200_when_it_is_and_503_wh
         os.unlink(service.data_dir / "current")  # the index is gone
         status, body = await get(url)
         assert status == 503 and json.loads(body)["index"] == "no index"
+        bot.draining = True  # a SIGTERM: the balancer should stop sending work
+        assert json.loads((await get(url))[1])["gateway"] == "shutting down"
     finally:
         await bot.close()
         if "connected" in locals():
@@ -126,15 +129,21 @@ def test_a_json_log_line_is_one_object_with_the_traceback():
     assert "ValueError: broken \"quote\"" in entry["exception"] and entry["time"].endswith("+00:00")
 
 
-async def test_the_bot_logs_json_lines_when_asked(double, tmp_path, built_data_dir):
+async def start_bot_process(double, tmp_path, built_data_dir, **env_values) -> Worker:
+    """``python -m bot`` (through tests/bot_worker.py) against the double, with these settings."""
     data_dir = tmp_path / "data"
     shutil.copytree(built_data_dir, data_dir, symlinks=True)
     env = clean_env(("CRISISBOT_", "DISCORD_"))
-    env.update(PYTHONPATH=str(ROOT), DISCORD_TOKEN="test-token", CRISISBOT_DATA_DIR=str(data_dir), CRISISBOT_LOG_LEVEL="INFO",
-               CRISISBOT_LOG_FORMAT="json", CRISISBOT_HTTP_PORT="0")
+    env.update(PYTHONPATH=str(ROOT), DISCORD_TOKEN="test-token", CRISISBOT_DATA_DIR=str(data_dir), **env_values)
     process = await asyncio.create_subprocess_exec(sys.executable, "-m", "tests.bot_worker", str(double.port), cwd=tmp_path, env=env,
                                                    stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
-    worker = Worker(process)
+    return Worker(process)
+
+
+async def test_the_bot_logs_json_lines_when_asked(double, tmp_path, built_data_dir):
+    worker = await start_bot_process(double, tmp_path, built_data_dir, CRISISBOT_LOG_LEVEL="INFO", CRISISBOT_LOG_FORMAT="json",
+                                     CRISISBOT_HTTP_PORT="0")
+    process = worker.process
     await worker.wait_line("health and metrics on", timeout=60)
     await double.wait_ready()
     process.send_signal(signal.SIGTERM)
@@ -143,3 +152,14 @@ async def test_the_bot_logs_json_lines_when_asked(double, tmp_path, built_data_d
     assert any(e["message"].startswith("health and metrics on http://127.0.0.1:") for e in entries)
     assert any(e["logger"] == "bot.app" and e["message"] == "stopped" for e in entries)
     assert all({"time", "level", "logger", "message"} <= e.keys() for e in entries)
+
+
+async def test_a_port_already_taken_is_one_line_and_exit_1(double, tmp_path, built_data_dir):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        worker = await start_bot_process(double, tmp_path, built_data_dir, CRISISBOT_HTTP_PORT=str(port))
+        assert await worker.finish(60) == 1
+    assert worker.output.strip().splitlines()[-1].startswith(f"error: cannot serve /healthz and /metrics on 127.0.0.1:{port}")
+    assert "Traceback" not in worker.output
