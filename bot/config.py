@@ -39,3 +39,12 @@ class BotSettings(Settings):
         60.0, gt=0, description="How often the bot looks for feed and sitemap subscriptions due for a poll, in seconds."
     )
     max_upload_bytes: int = Field(5 * 1024 * 1024, ge=1024, description="Largest file /sources add accepts.")
+    # --- auto-answers in forum and help channels (/autoanswer) ---
+    read_message_content: bool = Field(
+        False, description="Ask Discord for the privileged message-content intent: auto-answers then read a forum post's "
+                           "text besides its title, and text channels can be auto-answered (turn it on in the developer portal too).",
+    )
+    autoanswer_min_evidence: float = Field(
+        0.55, ge=0, description="Auto-answer a post only when its best passage's evidence reaches this (stricter than min_evidence).",
+    )
+    autoanswer_per_minute: int = Field(6, ge=1, description="Most auto-answers one channel gets in any 60 s.")

@@ -57,6 +57,14 @@ CREATE TABLE IF NOT EXISTS feedback (
 );
 """
 
+# --- auto-answer channels (/autoanswer): one row per channel; the moderator who added it as a salted hash ---
+SCHEMA += """
+CREATE TABLE IF NOT EXISTS autoanswer_channels (
+    guild_id INTEGER NOT NULL, channel_id INTEGER PRIMARY KEY, tag_id INTEGER,
+    say_nothing_found INTEGER NOT NULL, added_by TEXT NOT NULL, added REAL NOT NULL
+);
+"""
+
 
 @dataclass(frozen=True)
 class StoredCitation:
@@ -83,6 +91,16 @@ class AuditEntry:
     target: str
     result: str  # plain text: escape it to show it
     ok: bool
+
+
+@dataclass(frozen=True)
+class AutoAnswerChannel:
+    guild_id: int
+    channel_id: int
+    tag_id: int | None  # a forum's tag a post must carry; None: every post (and every text channel)
+    say_nothing_found: bool  # post a short "nothing in my sources" instead of staying silent
+    added_by: str  # the moderator's salted hash
+    added: float
 
 
 @dataclass(frozen=True)
@@ -279,3 +297,30 @@ class BotState:
                 "SELECT time, actor, actor_id, action, target, result, ok FROM audit ORDER BY id DESC LIMIT ?", (limit,)
             ).fetchall()
         return [AuditEntry(*row[:6], bool(row[6])) for row in rows]
+
+    # --- auto-answer channels (/autoanswer) ---
+
+    def set_autoanswer(self, guild_id: int, channel_id: int, *, tag_id: int | None, say_nothing_found: bool,
+                       added_by: int) -> AutoAnswerChannel:
+        """Auto-answer in ``channel_id`` (replacing its earlier settings); ``added_by`` is stored hashed."""
+        entry = AutoAnswerChannel(guild_id, channel_id, tag_id, say_nothing_found, self.user_hash(added_by), time.time())
+        with self._transaction() as db:
+            db.execute("INSERT OR REPLACE INTO autoanswer_channels VALUES (?, ?, ?, ?, ?, ?)",
+                       (guild_id, channel_id, tag_id, int(say_nothing_found), entry.added_by, entry.added))
+        return entry
+
+    def remove_autoanswer(self, guild_id: int, channel_id: int) -> bool:
+        """Stop auto-answering in ``channel_id``; False when it was not auto-answered."""
+        with self._transaction() as db:
+            return db.execute("DELETE FROM autoanswer_channels WHERE guild_id = ? AND channel_id = ?",
+                              (guild_id, channel_id)).rowcount > 0
+
+    def autoanswer_channels(self, guild_id: int | None = None) -> list[AutoAnswerChannel]:
+        """The auto-answered channels (of one guild, or all), oldest first."""
+        where, args = ("WHERE guild_id = ?", (guild_id,)) if guild_id is not None else ("", ())
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT guild_id, channel_id, tag_id, say_nothing_found, added_by, added FROM autoanswer_channels {where} "
+                "ORDER BY added", args
+            ).fetchall()
+        return [AutoAnswerChannel(g, c, t, bool(s), a, when) for g, c, t, s, a, when in rows]
