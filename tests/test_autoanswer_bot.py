@@ -6,7 +6,10 @@ import asyncio
 import logging
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from bot.cogs.autoanswer import post_question
 from tests.discord_double import serving
 from tests.discord_double.forums import (
     CLOSED_FORUM_ID,
@@ -229,3 +232,25 @@ async def test_without_message_content_a_post_is_judged_by_its_title(forums, sha
         line = await logged(caplog, "nothing strong enough")
         assert post["id"] in line
     assert not posts_in(forums, post["id"])
+
+
+async def test_a_hostile_post_title_reaches_the_answer_inert(forums, shared_service, tmp_path):
+    async with autoanswering_bot(forums, shared_service, tmp_path):
+        await moderator_runs(forums, "autoanswer add", FORUM_ID)
+        post = await forums.forum_post(f"@everyone <@{BOT_ID}> [click](https://evil.example) {QUESTION}")
+        answer = await answer_in(forums, post["id"])
+    title = answer.json["embeds"][0]["title"]
+    assert "@everyone" not in title and f"<@{BOT_ID}>" not in title and "](" not in title
+    assert answer.json["allowed_mentions"] == {"parse": []}
+
+
+@given(st.text(max_size=600), st.text(max_size=3000), st.integers(1, 2000))
+def test_a_posts_question_is_its_title_then_its_text_within_the_limit(title, body, limit):
+    question = post_question(title, body, limit)
+    assert len(question) <= limit and question == question.strip()
+    if title.strip():
+        assert question == title.strip()[:limit].strip() or question.startswith(title.strip())
+    elif body.strip():
+        assert question == body.strip()[:limit].strip()
+    else:
+        assert question == ""

@@ -70,6 +70,11 @@ def strength(answer: Answer, coverage_weight: float) -> float:
     return max(evidence(p, coverage_weight) for p in answer.passages)
 
 
+def post_question(title: str, body: str, limit: int) -> str:
+    """What a post asks: its title, then its text (when the bot may read it), cut to ``limit`` characters."""
+    return "\n".join(part for part in (title.strip(), body.strip()) if part)[:limit].strip()
+
+
 class AutoAnswer(commands.Cog):
     autoanswer = app_commands.Group(
         name="autoanswer", description="Channels where I answer new posts without being asked (moderators).",
@@ -200,8 +205,7 @@ class AutoAnswer(commands.Cog):
         if owner is not None and owner.bot:
             return
         body = starter.content if starter is not None and self.bot.settings.read_message_content else ""
-        question = f"{thread.name}\n{body}".strip()[: self.bot.settings.max_question_chars]
-        await self.answer(thread, question, config)
+        await self.answer(thread, post_question(thread.name, body, self.bot.settings.max_question_chars), config)
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
@@ -216,7 +220,7 @@ class AutoAnswer(commands.Cog):
             return
         if me is not None and any(u.id == me.id for u in message.mentions):
             return  # /ask's listener answers a mention
-        question = message.content.strip()[: self.bot.settings.max_question_chars]
+        question = post_question("", message.content, self.bot.settings.max_question_chars)
         if question:
             await self.answer(message.channel, question, config, reply_to=message)
 
@@ -256,7 +260,8 @@ class AutoAnswer(commands.Cog):
         score = strength(answer, self.bot.service.settings.evidence_coverage_weight)
         strong = score >= self.bot.settings.autoanswer_min_evidence
         if not strong and not config.say_nothing_found:
-            log.info("auto-answer: nothing strong enough for %s (evidence %.2f; %s)", where, score, answer.reason or "weak")
+            why = answer.reason if answer.abstained else f"evidence {score:.2f} below {self.bot.settings.autoanswer_min_evidence:.2f}"
+            log.info("auto-answer: nothing strong enough for %s (%s)", where, why)
             return
         wait = self.limiter.wait(config.channel_id)
         if wait:
