@@ -8,7 +8,8 @@ What it holds about members, and for how long:
   channel anyway); a ``private`` question is stored as ``(private question)``;
 * answers, searches, "last answer" pointers and votes for ``max_age_days``
   (``prune`` deletes older ones; reads ignore them already);
-* the audit log of moderator actions, kept.
+* the audit log of moderator actions, kept;
+* the channels auto-answered (/autoanswer), with the moderator who added each as a hash, until removed.
 
 The data dir is 0700 and state.sqlite (with its -wal and -shm) 0600.
 """

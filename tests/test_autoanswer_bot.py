@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import tomllib
 
 import pytest
 from hypothesis import given
@@ -98,8 +99,54 @@ async def test_a_tagged_post_is_answered_in_its_thread_and_an_untagged_one_is_no
         audit = bot.state.recent_audit()
         assert [(a.action, a.ok) for a in audit] == [("autoanswer add", True)]
         assert "only posts tagged Question" in audit[0].result
-    # the fetch of the starter message: the post's author, to skip bots
-    assert any(r.method == "GET" and r.path == f"/channels/{tagged['id']}/messages/{tagged['id']}" for r in forums.requests)
+    # the starter message (its author tells a bot's post) came on the gateway: nothing fetched
+    assert not any(r.method == "GET" and "/messages/" in r.path for r in forums.requests)
+
+
+async def test_a_starter_message_that_never_comes_on_the_gateway_is_fetched(forums, shared_service, tmp_path, monkeypatch):
+    monkeypatch.setattr("bot.cogs.autoanswer.STARTER_WAIT_SECONDS", 0.2)
+    async with autoanswering_bot(forums, shared_service, tmp_path):
+        await moderator_runs(forums, "autoanswer add", FORUM_ID)
+        by_a_bot = await forums.forum_post(QUESTION, author=4242, bot=True, starter_on_gateway=False)
+        post = await forums.forum_post(QUESTION, starter_on_gateway=False)
+        await answer_in(forums, post["id"])
+        for thread in (by_a_bot, post):
+            assert any(r.method == "GET" and r.path == f"/channels/{thread['id']}/messages/{thread['id']}" for r in forums.requests)
+    assert not posts_in(forums, by_a_bot["id"])
+
+
+async def test_a_deleted_channel_is_no_longer_auto_answered(forums, shared_service, tmp_path):
+    async with autoanswering_bot(forums, shared_service, tmp_path) as bot:
+        await moderator_runs(forums, "autoanswer add", FORUM_ID)
+        await forums.delete_channel(FORUM_ID)
+        for _ in range(100):
+            if not bot.state.autoanswer_channels():
+                break
+            await asyncio.sleep(0.05)
+        assert bot.state.autoanswer_channels() == []
+        entry = bot.state.recent_audit()[0]
+        assert (entry.actor, entry.action, entry.result) == ("discord", "autoanswer remove", "the channel was deleted")
+
+
+def test_every_autoanswer_text_exists_in_every_language_with_the_same_placeholders():
+    import string
+
+    from bot.i18n import LANGUAGES, LOCALES_DIR
+
+    def placeholders(template: str) -> set[str]:
+        return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+    catalogs = {}
+    for language in LANGUAGES:
+        with open(LOCALES_DIR / language / "autoanswer.toml", "rb") as file:
+            catalogs[language] = tomllib.load(file)
+    english = catalogs["en"]
+    for language, texts in catalogs.items():
+        assert texts.keys() == english.keys(), language
+        assert all(key.startswith("autoanswer.") for key in texts)
+        for key, template in texts.items():
+            assert placeholders(template) == placeholders(english[key]), (language, key)
+            assert language == "en" or template != english[key], (language, key)  # translated, not copied
 
 
 async def test_off_topic_posts_get_nothing_or_the_short_note_the_server_chose(forums, shared_service, tmp_path):

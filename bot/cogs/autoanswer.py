@@ -45,6 +45,8 @@ log = logging.getLogger(__name__)
 THREAD_NEEDS = ("view_channel", "send_messages_in_threads", "embed_links")
 CHANNEL_NEEDS = ("view_channel", "send_messages", "embed_links", "read_message_history")
 AutoAnswerable = discord.ForumChannel | discord.TextChannel
+STARTER_WAIT_SECONDS = 2.0  # how long a new post's starter message may lag its THREAD_CREATE before it is fetched
+DELETED_BY = "discord"  # the audit actor when a deleted channel stops being auto-answered
 
 
 def _check(interaction: discord.Interaction) -> bool:
@@ -195,12 +197,7 @@ class AutoAnswer(commands.Cog):
         me = self.bot.user
         if me is not None and thread.owner_id == me.id:
             return
-        starter = thread.starter_message
-        if starter is None:
-            try:
-                starter = await thread.fetch_message(thread.id)
-            except discord.HTTPException as exc:  # cannot read it: judge by the owner alone
-                log.info("auto-answer: no starter message for post %s (%s); reading its title only", thread.id, exc)
+        starter = await self.starter_message(thread)
         owner = starter.author if starter is not None else thread.guild.get_member(thread.owner_id or 0)
         if owner is not None and owner.bot:
             return
@@ -223,6 +220,28 @@ class AutoAnswer(commands.Cog):
         question = post_question("", message.content, self.bot.settings.max_question_chars)
         if question:
             await self.answer(message.channel, question, config, reply_to=message)
+
+    async def starter_message(self, thread: discord.Thread) -> discord.Message | None:
+        """The post's first message: from the gateway (it follows THREAD_CREATE), else fetched; None if unreadable."""
+        if thread.starter_message is not None:
+            return thread.starter_message
+        try:
+            return await self.bot.wait_for("message", check=lambda m: m.id == thread.id, timeout=STARTER_WAIT_SECONDS)
+        except asyncio.TimeoutError:
+            pass
+        try:
+            return await thread.fetch_message(thread.id)
+        except discord.HTTPException as exc:  # cannot read it: judged by its owner alone, titled by its name
+            log.info("auto-answer: no starter message for post %s (%s); reading its title only", thread.id, exc)
+            return None
+
+    @commands.Cog.listener()
+    async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
+        """A deleted channel is no longer auto-answered (and /autoanswer remove could not name it)."""
+        if channel.id in self.channels:
+            await asyncio.to_thread(self.bot.state.remove_autoanswer, channel.guild.id, channel.id)
+            self.channels.pop(channel.id, None)
+            await record(self.bot, DELETED_BY, "autoanswer remove", f"#{channel.name} ({channel.id})", "the channel was deleted", True)
 
     # --- answering -------------------------------------------------------------------------
 

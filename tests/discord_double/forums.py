@@ -116,9 +116,9 @@ class ForumDouble(DiscordDouble):
         return message
 
     async def forum_post(self, title: str, content: str = "", *, forum: int = FORUM_ID, tags: tuple[int, ...] = (),
-                         author: int = 1001, bot: bool = False) -> dict:
-        """A new post in ``forum``: THREAD_CREATE, then its starter message; returns the thread payload
-        (``sent_at[thread id]`` is when the first event went out)."""
+                         author: int = 1001, bot: bool = False, starter_on_gateway: bool = True) -> dict:
+        """A new post in ``forum``: THREAD_CREATE, then its starter message (or that only over REST, when
+        ``starter_on_gateway`` is false); returns the thread payload (``sent_at[thread id]``: when it went out)."""
         thread_id = snowflake()
         thread = {
             "id": thread_id, "type": 11, "guild_id": str(GUILD_ID), "parent_id": str(forum), "owner_id": str(author),
@@ -132,8 +132,13 @@ class ForumDouble(DiscordDouble):
         starter = self._user_message(thread_id, thread_id, content, author, bot)
         self.sent_at[thread_id] = time.perf_counter()
         await self.dispatch("THREAD_CREATE", thread)
-        await self.dispatch("MESSAGE_CREATE", self._as_seen(starter))
+        if starter_on_gateway:
+            await self.dispatch("MESSAGE_CREATE", self._as_seen(starter))
         return thread
+
+    async def delete_channel(self, channel_id: int) -> None:
+        """CHANNEL_DELETE, as Discord sends it when a channel is deleted."""
+        await self.dispatch("CHANNEL_DELETE", self.channels.pop(str(channel_id)))
 
     async def channel_message(self, content: str, *, channel: int = HELP_CHANNEL_ID, author: int = 1001,
                               bot: bool = False) -> dict:
