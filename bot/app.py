@@ -51,7 +51,8 @@ class DrainingTree(app_commands.CommandTree):
 class CrisisBot(commands.Bot):
     def __init__(self, settings: BotSettings, service) -> None:
         intents = discord.Intents.default()
-        intents.message_content = False
+        # Privileged; only for auto-answers (forum post text, help channels): CRISISBOT_READ_MESSAGE_CONTENT.
+        intents.message_content = settings.read_message_content
         # Nothing the bot sends pings anyone: discord.py merges this into every send, interaction
         # response, follow-up and edit (tests/test_hostile_bot.py checks each request on the wire).
         super().__init__(command_prefix=commands.when_mentioned, intents=intents, help_command=None,

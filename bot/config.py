@@ -49,3 +49,12 @@ class BotSettings(Settings):
     log_format: Literal["text", "json"] = Field(
         "text", description="Log lines as text, or as one JSON object per line (for log shippers)."
     )
+    # --- auto-answers in forum and help channels (/autoanswer) ---
+    read_message_content: bool = Field(
+        False, description="Ask Discord for the privileged message-content intent: auto-answers then read a forum post's "
+                           "text besides its title, and text channels can be auto-answered (turn it on in the developer portal too).",
+    )
+    autoanswer_min_evidence: float = Field(
+        0.55, ge=0, description="Auto-answer a post only when its best passage's evidence reaches this (stricter than min_evidence).",
+    )
+    autoanswer_per_minute: int = Field(6, ge=1, description="Most auto-answers one channel gets in any 60 s.")

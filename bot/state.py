@@ -10,7 +10,8 @@ What it holds about members, and for how long:
   (``prune`` deletes older ones; reads ignore them already);
 * for /insights, one event per question asked (time, guild, language, answered or refused and why,
   citations; no user id at all), for ``max_age_days``;
-* the audit log of moderator actions, kept.
+* the audit log of moderator actions, kept;
+* the channels auto-answered (/autoanswer), with the moderator who added each as a hash, until removed.
 
 The data dir is 0700 and state.sqlite (with its -wal and -shm) 0600.
 """
@@ -63,6 +64,14 @@ CREATE TABLE IF NOT EXISTS feedback (
 );
 """
 
+# --- auto-answer channels (/autoanswer): one row per channel; the moderator who added it as a salted hash ---
+SCHEMA += """
+CREATE TABLE IF NOT EXISTS autoanswer_channels (
+    guild_id INTEGER NOT NULL, channel_id INTEGER PRIMARY KEY, tag_id INTEGER,
+    say_nothing_found INTEGER NOT NULL, added_by TEXT NOT NULL, added REAL NOT NULL
+);
+"""
+
 
 @dataclass(frozen=True)
 class StoredCitation:
@@ -89,6 +98,16 @@ class AuditEntry:
     target: str
     result: str  # plain text: escape it to show it
     ok: bool
+
+
+@dataclass(frozen=True)
+class AutoAnswerChannel:
+    guild_id: int
+    channel_id: int
+    tag_id: int | None  # a forum's tag a post must carry; None: every post (and every text channel)
+    say_nothing_found: bool  # post a short "nothing in my sources" instead of staying silent
+    added_by: str  # the moderator's salted hash
+    added: float
 
 
 @dataclass(frozen=True)
@@ -351,3 +370,29 @@ class BotState:
             )
             db.execute("CREATE INDEX IF NOT EXISTS asked_time ON asked (time)")
         return "asked"
+    # --- auto-answer channels (/autoanswer) ---
+
+    def set_autoanswer(self, guild_id: int, channel_id: int, *, tag_id: int | None, say_nothing_found: bool,
+                       added_by: int) -> AutoAnswerChannel:
+        """Auto-answer in ``channel_id`` (replacing its earlier settings); ``added_by`` is stored hashed."""
+        entry = AutoAnswerChannel(guild_id, channel_id, tag_id, say_nothing_found, self.user_hash(added_by), time.time())
+        with self._transaction() as db:
+            db.execute("INSERT OR REPLACE INTO autoanswer_channels VALUES (?, ?, ?, ?, ?, ?)",
+                       (guild_id, channel_id, tag_id, int(say_nothing_found), entry.added_by, entry.added))
+        return entry
+
+    def remove_autoanswer(self, guild_id: int, channel_id: int) -> bool:
+        """Stop auto-answering in ``channel_id``; False when it was not auto-answered."""
+        with self._transaction() as db:
+            return db.execute("DELETE FROM autoanswer_channels WHERE guild_id = ? AND channel_id = ?",
+                              (guild_id, channel_id)).rowcount > 0
+
+    def autoanswer_channels(self, guild_id: int | None = None) -> list[AutoAnswerChannel]:
+        """The auto-answered channels (of one guild, or all), oldest first."""
+        where, args = ("WHERE guild_id = ?", (guild_id,)) if guild_id is not None else ("", ())
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT guild_id, channel_id, tag_id, say_nothing_found, added_by, added FROM autoanswer_channels {where} "
+                "ORDER BY added", args
+            ).fetchall()
+        return [AutoAnswerChannel(g, c, t, bool(s), a, when) for g, c, t, s, a, when in rows]
