@@ -1,16 +1,16 @@
 """``python -m bot``: run the Discord bot with DISCORD_TOKEN from the environment or .env.
 
 SIGTERM (``systemctl stop``) stops it gracefully and it exits 0.  Settings are built once,
-here; ``CRISISBOT_LOG_LEVEL`` (default WARNING, as for the CLI) sets the log level.
+here; ``CRISISBOT_LOG_LEVEL`` (default WARNING, as for the CLI) sets the log level, ``CRISISBOT_LOG_FORMAT=json`` JSON lines.
 """
 
 from __future__ import annotations
 
-import logging
 import sys
 
 from pydantic import ValidationError
 
+from bot import logs
 from bot.config import BotSettings
 
 
@@ -24,9 +24,7 @@ def main() -> int:
     if settings.discord_token is None:
         print("error: DISCORD_TOKEN is not set (environment or .env); see 'The Discord bot' in README.md", file=sys.stderr)
         return 2
-    level = settings.log_level.upper()
-    logging.basicConfig(level=level if level in logging.getLevelNamesMapping() else "WARNING",
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(settings.log_level, settings.log_format)
     from bot.app import run_bot
 
     run_bot(settings=settings)

@@ -22,9 +22,10 @@ from discord import AllowedMentions, app_commands
 from discord.ext import commands
 
 from bot.config import BotSettings
+from bot.health import EndpointUnavailable, HealthServer, acknowledgement_trace
 from bot.pages import MoreButton, PageButton
 from bot.replies import ClickLimiter, crisis_message, reply_private
-from bot.state import BotState
+from bot.state import ASKING_GUILD, BotState
 from bot.views import FeedbackButton, SourcesButton
 from index.errors import CrisisError
 
@@ -43,17 +44,21 @@ class DrainingTree(app_commands.CommandTree):
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
         if getattr(self.client, "draining", False):
             raise app_commands.CheckFailure(RESTARTING)
+        ASKING_GUILD.set(interaction.guild_id)  # this command's task (and its threads) only
         return True
 
 
 class CrisisBot(commands.Bot):
     def __init__(self, settings: BotSettings, service) -> None:
         intents = discord.Intents.default()
-        intents.message_content = settings.read_message_content  # privileged: off unless asked for (bot/cogs/threads.py)
+        # Privileged; only for auto-answers (forum post text, help channels) and follow-ups in threads the bot
+        # opened (every message, not only mentions): CRISISBOT_READ_MESSAGE_CONTENT.
+        intents.message_content = settings.read_message_content
         # Nothing the bot sends pings anyone: discord.py merges this into every send, interaction
         # response, follow-up and edit (tests/test_hostile_bot.py checks each request on the wire).
         super().__init__(command_prefix=commands.when_mentioned, intents=intents, help_command=None,
-                         tree_cls=DrainingTree, allowed_mentions=AllowedMentions.none())
+                         tree_cls=DrainingTree, allowed_mentions=AllowedMentions.none(),
+                         http_trace=acknowledgement_trace(service.metrics.observe_ack) if hasattr(service, "metrics") else None)
         self.settings = settings
         self.service = service
         service.merge_in_background = True  # a merge of small writes never holds up a moderator's reply
@@ -64,6 +69,7 @@ class CrisisBot(commands.Bot):
         self.draining = False
         self.shutdown_grace = SHUTDOWN_GRACE_SECONDS
         self._pruner: asyncio.Task | None = None
+        self.health: HealthServer | None = None  # /healthz and /metrics, when CRISISBOT_HTTP_PORT is set
 
     async def setup_hook(self) -> None:
         from bot.cogs import EXTENSIONS
@@ -72,6 +78,9 @@ class CrisisBot(commands.Bot):
             await self.load_extension(extension)
         self.add_dynamic_items(SourcesButton, FeedbackButton, MoreButton, PageButton)
         self._pruner = asyncio.create_task(self._prune_every_hour(), name="crisisbot-prune-state")
+        if self.settings.http_port is not None:
+            self.health = HealthServer(self, self.settings.http_host, self.settings.http_port)
+            await self.health.start()
         if self.settings.discord_guild_id:
             guild = discord.Object(self.settings.discord_guild_id)
             self.tree.copy_global_to(guild=guild)
@@ -84,6 +93,7 @@ class CrisisBot(commands.Bot):
         while True:
             try:
                 deleted = await asyncio.to_thread(self.state.prune)
+                deleted["asked"] = await asyncio.to_thread(self.state.prune_asked)
                 if any(deleted.values()):
                     log.info("pruned state.sqlite: %s", deleted)
             except Exception:  # keep the schedule; the next round tries again
@@ -123,6 +133,13 @@ class CrisisBot(commands.Bot):
     def dispatch(self, event_name: str, /, *args, **kwargs) -> None:
         if self.draining and event_name == "message":
             return  # no new mention questions while shutting down
+        if event_name == "message" and args:  # the handlers' tasks copy the guild the question comes from
+            token = ASKING_GUILD.set(getattr(args[0], "guild", None) and args[0].guild.id)
+            try:
+                super().dispatch(event_name, *args, **kwargs)
+            finally:
+                ASKING_GUILD.reset(token)
+            return
         super().dispatch(event_name, *args, **kwargs)
 
     def answers_in_flight(self) -> set[asyncio.Task]:
@@ -158,6 +175,8 @@ class CrisisBot(commands.Bot):
             self._pruner.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._pruner
+        if self.health is not None:
+            await self.health.stop()
         await super().close()
         self.state.close()
 
@@ -184,6 +203,8 @@ def run_bot(service=None, settings: BotSettings | None = None) -> None:
         asyncio.run(serve(bot, settings.discord_token.get_secret_value()))
     except discord.LoginFailure:
         raise SystemExit("error: Discord refused DISCORD_TOKEN; copy the bot token again from the developer portal") from None
+    except EndpointUnavailable as exc:
+        raise SystemExit(f"error: {exc}") from None
     except discord.PrivilegedIntentsRequired:
         raise SystemExit("error: Discord refused the intents this bot asks for; see 'The Discord bot' in README.md") from None
 

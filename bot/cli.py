@@ -6,7 +6,6 @@ Errors are one line on stderr and a non-zero exit code, never a traceback.
 from __future__ import annotations
 
 import json
-import logging
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -14,9 +13,11 @@ from typing import Annotated, Optional
 import typer
 from rich.markup import escape
 
+from bot import logs
 from bot.cli_eval import eval_command
 from bot.cli_feeds import feeds_app
 from bot.cli_import import import_command
+from bot.cli_insights import insights_command
 from bot.cli_sources import sources_app
 from bot.cli_support import (
     EXIT_FAILED,
@@ -279,6 +280,7 @@ def run(
 
 app.command("eval")(eval_command)
 app.command("import")(import_command)
+app.command("insights")(insights_command)
 
 
 def main() -> None:
@@ -287,9 +289,8 @@ def main() -> None:
         config = load_settings()
     except typer.Exit:
         config = None
-    level = config.log_level.upper() if config else "WARNING"
-    logging.basicConfig(level=level if level in logging.getLevelNamesMapping() else "WARNING",
-                        format="%(levelname)s %(name)s: %(message)s")
+    logs.configure(config.log_level if config else "WARNING", config.log_format if config else "text",
+                   text_format="%(levelname)s %(name)s: %(message)s")
     app(obj=config)
 
 

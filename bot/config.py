@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import AliasChoices, Field, SecretStr
 
 from index.config import Settings
@@ -39,9 +41,21 @@ class BotSettings(Settings):
         60.0, gt=0, description="How often the bot looks for feed and sitemap subscriptions due for a poll, in seconds."
     )
     max_upload_bytes: int = Field(5 * 1024 * 1024, ge=1024, description="Largest file /sources add accepts.")
-    # --- conversations in threads (bot/cogs/threads.py) ---
-    read_message_content: bool = Field(
-        False,
-        description="Ask Discord for the privileged Message Content intent and treat every member message in a "
-        "thread the bot opened as a follow-up; off: only messages that mention the bot are.",
+    # --- operations (bot/health.py, bot/logs.py) ---
+    http_port: int | None = Field(
+        None, ge=0, le=65535, description="Serve /healthz and /metrics on this port (0: any free port; unset: off)."
     )
+    http_host: str = Field("127.0.0.1", description="Address the /healthz and /metrics endpoint listens on.")
+    log_format: Literal["text", "json"] = Field(
+        "text", description="Log lines as text, or as one JSON object per line (for log shippers)."
+    )
+    # --- auto-answers in forum and help channels (/autoanswer), conversations in threads (bot/cogs/threads.py) ---
+    read_message_content: bool = Field(
+        False, description="Ask Discord for the privileged message-content intent: auto-answers then read a forum post's "
+                           "text besides its title, and text channels can be auto-answered; every member message in a "
+                           "thread the bot opened is a follow-up (turn it on in the developer portal too).",
+    )
+    autoanswer_min_evidence: float = Field(
+        0.55, ge=0, description="Auto-answer a post only when its best passage's evidence reaches this (stricter than min_evidence).",
+    )
+    autoanswer_per_minute: int = Field(6, ge=1, description="Most auto-answers one channel gets in any 60 s.")

@@ -10,7 +10,10 @@ What it holds about members, and for how long:
   (``prune`` deletes older ones; reads ignore them already);
 * a thread's conversation: its last few questions and the paragraph ids cited, by
   thread id, with no user id (pruned with the answers); per-server settings;
-* the audit log of moderator actions, kept.
+* for /insights, one event per question asked (time, guild, language, answered or refused and why,
+  citations; no user id at all), for ``max_age_days``;
+* the audit log of moderator actions, kept;
+* the channels auto-answered (/autoanswer), with the moderator who added each as a hash, until removed.
 
 The data dir is 0700 and state.sqlite (with its -wal and -shm) 0600.
 """
@@ -28,6 +31,7 @@ import threading
 import time
 import uuid
 from collections.abc import Sequence
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
@@ -36,6 +40,9 @@ from index.fsutil import FILE_MODE, private_dir, private_file
 from index.sqlite import immediate
 
 PRIVATE_QUESTION = "(private question)"
+# The guild of the interaction or mention being answered (None in a DM): set where they enter the bot
+# (bot/app.py), read by ``record_asked`` (``asyncio.to_thread`` carries it to the worker thread).
+ASKING_GUILD: ContextVar[int | None] = ContextVar("asking_guild", default=None)
 SALT_FILE = "user-salt"
 DAY = 86_400.0
 
@@ -57,6 +64,14 @@ CREATE TABLE IF NOT EXISTS feedback (
     answer_id TEXT NOT NULL, question TEXT NOT NULL, paragraph_ids TEXT NOT NULL,
     user_hash TEXT NOT NULL, vote INTEGER NOT NULL, time REAL NOT NULL,
     PRIMARY KEY (answer_id, user_hash)
+);
+"""
+
+# --- auto-answer channels (/autoanswer): one row per channel; the moderator who added it as a salted hash ---
+SCHEMA += """
+CREATE TABLE IF NOT EXISTS autoanswer_channels (
+    guild_id INTEGER NOT NULL, channel_id INTEGER PRIMARY KEY, tag_id INTEGER,
+    say_nothing_found INTEGER NOT NULL, added_by TEXT NOT NULL, added REAL NOT NULL
 );
 """
 
@@ -97,6 +112,16 @@ class AuditEntry:
     target: str
     result: str  # plain text: escape it to show it
     ok: bool
+
+
+@dataclass(frozen=True)
+class AutoAnswerChannel:
+    guild_id: int
+    channel_id: int
+    tag_id: int | None  # a forum's tag a post must carry; None: every post (and every text channel)
+    say_nothing_found: bool  # post a short "nothing in my sources" instead of staying silent
+    added_by: str  # the moderator's salted hash
+    added: float
 
 
 @dataclass(frozen=True)
@@ -295,6 +320,98 @@ class BotState:
                 "SELECT time, actor, actor_id, action, target, result, ok FROM audit ORDER BY id DESC LIMIT ?", (limit,)
             ).fetchall()
         return [AuditEntry(*row[:6], bool(row[6])) for row in rows]
+
+    # --- asked events, for /insights (kept max_age_days; no user ids at all) ---
+
+    def record_asked(self, answer, answer_id: str | None = None, *, private: bool = False, guild_id: int | None = None) -> None:
+        """One question asked: when (UTC), where (``guild_id``, default ``ASKING_GUILD``; None for a DM), its language,
+        answered or refused and why, what it cited; a private question's text is not stored.  Nothing says who asked."""
+        guild_id = ASKING_GUILD.get() if guild_id is None else guild_id
+        cited = json.dumps([{"paragraph_id": c.paragraph_id, "title": c.title, "url": c.url} for c in answer.citations])
+        self._asked_table  # noqa: B018 (created on first use)
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO asked VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (time.time(), None if guild_id is None else str(guild_id), answer_id, int(answer.abstained), answer.language,
+                 PRIVATE_QUESTION if private else answer.question, cited, answer.reason or ""),
+            )
+
+    def asked_since(self, days: float, guild_id: int | None = None) -> list[dict]:
+        """The asked events of the last ``days`` (never older than max_age_days), oldest first; one guild's, or all."""
+        since = max(self._cutoff(), time.time() - DAY * days)
+        where, values = "time >= ?", [since]
+        if guild_id is not None:
+            where, values = where + " AND guild_id = ?", values + [str(guild_id)]
+        self._asked_table  # noqa: B018
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT time, guild_id, answer_id, abstained, language, question, citations, reason FROM asked WHERE {where} ORDER BY time",
+                values,
+            ).fetchall()
+        keys = ("time", "guild_id", "answer_id", "abstained", "language", "question", "citations", "reason")
+        events = [dict(zip(keys, row)) for row in rows]
+        for event in events:
+            event["abstained"], event["citations"] = bool(event["abstained"]), json.loads(event["citations"])
+        return events
+
+    def votes_since(self, days: float) -> list[dict]:
+        """Votes of the last ``days`` (never older than max_age_days): answer id, question, vote, time; no user."""
+        since = max(self._cutoff(), time.time() - DAY * days)
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT answer_id, question, vote, time FROM feedback WHERE time >= ? ORDER BY time", (since,)
+            ).fetchall()
+        return [{"answer_id": a, "question": q, "vote": v, "time": t} for a, q, v, t in rows]
+
+    def insights(self, days: float, *, guild_id: int | None = None, vocabulary=None, top: int = 10):
+        """``index.insights.Insights`` of the last ``days``: one guild's (votes only on its answers), or all."""
+        from index.insights import compute
+
+        return compute(self.asked_since(days, guild_id), self.votes_since(days), days=days, now=time.time(),
+                       vocabulary=vocabulary, top=top, only_known_answers=guild_id is not None)
+
+    def prune_asked(self, max_age_days: float | None = None) -> int:
+        """Delete asked events older than ``max_age_days`` (default: the state's own); returns how many."""
+        self._asked_table  # noqa: B018
+        with self._transaction() as db:
+            return db.execute("DELETE FROM asked WHERE time < ?", (self._cutoff(max_age_days),)).rowcount
+
+    @functools.cached_property
+    def _asked_table(self) -> str:
+        """The asked table, created the first time it is needed (its schema lives with its queries)."""
+        with self._transaction() as db:
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS asked (time REAL NOT NULL, guild_id TEXT, answer_id TEXT, abstained INTEGER NOT NULL,"
+                " language TEXT NOT NULL, question TEXT NOT NULL, citations TEXT NOT NULL, reason TEXT NOT NULL)"
+            )
+            db.execute("CREATE INDEX IF NOT EXISTS asked_time ON asked (time)")
+        return "asked"
+    # --- auto-answer channels (/autoanswer) ---
+
+    def set_autoanswer(self, guild_id: int, channel_id: int, *, tag_id: int | None, say_nothing_found: bool,
+                       added_by: int) -> AutoAnswerChannel:
+        """Auto-answer in ``channel_id`` (replacing its earlier settings); ``added_by`` is stored hashed."""
+        entry = AutoAnswerChannel(guild_id, channel_id, tag_id, say_nothing_found, self.user_hash(added_by), time.time())
+        with self._transaction() as db:
+            db.execute("INSERT OR REPLACE INTO autoanswer_channels VALUES (?, ?, ?, ?, ?, ?)",
+                       (guild_id, channel_id, tag_id, int(say_nothing_found), entry.added_by, entry.added))
+        return entry
+
+    def remove_autoanswer(self, guild_id: int, channel_id: int) -> bool:
+        """Stop auto-answering in ``channel_id``; False when it was not auto-answered."""
+        with self._transaction() as db:
+            return db.execute("DELETE FROM autoanswer_channels WHERE guild_id = ? AND channel_id = ?",
+                              (guild_id, channel_id)).rowcount > 0
+
+    def autoanswer_channels(self, guild_id: int | None = None) -> list[AutoAnswerChannel]:
+        """The auto-answered channels (of one guild, or all), oldest first."""
+        where, args = ("WHERE guild_id = ?", (guild_id,)) if guild_id is not None else ("", ())
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT guild_id, channel_id, tag_id, say_nothing_found, added_by, added FROM autoanswer_channels {where} "
+                "ORDER BY added", args
+            ).fetchall()
+        return [AutoAnswerChannel(g, c, t, bool(s), a, when) for g, c, t, s, a, when in rows]
 
     # --- conversations in threads, and per-server settings (bot/cogs/threads.py) ---
 

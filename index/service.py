@@ -10,6 +10,7 @@ rebuilds live beside the index, under ``sources_dir``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import functools
 import logging
@@ -31,6 +32,7 @@ from index.fetch import FetchPolicy, check_url, fetch_document
 from index.importing import ByteProgress, ImportOptions, ImportResult, import_archives
 from index.ingest import Document, LoadReport, Problem, load
 from index.kept import KeptSources
+from index.metrics import Metrics
 from index.phrases import phrase
 from index.polls import PollReport
 from index.question import is_instruction, key_terms, respelled
@@ -102,6 +104,7 @@ class CrisisService:
         # ends with the command) or, when a long-lived front end sets this, on a thread of its own (the bot).
         self.merge_in_background = False
         self._merging = threading.Lock()
+        self.metrics = Metrics(index_size=self._index_size)  # index/metrics.py: what /metrics shows
 
     @functools.cached_property
     def crosslingual(self) -> CrossLingual:
@@ -239,10 +242,26 @@ class CrisisService:
                                    what=", ".join(query.unknown))
         return answer
 
-    @staticmethod
-    def _timed(answer: Answer, start: float) -> Answer:
+    def _timed(self, answer: Answer, start: float) -> Answer:
+        """Every answer ``ask`` gives passes here: its time taken, and the metrics counted."""
         answer.took_ms = (time.perf_counter() - start) * 1000
+        self.metrics.observe_answer(answer)
         return answer
+
+    def _index_size(self) -> tuple[int, int] | None:
+        """(paragraphs, documents) of the index in use, for the metrics; None without one."""
+        if not self.has_index():
+            return None
+        view = self.snapshot()
+        return view.size, int(view.manifest.get("documents", 0))
+
+    @contextlib.contextmanager
+    def _writing(self, kind: str, **options):
+        """``self.store.write(**options)``, counted in the metrics once it is published."""
+        start = time.perf_counter()
+        with self.store.write(**options) as tx:
+            yield tx
+        self.metrics.observe_write(kind, time.perf_counter() - start)
 
     def search(self, query: str, k: int = 10, *, since: dt.date | None = None, until: dt.date | None = None, mode: str = DEFAULT_MODE) -> list[Passage]:
         """Raw passages, best first (no answer, no abstention)."""
@@ -286,7 +305,7 @@ class CrisisService:
         """Rebuild the whole index from ``sources`` (default: ``default_sources()``)."""
         start = time.perf_counter()
         paths = [Path(p) for p in (sources or self.default_sources())]
-        with self.store.write(fresh=True, progress=progress) as tx:
+        with self._writing("build", fresh=True, progress=progress) as tx:
             if progress:
                 progress("reading sources", 0, len(paths))
             report = self._load(paths)
@@ -300,7 +319,7 @@ class CrisisService:
     def add_documents(self, documents: Sequence[Document], *, progress: Progress | None = None) -> WriteResult:
         """Add (or replace, by id) documents in a new version of the index, then swap it in."""
         start = time.perf_counter()
-        with self.store.write(progress=progress) as tx:
+        with self._writing("add", progress=progress) as tx:
             change = self._add(tx, documents)
         self._merge_if_due()
         return WriteResult(tx.manifest, change, seconds=time.perf_counter() - start)
@@ -343,7 +362,7 @@ class CrisisService:
         if nothing is usable, NothingToIndex says why and nothing changes.
         """
         start = time.perf_counter()
-        with self.store.write(progress=progress) as tx:
+        with self._writing("add files", progress=progress) as tx:
             kept, skipped = self.kept.keep_files([Path(p) for p in paths], tx)
             report = self._load(kept)
             report.skipped[:0] = skipped
@@ -373,7 +392,7 @@ class CrisisService:
     def add_fetched(self, document: Document, *, progress: Progress | None = None) -> WriteResult:
         """Add a document fetched from a URL; it is kept as JSON Lines so rebuilds need no network."""
         start = time.perf_counter()
-        with self.store.write(progress=progress) as tx:
+        with self._writing("add page", progress=progress) as tx:
             self.kept.keep_page(document, tx)
             change = self._add(tx, [document])
         self._merge_if_due()
@@ -436,12 +455,14 @@ class CrisisService:
         """Poll the subscriptions that are due (every one with ``force``; ``only`` these URLs)."""
         if not self._has_subscriptions():
             return PollReport()
-        return await Poller(self, self.subscriptions).poll(force=force, only=list(only) if only is not None else None)
+        report = await Poller(self, self.subscriptions).poll(force=force, only=list(only) if only is not None else None)
+        self.metrics.observe_polls(report)
+        return report
 
     def write_pages(self, documents: Sequence[Document], remove_ids: Sequence[str] = ()) -> WriteResult:
         """One write: fetched pages added or replaced (kept as JSON Lines, like ``add_fetched``) and documents removed."""
         start = time.perf_counter()
-        with self.store.write() as tx:
+        with self._writing("pages") as tx:
             origins = tx.origins() if remove_ids and self.has_index() else {}
             gone = sorted({i for i in remove_ids if i in origins})
             removed = tx.remove_documents(gone) if gone else ChangeReport()
@@ -468,7 +489,7 @@ class CrisisService:
 
     def _remove(self, ids: Sequence[str], *, drop_kept_files: bool) -> WriteResult:
         start = time.perf_counter()
-        with self.store.write() as tx:
+        with self._writing("remove") as tx:
             origins = tx.origins()  # NoIndex when there is none
             missing = set(ids) - origins.keys()
             if missing:

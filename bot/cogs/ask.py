@@ -67,6 +67,7 @@ class Ask(commands.Cog):
             answer, turn = self.bot.service.converse(question, turns, since=since, until=until)
         state = self.bot.state
         answer_id = state.save_answer(answer.question, answer.citations, private=private)
+        state.record_asked(answer, answer_id, private=private)  # for /insights: no user id
         search_id = None if private else state.save_search(
             answer.question, user_id, since=day_text(since), until=day_text(until), exclude=[c.paragraph_id for c in answer.citations]
         )

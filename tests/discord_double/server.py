@@ -72,6 +72,7 @@ class DiscordDouble(ThreadsMixin):
         self.messages: dict[str, dict] = {}  # message id -> payload (channel messages, webhook messages)
         self._originals: dict[str, str] = {}  # interaction token -> id of its original response message
         self.uploads: dict[str, bytes] = {}  # attachment id -> bytes served under /attachments/
+        self.intents = 0  # the gateway intents of the last IDENTIFY
 
     # --- lifecycle ---
     async def start(self) -> None:
@@ -217,7 +218,7 @@ class DiscordDouble(ThreadsMixin):
             if op == 1:
                 await self._send(entry, {"op": 11})
             elif op == 2:
-                self.intents = message["d"].get("intents", 0)
+                self.intents = message["d"].get("intents", 0)  # what the bot asked for (forums.py strips content by it)
                 await self._dispatch_to(entry, "READY", {
                     "v": 10, "user": user_payload(BOT_ID, "crisisbot", bot=True),
                     "application": {"id": str(APP_ID), "flags": 0},
