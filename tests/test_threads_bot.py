@@ -103,11 +103,14 @@ async def test_the_conversation_is_bounded_to_the_last_turns(double, bot):
     await threads_on(double)
     _, created = await ask_opening_a_thread(double)
     thread_id = created.path.split("/")[4]
-    for n in range(4):
-        await double.slash_in_thread(thread_id, "ask", {"question": f"What did Blinken propose, part {n}?"})
-        await stored(bot, thread_id, min(n + 2, 3))
-    await asyncio.sleep(0.3)
-    conversation = await stored(bot, thread_id, 3)
+    for n in range(4):  # one after the other: each answered (and its turn stored) before the next
+        interaction = await double.slash_in_thread(thread_id, "ask", {"question": f"What did Blinken propose, part {n}?"})
+        await double.wait_for(edit_of(interaction))
+        for _ in range(200):
+            conversation = await stored(bot, thread_id, 1)
+            if conversation.turns[-1].question.endswith(f"part {n}?"):
+                break
+            await asyncio.sleep(0.05)
     assert [t.question for t in conversation.turns] == [f"What did Blinken propose, part {n}?" for n in (1, 2, 3)]
 
 
