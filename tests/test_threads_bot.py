@@ -174,6 +174,15 @@ async def test_the_double_enforces_discords_lengths(double, bot):
     assert refused.value.status == 400 and "between 1 and 100" in str(refused.value)
     thread = await message.create_thread(name="n" * 100)
     assert thread.id == message.id and len(thread.name) == 100
+    # A thread without a message (POST /channels/{id}/threads): the same name rule, and THREAD_CREATE follows.
+    with pytest.raises(discord.HTTPException):
+        await channel.create_thread(name="", type=discord.ChannelType.public_thread)
+    alone = await channel.create_thread(name="Without a message", type=discord.ChannelType.public_thread)
+    for _ in range(100):
+        if bot.get_channel(alone.id) is not None:
+            break
+        await asyncio.sleep(0.02)
+    assert isinstance(bot.get_channel(alone.id), discord.Thread) and bot.get_channel(alone.id).parent_id == CHANNEL_ID
 
 
 async def test_a_429_on_thread_creation_is_retried(double, bot):
