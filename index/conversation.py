@@ -54,6 +54,11 @@ _POINTS_BACK = {
     "ru": re.compile(r"(?<!\w)(?:это|этот|эта|эти|того|этого|там|тогда|он|она|они|его|её|ее|их|в\s+ответ|после\s+этого|тоже|также)(?!\w)",
                      re.IGNORECASE),
 }
+# A follow-up asking for a response ("What did Russia do in response?"): searched after the day of the report
+# the last answer cited first.
+_RESPONSE = re.compile(r"\b(?:in\s+response|in\s+return|in\s+retaliation|retaliat\w*)\b", re.IGNORECASE)
+# One asking what came next ("after that", "hours later") is searched from that day on.
+_AFTERWARDS = re.compile(r"\b(?:after\s+that|afterwards|next|later|then)\b", re.IGNORECASE)
 _SWAP = re.compile(r"^\W*(?:and\s+|but\s+)?(?:what|how)\s+about\b|^\W*and\s+(?:in|on|at|for|the|what|how|who|where)?\b", re.IGNORECASE)
 _SWAP_LEAD = re.compile(r"^\W*(?:and\s+|but\s+)?(?:(?:what|how)\s+about\s+)?", re.IGNORECASE)
 _WORD = re.compile(r"[^\W_](?:[\w'’.-]*[^\W_])?")
@@ -108,7 +113,24 @@ def resolve(question: str, turns: Sequence[Turn], view: ReadView | None = None) 
         return _swapped(question, last.searched, own, window, vocabulary)
     if own - before and not points_back:
         return question  # a subject of its own: start fresh
-    return f"{question} {_subject(chain, view)}"
+    searched = f"{question} {_subject(chain, view)}"
+    if window is not None:
+        return searched
+    for pattern, word in ((_RESPONSE, "after"), (_AFTERWARDS, "since")):
+        if pattern.search(question) and (day := _cited_day(last, view)):
+            return f"{searched} {word} {day.day} {day:%B %Y}"
+    return searched
+
+
+def _cited_day(turn: Turn, view: ReadView | None) -> dt.date | None:
+    """The date of the report ``turn``'s answer cited first, if known."""
+    if view is None or not turn.cited:
+        return None
+    row = view.paragraphs(turn.cited[:1]).get(turn.cited[0])
+    try:
+        return dt.date.fromisoformat(row.document.date) if row is not None and row.document.date else None
+    except ValueError:
+        return None
 
 
 def _chain(turns: Sequence[Turn]) -> list[Turn]:
