@@ -30,6 +30,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
+from index import text as textlib
 from index.crosslingual import detect_language
 from index.lexical import Vocabulary
 from index.question import key_terms
@@ -38,6 +39,8 @@ from index.timeframe import Window, parse_window, strip_window
 if TYPE_CHECKING:
     from index.store import ReadView
 
+# A name held by more paragraphs than this share does not tell a subject apart ("Ukraine", "Russia").
+SUBJECT_MAX_SHARE = 0.15
 # A swap ("what about Kharkiv?") is a short question: longer ones that start so are follow-ups.
 SWAP_MAX_WORDS = 7
 
@@ -106,7 +109,7 @@ def resolve(question: str, turns: Sequence[Turn], view: ReadView | None = None) 
             return f"{question} {last.searched}"
         return question
     chain = _chain(turns)
-    own = set(_own_names(question, vocabulary))
+    own = set(_names(question, vocabulary))
     before = {name for turn in chain for name in _names(turn.searched, vocabulary)}
     window = parse_window(question, today=dt.date.today())
     if _SWAP.search(question) and len(_WORD.findall(question)) <= SWAP_MAX_WORDS and (own - before or window):
@@ -144,21 +147,24 @@ def _chain(turns: Sequence[Turn]) -> list[Turn]:
 
 
 def _names(text: str, vocabulary: Vocabulary | None) -> tuple[str, ...]:
-    """The named things ``text`` holds: key terms by the corpus's vocabulary, else its capitalised words."""
-    if vocabulary is not None:
-        return key_terms(text, vocabulary).key
+    """The names ``text`` gives its subject by: its words written with a capital (but the first) and its
+    acronyms; in a text typed all in lower case, its key terms (index/question.py).  With the corpus's
+    vocabulary: as the corpus spells them, and only those that tell reports apart (held by at most
+    SUBJECT_MAX_SHARE of the paragraphs: "Kramatorsk", not "Ukraine"); a rare ordinary word ("sheltering")
+    names nothing."""
+    if text == text.casefold():
+        return key_terms(text, vocabulary).key if vocabulary is not None else ()
     words = _WORD.findall(text)
-    return tuple(w.casefold() for i, w in enumerate(words) if i and w[:1].isupper())
-
-
-def _own_names(question: str, vocabulary: Vocabulary | None) -> tuple[str, ...]:
-    """The names a question gives its subject by: written with a capital (or an acronym, or a number) unless
-    the question is all lower case; a rare ordinary word ("sheltering") names nothing."""
-    if question == question.casefold():
-        return _names(question, vocabulary)
-    words = _WORD.findall(question)
-    named = " ".join(w for i, w in enumerate(words) if (i and w[:1].isupper()) or w.isupper() or any(c.isdigit() for c in w))
-    return _names(f"x {named}", vocabulary) if vocabulary is not None else tuple(w.casefold() for w in named.split())
+    named = [w for i, w in enumerate(words) if w[:1].isupper() and (i or (w.isupper() and len(w) > 1))]
+    if vocabulary is None:
+        return tuple(dict.fromkeys(w.casefold() for w in named))
+    terms: dict[str, None] = {}
+    for word in named:
+        for token in textlib.lexical_tokens(word)[:1]:
+            term = token if token in vocabulary else vocabulary.closest(token)
+            if term and vocabulary.share(term) <= SUBJECT_MAX_SHARE:
+                terms[term] = None
+    return tuple(terms)
 
 
 def _content(text: str) -> str:
@@ -183,7 +189,7 @@ def _subject(chain: Sequence[Turn], view: ReadView | None) -> str:
             vocabulary = view.vocabulary()
             said = {name for turn in chain for name in _names(turn.question, vocabulary)}
             title = rows[cited[0]].document.title
-            new = set(_own_names(title, vocabulary)) - said
+            new = set(_names(title, vocabulary)) - said
             parts.append(" ".join(w for w in _WORD.findall(title) if w[:1].isupper() and set(_names(f"x {w}", vocabulary)) & new))
     return " ".join(dict.fromkeys(p for p in parts if p))
 
@@ -198,7 +204,7 @@ def _swapped(question: str, before: str, own: set[str], window: Window | None, v
         return f"{base.rstrip(' ?!.')} {new}?"
     replaced = before
     for word in _WORD.findall(before):
-        if own and set(_names(word, vocabulary)) and word.casefold() not in own:
+        if own and set(_names(f"x {word}", vocabulary)) and word.casefold() not in own:
             replaced = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", "", replaced)
     replaced = re.sub(r"\s{2,}", " ", replaced).strip()
     return f"{replaced.rstrip(' ?!.')} {new}?" if replaced != before else f"{new} {before}"
