@@ -11,9 +11,9 @@ answers a question given the turns before it (the last ``conversation_turns``).
   ("it", "there", "in response"): searched as asked, the conversation starts fresh;
 * **a follow-up** ("What did Russia do in response?", "How many died there?",
   "What was the final death toll?"): searched together with what the conversation is
-  about: the named things and content words of the earlier questions since it last
-  started fresh, and the title of the report the last answer cited first (the event
-  as a headline names it: "Blast on Kerch bridge collapses road span, kills three");
+  about, the content words of the earlier questions since it last started fresh
+  ("Kerch bridge attacked"); one asking for a response or what came next is searched
+  after (or from) the day of the report the last answer cited first;
 * **a swap** ("What about Kharkiv?", "And in July?"): the last question searched again
   with the new place or time in place of the old.
 
@@ -57,9 +57,10 @@ _POINTS_BACK = {
     "ru": re.compile(r"(?<!\w)(?:это|этот|эта|эти|того|этого|там|тогда|он|она|они|его|её|ее|их|в\s+ответ|после\s+этого|тоже|также)(?!\w)",
                      re.IGNORECASE),
 }
-# A follow-up asking for a response ("What did Russia do in response?"): searched after the day of the report
-# the last answer cited first.
-_RESPONSE = re.compile(r"\b(?:in\s+response|in\s+return|in\s+retaliation|retaliat\w*)\b", re.IGNORECASE)
+# A follow-up asking for a response ("What did Russia do in response?", "two days later"): searched after the day
+# of the report the last answer cited first.
+_RESPONSE = re.compile(r"\b(?:in\s+response|in\s+return|in\s+retaliation|retaliat\w*|(?:days?|weeks?|months?)\s+(?:later|after))\b",
+                       re.IGNORECASE)
 # One asking what came next ("after that", "hours later") is searched from that day on.
 _AFTERWARDS = re.compile(r"\b(?:after\s+that|afterwards|next|later|then)\b", re.IGNORECASE)
 _SWAP = re.compile(r"^\W*(?:and\s+|but\s+)?(?:what|how)\s+about\b|^\W*and\s+(?:in|on|at|for|the|what|how|who|where)?\b", re.IGNORECASE)
@@ -96,8 +97,8 @@ class Turn:
 def resolve(question: str, turns: Sequence[Turn], view: ReadView | None = None) -> str:
     """The text to search for ``question`` asked after ``turns`` (oldest first): the question itself when
     it is self-contained, else the question with the conversation's subject (see the module's docstring).
-    ``view`` (the read view searched) gives the corpus's vocabulary and the cited reports' titles; without
-    it, names are read from capitals alone and no title is used."""
+    ``view`` (the read view searched) gives the corpus's vocabulary and the cited reports' dates; without
+    it, names are read from capitals alone and no date is used."""
     if not turns or not question.strip():
         return question
     language = detect_language(question)
@@ -116,7 +117,7 @@ def resolve(question: str, turns: Sequence[Turn], view: ReadView | None = None) 
         return _swapped(question, last.searched, own, window, vocabulary)
     if own - before and not points_back:
         return question  # a subject of its own: start fresh
-    searched = f"{question} {_subject(chain, view)}"
+    searched = f"{question} {_subject(chain)}"
     if window is not None:
         return searched
     for pattern, word in ((_RESPONSE, "after"), (_AFTERWARDS, "since")):
@@ -177,21 +178,11 @@ def _content(text: str) -> str:
     return " ".join(w for w in _WORD.findall(text) if w.casefold() not in _FILLER)
 
 
-def _subject(chain: Sequence[Turn], view: ReadView | None) -> str:
-    """What the conversation is about: the content words of its questions, latest first, and the names in
-    the title of the report the last answer cited first that the questions did not give ("Missiles hit
-    Yavoriv training base near Polish border" after "Which base near the Polish border was hit?")."""
-    parts = [_content(turn.question) for turn in chain]
-    cited = chain[0].cited[:1]
-    if view is not None and cited:
-        rows = view.paragraphs(cited)
-        if cited[0] in rows:
-            vocabulary = view.vocabulary()
-            said = {name for turn in chain for name in _names(turn.question, vocabulary)}
-            title = rows[cited[0]].document.title
-            new = set(_names(title, vocabulary)) - said
-            parts.append(" ".join(w for w in _WORD.findall(title) if w[:1].isupper() and set(_names(f"x {w}", vocabulary)) & new))
-    return " ".join(dict.fromkeys(p for p in parts if p))
+def _subject(chain: Sequence[Turn]) -> str:
+    """What the conversation is about: the content words of its questions since it started fresh, latest first.
+    (Names taken from the reports the answers cited were tried too: when an earlier answer cited the wrong
+    report, they led the follow-up astray more often than they helped.)"""
+    return " ".join(dict.fromkeys(part for turn in chain if (part := _content(turn.question))))
 
 
 def _swapped(question: str, before: str, own: set[str], window: Window | None, vocabulary: Vocabulary | None) -> str:
@@ -204,7 +195,8 @@ def _swapped(question: str, before: str, own: set[str], window: Window | None, v
         return f"{base.rstrip(' ?!.')} {new}?"
     replaced = before
     for word in _WORD.findall(before):
-        if own and set(_names(f"x {word}", vocabulary)) and word.casefold() not in own:
+        names = set(_names(f"x {word}", vocabulary))
+        if own and names and not names & own:
             replaced = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", "", replaced)
     replaced = re.sub(r"\s{2,}", " ", replaced).strip()
     return f"{replaced.rstrip(' ?!.')} {new}?" if replaced != before else f"{new} {before}"
