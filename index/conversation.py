@@ -14,6 +14,8 @@ answers a question given the turns before it (the last ``conversation_turns``).
   about, the content words of the earlier questions since it last started fresh
   ("Kerch bridge attacked"); one asking for a response or what came next is searched
   after (or from) the day of the report the last answer cited first;
+* **a question about something else**: one whose words the corpus mostly does not know
+  ("How do I bake bread?") is not read with the conversation either: alone, it is refused;
 * **a swap** ("What about Kharkiv?", "And in July?"): the last question searched again
   with the new place or time in place of the old.
 
@@ -115,8 +117,8 @@ def resolve(question: str, turns: Sequence[Turn], view: ReadView | None = None) 
     window = parse_window(question, today=dt.date.today())
     if _SWAP.search(question) and len(_WORD.findall(question)) <= SWAP_MAX_WORDS and (own - before or window):
         return _swapped(question, last.searched, own, window, vocabulary)
-    if own - before and not points_back:
-        return question  # a subject of its own: start fresh
+    if own - before and not points_back or _foreign(question, vocabulary):
+        return question  # a subject of its own, or none the corpus knows: start fresh
     searched = f"{question} {_subject(chain)}"
     if window is not None:
         return searched
@@ -166,6 +168,17 @@ def _names(text: str, vocabulary: Vocabulary | None) -> tuple[str, ...]:
             if term and vocabulary.share(term) <= SUBJECT_MAX_SHARE:
                 terms[term] = None
     return tuple(terms)
+
+
+def _foreign(question: str, vocabulary: Vocabulary | None) -> bool:
+    """Are half or more of the question's words (two or more) unknown to the corpus, even as typos ("How do I
+    bake bread?", "Can you write me a poem about it?")?  Then it is not about the conversation's subject: read
+    with it, it would be answered with what that subject's reports say; alone, it is refused."""
+    if vocabulary is None:
+        return False
+    tokens = [t for t in textlib.lexical_tokens(question) if t not in _FILLER]
+    unknown = sum(not (t in vocabulary or vocabulary.closest(t)) for t in tokens)
+    return len(tokens) >= 2 and 2 * unknown >= len(tokens)
 
 
 def _content(text: str) -> str:

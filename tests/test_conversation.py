@@ -128,6 +128,13 @@ def test_converse_starts_fresh_on_a_new_subject(war_slice):
     assert second.searched == question and "Kramatorsk" in top_texts(answer, 1)
 
 
+@pytest.mark.parametrize("question", ["How do I bake bread?", "Can you write me a poem about it?"])
+def test_an_off_topic_follow_up_stands_alone_and_is_refused(war_slice, question):
+    _, first = war_slice.converse(KERCH, k=5)
+    answer, second = war_slice.converse(question, [first], k=5)
+    assert second.searched == question and answer.abstained and not answer.citations
+
+
 def test_converse_reads_only_the_last_turns(war_slice, embedder):
     _, kerch = war_slice.converse(KERCH, k=5)
     _, bucha = war_slice.converse("What did Ukrainian troops find in Bucha?", [kerch], k=5)
