@@ -1,3 +1,4 @@
 """The bot's cogs, one per user-facing job."""
 
-EXTENSIONS = ("bot.cogs.ask", "bot.cogs.info", "bot.cogs.search", "bot.cogs.moderation", "bot.cogs.feeds")
+EXTENSIONS = ("bot.cogs.ask", "bot.cogs.info", "bot.cogs.search", "bot.cogs.moderation", "bot.cogs.feeds",
+              "bot.cogs.language")
