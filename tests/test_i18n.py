@@ -197,3 +197,16 @@ def test_every_key_the_bot_asks_for_exists():
                     if key.value not in english and f"{key.value}.one" not in english:
                         missing.append(f"{path.relative_to(ROOT)}:{node.lineno}: {key.value}")
     assert not missing, missing
+
+
+def test_a_servers_language_survives_a_restart(tmp_path):
+    from bot.state import BotState
+
+    state = BotState(tmp_path / "state.sqlite", salt="s")
+    state.set_guild_language(7, "uk")
+    state.set_guild_language(8, "ru")
+    state.set_guild_language(8, None)
+    state.close()
+    again = BotState(tmp_path / "state.sqlite", salt="s")
+    assert (again.guild_language(7), again.guild_language(8)) == ("uk", None)
+    again.close()
