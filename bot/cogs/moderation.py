@@ -64,8 +64,8 @@ def shown(text: str, limit: int = 2000) -> str:
 def progress_text(job: RebuildJob, language: str | None = None) -> str:
     """Where a re-index is, in plain text (sentences of the moderator's language, one after another)."""
     if job.running:
-        stage = text(f"moderation.stage.{job.stage.replace(' ', '_')}", language) \
-            if f"moderation.stage.{job.stage.replace(' ', '_')}" in catalog("en") else job.stage
+        stage_key = f"moderation.stage.{job.stage.replace(' ', '_')}"
+        stage = text(stage_key, language) if stage_key in catalog("en") else job.stage  # a stage the core adds later
         values = {"stage": stage, "percent": f"{job.percent:.0f}", "done": job.done, "total": job.total}
         key = ("moderation.reindexing_paragraphs" if job.stage == "embedding" else "moderation.reindexing_counted") \
             if job.total else "moderation.reindexing"
