@@ -148,15 +148,16 @@ def command_key(context: app_commands.TranslationContext) -> str | None:
     return f"commands.{path}.{kind}"
 
 
+TRANSLATED_LOCALES = {Locale.ukrainian: "uk", Locale.russian: "ru"}  # English is what the code declares
+
+
 class CatalogTranslator(app_commands.Translator):
     """Localises command names, descriptions, options and choices into Ukrainian and Russian from the
     ``commands`` catalogs (English is what the code declares; other locales are left to it)."""
 
-    LOCALES = {Locale.ukrainian: "uk", Locale.russian: "ru"}
-
     async def translate(self, string: app_commands.locale_str, locale: Locale,
                         context: app_commands.TranslationContext) -> str | None:
-        language = self.LOCALES.get(locale)
+        language = TRANSLATED_LOCALES.get(locale)
         if language is None:
             return None
         key = string.extras.get("key") or command_key(context)

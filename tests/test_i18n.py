@@ -193,9 +193,9 @@ def test_every_key_the_bot_asks_for_exists():
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Call) and call_name(node) == "text" and node.args:
                 key = node.args[0]
-                if isinstance(key, ast.Constant) and isinstance(key.value, str):
-                    if key.value not in english and f"{key.value}.one" not in english:
-                        missing.append(f"{path.relative_to(ROOT)}:{node.lineno}: {key.value}")
+                literal = isinstance(key, ast.Constant) and isinstance(key.value, str)
+                if literal and key.value not in english and f"{key.value}.one" not in english:
+                    missing.append(f"{path.relative_to(ROOT)}:{node.lineno}: {key.value}")
     assert not missing, missing
 
 
