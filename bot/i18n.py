@@ -16,9 +16,13 @@ A text that depends on a number has one key per plural form, ``<key>.one``,
 ``<key>.few`` and ``<key>.many`` (English uses ``one`` and ``many``; Ukrainian
 and Russian all three); ``text(key, locale, count=n)`` picks the form.
 
-Slash commands are localised by ``CatalogTranslator`` from the ``commands``
-area, with keys derived from where a string sits (``commands.ask.description``,
-``commands.sources.remove.id.name``, ``commands.choice.feed``).
+Slash commands are localised by ``CatalogTranslator`` from ``commands.*`` keys
+derived from where a string sits (``commands.ask.description``,
+``commands.sources.remove.source.name`` for an option by its Python name,
+``commands.choice.feed`` for a choice by its value), or from a
+``locale_str(..., key="...")``.  They live in ``commands.toml``, or for a cog of
+its own in ``commands-<area>.toml`` (the part of a file's name before "-" is the
+prefix of its keys).
 """
 
 from __future__ import annotations

@@ -39,7 +39,8 @@ def test_every_area_has_the_same_keys_in_every_language(area):
     for language in LANGUAGES:
         keys = area_keys(language, area)
         assert set(keys) == set(english), (language, area, sorted(set(english) ^ set(keys)))
-        assert all(key.startswith(f"{area}.") for key in keys), (language, area)
+        prefix = area.split("-")[0]  # commands-threads.toml holds commands.* keys of another cog's commands
+        assert all(key.startswith(f"{prefix}.") for key in keys), (language, area)
 
 
 @pytest.mark.parametrize("area", AREAS)

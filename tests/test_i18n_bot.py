@@ -151,3 +151,6 @@ async def test_a_mention_is_answered_in_the_servers_language(double, bot):
     await double.mention(f"<@{bot.user.id}>   ")
     reply = await double.wait_for(lambda r: r.method == "POST" and r.path.endswith("/messages") and r.json.get("content"))
     assert reply.json["content"] == "Вопрос пустой."
+    await double.mention(f"<@{bot.user.id}> {QUESTION}")
+    answer = await double.wait_for(lambda r: r.method == "POST" and r.path.endswith("/messages") and r.json.get("embeds"))
+    assert "Показать источники" in buttons(answer) and "Больше результатов" in buttons(answer)

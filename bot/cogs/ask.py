@@ -107,7 +107,8 @@ class Ask(commands.Cog):
         if message.author.bot or me is None or not any(u.id == me.id for u in message.mentions):
             return
         guild = message.guild
-        language = server_language(guild and self.bot.state.guild_language(guild.id), guild and guild.preferred_locale)
+        chosen = guild and self.bot.state.guild_language(guild.id)  # a mention carries no member language
+        language = server_language(chosen, guild and guild.preferred_locale)
         try:
             question = checked_question(render.strip_mentions(message.content), self.bot.settings.max_question_chars, language)
         except BadQuestion as exc:
@@ -119,7 +120,7 @@ class Ask(commands.Cog):
             return
         async with message.channel.typing():
             try:
-                embed, view = await self.answer(question, message.author.id)
+                embed, view = await self.answer(question, message.author.id, language=chosen or None)
             except BadQuestion as exc:
                 await message.reply(render.escape(str(exc)), mention_author=False)
                 return
