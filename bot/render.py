@@ -12,7 +12,7 @@ import urllib.parse
 
 import discord
 
-from bot.i18n import text
+from bot.i18n import text as translated  # ``text`` names the text being rendered here
 from index.answer import Answer
 from index.phrases import phrase
 from index.search import Passage
@@ -23,7 +23,7 @@ SNIPPET_CHARS = 160
 URL_MAX = 512  # longer source URLs are shown as text
 PAGE_CHARS = 3800  # escaped paragraph text per "Show sources" embed
 MESSAGE_TEXT_CHARS = 3500  # paragraph text one message carries, for sharing a click's messages between citations
-CUT_NOTE = text("search.cut_note")  # in English; source_messages takes the member's language
+CUT_NOTE = translated("search.cut_note")  # in English; source_messages takes the member's language
 COLOUR = discord.Colour.blurple()
 ABSTAIN_COLOUR = discord.Colour.light_grey()
 
@@ -65,16 +65,16 @@ def escape(text: str) -> str:
     return text.replace("](", "]\u200b(")
 
 
-def code(text: str, limit: int = 100) -> str:
+def code(text: str, limit: int = 100, language: str | None = None) -> str:
     """``text`` as inline code: shown literally, one line, no way out of the backticks, no mentions."""
     inert = defuse_mentions(" ".join(text.split())).replace("`", "\u02cb").replace("](", "]\u200b(")
-    return f"`{truncate(inert, limit)}`" if inert else "`(empty)`"
+    return f"`{truncate(inert, limit) if inert else translated('core.empty', language)}`"
 
 
-def label(text: str, limit: int = 100) -> str:
+def label(text: str, limit: int = 100, language: object = None) -> str:
     """Plain text for a place Discord shows without markdown (autocomplete choices): one line, no pings."""
     flat = " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
-    return truncate(defuse_mentions(flat).replace("](", "]\u200b("), limit) or "(untitled)"
+    return truncate(defuse_mentions(flat).replace("](", "]\u200b("), limit) or translated("core.untitled", language)
 
 
 def link_target(url: str | None) -> str | None:
@@ -103,10 +103,10 @@ def _link_text(text: str) -> str:
     return escape(text).replace("[", "(").replace("]", ")")
 
 
-def source_line(n: int, title: str, url: str | None, source: str, date: str | None) -> str:
+def source_line(n: int, title: str, url: str | None, source: str, date: str | None, language: str | None = None) -> str:
     """``**[n]** title — outlet · date``, the title linked to the source when its URL is a plain http(s) URL
-    (any other URL is shown as inline code, not linked)."""
-    text = _link_text(truncate(title or "(untitled)", 200))
+    (any other URL is shown as inline code, not linked); a missing title is said in ``language``."""
+    text = _link_text(truncate(title or translated("core.untitled", language), 200))
     target = link_target(url)
     if target:
         head = f"[{text}]({target})"
@@ -126,7 +126,7 @@ def answer_embed(answer: Answer) -> discord.Embed:
         text = f"*{escape(answer.note)}*\n{text}"
     embed = discord.Embed(title=truncate(escape(answer.question), TITLE_MAX), description=truncate(text, DESCRIPTION_MAX), colour=COLOUR)
     for citation in answer.citations[:FIELDS_MAX]:
-        value = source_line(citation.n, citation.title, citation.url, citation.source, citation.date)
+        value = source_line(citation.n, citation.title, citation.url, citation.source, citation.date, answer.language)
         # A glimpse of the paragraph: two citations of one article still tell apart.
         value += "\n> " + escape(truncate(citation.text, SNIPPET_CHARS))
         embed.add_field(name=phrase("source_n", answer.language, n=str(citation.n)), value=truncate(value, FIELD_VALUE_MAX), inline=False)
@@ -166,15 +166,15 @@ def passages_embed(query: str, passages: list[Passage], limit: int = 5, *, start
                    title: str = "search.passages_for", language: str | None = None) -> discord.Embed:
     """Passages numbered from ``start``, each with its source line and text, inside the field limits;
     ``title`` is the key of the title's text, in ``language``."""
-    embed = discord.Embed(title=truncate(text(title, language, query=escape(query)), TITLE_MAX), colour=COLOUR)
+    embed = discord.Embed(title=truncate(translated(title, language, query=escape(query)), TITLE_MAX), colour=COLOUR)
     if not passages:
-        embed.description = text("search.no_more" if start > 1 else "search.none_found", language)
+        embed.description = translated("search.no_more" if start > 1 else "search.none_found", language)
     for i, passage in enumerate(passages[:limit], start):
         doc = passage.paragraph.document
-        head = source_line(i, doc.title, doc.url, doc.outlet, doc.date)
+        head = source_line(i, doc.title, doc.url, doc.outlet, doc.date, language)
         body = escape(truncate(passage.paragraph.text, FIELD_VALUE_MAX))
         embed.add_field(
-            name=text("search.score", language, n=i, score=f"{passage.score:.2f}"),
+            name=translated("search.score", language, n=i, score=f"{passage.score:.2f}"),
             value=truncate(f"{head}\n{body}", FIELD_VALUE_MAX),
             inline=False,
         )
@@ -212,9 +212,9 @@ def escaped_chunks(text: str, first: int, rest: int = PAGE_CHARS) -> list[str]:
     return chunks
 
 
-def citation_pages(c, max_chars: int | None = None, cut_note: str = CUT_NOTE) -> list[discord.Embed]:
+def citation_pages(c, max_chars: int | None = None, cut_note: str = CUT_NOTE, language: str | None = None) -> list[discord.Embed]:
     """One cited paragraph in full as embeds; past ``max_chars`` characters it is cut with ``cut_note``."""
-    head = source_line(c.n, c.title, c.url, c.source, c.date) + "\n\n"
+    head = source_line(c.n, c.title, c.url, c.source, c.date, language) + "\n\n"
     paragraph, note = c.text, ""
     if max_chars is not None and len(paragraph) > max_chars:
         paragraph, note = paragraph[:max_chars].rstrip(), "\n" + cut_note
@@ -236,9 +236,9 @@ def source_messages(citations, max_messages: int, language: str | None = None) -
     Each citation gets an equal share of the text those messages hold; a longer
     paragraph is cut with a note (in ``language``) pointing to its source.
     """
-    cut_note = text("search.cut_note", language)
+    cut_note = translated("search.cut_note", language)
     share = max(500, max_messages * MESSAGE_TEXT_CHARS // max(1, len(citations)))
-    groups = batches([page for c in citations for page in citation_pages(c, share, cut_note)])
+    groups = batches([page for c in citations for page in citation_pages(c, share, cut_note, language)])
     if len(groups) <= max_messages:
         return groups
     groups = groups[:max_messages]  # escaping made some pages longer than planned: cut at the last message

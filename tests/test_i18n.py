@@ -192,7 +192,7 @@ def test_every_key_the_bot_asks_for_exists():
     missing = []
     for path in [*discord_sources()]:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Call) and call_name(node) == "text" and node.args:
+            if isinstance(node, ast.Call) and call_name(node) in ("text", "translated") and node.args:
                 key = node.args[0]
                 literal = isinstance(key, ast.Constant) and isinstance(key.value, str)
                 if literal and key.value not in english and f"{key.value}.one" not in english:

@@ -119,7 +119,7 @@ class Feeds(commands.Cog):
     async def list_feeds(self, interaction: discord.Interaction) -> None:
         language = language_of(interaction)
         subscriptions = await asyncio.to_thread(self.bot.service.feeds_list)
-        lines = [text("feeds.list_line_titled" if s.title else "feeds.list_line", language, url=render.code(s.url, 200),
+        lines = [text("feeds.list_line_titled" if s.title else "feeds.list_line", language, url=render.code(s.url, 200, language),
                       kind=kind_name(s.kind, language), minutes=f"{s.interval_minutes:g}",
                       title=render.escape(render.truncate(s.title, 80))) for s in subscriptions]
         description = "\n".join(lines) or text("feeds.none_yet", language)

@@ -235,7 +235,7 @@ class Moderation(commands.Cog):
         page = min(page, pages)
         listed = documents[(page - 1) * LIST_PAGE : page * LIST_PAGE]
         lines = [
-            f"{render.code(d.id, 60)} {render.source_line(i, d.title, d.url, d.outlet, d.date)} · "
+            f"{render.code(d.id, 60, language)} {render.source_line(i, d.title, d.url, d.outlet, d.date, language)} · "
             f"{text('moderation.paragraphs', language, count=d.paragraphs)}"
             for i, d in enumerate(listed, (page - 1) * LIST_PAGE + 1)
         ]
@@ -254,7 +254,7 @@ class Moderation(commands.Cog):
         entries = await asyncio.to_thread(self.bot.state.recent_audit, count)
         lines = [  # actor, target and result may come from the CLI or a web page: escaped here
             f"<t:{int(e.time)}:f> **{render.escape(render.truncate(e.actor, 80))}** {render.escape(e.action)} "
-            f"{render.code(e.target, 80)} {text('moderation.ok' if e.ok else 'moderation.failed', language)}: "
+            f"{render.code(e.target, 80, language)} {text('moderation.ok' if e.ok else 'moderation.failed', language)}: "
             f"{render.escape(render.truncate(e.result.splitlines()[0] if e.result else '', 150))}"
             for e in entries
         ]
