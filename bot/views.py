@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot import render
-from bot.i18n import text
+from bot.i18n import language_of, text
 from bot.pages import MoreButton
 from bot.replies import Clickable, gone, reply_private, send_messages
 
@@ -47,7 +47,7 @@ class SourcesButton(Clickable, discord.ui.DynamicItem[discord.ui.Button], templa
             await reply_private(interaction, text("buttons.no_sources", interaction))
             return
         limit = interaction.client.settings.max_messages_per_click
-        await send_messages(interaction, render.source_messages(stored.citations, limit))
+        await send_messages(interaction, render.source_messages(stored.citations, limit, language_of(interaction)))
 
 
 class FeedbackButton(Clickable, discord.ui.DynamicItem[discord.ui.Button], template=r"crisisbot:vote:(?P<vote>up|down):(?P<answer_id>[0-9a-f]{1,32})"):

@@ -154,3 +154,20 @@ async def test_a_mention_is_answered_in_the_servers_language(double, bot):
     await double.mention(f"<@{bot.user.id}> {QUESTION}")
     answer = await double.wait_for(lambda r: r.method == "POST" and r.path.endswith("/messages") and r.json.get("embeds"))
     assert "Показать источники" in buttons(answer) and "Больше результатов" in buttons(answer)
+
+
+async def test_a_ukrainian_moderator_manages_sources_in_ukrainian(double, bot):
+    listed = await double.slash("sources list", locale="uk", **MOD)
+    embed = (await double.wait_for(callback_of(listed))).json["data"]["embeds"][0]
+    count = len(bot.service.documents())
+    assert embed["title"] == f"Джерела ({count})" and embed["footer"]["text"] == "Сторінка 1 з 1"
+    assert re.search(r"· \d+ абзац(и|ів)?$", embed["description"].splitlines()[0]), embed["description"]
+
+    neither = await double.slash("sources add", locale="uk", **MOD)
+    reply = (await double.wait_for(callback_of(neither))).json["data"]["content"]
+    assert reply == "Укажіть або `посилання`, або `файл` (щось одне)."
+
+    status = await double.slash("feeds status", locale="ru", **MOD)
+    embed = (await double.wait_for(callback_of(status))).json["data"]["embeds"][0]
+    assert embed["title"] == "Состояние лент" and embed["description"] == "Пока ни одной: /ленты добавить ссылка:"
+    assert embed["footer"]["text"].startswith("Проверяю, не пора ли опрашивать, раз в ")
