@@ -14,7 +14,7 @@ import discord
 
 from bot import render
 from bot.i18n import text
-from index.errors import CrisisError, IndexDamaged
+from index.errors import CrisisError, IndexDamaged, IndexMismatch, NoIndex, WriteInProgress
 
 if TYPE_CHECKING:  # the bot, for typing interaction.client; imported at run time it would be a cycle
     from bot.app import CrisisBot
@@ -27,9 +27,12 @@ INDEX_DAMAGED = text("core.index_damaged")  # in English; a member reads it in t
 def crisis_message(error: CrisisError, locale: object = None) -> str:
     """What a member reads for a problem the core reported (never a traceback or an error id).
 
-    The bot's own words follow ``locale``; a message the core wrote is shown as it is."""
-    if isinstance(error, IndexDamaged):
-        return text("core.index_damaged", locale)
+    The bot's own words follow ``locale``: the index's problems have their own texts (a member
+    needs no paths); any other message the core wrote is shown as it is."""
+    for kind, key in ((IndexDamaged, "core.index_damaged"), (NoIndex, "core.no_index"),
+                      (IndexMismatch, "core.index_mismatch"), (WriteInProgress, "core.index_busy")):
+        if isinstance(error, kind):
+            return text(key, locale)
     return render.truncate(render.escape(str(error)), 2000) or text("core.try_later", locale)
 
 

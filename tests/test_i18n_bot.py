@@ -171,3 +171,11 @@ async def test_a_ukrainian_moderator_manages_sources_in_ukrainian(double, bot):
     embed = (await double.wait_for(callback_of(status))).json["data"]["embeds"][0]
     assert embed["title"] == "Состояние лент" and embed["description"] == "Пока ни одной: /ленты добавить ссылка:"
     assert embed["footer"]["text"].startswith("Проверяю, не пора ли опрашивать, раз в ")
+
+
+async def test_a_bot_without_an_index_says_so_in_the_members_language(double, empty_service, tmp_path):
+    async with running_bot(double, empty_service, tmp_path / "bot", ask_cooldown_seconds=0):
+        asked = await double.slash("ask", {"question": QUESTION}, locale="uk")
+        reply = await double.wait_for(lambda r: asked["token"] in r.path and r.method in ("PATCH", "POST")
+                                      and "content" in (r.json or {}) and r.json["content"])
+        assert reply.json["content"] == "У мене ще немає індексу; модератор може запустити /переіндексувати."
