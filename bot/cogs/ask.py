@@ -97,8 +97,8 @@ class Ask(commands.Cog):
             await interaction.response.send_message(text("ask.source_range", interaction, last=len(stored.citations)),
                                                     ephemeral=True)
             return
-        await send_messages(interaction, render.source_messages(cited, self.bot.settings.max_messages_per_click,
-                                                                         language_of(interaction)))
+        limit = self.bot.settings.max_messages_per_click
+        await send_messages(interaction, render.source_messages(cited, limit, language_of(interaction)))
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
