@@ -8,4 +8,5 @@ EXTENSIONS = (
     "bot.cogs.feeds",
     "bot.cogs.insights",
     "bot.cogs.autoanswer",
+    "bot.cogs.language",
 )

@@ -12,11 +12,11 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import render
-from bot.options import Question, Since, Until, day_text
+from bot.i18n import language_of, server_language, text
+from bot.options import Question, Since, Until, checked_question, day_text
 from bot.replies import crisis_message, send_messages
 from bot.views import answer_view
 from index.errors import BadQuestion, CrisisError
-from index.service import check_question
 
 log = logging.getLogger(__name__)
 EVERYWHERE = {"guilds": True, "dms": True, "private_channels": True}
@@ -37,14 +37,16 @@ class Ask(commands.Cog):
         return 0.0
 
     async def answer(self, question: str, user_id: int, since: dt.date | None = None, until: dt.date | None = None,
-                     *, private: bool = False):
-        """The answer embed and its buttons; remembers the answer for the buttons and /source.
+                     *, private: bool = False, language: str | None = None):
+        """The answer embed and its buttons (labelled in ``language``, else the question's); remembers the
+        answer for the buttons and /source.
 
         One hop off the event loop: the answer and everything stored for its buttons.
         A private question's text is not stored, so its answer has no "More results" (that re-runs the question).
         """
         answer, answer_id, search_id = await asyncio.to_thread(self._answer_and_store, question, user_id, since, until, private)
-        return render.answer_embed(answer), answer_view(answer_id, search_id, with_sources=bool(answer.citations))
+        view = answer_view(answer_id, search_id, with_sources=bool(answer.citations), language=language or answer.language)
+        return render.answer_embed(answer), view
 
     def _answer_and_store(self, question: str, user_id: int, since: dt.date | None, until: dt.date | None, private: bool):
         answer = self.bot.service.ask(question, since=since, until=until)
@@ -71,12 +73,13 @@ class Ask(commands.Cog):
         wait = self.cooldown_left(interaction.user.id)
         if wait:
             await interaction.response.send_message(
-                f"You're asking quickly: try again in {max(1, round(wait))} s.", ephemeral=True
+                text("ask.cooldown", interaction, seconds=max(1, round(wait))), ephemeral=True
             )
             return
         await interaction.response.defer(ephemeral=private, thinking=True)
         try:
-            embed, view = await self.answer(question, interaction.user.id, since, until, private=private)
+            embed, view = await self.answer(question, interaction.user.id, since, until, private=private,
+                                            language=language_of(interaction))
         except BadQuestion as exc:
             await interaction.edit_original_response(content=render.escape(str(exc)))
             return
@@ -88,15 +91,15 @@ class Ask(commands.Cog):
     async def source(self, interaction: discord.Interaction, n: app_commands.Range[int, 1, 25]) -> None:
         stored = await asyncio.to_thread(self.bot.state.last_answer, interaction.user.id)
         if stored is None:
-            text = "You have no answer with sources yet: ask one with /ask."
-            await interaction.response.send_message(text, ephemeral=True)
+            await interaction.response.send_message(text("ask.no_answer_yet", interaction), ephemeral=True)
             return
         cited = [c for c in stored.citations if c.n == n]
         if not cited:
-            text = f"Your last answer has sources 1 to {len(stored.citations)}."
-            await interaction.response.send_message(text, ephemeral=True)
+            await interaction.response.send_message(text("ask.source_range", interaction, last=len(stored.citations)),
+                                                    ephemeral=True)
             return
-        await send_messages(interaction, render.source_messages(cited, self.bot.settings.max_messages_per_click))
+        limit = self.bot.settings.max_messages_per_click
+        await send_messages(interaction, render.source_messages(cited, limit, language_of(interaction)))
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
@@ -104,25 +107,27 @@ class Ask(commands.Cog):
         me = self.bot.user
         if message.author.bot or me is None or not any(u.id == me.id for u in message.mentions):
             return
+        guild = message.guild
+        chosen = guild and self.bot.state.guild_language(guild.id)  # a mention carries no member language
+        language = server_language(chosen, guild and guild.preferred_locale)
         try:
-            question = check_question(render.strip_mentions(message.content), self.bot.settings.max_question_chars)
+            question = checked_question(render.strip_mentions(message.content), self.bot.settings.max_question_chars, language)
         except BadQuestion as exc:
-            await message.reply(render.escape(str(exc)).capitalize() + ".", mention_author=False)
+            await message.reply(render.escape(str(exc)), mention_author=False)
             return
         wait = self.cooldown_left(message.author.id)
-        problem = f"You're asking quickly: try again in {max(1, round(wait))} s." if wait else None
-        if problem:
-            await message.reply(problem, mention_author=False)
+        if wait:
+            await message.reply(text("ask.cooldown", language, seconds=max(1, round(wait))), mention_author=False)
             return
         async with message.channel.typing():
             try:
-                embed, view = await self.answer(question, message.author.id)
+                embed, view = await self.answer(question, message.author.id, language=chosen or None)
             except BadQuestion as exc:
                 await message.reply(render.escape(str(exc)), mention_author=False)
                 return
             except CrisisError as exc:  # e.g. a damaged index: say so, as the slash commands do
                 log.warning("mention: %s", exc)
-                await message.reply(crisis_message(exc), mention_author=False)
+                await message.reply(crisis_message(exc, language), mention_author=False)
                 return
         await message.reply(embed=embed, view=view, mention_author=False)
 
