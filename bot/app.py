@@ -23,6 +23,7 @@ from discord.ext import commands
 
 from bot.config import BotSettings
 from bot.health import EndpointUnavailable, HealthServer, acknowledgement_trace
+from bot.i18n import CatalogTranslator, text
 from bot.pages import MoreButton, PageButton
 from bot.replies import ClickLimiter, crisis_message, reply_private
 from bot.state import ASKING_GUILD, BotState
@@ -33,7 +34,7 @@ log = logging.getLogger(__name__)
 
 SHUTDOWN_GRACE_SECONDS = 20.0
 PRUNE_SECONDS = 3600.0  # how often answers, searches and votes older than state_max_age_days are deleted
-RESTARTING = "I'm restarting; please ask again in a minute."
+RESTARTING = text("core.restarting")  # in English; a member reads it in their language
 # discord.py names the tasks it runs handlers in; these are the ones that answer someone.
 _ANSWERING_TASKS = ("CommandTree-invoker", "discord-ui-view-dispatch-", "discord-ui-dynamic-item-", "discord.py: on_message")
 
@@ -43,7 +44,7 @@ class DrainingTree(app_commands.CommandTree):
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
         if getattr(self.client, "draining", False):
-            raise app_commands.CheckFailure(RESTARTING)
+            raise app_commands.CheckFailure(text("core.restarting", interaction))
         ASKING_GUILD.set(interaction.guild_id)  # this command's task (and its threads) only
         return True
 
@@ -76,6 +77,7 @@ class CrisisBot(commands.Bot):
 
         for extension in EXTENSIONS:
             await self.load_extension(extension)
+        await self.tree.set_translator(CatalogTranslator())  # Ukrainian and Russian command names in the sync
         self.add_dynamic_items(SourcesButton, FeedbackButton, MoreButton, PageButton)
         self._pruner = asyncio.create_task(self._prune_every_hour(), name="crisisbot-prune-state")
         if self.settings.http_port is not None:
@@ -106,25 +108,24 @@ class CrisisBot(commands.Bot):
         if isinstance(original, CrisisError):  # a problem the member or a moderator can act on: no bug
             log.warning("/%s: %s", interaction.command and interaction.command.qualified_name, original)
             try:
-                await reply_private(interaction, crisis_message(original))
+                await reply_private(interaction, crisis_message(original, interaction))
             except discord.HTTPException:
                 log.warning("could not send %r", str(original), exc_info=True)
             return
         if isinstance(error, app_commands.CheckFailure):  # a refusal (not a moderator, not in a server): no bug
-            text = str(error) or "You can't use this command here."
+            refusal = str(error) or text("core.not_here", interaction)
             log.info("refused /%s for user %s: %s", interaction.command and interaction.command.qualified_name,
-                     interaction.user.id, text)
+                     interaction.user.id, refusal)
             try:
-                await reply_private(interaction, text)
+                await reply_private(interaction, refusal)
             except discord.HTTPException:
                 log.warning("could not send a refusal", exc_info=True)
             return
         error_id = uuid.uuid4().hex[:8]
         log.error("error %s in %s", error_id, interaction.command and interaction.command.name,
                   exc_info=(type(error), error, error.__traceback__))
-        text = f"Sorry, something went wrong on my side (error id `{error_id}`)."
         try:
-            await reply_private(interaction, text)
+            await reply_private(interaction, text("core.error", interaction, error_id=error_id))
         except discord.HTTPException:
             log.warning("could not tell the user about error %s:\n%s", error_id, traceback.format_exc())
 

@@ -12,15 +12,17 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 
+from bot.i18n import text
+
 if TYPE_CHECKING:  # the bot, for typing interaction.client; imported at run time it would be a cycle
     from bot.app import CrisisBot
 
-REFUSAL = "Only moderators can manage sources (Manage Server permission or the moderator role)."
+REFUSAL = text("core.not_moderator")  # in English; a member reads it in their language
 
 
 class NotModerator(app_commands.CheckFailure):
-    def __init__(self) -> None:
-        super().__init__(REFUSAL)
+    def __init__(self, locale: object = None) -> None:
+        super().__init__(text("core.not_moderator", locale))
 
 
 def is_moderator(interaction: discord.Interaction[CrisisBot]) -> bool:
@@ -36,7 +38,7 @@ def is_moderator(interaction: discord.Interaction[CrisisBot]) -> bool:
 
 def _check(interaction: discord.Interaction[CrisisBot]) -> bool:
     if not is_moderator(interaction):
-        raise NotModerator()
+        raise NotModerator(interaction)
     return True
 
 

@@ -14,6 +14,7 @@ import typer
 from rich.markup import escape
 
 from bot import logs
+from bot.cli_chat import chat_command
 from bot.cli_eval import eval_command
 from bot.cli_feeds import feeds_app
 from bot.cli_import import import_command
@@ -33,6 +34,7 @@ from bot.cli_support import (
     service,
     settings,
 )
+from bot.cli_support import render_answer as _render
 from index.dates import parse_day
 
 app = typer.Typer(
@@ -114,23 +116,6 @@ def index_merge(quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No pr
 # --- ask -----------------------------------------------------------------------------------
 
 
-def _render(answer) -> None:
-    if answer.note:
-        out.print(answer.note, style="dim", markup=False)
-    out.print(answer.answer, markup=False)
-    if answer.citations:
-        out.print()
-        for c in answer.citations:
-            meta = ", ".join(x for x in (c.source, c.date) if x)
-            out.print(f"[{c.n}] {c.title} ({meta})" + (f"\n    {c.url}" if c.url else ""), markup=False)
-    elif answer.passages:
-        topics = list(dict.fromkeys(p.paragraph.text[:80] for p in answer.passages[:3]))
-        out.print("Closest passages I have:", markup=False)
-        for t in topics:
-            out.print(f"  - {t}…", markup=False)
-    out.print(f"({answer.took_ms:.0f} ms, {answer.searched} passages searched)", style="dim")
-
-
 @app.command()
 def ask(
     question: Annotated[Optional[str], typer.Argument(help="The question, in quotes.")] = None,
@@ -186,29 +171,6 @@ def _questions(file: Path) -> list[str]:
         byte = exc.object[exc.start]
         raise fail(f"{file}: not UTF-8 text (it holds the byte {byte:#04x}); save it as UTF-8", EXIT_USAGE) from None
     return [line.strip() for line in lines if line.strip()]
-
-
-@app.command()
-def chat() -> None:
-    """Ask questions in a console loop (Ctrl-D to leave)."""
-    with handled():
-        svc = service()
-        svc.snapshot()
-        out.print("Ask about the Russia-Ukraine crisis; empty line or Ctrl-D to leave.", style="dim")
-        while True:
-            try:
-                q = input("? ").strip()
-            except EOFError:
-                break
-            if not q:
-                break
-            from index.service import BadQuestion
-
-            try:
-                _render(svc.ask(q))
-            except BadQuestion as exc:
-                err.print(f"error: {exc}", markup=False)
-            out.print()
 
 
 # --- stats and run -------------------------------------------------------------------------
@@ -271,13 +233,14 @@ def run(
             return
         out.print("DISCORD_TOKEN is not set, so no Discord bot; answering locally.", style="dim")
         if question is None and sys.stdin.isatty():
-            chat()
+            chat_command()
             return
         q = question or SAMPLE_QUESTION
         out.print(f"[bold]Q: {escape(q)}[/bold]", markup=True)
         _render(svc.ask(q))
 
 
+app.command("chat")(chat_command)
 app.command("eval")(eval_command)
 app.command("import")(import_command)
 app.command("insights")(insights_command)

@@ -14,7 +14,8 @@ from bot.cli_support import EXIT_USAGE, fail, handled, out, service
 
 
 def eval_command(
-    qa_file: Annotated[Path, typer.Argument(help="QA set, JSON Lines: {q, gold | gold_ids | answerable: false}.")],
+    qa_file: Annotated[Path, typer.Argument(
+        help="QA set, JSON Lines: {q, gold | gold_ids | answerable: false}; a conversation line has turns: [...] instead of q.")],
     as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
     compare: Annotated[bool, typer.Option("--compare", help="Every retrieval mode side by side, as a markdown table.")] = False,
     mode: Annotated[str, typer.Option(help="Retrieval mode when not comparing: dense, bm25, hybrid or final.")] = "final",
@@ -24,7 +25,10 @@ def eval_command(
     ] = None,
 ) -> None:
     """Score answers on a QA set: Recall@1/3/5, MRR, abstention, whether the first sentence cites a gold passage,
-    states the gold date, quotes a confusable neighbour, or alters the source's words; overall and per kind of question."""
+    states the gold date, quotes a confusable neighbour, or alters the source's words; overall and per kind of question.
+
+    A conversation is asked turn by turn, each read against the ones before it, and its last turn is scored;
+    its "full" question (the context written out) is scored alone too, as the "written out" figures."""
     from index import eval as evaluation
     from index.search import MODES
 
@@ -63,8 +67,16 @@ def _print_report(report, *, verbose: bool) -> None:
             f"abstention precision {report.abstention_precision:.3f}  recall {report.abstention_recall:.3f}  "
             f"answer rate {report.answer_rate:.3f}  p50 {report.took_ms_p50:.0f} ms"
         )
+        alone = report.written_out
+        if alone is not None:
+            out.print(
+                f"the last questions written out in full ({alone.questions}): Recall@1 {alone.recall[1]:.3f}  "
+                f"Recall@3 {alone.recall[3]:.3f}  MRR {alone.mrr:.3f}; last turn minus written out, Recall@3 "
+                f"{report.recall[3] - alone.recall[3]:+.3f}"
+            )
     if report.misses:
         out.print(f"misses ({report.mode}):")
         for miss in report.misses:
             kind = f"[{miss.kind}] " if miss.kind else ""
-            out.print(f"  - {escape(kind)}{escape(miss.problem)}: {escape(miss.question)}")
+            searched = f" (searched: {miss.searched})" if miss.searched else ""
+            out.print(f"  - {escape(kind)}{escape(miss.problem)}: {escape(miss.question)}{escape(searched)}")

@@ -119,3 +119,21 @@ def print_problems(load) -> None:
     for word, problems in (("skipped", load.skipped), ("warning", load.warnings)):
         for problem in problems:
             err.print(f"[yellow]{word}[/yellow] {escape(str(problem))}", markup=True, highlight=False)
+
+
+def render_answer(answer) -> None:
+    """An answer as ``ask`` prints it: the note, the text, the numbered sources (or the closest passages)."""
+    if answer.note:
+        out.print(answer.note, style="dim", markup=False)
+    out.print(answer.answer, markup=False)
+    if answer.citations:
+        out.print()
+        for c in answer.citations:
+            meta = ", ".join(x for x in (c.source, c.date) if x)
+            out.print(f"[{c.n}] {c.title} ({meta})" + (f"\n    {c.url}" if c.url else ""), markup=False)
+    elif answer.passages:
+        topics = list(dict.fromkeys(p.paragraph.text[:80] for p in answer.passages[:3]))
+        out.print("Closest passages I have:", markup=False)
+        for t in topics:
+            out.print(f"  - {t}…", markup=False)
+    out.print(f"({answer.took_ms:.0f} ms, {answer.searched} passages searched)", style="dim")

@@ -12,6 +12,7 @@ import urllib.parse
 
 import discord
 
+from bot.i18n import text as translated  # ``text`` names the text being rendered here
 from index.answer import Answer
 from index.phrases import phrase
 from index.search import Passage
@@ -22,7 +23,7 @@ SNIPPET_CHARS = 160
 URL_MAX = 512  # longer source URLs are shown as text
 PAGE_CHARS = 3800  # escaped paragraph text per "Show sources" embed
 MESSAGE_TEXT_CHARS = 3500  # paragraph text one message carries, for sharing a click's messages between citations
-CUT_NOTE = "… (cut here; the full text is at the source link)"
+CUT_NOTE = translated("search.cut_note")  # in English; source_messages takes the member's language
 COLOUR = discord.Colour.blurple()
 ABSTAIN_COLOUR = discord.Colour.light_grey()
 
@@ -64,16 +65,16 @@ def escape(text: str) -> str:
     return text.replace("](", "]\u200b(")
 
 
-def code(text: str, limit: int = 100) -> str:
+def code(text: str, limit: int = 100, language: str | None = None) -> str:
     """``text`` as inline code: shown literally, one line, no way out of the backticks, no mentions."""
     inert = defuse_mentions(" ".join(text.split())).replace("`", "\u02cb").replace("](", "]\u200b(")
-    return f"`{truncate(inert, limit)}`" if inert else "`(empty)`"
+    return f"`{truncate(inert, limit) if inert else translated('core.empty', language)}`"
 
 
-def label(text: str, limit: int = 100) -> str:
+def label(text: str, limit: int = 100, language: object = None) -> str:
     """Plain text for a place Discord shows without markdown (autocomplete choices): one line, no pings."""
     flat = " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
-    return truncate(defuse_mentions(flat).replace("](", "]\u200b("), limit) or "(untitled)"
+    return truncate(defuse_mentions(flat).replace("](", "]\u200b("), limit) or translated("core.untitled", language)
 
 
 def link_target(url: str | None) -> str | None:
@@ -102,10 +103,10 @@ def _link_text(text: str) -> str:
     return escape(text).replace("[", "(").replace("]", ")")
 
 
-def source_line(n: int, title: str, url: str | None, source: str, date: str | None) -> str:
+def source_line(n: int, title: str, url: str | None, source: str, date: str | None, language: str | None = None) -> str:
     """``**[n]** title — outlet · date``, the title linked to the source when its URL is a plain http(s) URL
-    (any other URL is shown as inline code, not linked)."""
-    text = _link_text(truncate(title or "(untitled)", 200))
+    (any other URL is shown as inline code, not linked); a missing title is said in ``language``."""
+    text = _link_text(truncate(title or translated("core.untitled", language), 200))
     target = link_target(url)
     if target:
         head = f"[{text}]({target})"
@@ -125,7 +126,7 @@ def answer_embed(answer: Answer) -> discord.Embed:
         text = f"*{escape(answer.note)}*\n{text}"
     embed = discord.Embed(title=truncate(escape(answer.question), TITLE_MAX), description=truncate(text, DESCRIPTION_MAX), colour=COLOUR)
     for citation in answer.citations[:FIELDS_MAX]:
-        value = source_line(citation.n, citation.title, citation.url, citation.source, citation.date)
+        value = source_line(citation.n, citation.title, citation.url, citation.source, citation.date, answer.language)
         # A glimpse of the paragraph: two citations of one article still tell apart.
         value += "\n> " + escape(truncate(citation.text, SNIPPET_CHARS))
         embed.add_field(name=phrase("source_n", answer.language, n=str(citation.n)), value=truncate(value, FIELD_VALUE_MAX), inline=False)
@@ -161,17 +162,19 @@ def abstention_embed(answer: Answer) -> discord.Embed:
     return fit(embed)
 
 
-def passages_embed(query: str, passages: list[Passage], limit: int = 5, *, start: int = 1, title: str = "Passages for") -> discord.Embed:
-    """Passages numbered from ``start``, each with its source line and text, inside the field limits."""
-    embed = discord.Embed(title=truncate(f"{title}: {escape(query)}", TITLE_MAX), colour=COLOUR)
+def passages_embed(query: str, passages: list[Passage], limit: int = 5, *, start: int = 1,
+                   title: str = "search.passages_for", language: str | None = None) -> discord.Embed:
+    """Passages numbered from ``start``, each with its source line and text, inside the field limits;
+    ``title`` is the key of the title's text, in ``language``."""
+    embed = discord.Embed(title=truncate(translated(title, language, query=escape(query)), TITLE_MAX), colour=COLOUR)
     if not passages:
-        embed.description = "No more passages." if start > 1 else "No passages found."
+        embed.description = translated("search.no_more" if start > 1 else "search.none_found", language)
     for i, passage in enumerate(passages[:limit], start):
         doc = passage.paragraph.document
-        head = source_line(i, doc.title, doc.url, doc.outlet, doc.date)
+        head = source_line(i, doc.title, doc.url, doc.outlet, doc.date, language)
         body = escape(truncate(passage.paragraph.text, FIELD_VALUE_MAX))
         embed.add_field(
-            name=f"{i}. score {passage.score:.2f}",
+            name=translated("search.score", language, n=i, score=f"{passage.score:.2f}"),
             value=truncate(f"{head}\n{body}", FIELD_VALUE_MAX),
             inline=False,
         )
@@ -209,14 +212,14 @@ def escaped_chunks(text: str, first: int, rest: int = PAGE_CHARS) -> list[str]:
     return chunks
 
 
-def citation_pages(c, max_chars: int | None = None) -> list[discord.Embed]:
-    """One cited paragraph in full as embeds; past ``max_chars`` characters it is cut with a note."""
-    head = source_line(c.n, c.title, c.url, c.source, c.date) + "\n\n"
-    text, note = c.text, ""
-    if max_chars is not None and len(text) > max_chars:
-        text, note = text[:max_chars].rstrip(), "\n" + CUT_NOTE
+def citation_pages(c, max_chars: int | None = None, cut_note: str = CUT_NOTE, language: str | None = None) -> list[discord.Embed]:
+    """One cited paragraph in full as embeds; past ``max_chars`` characters it is cut with ``cut_note``."""
+    head = source_line(c.n, c.title, c.url, c.source, c.date, language) + "\n\n"
+    paragraph, note = c.text, ""
+    if max_chars is not None and len(paragraph) > max_chars:
+        paragraph, note = paragraph[:max_chars].rstrip(), "\n" + cut_note
     room = DESCRIPTION_MAX - len(note)
-    chunks = escaped_chunks(text, min(PAGE_CHARS, room - len(head)), min(PAGE_CHARS, room))
+    chunks = escaped_chunks(paragraph, min(PAGE_CHARS, room - len(head)), min(PAGE_CHARS, room))
     chunks[0] = head + chunks[0]
     chunks[-1] += note
     return [discord.Embed(description=chunk, colour=COLOUR) for chunk in chunks]
@@ -227,26 +230,27 @@ def paragraph_pages(citations) -> list[discord.Embed]:
     return [page for c in citations for page in citation_pages(c)]
 
 
-def source_messages(citations, max_messages: int) -> list[list[discord.Embed]]:
+def source_messages(citations, max_messages: int, language: str | None = None) -> list[list[discord.Embed]]:
     """The cited paragraphs as at most ``max_messages`` messages of embeds.
 
     Each citation gets an equal share of the text those messages hold; a longer
-    paragraph is cut with a note pointing to its source.
+    paragraph is cut with a note (in ``language``) pointing to its source.
     """
+    cut_note = translated("search.cut_note", language)
     share = max(500, max_messages * MESSAGE_TEXT_CHARS // max(1, len(citations)))
-    groups = batches([page for c in citations for page in citation_pages(c, share)])
+    groups = batches([page for c in citations for page in citation_pages(c, share, cut_note, language)])
     if len(groups) <= max_messages:
         return groups
     groups = groups[:max_messages]  # escaping made some pages longer than planned: cut at the last message
     last_group = groups[-1]
-    while len(last_group) > 1 and sum(len(e) for e in last_group) + len(CUT_NOTE) + 1 > TOTAL_MAX:
+    while len(last_group) > 1 and sum(len(e) for e in last_group) + len(cut_note) + 1 > TOTAL_MAX:
         last_group.pop()
     last = last_group[-1]
     description = last.description or ""
-    if description.endswith(CUT_NOTE):
+    if description.endswith(cut_note):
         return groups
     room = min(DESCRIPTION_MAX, TOTAL_MAX - sum(len(e) for e in last_group) + len(description))
-    last.description = description[: room - len(CUT_NOTE) - 1] + "\n" + CUT_NOTE
+    last.description = description[: room - len(cut_note) - 1] + "\n" + cut_note
     return groups
 
 

@@ -13,34 +13,41 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot import render
-from index.errors import CrisisError, IndexDamaged
+from bot.i18n import text
+from index.errors import CrisisError, IndexDamaged, IndexMismatch, NoIndex, WriteInProgress
 
 if TYPE_CHECKING:  # the bot, for typing interaction.client; imported at run time it would be a cycle
     from bot.app import CrisisBot
 
 log = logging.getLogger(__name__)
 
-INDEX_DAMAGED = "The index is damaged; a moderator can run /reindex."
+INDEX_DAMAGED = text("core.index_damaged")  # in English; a member reads it in their language
 
 
-def crisis_message(error: CrisisError) -> str:
-    """What a member reads for a problem the core reported (never a traceback or an error id)."""
-    if isinstance(error, IndexDamaged):
-        return INDEX_DAMAGED
-    return render.truncate(render.escape(str(error)), 2000) or "That didn't work; try again later."
+def crisis_message(error: CrisisError, locale: object = None) -> str:
+    """What a member reads for a problem the core reported (never a traceback or an error id).
+
+    The bot's own words follow ``locale``: the index's problems have their own texts (a member
+    needs no paths); any other message the core wrote is shown as it is."""
+    for kind, key in ((IndexDamaged, "core.index_damaged"), (NoIndex, "core.no_index"),
+                      (IndexMismatch, "core.index_mismatch"), (WriteInProgress, "core.index_busy")):
+        if isinstance(error, kind):
+            return text(key, locale)
+    return render.truncate(render.escape(str(error)), 2000) or text("core.try_later", locale)
 
 
-def expired(what: str, max_age_days: float, again: str) -> str:
-    return f"That {what} is older than {max_age_days:g} days and no longer stored; {again}."
+def expired(what: str, max_age_days: float, locale: object = None) -> str:
+    """``what`` ('answer' or 'search') is older than the state keeps."""
+    return text(f"core.expired_{what}", locale, days=f"{max_age_days:g}")
 
 
-def gone(interaction: discord.Interaction[CrisisBot], what: str, again: str) -> str:
-    """Why the answer or search behind a button is missing: too old (pruned), or unknown."""
+def gone(interaction: discord.Interaction[CrisisBot], what: str) -> str:
+    """Why the answer or search (``what``) behind a button is missing: too old (pruned), or unknown."""
     days = interaction.client.state.max_age_days
     message = interaction.message
     if message is None or discord.utils.utcnow() - message.created_at > dt.timedelta(days=days):
-        return expired(what, days, again)
-    return f"I no longer have that {what}; {again}."
+        return expired(what, days, interaction)
+    return text(f"core.gone_{what}", interaction)
 
 
 async def _send_private(interaction: discord.Interaction[CrisisBot], **message) -> None:
@@ -89,7 +96,7 @@ class Clickable:
     async def interaction_check(self, interaction: discord.Interaction[CrisisBot], /) -> bool:
         wait = interaction.client.click_limiter.wait(interaction.user.id)
         if wait:
-            await reply_private(interaction, f"You're clicking too fast; try again in {wait} s.")
+            await reply_private(interaction, text("core.clicking_fast", interaction, seconds=wait))
             return False
         return True
 
@@ -98,7 +105,7 @@ class Clickable:
             await self.clicked(interaction)
         except CrisisError as error:
             log.warning("button %s: %s", type(self).__name__, error)
-            await reply_private(interaction, crisis_message(error))
+            await reply_private(interaction, crisis_message(error, interaction))
 
     async def clicked(self, interaction: discord.Interaction[CrisisBot]) -> None:
         raise NotImplementedError

@@ -413,6 +413,32 @@ class BotState:
             ).fetchall()
         return [AutoAnswerChannel(g, c, t, bool(s), a, when) for g, c, t, s, a, when in rows]
 
+    # --- each server's default language (/language) ---
+
+    @functools.cached_property
+    def _guild_languages(self) -> dict[int, str]:
+        """Every server's default language, read once (a few rows) and kept in memory."""
+        with self._transaction() as db:
+            db.execute("CREATE TABLE IF NOT EXISTS guild_language (guild_id INTEGER PRIMARY KEY, language TEXT NOT NULL)")
+            return dict(db.execute("SELECT guild_id, language FROM guild_language").fetchall())
+
+    def guild_language(self, guild_id: int) -> str | None:
+        """The language a moderator chose for this server, or None (then Discord's server locale counts)."""
+        return self._guild_languages.get(int(guild_id))
+
+    def set_guild_language(self, guild_id: int, language: str | None) -> None:
+        """Set (or, with None, clear) a server's default language."""
+        languages = self._guild_languages
+        with self._transaction() as db:
+            if language is None:
+                db.execute("DELETE FROM guild_language WHERE guild_id = ?", (int(guild_id),))
+            else:
+                db.execute("INSERT OR REPLACE INTO guild_language (guild_id, language) VALUES (?, ?)", (int(guild_id), language))
+        if language is None:
+            languages.pop(int(guild_id), None)
+        else:
+            languages[int(guild_id)] = language
+
     # --- conversations in threads, and per-server settings (bot/cogs/threads.py) ---
 
     def conversation(self, thread_id: int) -> Conversation | None:

@@ -1,5 +1,8 @@
 """Buttons under an answer.  Persistent: the custom_id carries the answer id, and the answer
-(question, citations) lives in state.sqlite, so they work after a restart (for max_age_days)."""
+(question, citations) lives in state.sqlite, so they work after a restart (for max_age_days).
+
+Labels are in the asker's language, set when the message is sent; a click is dispatched by its
+custom_id alone, so a button rebuilt from one (``from_custom_id``) needs no label of its own."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot import render
+from bot.i18n import language_of, text
 from bot.pages import MoreButton
 from bot.replies import Clickable, gone, reply_private, send_messages
 
@@ -20,14 +24,14 @@ if TYPE_CHECKING:  # the bot, for typing interaction.client; imported at run tim
 async def _stored(interaction: discord.Interaction[CrisisBot], answer_id: str):
     stored = await asyncio.to_thread(interaction.client.state.answer, answer_id)
     if stored is None:
-        await reply_private(interaction, gone(interaction, "answer", "ask again"))
+        await reply_private(interaction, gone(interaction, "answer"))
     return stored
 
 
 class SourcesButton(Clickable, discord.ui.DynamicItem[discord.ui.Button], template=r"crisisbot:sources:(?P<answer_id>[0-9a-f]{1,32})"):
-    def __init__(self, answer_id: str):
+    def __init__(self, answer_id: str, language: str | None = None):
         super().__init__(
-            discord.ui.Button(label="Show sources", style=discord.ButtonStyle.secondary, custom_id=f"crisisbot:sources:{answer_id}")
+            discord.ui.Button(label=text("buttons.show_sources", language), style=discord.ButtonStyle.secondary, custom_id=f"crisisbot:sources:{answer_id}")
         )
         self.answer_id = answer_id
 
@@ -40,10 +44,10 @@ class SourcesButton(Clickable, discord.ui.DynamicItem[discord.ui.Button], templa
         if stored is None:
             return
         if not stored.citations:
-            await reply_private(interaction, "This answer cites no sources.")
+            await reply_private(interaction, text("buttons.no_sources", interaction))
             return
         limit = interaction.client.settings.max_messages_per_click
-        await send_messages(interaction, render.source_messages(stored.citations, limit))
+        await send_messages(interaction, render.source_messages(stored.citations, limit, language_of(interaction)))
 
 
 class FeedbackButton(Clickable, discord.ui.DynamicItem[discord.ui.Button], template=r"crisisbot:vote:(?P<vote>up|down):(?P<answer_id>[0-9a-f]{1,32})"):
@@ -64,16 +68,17 @@ class FeedbackButton(Clickable, discord.ui.DynamicItem[discord.ui.Button], templ
     async def clicked(self, interaction: discord.Interaction[CrisisBot]) -> None:
         state = interaction.client.state
         stored = await asyncio.to_thread(state.vote, self.answer_id, interaction.user.id, 1 if self.vote == "up" else -1)
-        await reply_private(interaction, "Thanks for the feedback." if stored else gone(interaction, "answer", "ask again"))
+        await reply_private(interaction, text("buttons.thanks", interaction) if stored else gone(interaction, "answer"))
 
 
-def answer_view(answer_id: str, search_id: str | None, with_sources: bool = True) -> discord.ui.View:
-    """The buttons under an answer; no "More results" without a stored search (a private question)."""
+def answer_view(answer_id: str, search_id: str | None, with_sources: bool = True, language: str | None = None) -> discord.ui.View:
+    """The buttons under an answer, labelled in ``language``; no "More results" without a stored
+    search (a private question)."""
     view = discord.ui.View(timeout=None)
     if with_sources:
-        view.add_item(SourcesButton(answer_id))
+        view.add_item(SourcesButton(answer_id, language))
     if search_id is not None:
-        view.add_item(MoreButton(search_id))
+        view.add_item(MoreButton(search_id, language))
     view.add_item(FeedbackButton("up", answer_id))
     view.add_item(FeedbackButton("down", answer_id))
     return view

@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     )
     top_k: int = Field(5, ge=1, le=50, description="Passages retrieved per question.")
     max_citations: int = Field(3, ge=1, le=10, description="Most sources cited in one answer.")
+    conversation_turns: int = Field(3, ge=0, le=20, description="Earlier turns a follow-up question is read against (0: none).")
     dense_weight: float = Field(
         0.6, ge=0.0, le=1.0, description="Share of the dense score in hybrid fusion (rest is BM25)."
     )

@@ -2,15 +2,79 @@
 
 ``Turn`` is what is kept of one question and its answer (in state.sqlite for a
 Discord thread, in memory for ``crisisbot chat``); ``CrisisService.converse``
-answers a question given the turns before it.  Resolving a follow-up ("What did
-Russia do in response?") with what the earlier turns asked about and cited is
-this module's job.
+answers a question given the turns before it (the last ``conversation_turns``).
+
+``resolve`` decides what a new question is:
+
+* **self-contained**: it names its own subject (a place, person or named thing the
+  corpus knows, that the conversation has not been about) and does not point back
+  ("it", "there", "in response"): searched as asked, the conversation starts fresh;
+* **a follow-up** ("What did Russia do in response?", "How many died there?",
+  "What was the final death toll?"): searched together with what the conversation is
+  about, the content words of the earlier questions since it last started fresh
+  ("Kerch bridge attacked"); one asking for a response or what came next is searched
+  after (or from) the day of the report the last answer cited first;
+* **a question about something else**: one whose words the corpus mostly does not know
+  ("How do I bake bread?") is not read with the conversation either: alone, it is refused;
+* **a swap** ("What about Kharkiv?", "And in July?"): the last question searched again
+  with the new place or time in place of the old.
+
+English is resolved this way.  A Ukrainian or Russian follow-up is resolved only when
+it points back with a word of its language ("там", "у відповідь", "в ответ") and the
+earlier question was asked in the same language; otherwise it starts fresh.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
+
+from index import text as textlib
+from index.crosslingual import detect_language
+from index.lexical import Vocabulary
+from index.question import key_terms
+from index.timeframe import Window, parse_window, strip_window
+
+if TYPE_CHECKING:
+    from index.store import ReadView
+
+# A name held by more paragraphs than this share does not tell a subject apart ("Ukraine", "Russia").
+SUBJECT_MAX_SHARE = 0.15
+# A swap ("what about Kharkiv?") is a short question: longer ones that start so are follow-ups.
+SWAP_MAX_WORDS = 7
+
+# Words that point back to what was said before.
+_POINTS_BACK = {
+    "en": re.compile(
+        r"\b(?:it|its|it's|they|them|their|there|that|this|these|those|he|him|his|she|her|then|afterwards|"
+        r"in\s+response|in\s+return|after\s+that|the\s+same|in\s+the\s+end|else|also|too|again|"
+        r"react|reacted|reaction|respond|responded|reply|replied)\b",
+        re.IGNORECASE,
+    ),
+    "uk": re.compile(r"(?<!\w)(?:це|цей|ця|ці|того|цього|там|тоді|він|вона|вони|його|її|їх|у\s+відповідь|після\s+цього|теж|також)(?!\w)",
+                     re.IGNORECASE),
+    "ru": re.compile(r"(?<!\w)(?:это|этот|эта|эти|того|этого|там|тогда|он|она|они|его|её|ее|их|в\s+ответ|после\s+этого|тоже|также)(?!\w)",
+                     re.IGNORECASE),
+}
+# A follow-up asking for a response ("What did Russia do in response?", "two days later"): searched after the day
+# of the report the last answer cited first.
+_RESPONSE = re.compile(r"\b(?:in\s+response|in\s+return|in\s+retaliation|retaliat\w*|(?:days?|weeks?|months?)\s+(?:later|after))\b",
+                       re.IGNORECASE)
+# One asking what came next ("after that", "hours later") is searched from that day on.
+_AFTERWARDS = re.compile(r"\b(?:after\s+that|afterwards|next|later|then)\b", re.IGNORECASE)
+_SWAP = re.compile(r"^\W*(?:and\s+|but\s+)?(?:what|how)\s+about\b|^\W*and\s+(?:in|on|at|for|the|what|how|who|where)?\b", re.IGNORECASE)
+_SWAP_LEAD = re.compile(r"^\W*(?:and\s+|but\s+)?(?:(?:what|how)\s+about\s+)?", re.IGNORECASE)
+_WORD = re.compile(r"[^\W_](?:[\w'’.-]*[^\W_])?")
+# Question words and verbs that say nothing about the subject.
+_FILLER = frozenset(
+    "what when where which who whom whose why how many much did does do was were is are be been being has have had "
+    "the a an of in on at to for from by with about after before into over under and or but not no any some "
+    "there their they them it its this that these those he she his her him say said says tell told happen happened "
+    "can could would will should may might get got go went make made give gave take took find found first".split()
+)
 
 
 @dataclass(frozen=True)
@@ -18,6 +82,11 @@ class Turn:
     question: str  # as the member asked it
     searched: str  # the question as resolved and searched (== question when it started fresh)
     cited: tuple[int, ...] = ()  # paragraph ids the answer cited, in order
+
+    @property
+    def fresh(self) -> bool:
+        """Did this turn start the conversation afresh (searched as asked)?"""
+        return self.searched == self.question
 
     def to_json(self) -> dict:
         return {**asdict(self), "cited": list(self.cited)}
@@ -27,6 +96,120 @@ class Turn:
         return cls(str(data["question"]), str(data.get("searched") or data["question"]), tuple(int(i) for i in data.get("cited", ())))
 
 
-def resolve(question: str, turns: Sequence[Turn]) -> str:
-    """The question to search: ``question`` itself for now (context resolution to come)."""
-    return question
+def resolve(question: str, turns: Sequence[Turn], view: ReadView | None = None) -> str:
+    """The text to search for ``question`` asked after ``turns`` (oldest first): the question itself when
+    it is self-contained, else the question with the conversation's subject (see the module's docstring).
+    ``view`` (the read view searched) gives the corpus's vocabulary and the cited reports' dates; without
+    it, names are read from capitals alone and no date is used."""
+    if not turns or not question.strip():
+        return question
+    language = detect_language(question)
+    last = turns[-1]
+    vocabulary = view.vocabulary() if view is not None else None
+    points_back = bool(_POINTS_BACK[language].search(question))
+    if language != "en":
+        if points_back and detect_language(last.question) == language:
+            return f"{question} {last.searched}"
+        return question
+    chain = _chain(turns)
+    own = set(_names(question, vocabulary))
+    before = {name for turn in chain for name in _names(turn.searched, vocabulary)}
+    window = parse_window(question, today=dt.date.today())
+    if _SWAP.search(question) and len(_WORD.findall(question)) <= SWAP_MAX_WORDS and (own - before or window):
+        return _swapped(question, last.searched, own, window, vocabulary)
+    if own - before and not points_back or _foreign(question, vocabulary):
+        return question  # a subject of its own, or none the corpus knows: start fresh
+    searched = f"{question} {_subject(chain)}"
+    if window is not None:
+        return searched
+    for pattern, word in ((_RESPONSE, "after"), (_AFTERWARDS, "since")):
+        if pattern.search(question) and (day := _cited_day(last, view)):
+            return f"{searched} {word} {day.day} {day:%B %Y}"
+    return searched
+
+
+def _cited_day(turn: Turn, view: ReadView | None) -> dt.date | None:
+    """The date of the report ``turn``'s answer cited first, if known."""
+    if view is None or not turn.cited:
+        return None
+    row = view.paragraphs(turn.cited[:1]).get(turn.cited[0])
+    try:
+        return dt.date.fromisoformat(row.document.date) if row is not None and row.document.date else None
+    except ValueError:
+        return None
+
+
+def _chain(turns: Sequence[Turn]) -> list[Turn]:
+    """The turns the conversation's subject comes from: back from the last to the one that started fresh."""
+    chain: list[Turn] = []
+    for turn in reversed(turns):
+        chain.append(turn)
+        if turn.fresh:
+            break
+    return chain
+
+
+def _names(text: str, vocabulary: Vocabulary | None) -> tuple[str, ...]:
+    """The names ``text`` gives its subject by: its words written with a capital (but the first) and its
+    acronyms; in a text typed all in lower case, its key terms (index/question.py).  With the corpus's
+    vocabulary: as the corpus spells them, and only those that tell reports apart (held by at most
+    SUBJECT_MAX_SHARE of the paragraphs: "Kramatorsk", not "Ukraine"); a rare ordinary word ("sheltering")
+    names nothing."""
+    if text == text.casefold():
+        return key_terms(text, vocabulary).key if vocabulary is not None else ()
+    words = _WORD.findall(text)
+    named = [w for i, w in enumerate(words) if w[:1].isupper() and (i or (w.isupper() and len(w) > 1))]
+    if vocabulary is None:
+        return tuple(dict.fromkeys(w.casefold() for w in named))
+    terms: dict[str, None] = {}
+    for word in named:
+        for token in textlib.lexical_tokens(word)[:1]:
+            term = token if token in vocabulary else vocabulary.closest(token)
+            if term and vocabulary.share(term) <= SUBJECT_MAX_SHARE:
+                terms[term] = None
+    return tuple(terms)
+
+
+def _foreign(question: str, vocabulary: Vocabulary | None) -> bool:
+    """Are half or more of the question's words (two or more) unknown to the corpus, even as typos ("How do I
+    bake bread?", "Can you write me a poem about it?")?  Then it is not about the conversation's subject: read
+    with it, it would be answered with what that subject's reports say; alone, it is refused."""
+    if vocabulary is None:
+        return False
+    tokens = [t for t in textlib.lexical_tokens(question) if t not in _FILLER]
+    unknown = sum(not (t in vocabulary or vocabulary.closest(t)) for t in tokens)
+    return len(tokens) >= 2 and 2 * unknown >= len(tokens)
+
+
+def _content(text: str) -> str:
+    """``text`` without its question words and its time phrase: what it is about ("When was the Kerch
+    bridge attacked in October?" -> "Kerch bridge attacked").  The time an earlier question named does
+    not bind a follow-up, which may ask what came after it."""
+    window = parse_window(text, today=dt.date.today())
+    if window is not None:
+        text = strip_window(text, window)
+    return " ".join(w for w in _WORD.findall(text) if w.casefold() not in _FILLER)
+
+
+def _subject(chain: Sequence[Turn]) -> str:
+    """What the conversation is about: the content words of its questions since it started fresh, latest first.
+    (Names taken from the reports the answers cited were tried too: when an earlier answer cited the wrong
+    report, they led the follow-up astray more often than they helped.)"""
+    return " ".join(dict.fromkeys(part for turn in chain if (part := _content(turn.question))))
+
+
+def _swapped(question: str, before: str, own: set[str], window: Window | None, vocabulary: Vocabulary | None) -> str:
+    """The earlier question asked again about what ``question`` names instead: its names replaced by the new
+    ones, or its time by the new time."""
+    new = _SWAP_LEAD.sub("", question).strip(" ?!.")
+    if window is not None:
+        earlier = parse_window(before, today=dt.date.today())
+        base = strip_window(before, earlier) if earlier is not None else before
+        return f"{base.rstrip(' ?!.')} {new}?"
+    replaced = before
+    for word in _WORD.findall(before):
+        names = set(_names(f"x {word}", vocabulary))
+        if own and names and not names & own:
+            replaced = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", "", replaced)
+    replaced = re.sub(r"\s{2,}", " ", replaced).strip()
+    return f"{replaced.rstrip(' ?!.')} {new}?" if replaced != before else f"{new} {before}"

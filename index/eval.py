@@ -9,6 +9,14 @@ A QA set is JSON Lines, one question per line, in one of three shapes:
   one of those documents (its indexed id, or the id it has in its own file);
 * ``{"q": ..., "answerable": false}``: off-topic; the right answer is to abstain.
 
+A line may hold a conversation instead of one question: ``{"turns": [question, ...],
+"gold": ...}`` asks the turns in order through ``CrisisService.converse`` (each read
+against the ones before it) and scores the last turn, with the gold fields above.
+Its optional ``full`` is the last question with its context written out ("What did
+Russia do in response to the Kerch bridge attack?"): the report's ``written_out``
+scores those questions asked alone, so a follow-up's figures can be set beside the
+question it stands for.
+
 Optional fields on any line: ``kind`` (paraphrase, keyword, dated, when, factoid,
 typo, confusable, beyond, offtopic, adversarial, uk, ru...: every figure is also
 reported per kind), ``gold_date`` (ISO; the answer should state it),
@@ -29,9 +37,11 @@ import re
 import statistics
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+from index.answer import Answer
+from index.conversation import Turn
 from index.errors import BadQASet
 from index.search import MODES, Passage
 from index.service import CrisisService
@@ -52,6 +62,8 @@ class Question:
     gold_date: dt.date | None = None
     neighbour_ids: tuple[str, ...] = ()
     today: dt.date | None = None
+    turns: tuple[str, ...] = ()  # a conversation: the questions asked before ``q``, oldest first
+    full: str = ""  # a conversation's last question with its context written out
 
 
 @dataclass
@@ -60,6 +72,7 @@ class Miss:
     problem: str  # "refused", "answered off-topic", "not in top 5", "rank 3", "first sentence off", "no date", "quotes a neighbour"
     top: str = ""  # start of the best passage, to see what came instead
     kind: str = ""
+    searched: str = ""  # a conversation's last question as resolved and searched
 
 
 @dataclass
@@ -76,6 +89,7 @@ class Outcome:
     neighbour: bool | None = None  # the answer cites a confusable neighbour's document (answered, neighbour_ids given)
     altered: int | None = None  # answer sentences not found word for word in the sources (None: not checked)
     top: str = ""  # start of the best passage, to see what came
+    searched: str = ""  # a conversation's last question as resolved and searched
 
 
 @dataclass
@@ -104,6 +118,8 @@ class Report:
     refused: int = 0  # answerable questions refused
     misses: list[Miss] = field(default_factory=list)
     by_kind: dict[str, Report] = field(default_factory=dict)
+    # Conversations with a ``full`` question: those questions asked alone, context written out.
+    written_out: Report | None = None
 
     def to_json(self) -> dict:
         data = asdict(self)
@@ -112,6 +128,7 @@ class Report:
                     "first_sentence_gold", "states_date", "quotes_neighbour"):
             data[key] = None if data[key] is None else round(data[key], 4)
         data["by_kind"] = {kind: report.to_json() for kind, report in self.by_kind.items()}
+        data["written_out"] = self.written_out.to_json() if self.written_out is not None else None
         return data
 
 
@@ -146,8 +163,13 @@ def load_questions(path: Path | str) -> list[Question]:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
             raise BadQASet(f"{path}:{number}: invalid JSON ({exc.msg})") from None
+        turns = obj.get("turns") if isinstance(obj, dict) else None
+        if turns is not None:
+            if not isinstance(turns, list) or not turns or not all(isinstance(t, str) and t.strip() for t in turns) or "q" in obj:
+                raise BadQASet(f'{path}:{number}: "turns" must be a list of question strings (and no "q")')
+            obj = {**obj, "q": turns[-1]}
         if not isinstance(obj, dict) or not isinstance(obj.get("q"), str) or not obj["q"].strip():
-            raise BadQASet(f'{path}:{number}: expected an object with a "q" string')
+            raise BadQASet(f'{path}:{number}: expected an object with a "q" string or a "turns" list')
         gold = tuple(str(g) for g in obj.get("gold") or ())
         gold_ids = tuple(str(g) for g in obj.get("gold_ids") or ())
         answerable = bool(obj.get("answerable", True))
@@ -160,6 +182,7 @@ def load_questions(path: Path | str) -> list[Question]:
         questions.append(Question(
             obj["q"], gold, gold_ids, answerable, number, kind=str(obj.get("kind") or ""), gold_date=gold_date,
             neighbour_ids=tuple(str(g) for g in obj.get("neighbour_ids") or ()), today=today,
+            turns=tuple(turns[:-1]) if turns else (), full=str(obj.get("full") or "") if turns else "",
         ))
     if not questions:
         raise BadQASet(f"{path}: no questions")
@@ -222,17 +245,34 @@ def first_relevant_rank(question: Question, passages: Sequence[Passage]) -> int 
     return None
 
 
+def written_out(questions: Iterable[Question]) -> list[Question]:
+    """The conversations' ``full`` questions, each asked alone with the conversation's gold."""
+    return [replace(q, q=q.full, turns=(), full="") for q in questions if q.turns and q.full]
+
+
+def _ask(service: CrisisService, question: Question, mode: str, compose_answer: bool) -> tuple[Answer, str]:
+    """The answer to the question (the last turn of a conversation, read against the turns before it,
+    whose answers are composed as a member would see them) and the text searched for it."""
+    if not question.turns:
+        return service.ask(question.q, DEPTH, mode=mode, today=question.today, compose_answer=compose_answer), question.q
+    kept: list[Turn] = []
+    for earlier in question.turns:
+        kept.append(service.converse(earlier, kept, k=DEPTH, mode=mode, today=question.today)[1])
+    answer, turn = service.converse(question.q, kept, k=DEPTH, mode=mode, today=question.today, compose_answer=compose_answer)
+    return answer, turn.searched
+
+
 def _outcome(service: CrisisService, question: Question, mode: str, full: bool, originals: str | None) -> Outcome:
     """Ask one question.  ``full`` composes the whole answer as /ask does; otherwise only retrieval and
     the abstention decision run (same ranking and refusals, no sentence extraction), for speed."""
     if not full:
         start = time.perf_counter()
-        answer = service.ask(question.q, DEPTH, mode=mode, today=question.today, compose_answer=False)
+        answer, searched = _ask(service, question, mode, False)
         return Outcome(question, answer.abstained, first_relevant_rank(question, answer.passages),
-                       (time.perf_counter() - start) * 1000, top=_top(answer.passages))
-    answer = service.ask(question.q, DEPTH, mode=mode, today=question.today)
+                       (time.perf_counter() - start) * 1000, top=_top(answer.passages), searched=searched)
+    answer, searched = _ask(service, question, mode, True)
     outcome = Outcome(question, answer.abstained, first_relevant_rank(question, answer.passages), answer.took_ms,
-                      top=_top(answer.passages))
+                      top=_top(answer.passages), searched=searched)
     if answer.abstained:
         return outcome
     cited = {c.n: c for c in answer.citations}
@@ -283,7 +323,8 @@ def _misses(outcome: Outcome) -> list[Miss]:
         found.append("quotes a neighbour")
     if outcome.altered:
         found.append(f"{outcome.altered} sentence(s) altered")
-    return [Miss(q.q, problem, outcome.top, q.kind) for problem in found]
+    searched = outcome.searched if outcome.searched != q.q else ""
+    return [Miss(q.q, problem, outcome.top, q.kind, searched) for problem in found]
 
 
 def summarise(mode: str, outcomes: Sequence[Outcome], misses: Sequence[Miss] = ()) -> Report:
@@ -339,6 +380,9 @@ def evaluate(service: CrisisService, questions: Iterable[Question], mode: str, *
         kind: summarise(mode, [o for o in outcomes if o.question.kind == kind], [m for m in misses if m.kind == kind])
         for kind in kinds
     }
+    alone = written_out(o.question for o in outcomes)
+    if alone:
+        report.written_out = evaluate(service, alone, mode, full=full, originals=originals)
     return report
 
 
@@ -371,7 +415,10 @@ def kind_table(report: Report) -> str:
     head = ("| kind | n | R@1 | R@3 | MRR | refused | answer rate | abstain R | first sentence gold | "
             "states date | quotes neighbour | altered |")
     rows = [head, "|" + "---|" * 12]
-    for kind, r in [*report.by_kind.items(), ("all", report)]:
+    rows_of = [*report.by_kind.items(), ("all", report)]
+    if report.written_out is not None:
+        rows_of.append(("all, written out", report.written_out))
+    for kind, r in rows_of:
         rows.append(
             f"| {kind} | {r.questions} | {_figure(r.recall[1] if r.answerable else None)} | "
             f"{_figure(r.recall[3] if r.answerable else None)} | {_figure(r.mrr if r.answerable else None)} | "

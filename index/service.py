@@ -217,9 +217,14 @@ class CrisisService:
     def converse(self, question: str, turns: Sequence[Turn] = (), **options) -> tuple[Answer, Turn]:
         """``ask`` for a question in a conversation: read against the earlier ``turns`` (oldest first).
 
-        Returns the answer and the turn to keep for the next question; ``options`` as for ``ask``.
+        Only the last ``conversation_turns`` (setting) are read; a follow-up is searched with what they were
+        about (index/conversation.py).  Returns the answer and the turn to keep for the next question;
+        ``options`` as for ``ask``.
         """
-        searched = resolve(question, turns)
+        question = check_question(question, self.settings.max_question_chars)
+        limit = self.settings.conversation_turns
+        turns = tuple(turns)[-limit:] if limit else ()
+        searched = resolve(question, turns, self.snapshot())[: self.settings.max_question_chars] if turns else question
         answer = self.ask(searched, **options)
         answer.question = question
         return answer, Turn(question, searched, tuple(c.paragraph_id for c in answer.citations))

@@ -10,4 +10,5 @@ EXTENSIONS = (
     "bot.cogs.autoanswer",
     "bot.cogs.threads",
     "bot.cogs.context_menu",
+    "bot.cogs.language",
 )

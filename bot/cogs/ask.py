@@ -13,12 +13,12 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import render
-from bot.options import Question, Since, Until, day_text
+from bot.i18n import language_of, server_language, text
+from bot.options import Question, Since, Until, checked_question, day_text
 from bot.replies import crisis_message, send_messages
 from bot.views import answer_view
 from index.conversation import Turn
 from index.errors import BadQuestion, CrisisError
-from index.service import check_question
 
 log = logging.getLogger(__name__)
 EVERYWHERE = {"guilds": True, "dms": True, "private_channels": True}
@@ -39,24 +39,26 @@ class Ask(commands.Cog):
         return 0.0
 
     async def answer(self, question: str, user_id: int, since: dt.date | None = None, until: dt.date | None = None,
-                     *, private: bool = False):
-        """The answer embed and its buttons; remembers the answer for the buttons and /source.
+                     *, private: bool = False, language: str | None = None):
+        """The answer embed and its buttons (labelled in ``language``, else the question's); remembers the
+        answer for the buttons and /source.
 
         One hop off the event loop: the answer and everything stored for its buttons.
         A private question's text is not stored, so its answer has no "More results" (that re-runs the question).
         """
-        embed, view, _, _ = await self.converse(question, user_id, None, since, until, private=private)
+        embed, view, _, _ = await self.converse(question, user_id, None, since, until, private=private, language=language)
         return embed, view
 
     async def converse(self, question: str, user_id: int, turns: Sequence[Turn] | None, since: dt.date | None = None,
-                       until: dt.date | None = None, *, private: bool = False):
+                       until: dt.date | None = None, *, private: bool = False, language: str | None = None):
         """``answer`` read against a conversation's earlier ``turns`` (oldest first; None: no conversation).
 
         Returns the embed, its buttons, the ``Answer`` and the ``Turn`` to keep for the next question.
         """
         answer, answer_id, search_id, turn = await asyncio.to_thread(
             self._answer_and_store, question, user_id, since, until, private, turns)
-        return render.answer_embed(answer), answer_view(answer_id, search_id, with_sources=bool(answer.citations)), answer, turn
+        view = answer_view(answer_id, search_id, with_sources=bool(answer.citations), language=language or answer.language)
+        return render.answer_embed(answer), view, answer, turn
 
     def _answer_and_store(self, question: str, user_id: int, since: dt.date | None, until: dt.date | None, private: bool,
                           turns: Sequence[Turn] | None = None):
@@ -88,14 +90,15 @@ class Ask(commands.Cog):
         wait = self.cooldown_left(interaction.user.id)
         if wait:
             await interaction.response.send_message(
-                f"You're asking quickly: try again in {max(1, round(wait))} s.", ephemeral=True
+                text("ask.cooldown", interaction, seconds=max(1, round(wait))), ephemeral=True
             )
             return
         await interaction.response.defer(ephemeral=private, thinking=True)
         threads = self.bot.get_cog("Threads")  # in a thread: the thread's conversation (bot/cogs/threads.py)
         turns = await threads.turns_before(interaction.channel) if threads is not None else None
         try:
-            embed, view, _, turn = await self.converse(question, interaction.user.id, turns, since, until, private=private)
+            embed, view, _, turn = await self.converse(question, interaction.user.id, turns, since, until, private=private,
+                                                       language=language_of(interaction))
         except BadQuestion as exc:
             await interaction.edit_original_response(content=render.escape(str(exc)))
             return
@@ -109,15 +112,15 @@ class Ask(commands.Cog):
     async def source(self, interaction: discord.Interaction, n: app_commands.Range[int, 1, 25]) -> None:
         stored = await asyncio.to_thread(self.bot.state.last_answer, interaction.user.id)
         if stored is None:
-            text = "You have no answer with sources yet: ask one with /ask."
-            await interaction.response.send_message(text, ephemeral=True)
+            await interaction.response.send_message(text("ask.no_answer_yet", interaction), ephemeral=True)
             return
         cited = [c for c in stored.citations if c.n == n]
         if not cited:
-            text = f"Your last answer has sources 1 to {len(stored.citations)}."
-            await interaction.response.send_message(text, ephemeral=True)
+            await interaction.response.send_message(text("ask.source_range", interaction, last=len(stored.citations)),
+                                                    ephemeral=True)
             return
-        await send_messages(interaction, render.source_messages(cited, self.bot.settings.max_messages_per_click))
+        limit = self.bot.settings.max_messages_per_click
+        await send_messages(interaction, render.source_messages(cited, limit, language_of(interaction)))
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
@@ -128,25 +131,27 @@ class Ask(commands.Cog):
         threads = self.bot.get_cog("Threads")
         if threads is not None and threads.follows_up_in(message.channel):
             return  # a follow-up in a thread's conversation: bot/cogs/threads.py answers it
+        guild = message.guild
+        chosen = guild and self.bot.state.guild_language(guild.id)  # a mention carries no member language
+        language = server_language(chosen, guild and guild.preferred_locale)
         try:
-            question = check_question(render.strip_mentions(message.content), self.bot.settings.max_question_chars)
+            question = checked_question(render.strip_mentions(message.content), self.bot.settings.max_question_chars, language)
         except BadQuestion as exc:
-            await message.reply(render.escape(str(exc)).capitalize() + ".", mention_author=False)
+            await message.reply(render.escape(str(exc)), mention_author=False)
             return
         wait = self.cooldown_left(message.author.id)
-        problem = f"You're asking quickly: try again in {max(1, round(wait))} s." if wait else None
-        if problem:
-            await message.reply(problem, mention_author=False)
+        if wait:
+            await message.reply(text("ask.cooldown", language, seconds=max(1, round(wait))), mention_author=False)
             return
         async with message.channel.typing():
             try:
-                embed, view = await self.answer(question, message.author.id)
+                embed, view = await self.answer(question, message.author.id, language=chosen or None)
             except BadQuestion as exc:
                 await message.reply(render.escape(str(exc)), mention_author=False)
                 return
             except CrisisError as exc:  # e.g. a damaged index: say so, as the slash commands do
                 log.warning("mention: %s", exc)
-                await message.reply(crisis_message(exc), mention_author=False)
+                await message.reply(crisis_message(exc, language), mention_author=False)
                 return
         await message.reply(embed=embed, view=view, mention_author=False)
 

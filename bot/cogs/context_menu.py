@@ -16,7 +16,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import render
-from bot.i18n import text
+from bot.i18n import language_of, text
 from bot.replies import reply_private
 from index.errors import BadQuestion
 from index.service import check_question
@@ -57,7 +57,8 @@ def claim_question(content: str, limit: int) -> str:
 class AskAboutMessage(commands.Cog):
     def __init__(self, bot):
         self.bot = bot
-        self.menu = app_commands.ContextMenu(name=MENU_NAME, callback=self.ask_about, allowed_contexts=EVERYWHERE)
+        name = app_commands.locale_str(MENU_NAME, key="threads.menu_name")  # Ukrainian and Russian names from the catalogs
+        self.menu = app_commands.ContextMenu(name=name, callback=self.ask_about, allowed_contexts=EVERYWHERE)
 
     async def cog_load(self) -> None:
         self.bot.tree.add_command(self.menu)
@@ -70,16 +71,17 @@ class AskAboutMessage(commands.Cog):
         try:
             question = claim_question(message.content, limit)
         except UncheckableClaim as exc:
-            await reply_private(interaction, text(exc.key, interaction.locale, limit=limit))
+            await reply_private(interaction, text(exc.key, interaction, limit=limit))
             return
         ask = self.bot.get_cog("Ask")
         wait = ask.cooldown_left(interaction.user.id)
         if wait:
-            await reply_private(interaction, text("threads.cooldown", interaction.locale, seconds=max(1, round(wait))))
+            await reply_private(interaction, text("threads.cooldown", interaction, seconds=max(1, round(wait))))
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
-        embed, view, answer, _ = await ask.converse(question, interaction.user.id, None, private=True)
-        header = text("threads.claim_unsupported" if answer.abstained else "threads.claim_supported", interaction.locale)
+        embed, view, answer, _ = await ask.converse(question, interaction.user.id, None, private=True,
+                                                    language=language_of(interaction))
+        header = text("threads.claim_unsupported" if answer.abstained else "threads.claim_supported", interaction)
         await interaction.edit_original_response(content=header, embed=embed, view=view)
 
 

@@ -21,6 +21,7 @@ from discord.ext import commands, tasks
 from bot import render
 from bot.checks import MODERATOR_PERMISSIONS, SERVERS_ONLY, is_moderator, moderator_check
 from bot.cogs.moderation import record, shown
+from bot.i18n import catalog, language_of, text
 from index.errors import CrisisError
 from index.polls import FeedPoll
 
@@ -28,8 +29,13 @@ log = logging.getLogger(__name__)
 POLLER = "feeds"  # the actor of background polls in the audit log
 
 
-def timestamp(stamp: float | None) -> str:
-    return f"<t:{int(stamp)}:R>" if stamp else "never"
+def timestamp(stamp: float | None, language: str | None = None) -> str:
+    return f"<t:{int(stamp)}:R>" if stamp else text("feeds.never", language)
+
+
+def kind_name(kind: str, language: str | None = None) -> str:
+    """'feed' or 'sitemap' in the moderator's language."""
+    return text(f"feeds.kind.{kind}", language) if f"feeds.kind.{kind}" in catalog("en") else kind
 
 
 class Feeds(commands.Cog):
@@ -60,6 +66,7 @@ class Feeds(commands.Cog):
     @moderator_check
     async def add(self, interaction: discord.Interaction, url: str, kind: Literal["feed", "sitemap"] | None = None,
                   interval: app_commands.Range[float, 1, 10_080] | None = None) -> None:
+        language = language_of(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
         target = url.strip()[:500]
         service = self.bot.service
@@ -67,31 +74,32 @@ class Feeds(commands.Cog):
             subscription = await asyncio.to_thread(service.feeds_add, target, kind=kind, interval_minutes=interval,
                                                    added_by=str(interaction.user))
         except CrisisError as exc:
-            summary = f"Could not follow {target}: {exc}. Nothing changed."
+            summary = text("feeds.could_not_follow", language, url=target, error=exc)
             await record(self.bot, interaction.user, "feeds add", target, summary, False)
             await interaction.edit_original_response(content=shown(summary))
             return
-        await record(self.bot, interaction.user, "feeds add", subscription.url,
-                     f"{subscription.kind}, every {subscription.interval_minutes:g} min", True)
+        every = {"kind": kind_name(subscription.kind, language), "minutes": f"{subscription.interval_minutes:g}"}
+        await record(self.bot, interaction.user, "feeds add", subscription.url, text("feeds.every", language, **every), True)
         report = await service.poll_feeds(only=[subscription.url])
         first = report.polls[0] if report.polls else None
-        text = f"Following {subscription.url} ({subscription.kind}, every {subscription.interval_minutes:g} min)."
-        if first is not None:
-            text += f"\nFirst poll: {first.summary()}"
+        lines = [text("feeds.following", language, url=subscription.url, **every)]
+        if first is not None:  # the poll's own summary is the core's (English), as in the audit log
+            lines.append(text("feeds.first_poll", language, summary=first.summary()))
             await self.audit_poll(interaction.user, first)
-        await interaction.edit_original_response(content=shown(text))
+        await interaction.edit_original_response(content=shown("\n".join(lines)))
 
     @feeds.command(name="remove", description="Stop following a feed or sitemap (its indexed items stay).")
     @app_commands.describe(url="The subscribed link (start typing it)")
     @moderator_check
     async def remove(self, interaction: discord.Interaction, url: str) -> None:
+        language = language_of(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
             subscription = await asyncio.to_thread(self.bot.service.feeds_remove, url)
         except CrisisError as exc:
-            summary, ok = f"Could not remove {url}: {exc}.", False
+            summary, ok = text("feeds.could_not_remove", language, url=url, error=exc), False
         else:
-            summary, ok = f"Stopped following {subscription.url}; its indexed items stay (see /sources remove).", True
+            summary, ok = text("feeds.stopped_following", language, url=subscription.url), True
         await record(self.bot, interaction.user, "feeds remove", url.strip()[:500], summary, ok)
         await interaction.edit_original_response(content=shown(summary))
 
@@ -109,29 +117,37 @@ class Feeds(commands.Cog):
     @feeds.command(name="list", description="The feeds and sitemaps I follow.")
     @moderator_check
     async def list_feeds(self, interaction: discord.Interaction) -> None:
+        language = language_of(interaction)
         subscriptions = await asyncio.to_thread(self.bot.service.feeds_list)
-        lines = [f"{render.code(s.url, 200)} · {s.kind} · every {s.interval_minutes:g} min"
-                 + (f" · {render.escape(render.truncate(s.title, 80))}" if s.title else "") for s in subscriptions]
-        embed = discord.Embed(title=f"Feeds ({len(subscriptions)})", colour=render.COLOUR,
-                              description=render.truncate("\n".join(lines) or "None yet: /feeds add url:", render.DESCRIPTION_MAX))
+        lines = [text("feeds.list_line_titled" if s.title else "feeds.list_line", language, url=render.code(s.url, 200, language),
+                      kind=kind_name(s.kind, language), minutes=f"{s.interval_minutes:g}",
+                      title=render.escape(render.truncate(s.title, 80))) for s in subscriptions]
+        description = "\n".join(lines) or text("feeds.none_yet", language)
+        embed = discord.Embed(title=text("feeds.list_title", language, count=len(subscriptions)), colour=render.COLOUR,
+                              description=render.truncate(description, render.DESCRIPTION_MAX))
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
     @feeds.command(name="status", description="How each feed's polls went: last poll, HTTP status, items, errors, next poll.")
     @moderator_check
     async def status(self, interaction: discord.Interaction) -> None:
+        language = language_of(interaction)
         subscriptions = await asyncio.to_thread(self.bot.service.feeds_list)
-        embed = discord.Embed(title="Feed status", colour=render.COLOUR,
-                              description=None if subscriptions else "None yet: /feeds add url:")
+        embed = discord.Embed(title=text("feeds.status_title", language), colour=render.COLOUR,
+                              description=None if subscriptions else text("feeds.none_yet", language))
         for s in subscriptions[: render.FIELDS_MAX]:
-            value = (f"last poll {timestamp(s.last_poll)}, HTTP {s.http_status or '-'}, next poll {timestamp(s.next_poll)}\n"
-                     f"items: {s.seen} seen, {s.added_items} added, {s.updated_items} updated, {s.removed_items} removed")
+            lines = [
+                text("feeds.status_polls", language, last=timestamp(s.last_poll, language), status=s.http_status or "-",
+                     next=timestamp(s.next_poll, language)),
+                text("feeds.status_items", language, seen=s.seen, added=s.added_items, updated=s.updated_items,
+                     removed=s.removed_items),
+            ]
             if s.last_error:
-                failures = f" ({s.failures} failures in a row)" if s.failures else ""
-                value += f"\nlast error{failures}: {render.escape(render.truncate(s.last_error, 300))}"
-            name = render.truncate(f"{s.title or s.kind} · {s.url}", render.FIELD_NAME_MAX)
-            embed.add_field(name=name, value=render.truncate(value, render.FIELD_VALUE_MAX), inline=False)
-        embed.set_footer(text=f"Checked for due polls every {self.bot.settings.feeds_tick_seconds:g} s · "
-                              f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC")
+                key = "feeds.last_error_in_a_row" if s.failures else "feeds.last_error"
+                lines.append(text(key, language, failures=s.failures, error=render.escape(render.truncate(s.last_error, 300))))
+            name = render.truncate(f"{s.title or kind_name(s.kind, language)} · {s.url}", render.FIELD_NAME_MAX)
+            embed.add_field(name=name, value=render.truncate("\n".join(lines), render.FIELD_VALUE_MAX), inline=False)
+        embed.set_footer(text=text("feeds.status_footer", language, seconds=f"{self.bot.settings.feeds_tick_seconds:g}",
+                                   now=f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M}"))
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
     # --- the background poller ---------------------------------------------------------

@@ -10,18 +10,7 @@ from discord.ext import commands
 
 from bot import render
 from bot.cogs.ask import EVERYWHERE
-
-HELP = (
-    "**/ask** `question` `[private]` `[since]` `[until]` — a cited answer from news coverage; "
-    "numbers like [1] point to the sources.\n"
-    "**/source** `n` — source n of your last answer, in full.\n"
-    "**/search** `query` `[since]` `[until]` — the raw passages that best match, five to a page.\n"
-    "**/about** — what the corpus covers.\n"
-    "**/help** — this message.\n"
-    "You can also mention me with a question in a channel.\n"
-    "Under an answer: *Show sources* shows the cited paragraphs, *More results* the next passages; "
-    "👍/👎 tell us if it helped."
-)
+from bot.i18n import text
 
 
 class Info(commands.Cog):
@@ -32,27 +21,31 @@ class Info(commands.Cog):
     @app_commands.allowed_contexts(**EVERYWHERE)
     async def about(self, interaction: discord.Interaction) -> None:
         stats = await asyncio.to_thread(self.bot.service.stats)
-        dates = stats.get("date_range") or ()
+        dates = [str(d) for d in stats.get("date_range") or () if d]
         outlets = stats.get("outlets") or []
         if isinstance(outlets, dict):
             outlets = list(outlets)
-        embed = discord.Embed(title="About crisisbot", colour=render.COLOUR,
-                              description="Answers about the Russia-Ukraine crisis, from news coverage, with sources.")
-        embed.add_field(name="Documents", value=str(stats.get("documents", 0)))
-        embed.add_field(name="Passages", value=str(stats.get("paragraphs", 0)))
+        embed = discord.Embed(title=text("info.about_title", interaction), colour=render.COLOUR,
+                              description=text("info.about_description", interaction))
+        embed.add_field(name=text("info.documents", interaction), value=str(stats.get("documents", 0)))
+        embed.add_field(name=text("info.passages", interaction), value=str(stats.get("paragraphs", 0)))
         if dates:
-            embed.add_field(name="Dates", value=render.escape(" to ".join(str(d) for d in dates if d)) or "unknown")
-        embed.add_field(name="Outlets", value=render.truncate(render.escape(", ".join(map(str, outlets))) or "none", 1024), inline=False)
+            span = text("info.date_span", interaction, first=dates[0], last=dates[-1]) if len(dates) > 1 else dates[0]
+            embed.add_field(name=text("info.dates", interaction), value=render.escape(span))
+        listed = render.truncate(render.escape(", ".join(map(str, outlets))), 1024) or text("info.no_outlets", interaction)
+        embed.add_field(name=text("info.outlets", interaction), value=listed, inline=False)
         model = str(stats.get("model", "?")) + (f" ({stats['runtime']})" if stats.get("runtime") else "")
-        embed.add_field(name="Model", value=render.escape(model))
-        last = stats.get("updated_at") or stats.get("built_at") or "never"
-        embed.add_field(name="Last re-index", value=render.escape(str(last)))
+        embed.add_field(name=text("info.model", interaction), value=render.escape(model))
+        last = stats.get("updated_at") or stats.get("built_at")
+        embed.add_field(name=text("info.last_reindex", interaction),
+                        value=render.escape(str(last)) if last else text("info.never", interaction))
         await interaction.response.send_message(embed=render.fit(embed))
 
     @app_commands.command(name="help", description="How to use crisisbot.")
     @app_commands.allowed_contexts(**EVERYWHERE)
     async def help(self, interaction: discord.Interaction) -> None:
-        embed = discord.Embed(title="crisisbot help", description=HELP, colour=render.COLOUR)
+        embed = discord.Embed(title=text("info.help_title", interaction), description=text("info.help", interaction),
+                              colour=render.COLOUR)
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
 

@@ -25,6 +25,7 @@ from discord.ext import commands, tasks
 
 from bot import render
 from bot.checks import MODERATOR_PERMISSIONS, SERVERS_ONLY, is_moderator, moderator_check, moderator_only
+from bot.i18n import catalog, language_of, text
 from bot.state import AuditEntry
 from index.errors import AlreadyRunning, CrisisError
 from index.jobs import Rebuilder, RebuildJob
@@ -34,27 +35,25 @@ log = logging.getLogger(__name__)
 FILE_TYPES = (".txt", ".jsonl", ".md", ".markdown", ".html", ".htm")
 PROGRESS_SECONDS = 2.0  # how often the /reindex message is edited
 JOIN_SECONDS = 10.0  # at shutdown, how long a cancelled re-index may take to reach its next batch
-STOPPED = "Re-index stopped because the bot is restarting; the previous index is still serving."
+STOPPED = text("moderation.stopped")  # in English; a moderator reads it in their language
 LIST_PAGE = 10
 
 
-def describe_change(result: WriteResult, title: str | None = None) -> str:
+def describe_change(result: WriteResult, title: str, language: str | None = None) -> str:
     """What a write changed, in one or two lines of plain text."""
     c = result.change
-    what = f"{title}: " if title else ""
-    verb = "replaced" if c.documents_replaced and not c.documents_added else "added"
-    text = (
-        f"{what}{verb}, {plural(c.paragraphs_added, 'paragraph')} added, "
-        f"{plural(c.exact_duplicates + c.near_duplicates, 'duplicate')} skipped ({result.seconds:.1f} s)."
-    )
-    return text + skipped_lines(result)
+    key = "moderation.replaced" if c.documents_replaced and not c.documents_added else "moderation.added"
+    summary = text(key, language, title=title, seconds=f"{result.seconds:.1f}",
+                   paragraphs=text("moderation.paragraphs", language, count=c.paragraphs_added),
+                   duplicates=text("moderation.duplicates", language, count=c.exact_duplicates + c.near_duplicates))
+    return summary + skipped_lines(result, language)
 
 
-def skipped_lines(result: WriteResult) -> str:
+def skipped_lines(result: WriteResult, language: str | None = None) -> str:
     """What reading skipped, and what it cut (a page or file over the paragraph caps)."""
-    lines = [f"\nSkipped {Path(p.where).name}: {p.reason}" for p in result.load.skipped[:5]]
-    lines += [f"\nNote on {Path(p.where).name}: {p.reason}" for p in result.load.warnings[:3]]
-    return "".join(lines)
+    lines = [text("moderation.skipped_file", language, name=Path(p.where).name, reason=p.reason) for p in result.load.skipped[:5]]
+    lines += [text("moderation.note_on_file", language, name=Path(p.where).name, reason=p.reason) for p in result.load.warnings[:3]]
+    return "".join(f"\n{line}" for line in lines)
 
 
 def shown(text: str, limit: int = 2000) -> str:
@@ -62,28 +61,29 @@ def shown(text: str, limit: int = 2000) -> str:
     return render.truncate(render.escape(render.truncate(text, limit - 200)), limit)
 
 
-def plural(count: int, noun: str) -> str:
-    return f"{count:,} {noun}" + ("" if count == 1 else "s")
-
-
-def progress_text(job: RebuildJob) -> str:
-    """Where a re-index is, in plain text."""
+def progress_text(job: RebuildJob, language: str | None = None) -> str:
+    """Where a re-index is, in plain text (sentences of the moderator's language, one after another)."""
     if job.running:
-        counts = f" {job.done:,}/{job.total:,}" if job.total else ""
-        unit = " paragraphs" if job.stage == "embedding" else ""
-        eta = f", about {job.eta_seconds:.0f} s left" if (job.eta_seconds or 0) >= 1 else ""
-        return f"Re-indexing: {job.stage}{counts}{unit} ({job.percent:.0f}%{eta}). Answers keep coming from the current index."
+        stage_key = f"moderation.stage.{job.stage.replace(' ', '_')}"
+        stage = text(stage_key, language) if stage_key in catalog("en") else job.stage  # a stage the core adds later
+        values = {"stage": stage, "percent": f"{job.percent:.0f}", "done": job.done, "total": job.total}
+        key = ("moderation.reindexing_paragraphs" if job.stage == "embedding" else "moderation.reindexing_counted") \
+            if job.total else "moderation.reindexing"
+        sentences = [text(key, language, **values)]
+        if (job.eta_seconds or 0) >= 1:
+            sentences.append(text("moderation.time_left", language, seconds=f"{job.eta_seconds:.0f}"))
+        sentences.append(text("moderation.still_serving", language))
+        return " ".join(sentences)
     if job.cancelled:
-        return STOPPED
+        return text("moderation.stopped", language)
     if job.error:
-        return f"Re-index failed: {job.error}. The previous index is still serving."
+        return text("moderation.reindex_failed", language, error=job.error)
     manifest, change = job.result.manifest, job.result.change  # type: ignore[union-attr]
-    text = (
-        f"Re-index done in {job.elapsed:.1f} s: {plural(manifest.get('documents', 0), 'source')}, "
-        f"{plural(manifest.get('paragraphs', 0), 'paragraph')} "
-        f"({plural(change.exact_duplicates + change.near_duplicates, 'duplicate')} collapsed)."
-    )
-    return text + skipped_lines(job.result)  # type: ignore[arg-type]
+    summary = text("moderation.reindex_done", language, seconds=f"{job.elapsed:.1f}",
+                   sources=text("moderation.sources", language, count=manifest.get("documents", 0)),
+                   paragraphs=text("moderation.paragraphs", language, count=manifest.get("paragraphs", 0)),
+                   duplicates=text("moderation.duplicates", language, count=change.exact_duplicates + change.near_duplicates))
+    return summary + skipped_lines(job.result, language)  # type: ignore[arg-type]
 
 
 def safe_filename(name: str) -> str:
@@ -140,48 +140,49 @@ class Moderation(commands.Cog):
     @app_commands.describe(url="An http(s) link to a news article", file="A .txt (seed format), .jsonl, .md or .html file")
     @moderator_check
     async def add(self, interaction: discord.Interaction, url: str | None = None, file: discord.Attachment | None = None) -> None:
+        language = language_of(interaction)
         if (url is None) == (file is None):
-            await interaction.response.send_message("Give either a `url` or a `file` (one of them).", ephemeral=True)
+            await interaction.response.send_message(text("moderation.url_or_file", language), ephemeral=True)
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         if url is not None:
             target = url.strip()[:500]
-            summary, ok = await self._add_url(target)
+            summary, ok = await self._add_url(target, language)
         else:
             target = file.filename
-            summary, ok = await self._add_file(file)
+            summary, ok = await self._add_file(file, language)
         await interaction.edit_original_response(content=shown(summary))
         await self.record(interaction.user, "sources add", target, summary, ok)
 
-    async def _add_url(self, url: str) -> tuple[str, bool]:
+    async def _add_url(self, url: str, language: str) -> tuple[str, bool]:
         try:
             result = await self.bot.service.add_url(url)
         except CrisisError as exc:
-            return f"Could not add {url}: {exc}. Nothing changed.", False
-        return describe_change(result, result.load.documents[0].title), True
+            return text("moderation.could_not_add", language, target=url, error=exc), False
+        return describe_change(result, result.load.documents[0].title, language), True
 
-    async def _add_file(self, file: discord.Attachment) -> tuple[str, bool]:
+    async def _add_file(self, file: discord.Attachment, language: str) -> tuple[str, bool]:
         name = safe_filename(file.filename)
         if not name.lower().endswith(FILE_TYPES):
-            return f"Could not add {file.filename}: use a .txt (seed format), .jsonl, .md or .html file.", False
+            return text("moderation.file_type", language, name=file.filename), False
         limit = self.bot.settings.max_upload_bytes
         if file.size > limit:
-            return f"Could not add {file.filename}: {file.size:,} bytes, the limit is {limit:,}.", False
+            return text("moderation.file_too_big", language, name=file.filename, size=file.size, limit=limit), False
         try:
             data = await file.read()
         except discord.HTTPException as exc:
-            return f"Could not download {file.filename}: {exc.status}. Nothing changed.", False
+            return text("moderation.download_failed", language, name=file.filename, status=exc.status), False
         if len(data) > limit:
-            return f"Could not add {file.filename}: larger than {limit:,} bytes.", False
+            return text("moderation.file_larger_than", language, name=file.filename, limit=limit), False
         with tempfile.TemporaryDirectory(prefix="crisisbot-upload-") as folder:
             path = Path(folder) / name
             path.write_bytes(data)
             try:
                 result = await asyncio.to_thread(self.bot.service.add_paths, [path])
             except CrisisError as exc:
-                return f"Could not add {file.filename}: {exc}. Nothing changed.", False
+                return text("moderation.could_not_add", language, target=file.filename, error=exc), False
         titles = ", ".join(sorted({d.title for d in result.load.documents}))[:300]
-        return describe_change(result, titles or file.filename), True
+        return describe_change(result, titles or file.filename, language), True
 
     # --- /sources remove ---------------------------------------------------------------
 
@@ -190,17 +191,20 @@ class Moderation(commands.Cog):
     @app_commands.rename(source="id")
     @moderator_check
     async def remove(self, interaction: discord.Interaction, source: str) -> None:
+        language = language_of(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
         titles = {d.id: d.title for d in await asyncio.to_thread(self.bot.service.documents)}
         try:
             result = await asyncio.to_thread(self.bot.service.remove_sources, [source])
         except CrisisError as exc:
-            summary = f"Could not remove {source}: {exc}. Nothing changed."
+            summary = text("moderation.could_not_remove", language, target=source, error=exc)
             reply, ok = shown(summary), False
         else:
             title = titles.get(source, source)
-            counts = f"{plural(result.change.paragraphs_removed, 'paragraph')} removed ({result.seconds:.1f} s)."
-            summary, reply, ok = f"Removed {title}: {counts}", f"Removed **{render.escape(title)}**: {counts}", True
+            values = {"seconds": f"{result.seconds:.1f}",
+                      "paragraphs": text("moderation.paragraphs", language, count=result.change.paragraphs_removed)}
+            summary = text("moderation.removed", language, title=title, **values)
+            reply, ok = text("moderation.removed", language, title=f"**{render.escape(title)}**", **values), True
         await interaction.edit_original_response(content=render.truncate(reply, 2000))
         await self.record(interaction.user, "sources remove", source, summary, ok)
 
@@ -213,7 +217,7 @@ class Moderation(commands.Cog):
         choices = []
         for doc in documents:
             if needle in doc.title.casefold() or needle in doc.id.casefold():
-                label = render.label(f"{doc.title} ({doc.outlet}, {doc.date or 'undated'})", 100)
+                label = render.label(f"{doc.title} ({doc.outlet}, {doc.date or text('moderation.undated', interaction)})", 100)
                 choices.append(app_commands.Choice(name=label, value=doc.id[:100]))
             if len(choices) == 25:
                 break
@@ -225,32 +229,38 @@ class Moderation(commands.Cog):
     @app_commands.describe(page="Page number (10 sources a page)")
     @moderator_check
     async def list_sources(self, interaction: discord.Interaction, page: app_commands.Range[int, 1, 10_000] = 1) -> None:
+        language = language_of(interaction)
         documents = await asyncio.to_thread(self.bot.service.documents)
         pages = max(1, -(-len(documents) // LIST_PAGE))
         page = min(page, pages)
         listed = documents[(page - 1) * LIST_PAGE : page * LIST_PAGE]
         lines = [
-            f"{render.code(d.id, 60)} {render.source_line(i, d.title, d.url, d.outlet, d.date)} · {d.paragraphs} paragraphs"
+            f"{render.code(d.id, 60, language)} {render.source_line(i, d.title, d.url, d.outlet, d.date, language)} · "
+            f"{text('moderation.paragraphs', language, count=d.paragraphs)}"
             for i, d in enumerate(listed, (page - 1) * LIST_PAGE + 1)
         ]
-        embed = discord.Embed(title=f"Sources ({len(documents)})", description="\n".join(lines) or "No sources.", colour=render.COLOUR)
+        embed = discord.Embed(title=text("moderation.list_title", language, count=len(documents)),
+                              description="\n".join(lines) or text("moderation.no_sources", language), colour=render.COLOUR)
         embed.description = render.truncate(embed.description, render.DESCRIPTION_MAX)
-        embed.set_footer(text=f"Page {page} of {pages}" + (f" · /sources list page:{page + 1} for more" if page < pages else ""))
+        footer = "moderation.list_page_more" if page < pages else "moderation.list_page"
+        embed.set_footer(text=text(footer, language, page=page, pages=pages, next=page + 1))
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
     @sources.command(name="audit", description="The most recent moderator actions.")
     @app_commands.describe(count="How many entries (up to 25)")
     @moderator_check
     async def audit(self, interaction: discord.Interaction, count: app_commands.Range[int, 1, 25] = 10) -> None:
+        language = language_of(interaction)
         entries = await asyncio.to_thread(self.bot.state.recent_audit, count)
         lines = [  # actor, target and result may come from the CLI or a web page: escaped here
             f"<t:{int(e.time)}:f> **{render.escape(render.truncate(e.actor, 80))}** {render.escape(e.action)} "
-            f"{render.code(e.target, 80)} {'ok' if e.ok else 'FAILED'}: "
+            f"{render.code(e.target, 80, language)} {text('moderation.ok' if e.ok else 'moderation.failed', language)}: "
             f"{render.escape(render.truncate(e.result.splitlines()[0] if e.result else '', 150))}"
             for e in entries
         ]
-        embed = discord.Embed(title="Recent moderator actions", colour=render.COLOUR,
-                              description=render.truncate("\n".join(lines) or "Nothing yet.", render.DESCRIPTION_MAX))
+        embed = discord.Embed(title=text("moderation.audit_title", language), colour=render.COLOUR,
+                              description=render.truncate("\n".join(lines) or text("moderation.nothing_yet", language),
+                                                          render.DESCRIPTION_MAX))
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
     # --- /reindex ----------------------------------------------------------------------
@@ -258,30 +268,34 @@ class Moderation(commands.Cog):
     @app_commands.command(name="reindex", description="Rebuild the whole index from every registered source (moderators).")
     @moderator_only()
     async def reindex(self, interaction: discord.Interaction) -> None:
+        language = language_of(interaction)
         try:
             job = self.rebuilder.start(started_by=str(interaction.user))
         except AlreadyRunning as exc:
-            await interaction.response.send_message(render.escape(str(exc)).capitalize() + ".", ephemeral=True)
+            running = exc.job or self.rebuilder.current
+            refusal = text("moderation.already_running", language, who=render.escape(getattr(running, "started_by", "?")),
+                           percent=f"{getattr(running, 'percent', 0):.0f}")
+            await interaction.response.send_message(refusal, ephemeral=True)
             return
-        await interaction.response.send_message(shown(progress_text(job)))
+        await interaction.response.send_message(shown(progress_text(job, language)))
         task = asyncio.create_task(self._follow(interaction, job))
         self._progress_tasks.add(task)
         task.add_done_callback(self._progress_tasks.discard)
 
     async def _follow(self, interaction: discord.Interaction, job: RebuildJob) -> None:
         """Edit the progress message until the job ends, then give the summary and audit it."""
-        last = None
+        last, language = None, language_of(interaction)
         while job.running:
             if await asyncio.to_thread(self.rebuilder.wait, PROGRESS_SECONDS):  # wakes at once when it ends
                 break
-            text = shown(progress_text(job))
-            if text != last:
-                last = text
+            progress = shown(progress_text(job, language))
+            if progress != last:
+                last = progress
                 try:
-                    await interaction.edit_original_response(content=text)
+                    await interaction.edit_original_response(content=progress)
                 except discord.HTTPException as exc:  # e.g. the 15-minute interaction token expired
                     log.info("could not update the /reindex progress: %s", exc)
-        summary = progress_text(job)
+        summary = progress_text(job, language)
         try:
             await interaction.edit_original_response(content=shown(summary))
         except discord.HTTPException:

@@ -33,7 +33,7 @@ class Search(commands.Cog):
         )
         stored = await asyncio.to_thread(self.bot.state.search, search_id)
         try:
-            embed, view = await search_page(self.bot, stored, 0)
+            embed, view = await search_page(self.bot, stored, 0, interaction)
         except BadQuestion as exc:
             await interaction.edit_original_response(content=render.escape(str(exc)))
             return

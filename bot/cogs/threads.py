@@ -19,17 +19,16 @@ from discord.ext import commands
 from bot import render
 from bot.checks import MODERATOR_PERMISSIONS, SERVERS_ONLY, moderator_check
 from bot.cogs.moderation import record
-from bot.i18n import text
+from bot.i18n import server_language, text
+from bot.options import checked_question
 from bot.replies import crisis_message, reply_private
 from bot.state import Conversation
 from index.conversation import Turn
 from index.errors import BadQuestion, CrisisError
-from index.service import check_question
 
 log = logging.getLogger(__name__)
 
 THREAD_NAME_MAX = 100  # Discord refuses a longer thread name (400 Invalid Form Body)
-DEFAULT_TURNS = 3  # until the core's settings have conversation_turns
 OPENS_THREADS = "ask_opens_thread"  # the per-server setting's key in state.sqlite
 ANSWERED_TYPES = (discord.MessageType.default, discord.MessageType.reply)  # not joins, pins, thread starters...
 
@@ -52,7 +51,7 @@ class Threads(commands.Cog):
     @property
     def keep(self) -> int:
         """How many earlier turns a follow-up is read against (and stored)."""
-        return max(0, int(getattr(self.bot.settings, "conversation_turns", DEFAULT_TURNS)))
+        return self.bot.settings.conversation_turns
 
     @staticmethod
     def follows_up_in(channel) -> bool:
@@ -89,7 +88,7 @@ class Threads(commands.Cog):
             thread = await message.create_thread(name=thread_name(turn.question))
         except discord.HTTPException as exc:  # Forbidden: no Create Public Threads permission
             log.warning("could not open a thread in channel %s: %s", channel.id, exc)
-            await reply_private(interaction, text("threads.cannot_open", interaction.locale))
+            await reply_private(interaction, text("threads.cannot_open", interaction))
             return
         await self.remember(thread.id, turn, opened=True)
 
@@ -108,23 +107,26 @@ class Threads(commands.Cog):
             opened = conversation is not None and conversation.opened
             if not (self.bot.settings.read_message_content and opened and said):
                 return
-        locale = message.guild.preferred_locale if message.guild else None
+        guild = message.guild
+        chosen = guild and self.bot.state.guild_language(guild.id)  # a message carries no member language
+        language = server_language(chosen, guild and guild.preferred_locale)
         try:
-            question = check_question(said, self.bot.settings.max_question_chars)
+            question = checked_question(said, self.bot.settings.max_question_chars, language)
         except BadQuestion as exc:
-            await message.reply(render.escape(str(exc)).capitalize() + ".", mention_author=False)
+            await message.reply(render.escape(str(exc)), mention_author=False)
             return
         ask = self.bot.get_cog("Ask")
         wait = ask.cooldown_left(message.author.id)
         if wait:
-            await message.reply(text("threads.cooldown", locale, seconds=max(1, round(wait))), mention_author=False)
+            await message.reply(text("threads.cooldown", language, seconds=max(1, round(wait))), mention_author=False)
             return
         async with channel.typing():
             try:
-                embed, view, _, turn = await ask.converse(question, message.author.id, self.recent(conversation))
+                embed, view, _, turn = await ask.converse(question, message.author.id, self.recent(conversation),
+                                                          language=chosen or None)
             except CrisisError as exc:  # a bad question or a damaged index: say so, as the slash commands do
                 log.warning("thread follow-up: %s", exc)
-                await message.reply(crisis_message(exc), mention_author=False)
+                await message.reply(crisis_message(exc, language), mention_author=False)
                 return
         await message.reply(embed=embed, view=view, mention_author=False)
         await self.remember(channel.id, turn)
@@ -139,11 +141,11 @@ class Threads(commands.Cog):
         assert guild is not None  # guild_only
         if enabled is None:
             on = await self.opens_threads(guild.id)
-            await reply_private(interaction, text("threads.setting_is_on" if on else "threads.setting_is_off", interaction.locale))
+            await reply_private(interaction, text("threads.setting_is_on" if on else "threads.setting_is_off", interaction))
             return
         value = "on" if enabled else "off"
         await asyncio.to_thread(self.bot.state.set_guild_setting, guild.id, OPENS_THREADS, value)
-        await reply_private(interaction, text("threads.setting_on" if enabled else "threads.setting_off", interaction.locale))
+        await reply_private(interaction, text("threads.setting_on" if enabled else "threads.setting_off", interaction))
         await record(self.bot, interaction.user, "settings threads", guild.name, value, True)  # audit log and log channel
 
 

@@ -295,18 +295,19 @@ class DiscordDouble(ThreadsMixin):
 
     # --- injecting user actions ---
     def _interaction(self, kind: int, data: dict, user_id: int, guild: bool, message: dict | None = None,
-                     permissions: int = MEMBER_PERMISSIONS, roles: tuple[int, ...] = ()) -> dict:
+                     permissions: int = MEMBER_PERMISSIONS, roles: tuple[int, ...] = (), locale: str = "en-US",
+                     guild_locale: str = "en-US") -> dict:
         interaction_id = snowflake()
         payload: dict = {
             "id": interaction_id, "application_id": str(APP_ID), "type": kind, "data": data,
             "token": f"token-{interaction_id}", "version": 1, "channel_id": str(CHANNEL_ID),
-            "locale": "en-US", "attachment_size_limit": 8 * 1024 * 1024, "app_permissions": "3072",
+            "locale": locale, "attachment_size_limit": 8 * 1024 * 1024, "app_permissions": "3072",
             "entitlements": [], "authorizing_integration_owners": {}, "context": 0 if guild else 1,
         }
         user = user_payload(user_id, f"user{user_id}")
         if guild:
             payload["guild_id"] = str(GUILD_ID)
-            payload["guild_locale"] = "en-US"
+            payload["guild_locale"] = guild_locale
             payload["channel"] = {"id": str(CHANNEL_ID), "type": 0, "name": "general", "guild_id": str(GUILD_ID),
                                   "position": 0, "permission_overwrites": []}
             payload["member"] = {"user": user, "roles": [str(r) for r in roles], "joined_at": "2024-01-01T00:00:00+00:00",
@@ -347,13 +348,14 @@ class DiscordDouble(ThreadsMixin):
 
     async def slash(self, name: str, options: dict | None = None, *, user: int = 1001, guild: bool = True,
                     files: dict[str, tuple[str, bytes]] | None = None, permissions: int = MEMBER_PERMISSIONS,
-                    roles: tuple[int, ...] = ()) -> dict:
+                    roles: tuple[int, ...] = (), locale: str = "en-US", guild_locale: str = "en-US") -> dict:
         """Send a slash command ("ask", or "sources add" for a subcommand); returns the interaction payload.
 
         ``files`` maps an attachment option to (filename, bytes), served by this double as Discord's CDN would.
+        ``locale`` is the member's Discord language, ``guild_locale`` the server's.
         """
         payload = self._interaction(2, self._command_data(name, options, files), user, guild,
-                                    permissions=permissions, roles=roles)
+                                    permissions=permissions, roles=roles, locale=locale, guild_locale=guild_locale)
         self.sent_at[payload["id"]] = time.perf_counter()
         await self.dispatch("INTERACTION_CREATE", payload)
         return payload
@@ -379,10 +381,10 @@ class DiscordDouble(ThreadsMixin):
         buttons = [{"type": 2, "style": 2, "label": f"button {i}", "custom_id": c} for i, c in enumerate(custom_ids)]
         return self._message({"components": [{"type": 1, "components": buttons}]}, snowflake(), webhook=True)
 
-    async def click(self, custom_id: str, *, user: int = 1001, guild: bool = True) -> dict:
+    async def click(self, custom_id: str, *, user: int = 1001, guild: bool = True, locale: str = "en-US") -> dict:
         """Click a button with ``custom_id`` on the bot message that carries it (as Discord sends it)."""
         message = self.message_with(custom_id)
-        payload = self._interaction(3, {"custom_id": custom_id, "component_type": 2}, user, guild, message)
+        payload = self._interaction(3, {"custom_id": custom_id, "component_type": 2}, user, guild, message, locale=locale)
         self.sent_at[payload["id"]] = time.perf_counter()
         await self.dispatch("INTERACTION_CREATE", payload)
         return payload
