@@ -28,6 +28,10 @@ async def test_the_menu_is_synced_as_a_message_command(double, bot):
     sync = await double.wait_for(lambda r: r.method == "PUT" and r.path.endswith("/commands"))
     menu = next(c for c in sync.json if c["name"] == MENU_NAME)
     assert menu["type"] == 3 and sorted(menu["contexts"]) == [0, 1, 2]
+    assert menu["name_localizations"] == {"uk": "Спитати crisisbot про це", "ru": "Спросить crisisbot об этом"}
+    settings = next(c for c in sync.json if c["name"] == "settings")
+    assert settings["name_localizations"] == {"uk": "налаштування", "ru": "настройки"}
+    assert int(settings["default_member_permissions"]) == 32 and settings["contexts"] == [0]  # Manage Server, servers only
 
 
 async def test_a_claim_the_sources_support_is_answered_privately_with_citations(double, bot):

@@ -21,7 +21,7 @@ from tests.helpers import MOD, QUESTION, callback_of, edit_of, running_bot
 
 pytestmark = pytest.mark.timeout(90)
 
-FOLLOW_UP = "What did Lavrov say about the letter?"
+FOLLOW_UP = "What did he propose?"  # only the earlier turn says who "he" is
 
 
 def thread_created(r) -> bool:
@@ -86,6 +86,7 @@ async def test_a_thread_follow_up(double, bot):
     assert reply.json["allowed_mentions"]["parse"] == [] and reply.json["embeds"][0]["title"] == FOLLOW_UP
     conversation = await stored(bot, thread_id, 2)
     assert [t.question for t in conversation.turns] == [QUESTION, FOLLOW_UP]
+    assert "Blinken" in conversation.turns[1].searched  # read with the first turn's subject
 
     # Without the Message Content intent a message that does not mention the bot arrives empty: not a follow-up.
     assert not double.intents & MESSAGE_CONTENT_INTENT
@@ -150,7 +151,7 @@ async def test_a_restart_between_two_turns(double, shared_service, tmp_path):
         assert reply.json["embeds"][0]["title"] == FOLLOW_UP
         conversation = await stored(bot, thread_id, 2)
     assert [t.question for t in conversation.turns] == [QUESTION, FOLLOW_UP]
-    assert conversation.opened
+    assert "Blinken" in conversation.turns[1].searched and conversation.opened  # the first turn, kept over the restart, was used
 
 
 async def test_a_long_question_makes_a_thread_name_within_100_characters(double, bot):
