@@ -54,6 +54,7 @@ class PostgresStore:
         self._local = threading.local()
         self._view: PostgresView | None = None
         self._view_lock = threading.Lock()
+        self._opened: list[psycopg.Connection] = []  # every thread's, for close()
 
     # .. connections ..
 
@@ -71,7 +72,14 @@ class PostgresStore:
                     conn.close()
                     raise
             self._local.conn = conn
+            self._opened = [c for c in self._opened if not c.closed] + [conn]
         return conn
+
+    def close(self) -> None:
+        """Close every thread's reading connection (a later read opens a new one)."""
+        for conn in self._opened:
+            conn.close()
+        self._opened = []
 
     def migrate(self) -> tuple[int, list[int]]:
         """Apply pending schema migrations (``crisisbot migrate``); the version, and those applied."""
