@@ -18,7 +18,7 @@ from psycopg.conninfo import conninfo_to_dict
 
 from index.embed import Progress
 from index.store.postgres import schema
-from index.store.postgres.view import PostgresView
+from index.store.postgres.view import EF_SEARCH, PostgresView
 from index.store.postgres.writer import PostgresTransaction
 from index.store.protocol import IndexMismatch, IndexProblem, NoIndex, WriteInProgress
 
@@ -68,6 +68,7 @@ class PostgresStore:
                     if schema.check_version(conn, self.location) == 0:
                         raise NoIndex.at(self.location)
                     schema.register(conn)
+                    conn.execute(f"SET hnsw.ef_search = {EF_SEARCH}")
                 except BaseException:
                     conn.close()
                     raise

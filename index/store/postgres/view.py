@@ -55,17 +55,21 @@ class PostgresView:
             return []
         vector = np.asarray(vector, np.float32).reshape(-1)
         db = self.db
-        with db.transaction():
-            db.execute(f"SET LOCAL hnsw.ef_search = {max(EF_SEARCH, int(k))}")
+        if k <= EF_SEARCH:  # the connection's own setting (PostgresStore.connection)
             hits = self._nearest(db, vector, k)
-            if len(hits) < min(k, self.size):
+        else:
+            with db.transaction():
+                db.execute(f"SET LOCAL hnsw.ef_search = {int(k)}")
+                hits = self._nearest(db, vector, k)
+        if len(hits) < min(k, self.size):
+            with db.transaction():
                 db.execute("SET LOCAL enable_indexscan = off")
                 hits = self._nearest(db, vector, k)
         return hits
 
     @staticmethod
     def _nearest(db: psycopg.Connection, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
-        rows = db.execute("SELECT id, embedding <=> %s AS distance FROM paragraphs ORDER BY distance LIMIT %s", (vector, k))
+        rows = db.execute("SELECT id, embedding <=> %s AS distance FROM paragraphs ORDER BY distance LIMIT %s", (vector, k), binary=True)
         return [(int(pid), 1.0 - float(distance)) for pid, distance in rows]
 
     def lexical_search(self, tokens: Sequence[str], k: int) -> list[tuple[int, float]]:
@@ -85,7 +89,7 @@ class PostgresView:
         ids = [int(i) for i in ids]
         out = np.zeros((len(ids), int(self.manifest["dimension"])), np.float32)
         if ids:
-            found = dict(self.db.execute("SELECT id, embedding FROM paragraphs WHERE id = ANY(%s)", (ids,)).fetchall())
+            found = dict(self.db.execute("SELECT id, embedding FROM paragraphs WHERE id = ANY(%s)", (ids,), binary=True).fetchall())
             for n, pid in enumerate(ids):
                 if pid in found:
                     out[n] = found[pid].to_numpy()  # pgvector's Vector
@@ -97,7 +101,7 @@ class PostgresView:
             return {}
         db = self.db
         with db.transaction():  # one snapshot for the paragraphs and their documents
-            rows = db.execute("SELECT id, text, lex, sentences FROM paragraphs WHERE id = ANY(%s)", (ids,)).fetchall()
+            rows = db.execute("SELECT id, text, lex, sentences FROM paragraphs WHERE id = ANY(%s)", (ids,), binary=True).fetchall()
             carriers: dict[int, list[DocumentRow]] = {}
             for row in db.execute(
                 f"""SELECT o.paragraph_id, {DOCUMENT_COLUMNS} FROM occurrences o JOIN documents d ON d.id = o.document_id
