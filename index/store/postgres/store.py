@@ -89,13 +89,14 @@ class PostgresStore:
 
     # .. reading ..
 
-    def _state(self) -> tuple[int, dict | None]:
+    def _state(self, columns: str = "generation, manifest") -> tuple:
+        sql = f"SELECT {columns} FROM store_state"
         with reachable(self.location):
             try:
-                return self.connection().execute("SELECT generation, manifest FROM store_state").fetchone()
+                return self.connection().execute(sql).fetchone()
             except psycopg.OperationalError:
                 self._local.conn = None  # a restarted server: one more try on a new connection
-                return self.connection().execute("SELECT generation, manifest FROM store_state").fetchone()
+                return self.connection().execute(sql).fetchone()
 
     def has_index(self) -> bool:
         try:
@@ -105,16 +106,17 @@ class PostgresStore:
 
     def current(self) -> PostgresView:
         """The published generation (the newest, whichever process committed it)."""
+        view = self._view
+        if view is not None and view.generation == self._state("generation")[0]:
+            return view  # one small read per question while nothing is published
         generation, manifest = self._state()
         if manifest is None:
             raise NoIndex.at(self.location)
-        view = self._view
-        if view is None or view.generation != generation:
-            with self._view_lock:
-                view = self._view
-                if view is None or view.generation != generation:
-                    check_model(manifest, self.model, self.location)
-                    view = self._view = PostgresView(self.connection, generation, manifest, self.location)
+        with self._view_lock:
+            view = self._view
+            if view is None or view.generation != generation:
+                check_model(manifest, self.model, self.location)
+                view = self._view = PostgresView(self.connection, generation, manifest, self.location)
         return view
 
     # .. writing ..
