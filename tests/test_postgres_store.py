@@ -167,3 +167,15 @@ def test_export_and_import_move_a_corpus_local_to_postgres_to_local(run, monkeyp
     assert not_empty.exit_code == 2 and "not empty" in not_empty.output
     bad = run("store", "import", str(tmp_path))
     assert bad.exit_code == 2 and "cannot read the corpus export" in bad.output
+
+
+def test_the_first_write_of_any_kind_makes_the_hnsw_index(postgres_database, embedder, tmp_path):
+    service = CrisisService(make_settings(tmp_path / "data", database_url=postgres_database), embedder=embedder)
+    added = service.add_documents([GAS])  # not a build: a first `sources add` on an empty database
+    assert added.manifest["paragraphs"] == 1 and service.ask(GAS_QUESTION).citations[0].document_id == "gas-talks"
+    with psycopg.connect(postgres_database) as conn:
+        [definition] = conn.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'paragraphs_embedding'").fetchone()
+        assert "hnsw" in definition and "vector_cosine_ops" in definition
+        assert conn.execute("SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'paragraphs'::regclass "
+                            "AND attname = 'embedding'").fetchone()[0] == f"vector({embedder.dimension})"
+    service.store.close()

@@ -169,10 +169,11 @@ class PostgresTransaction:
         lexical.add_terms(self.conn, lexical.term_rows((row[0], row[3]) for row in paragraphs))
 
     def commit(self) -> dict:
-        """Build the HNSW index if it was dropped, then write the manifest and bump the generation (the caller commits)."""
+        """Build the HNSW index if there is none, then write the manifest and bump the generation (the caller commits)."""
         self._require()
         db = self.conn
-        if self.bulk_index:
+        build_index = self.bulk_index or not schema.has_embedding_index(db)  # dropped here, or a first write that was no build
+        if build_index:
             schema.ensure_dimension(db, int(self.dimension))
             if self.progress:
                 self.progress("vector index", 0, 1)
@@ -189,7 +190,7 @@ class PostgresTransaction:
             "documents": documents, "paragraphs": paragraphs, "occurrences": occurrences, "lexical_tokens": int(tokens), **self.extra,
         })
         db.execute("UPDATE store_state SET generation = %s, manifest = %s", (generation, Jsonb(manifest)))
-        if self.progress and self.bulk_index:
+        if self.progress and build_index:
             self.progress("vector index", 1, 1)
         self.manifest = manifest
         return manifest
