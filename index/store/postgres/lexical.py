@@ -69,7 +69,7 @@ def vocabulary(conn: psycopg.Connection, paragraphs: int) -> Vocabulary:
 
 
 SEARCH = """
-SELECT t.paragraph_id, SUM(q.idf * t.tf / (t.tf + %(k1)s * (1 - %(b)s + %(b)s * t.length / %(average)s))) AS score
+SELECT t.paragraph_id, SUM(q.idf * t.tf / (t.tf + %(fixed)s + %(per_token)s * t.length)) AS score
 FROM unnest(%(terms)s::text[], %(idf)s::float8[]) AS q(term, idf)
 JOIN terms t ON t.term = q.term
 GROUP BY t.paragraph_id
@@ -85,5 +85,7 @@ def search(conn: psycopg.Connection, tokens: Sequence[str], k: int, vocab: Vocab
     if not known or k <= 0:
         return []
     idf = [math.log(1 + (n - vocab.doc_freq[t] + 0.5) / (vocab.doc_freq[t] + 0.5)) for t in known]
-    rows = conn.execute(SEARCH, {"terms": known, "idf": idf, "k": k, "k1": K1, "b": B, "average": average_length or 1.0})
+    # k1 * (1 - b + b * length / average) as fixed + per_token * length, worked out once here
+    fixed, per_token = K1 * (1 - B), K1 * B / (average_length or 1.0)
+    rows = conn.execute(SEARCH, {"terms": known, "idf": idf, "k": k, "fixed": fixed, "per_token": per_token})
     return [(int(pid), float(score)) for pid, score in rows if score > 0]

@@ -70,7 +70,7 @@ CREATE TABLE terms (
     paragraph_id bigint NOT NULL,
     tf int NOT NULL,
     length int NOT NULL,
-    PRIMARY KEY (term, paragraph_id)
+    PRIMARY KEY (term, paragraph_id) INCLUDE (tf, length)  -- a term's postings read from the index alone (BM25)
 );
 CREATE INDEX terms_paragraph ON terms (paragraph_id);
 CREATE TABLE term_stats (

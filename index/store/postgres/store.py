@@ -22,6 +22,7 @@ from index.store.postgres.view import EF_SEARCH, PostgresView
 from index.store.postgres.writer import PostgresTransaction
 from index.store.protocol import IndexMismatch, IndexProblem, NoIndex, WriteInProgress
 
+READ_WORK_MEM = "64MB"  # per reading connection and sort or hash: a question's BM25 over 100k paragraphs fits
 VACUUM_AFTER = 1_000  # paragraphs added and removed by one write, after which its tables are vacuumed and analysed
 
 
@@ -69,6 +70,7 @@ class PostgresStore:
                         raise NoIndex.at(self.location)
                     schema.register(conn)
                     conn.execute(f"SET hnsw.ef_search = {EF_SEARCH}")
+                    conn.execute(f"SET work_mem = '{READ_WORK_MEM}'")  # BM25 sums a common term's postings in memory
                 except BaseException:
                     conn.close()
                     raise
