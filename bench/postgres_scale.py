@@ -14,7 +14,7 @@ order.  Both stores are filled with the same rows through ``crisisbot store impo
 Questions: the war sets' (dev and holdout), asked through ``CrisisService.ask`` (the bot's whole path:
 embedding, retrieval, answer), interleaved, local and Postgres in turn, the one going first swapped every
 question.  Reported per round: each store's p50/p95, the p95 ratio; then the median and range over rounds.
-Recall@10: the HNSW index's ten (``PostgresView.dense_search``) against exact search over the same vectors,
+Then each store's dense and lexical search alone.  Recall@10: the HNSW index's ten (``PostgresView.dense_search``) against exact search over the same vectors,
 for the questions' vectors and as many corpus vectors with noise.  Without ``--database-url`` a private
 PostgreSQL (pgserver) is started in a temporary folder.
 """
@@ -40,6 +40,7 @@ from index import text as textlib  # noqa: E402
 from index.config import Settings  # noqa: E402
 from index.embed import Embedder  # noqa: E402
 from index.eval import question_texts  # noqa: E402
+from index.lexical import query_tokens  # noqa: E402
 from index.service import CrisisService  # noqa: E402
 from index.store import portable  # noqa: E402
 
@@ -105,6 +106,19 @@ def recall_at_10(view, corpus: portable.Corpus, queries: np.ndarray) -> float:
     return hits / (10 * len(queries))
 
 
+def parts(local_view, postgres_view, questions: list[str], vectors: np.ndarray) -> None:
+    """Each store's dense and lexical search alone (50 candidates, as retrieval asks), interleaved."""
+    times: dict[str, list[float]] = {}
+    for question, vector in zip(questions, vectors):
+        tokens = query_tokens(question)
+        for name, view in (("local", local_view), ("postgres", postgres_view)):
+            for part, search in (("dense", lambda: view.dense_search(vector, 50)), ("lexical", lambda: view.lexical_search(tokens, 50))):
+                start = time.perf_counter()
+                search()
+                times.setdefault(f"{name} {part}", []).append((time.perf_counter() - start) * 1000)
+    print("; ".join(f"{key} p50 {statistics.median(v):.1f} ms p95 {p95(v):.1f} ms" for key, v in times.items()), flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--paragraphs", type=int, default=100_000)
@@ -155,8 +169,9 @@ def main() -> None:
                   f"{p95(times['postgres']):.0f} ms; p95 ratio {ratio:.2f}", flush=True)
         print(f"p95 ratio postgres/local: median {statistics.median(ratios):.2f}, range {min(ratios):.2f}-{max(ratios):.2f} "
               f"over {args.rounds} rounds", flush=True)
-        rng = np.random.default_rng(1)
         question_vectors = embedder.encode(questions)
+        parts(local.snapshot(), postgres.snapshot(), questions, question_vectors)
+        rng = np.random.default_rng(1)
         noisy = corpus.vectors[rng.choice(len(corpus.vectors), len(questions), replace=False)]
         noisy = noisy + rng.standard_normal(noisy.shape).astype(np.float32) * 0.05
         noisy /= np.linalg.norm(noisy, axis=1, keepdims=True)
