@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from bot.cli_support import audit, handled, out, service, settings
+from bot.cli_support import audit, handled, out, service
 
 store_app = typer.Typer(help="Move the corpus between the local store and PostgreSQL.", no_args_is_help=True)
 
@@ -18,17 +18,15 @@ store_app = typer.Typer(help="Move the corpus between the local store and Postgr
 def migrate_command() -> None:
     """Apply pending schema migrations to the PostgreSQL store (CRISISBOT_DATABASE_URL) and print its schema version."""
     with handled():
-        config = settings()
-        if config.database_url is None:
+        svc = service()
+        done = svc.migrate_store()
+        if done is None:
             out.print("nothing to migrate: the index is kept in local folders (set CRISISBOT_DATABASE_URL for PostgreSQL); "
                       "a folder's schema is brought up to date when it is next written", markup=False)
             return
-        from index.store.postgres import PostgresStore
-
-        store = PostgresStore(config.database_url.get_secret_value(), config.model)
-        version, applied = store.migrate()
-        done = f"applied {', '.join(map(str, applied))}" if applied else "up to date"
-        out.print(f"{store.location}: schema version {version} ({done})", markup=False)
+        version, applied = done
+        what = f"applied {', '.join(map(str, applied))}" if applied else "up to date"
+        out.print(f"{svc.store.location}: schema version {version} ({what})", markup=False)
 
 
 @store_app.command("export")
@@ -36,15 +34,10 @@ def store_export(
     folder: Annotated[Path, typer.Argument(help="New (or empty) folder to write the corpus into.")],
 ) -> None:
     """Write the published corpus (documents, paragraphs, their vectors and sentence vectors) to FOLDER."""
-    from index.store import portable
-
     with handled():
         svc = service()
-        view = svc.snapshot()
-        corpus = portable.read_view(view)
-        portable.save(corpus, folder)
-        out.print(f"exported {len(corpus.documents)} documents, {len(corpus.paragraphs)} paragraphs from {view.location} to {folder}",
-                  markup=False)
+        documents, paragraphs = svc.export_corpus(folder)
+        out.print(f"exported {documents} documents, {paragraphs} paragraphs from {svc.store.location} to {folder}", markup=False)
 
 
 @store_app.command("import")
@@ -52,12 +45,9 @@ def store_import(
     folder: Annotated[Path, typer.Argument(help="A folder written by `crisisbot store export`.")],
 ) -> None:
     """Replace the configured store's corpus with the one exported to FOLDER (nothing is embedded again)."""
-    from index.store import portable
-
     with handled():
-        corpus = portable.load(folder)
         svc = service()
-        manifest = portable.import_into(svc.store, corpus, svc.embedder.name)
+        manifest = svc.import_corpus(folder)
         out.print(f"imported {manifest['documents']} documents, {manifest['paragraphs']} paragraphs into {svc.store.location}",
                   markup=False)
         audit(svc, "store import", str(folder), f"{manifest['documents']} sources, {manifest['paragraphs']} paragraphs")

@@ -486,6 +486,28 @@ class CrisisService:
         """Fold the store's small writes into one version now (``Store.merge``); its manifest, or None if there was nothing."""
         return self.store.merge(progress=progress)
 
+    # --- the store's schema, and a corpus moved between stores (index/store/portable.py) ---------
+
+    def migrate_store(self) -> tuple[int, list[int]] | None:
+        """Apply the store's pending schema migrations: (schema version, versions applied); None for a store that
+        has no schema of its own to migrate (the folders migrate a copy when they write it)."""
+        migrate = getattr(self.store, "migrate", None)
+        return migrate() if migrate is not None else None
+
+    def export_corpus(self, folder: Path) -> tuple[int, int]:
+        """Write the published corpus to the new folder ``folder``; (documents, paragraphs) written."""
+        from index.store import portable
+
+        corpus = portable.read_view(self.snapshot())
+        portable.save(corpus, folder)
+        return len(corpus.documents), len(corpus.paragraphs)
+
+    def import_corpus(self, folder: Path) -> dict:
+        """Replace the store's corpus with the one exported to ``folder``, in one write; the published manifest."""
+        from index.store import portable
+
+        return portable.import_into(self.store, portable.load(folder), self.embedder.name)
+
     def _merge_if_due(self) -> None:
         if not self.store.merge_due():
             return
