@@ -6,6 +6,7 @@ with the same answers.  The protocol's own tests run on it too (tests/test_store
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import random
 import signal
@@ -179,3 +180,22 @@ def test_the_first_write_of_any_kind_makes_the_hnsw_index(postgres_database, emb
         assert conn.execute("SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'paragraphs'::regclass "
                             "AND attname = 'embedding'").fetchone()[0] == f"vector({embedder.dimension})"
     service.store.close()
+
+
+def test_date_windows_filter_the_same_passages_in_both_stores(postgres_database, embedder, tmp_path):
+    """since/until are applied to the candidates either store returns (index/search.py): the same windows, the same passages."""
+    events = ROOT / "tests" / "eval" / "news" / "events.jsonl"
+    local = CrisisService(make_settings(tmp_path / "local"), embedder=embedder)
+    postgres = CrisisService(make_settings(tmp_path / "pg", database_url=postgres_database), embedder=embedder)
+    for service in (local, postgres):
+        service.build([events])
+    windows = [(None, dt.date(2022, 4, 5)), (dt.date(2022, 4, 1), dt.date(2022, 6, 30)), (dt.date(2022, 6, 25), None)]
+    for question in ("missile strike on a railway station", "Russian forces withdraw", "Where did the attack happen?"):
+        for since, until in windows:
+            ours = postgres.search(question, k=5, since=since, until=until)
+            theirs = local.search(question, k=5, since=since, until=until)
+            assert [p.paragraph.text for p in ours] == [p.paragraph.text for p in theirs], (question, since, until)
+            assert all((since is None or dt.date.fromisoformat(p.paragraph.document.date) >= since)
+                       and (until is None or dt.date.fromisoformat(p.paragraph.document.date) <= until) for p in ours)
+    assert len(postgres.search("Kramatorsk railway station", k=5, since=dt.date(2022, 4, 8), until=dt.date(2022, 4, 8))) >= 1
+    postgres.store.close()
