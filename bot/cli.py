@@ -20,6 +20,7 @@ from bot.cli_feeds import feeds_app
 from bot.cli_import import import_command
 from bot.cli_insights import insights_command
 from bot.cli_sources import sources_app
+from bot.cli_store import migrate_command, store_app
 from bot.cli_support import (
     EXIT_FAILED,
     EXIT_USAGE,
@@ -48,6 +49,7 @@ index_app = typer.Typer(help="Build the search index.", no_args_is_help=True)
 app.add_typer(index_app, name="index")
 app.add_typer(sources_app, name="sources")
 app.add_typer(feeds_app, name="feeds")
+app.add_typer(store_app, name="store")
 
 SAMPLE_QUESTION = "Who did Blinken write to proposing a meeting?"
 
@@ -244,6 +246,7 @@ app.command("chat")(chat_command)
 app.command("eval")(eval_command)
 app.command("import")(import_command)
 app.command("insights")(insights_command)
+app.command("migrate")(migrate_command)
 
 
 def main() -> None:

@@ -40,7 +40,9 @@ def eval_command(
         if source:
             from index.service import CrisisService
 
-            svc = CrisisService(svc.settings.model_copy(update={"data_dir": Path(tmp) / "data"}), embedder=svc.embedder)
+            # Always a temporary local index: never a rebuild of the configured Postgres corpus (CRISISBOT_DATABASE_URL).
+            temporary = {"data_dir": Path(tmp) / "data", "database_url": None}
+            svc = CrisisService(svc.settings.model_copy(update=temporary), embedder=svc.embedder)
             svc.build(source)
         svc.warm()
         # With --source, cited sentences are checked word for word against the files given.

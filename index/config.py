@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 BUNDLED_CORPUS = Path(__file__).parent / "corpus"
@@ -23,6 +23,11 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(
         Path(".crisisbot"), description="Folder holding the index and the bot's state."
+    )
+    database_url: SecretStr | None = Field(
+        None,
+        description="PostgreSQL (with pgvector) to keep the index in, e.g. postgresql://user:password@host/crisisbot; "
+        "unset: the index folders of the data dir.",
     )
     model: str = Field(
         BUNDLED_MODEL,

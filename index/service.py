@@ -1,7 +1,7 @@
 """CrisisService: the one object the Discord bot and the CLI talk to.
 
 It owns the embedding model (loaded once) and a ``Store`` (index/store/protocol.py;
-by default the folders of the data dir, ``LocalStore``): questions are answered
+by default the folders of the data dir, ``LocalStore``, or ``PostgresStore`` when ``database_url`` is set): questions are answered
 from the store's current read view, and every write (build, add, remove) is one
 store transaction, published whole or not at all.  The source files kept for
 rebuilds live beside the index, under ``sources_dir``.
@@ -38,7 +38,7 @@ from index.polls import PollReport
 from index.question import is_instruction, key_terms, respelled
 from index.refresh import RefreshReport, refresh_url_sources
 from index.search import DEFAULT_MODE, Passage, Query, make_query, retrieve, updates_first
-from index.store import ChangeReport, DocumentRow, LocalStore, NothingToIndex, ReadView, Store, Transaction, WriteInProgress
+from index.store import ChangeReport, DocumentRow, NothingToIndex, ReadView, Store, Transaction, WriteInProgress, open_store
 from index.subscriptions import Subscription, SubscriptionStore
 from index.text import normalize_unicode
 from index.timeframe import format_day, format_window, parse_window, strip_window, weekday_window, year_earlier
@@ -91,12 +91,13 @@ def check_question(question: str, limit: int) -> str:
 
 class CrisisService:
     def __init__(self, settings: Settings | None = None, *, embedder: Embedder | None = None, store: Store | None = None):
-        """``store`` defaults to the index folders of ``settings.data_dir``, built with the embedder's model."""
+        """``store`` defaults to the one the settings name (``index.store.open_store``: Postgres when
+        ``database_url`` is set, else the index folders of ``settings.data_dir``), built with the embedder's model."""
         self.settings = settings or Settings()
         self.data_dir = Path(self.settings.data_dir).resolve()  # once: a relative path means the same folder for every write
         self.embedder = embedder or Embedder(self.settings.model, device=self.settings.device, batch_size=self.settings.batch_size,
                                              backend=self.settings.backend, onnx_cache=self.settings.onnx_cache)
-        self.store: Store = store if store is not None else LocalStore(self.data_dir, self.embedder.name)
+        self.store: Store = store if store is not None else open_store(self.settings, self.data_dir, self.embedder.name)
         self.kept = KeptSources(self.data_dir / "sources")
         self.fetch_policy = FetchPolicy.from_settings(self.settings)
         self._reach: tuple[ReadView, Reach | None] | None = None
@@ -510,6 +511,28 @@ class CrisisService:
     def merge(self, *, progress: Progress | None = None) -> dict | None:
         """Fold the store's small writes into one version now (``Store.merge``); its manifest, or None if there was nothing."""
         return self.store.merge(progress=progress)
+
+    # --- the store's schema, and a corpus moved between stores (index/store/portable.py) ---------
+
+    def migrate_store(self) -> tuple[int, list[int]] | None:
+        """Apply the store's pending schema migrations: (schema version, versions applied); None for a store that
+        has no schema of its own to migrate (the folders migrate a copy when they write it)."""
+        migrate = getattr(self.store, "migrate", None)
+        return migrate() if migrate is not None else None
+
+    def export_corpus(self, folder: Path) -> tuple[int, int]:
+        """Write the published corpus to the new folder ``folder``; (documents, paragraphs) written."""
+        from index.store import portable
+
+        corpus = portable.read_view(self.snapshot())
+        portable.save(corpus, folder)
+        return len(corpus.documents), len(corpus.paragraphs)
+
+    def import_corpus(self, folder: Path) -> dict:
+        """Replace the store's corpus with the one exported to ``folder``, in one write; the published manifest."""
+        from index.store import portable
+
+        return portable.import_into(self.store, portable.load(folder), self.embedder.name)
 
     def _merge_if_due(self) -> None:
         if not self.store.merge_due():

@@ -20,6 +20,8 @@ from tests.discord_double import DiscordDouble, serving
 from tests.discord_double.faults import FaultyDiscordDouble
 from tests.helpers import make_settings, running_bot
 
+pytest_plugins = ["tests.postgres"]  # postgres_url, postgres_database, postgres_service: a real PostgreSQL with pgvector
+
 # --- the model and the bundled corpus index ---------------------------------------------------
 
 

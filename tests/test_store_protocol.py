@@ -1,6 +1,6 @@
 """The ``Store`` contract (index/store/protocol.py) is all the service needs: a second store, kept in
 memory and written here against the protocol alone, answers with citations through the unchanged
-``CrisisService``.  Also the local store's pieces that stand on their own: the dedup plan, the
+``CrisisService``, and so does the PostgreSQL store (the same tests, parametrised over both).  Also the local store's pieces that stand on their own: the dedup plan, the
 schema version and the lexical index's save/load round trip."""
 
 from __future__ import annotations
@@ -253,18 +253,38 @@ def memory_service(built_memory_store, embedder, tmp_path) -> CrisisService:
     return CrisisService(make_settings(tmp_path / "data"), embedder=embedder, store=built_memory_store.fork())
 
 
-def test_a_build_in_memory_writes_no_index_folder(embedder, tmp_path):
-    service = CrisisService(make_settings(tmp_path / "data"), embedder=embedder, store=MemoryStore())
+# Every store passes the same tests: the memory store above, and PostgreSQL (index/store/postgres/; tests/postgres.py).
+STORES = ["memory", "postgres"]
+
+
+@pytest.fixture(params=STORES)
+def store_service(request) -> CrisisService:
+    """A service over a private copy of the bundled corpus, in each store."""
+    return request.getfixturevalue("memory_service" if request.param == "memory" else "postgres_service")
+
+
+@pytest.fixture(params=STORES)
+def empty_store(request, embedder):
+    """A store with no index yet, of each kind."""
+    if request.param == "memory":
+        return MemoryStore()
+    from index.store.postgres import PostgresStore
+
+    return PostgresStore(request.getfixturevalue("postgres_database"), embedder.name)
+
+
+def test_a_build_in_each_store_writes_no_index_folder(embedder, tmp_path, empty_store):
+    service = CrisisService(make_settings(tmp_path / "data"), embedder=embedder, store=empty_store)
     assert not service.has_index()
     result = service.build()
     assert service.has_index() and result.manifest["paragraphs"] == service.snapshot().size > 40
     assert result.manifest["sources"] and result.manifest["built_at"]
     assert not (tmp_path / "data" / store.INDEXES).exists() and not (tmp_path / "data" / store.CURRENT).exists()
-    assert service.stats()["index_folder"] == "memory"
+    assert service.stats()["index_folder"] == empty_store.location
 
 
-def test_the_blinken_question_is_answered_and_cited_from_memory(memory_service: CrisisService, shared_service: CrisisService):
-    answer = memory_service.ask(BLINKEN)
+def test_the_blinken_question_is_answered_and_cited_from_each_store(store_service: CrisisService, shared_service: CrisisService):
+    answer = store_service.ask(BLINKEN)
     assert not answer.abstained
     assert "Lavrov" in answer.citations[0].text and "letter" in answer.citations[0].text
     assert answer.citations[0].source == "CNN"
@@ -272,35 +292,35 @@ def test_the_blinken_question_is_answered_and_cited_from_memory(memory_service: 
     assert answer.citations[0].text == shared_service.ask(BLINKEN).citations[0].text  # the same as from the folders
 
 
-def test_off_topic_questions_abstain_in_memory(memory_service: CrisisService):
-    answer = memory_service.ask("How do I bake sourdough bread?")
+def test_off_topic_questions_abstain_in_each_store(store_service: CrisisService):
+    answer = store_service.ask("How do I bake sourdough bread?")
     assert answer.abstained and not answer.citations
 
 
-def test_search_in_memory_ranks_the_letter_first(memory_service: CrisisService):
-    passages = memory_service.search("Blinken letter to Lavrov", k=5)
+def test_search_in_each_store_ranks_the_letter_first(store_service: CrisisService):
+    passages = store_service.search("Blinken letter to Lavrov", k=5)
     assert len(passages) == 5 and "Lavrov" in passages[0].paragraph.text
     assert passages[0].lexical > 0 and passages[0].coverage > 0.5
 
 
-def test_add_and_remove_documents_in_memory(memory_service: CrisisService):
+def test_add_and_remove_documents_in_each_store(store_service: CrisisService):
     question = "Where did energy ministers meet about a gas price cap?"
-    before = memory_service.snapshot()
-    added = memory_service.add_documents([GAS])
+    before = store_service.snapshot()
+    added = store_service.add_documents([GAS])
     assert added.change.documents_added == 1 and added.change.paragraphs_added == 1
-    assert memory_service.snapshot() is not before and before.size == memory_service.snapshot().size - 1  # old view unchanged
-    answer = memory_service.ask(question)
+    assert store_service.snapshot() is not before and before.size == store_service.snapshot().size - 1  # old view unchanged
+    answer = store_service.ask(question)
     assert answer.citations[0].document_id == "gas-talks" and "Brussels" in answer.answer
-    again = memory_service.add_documents([GAS])  # the same id replaces it
+    again = store_service.add_documents([GAS])  # the same id replaces it
     assert again.change.documents_replaced == 1 and again.change.documents_added == 0
-    removed = memory_service.remove_documents(["gas-talks"])
+    removed = store_service.remove_documents(["gas-talks"])
     assert removed.change.documents_removed == 1 and removed.change.paragraphs_removed == 1
-    assert all(c.document_id != "gas-talks" for c in memory_service.ask(question).citations)
+    assert all(c.document_id != "gas-talks" for c in store_service.ask(question).citations)
     with pytest.raises(NothingToIndex, match="no source with id"):
-        memory_service.remove_documents(["gas-talks"])
+        store_service.remove_documents(["gas-talks"])
 
 
-def test_a_failed_write_in_memory_publishes_nothing_and_undoes_the_kept_file(memory_service: CrisisService, tmp_path):
+def test_a_failed_write_in_each_store_publishes_nothing_and_undoes_the_kept_file(store_service: CrisisService, tmp_path):
     path = tmp_path / "in" / "lviv.txt"
     path.parent.mkdir()
     path.write_text("Missiles hit a fuel depot in Lviv\n\nThe regional governor said two missiles struck a fuel depot on the edge of the city.\n")
@@ -308,27 +328,27 @@ def test_a_failed_write_in_memory_publishes_nothing_and_undoes_the_kept_file(mem
     def crash(stage: str, done: int, total: int) -> None:
         raise RuntimeError("disk on fire")
 
-    before = memory_service.snapshot()
+    before = store_service.snapshot()
     with pytest.raises(RuntimeError, match="disk on fire"):
-        memory_service.add_paths([path], progress=crash)
-    assert memory_service.snapshot() is before
-    assert not list(memory_service.sources_dir.glob("lviv*"))  # the kept copy was undone
+        store_service.add_paths([path], progress=crash)
+    assert store_service.snapshot() is before
+    assert not list(store_service.sources_dir.glob("lviv*"))  # the kept copy was undone
 
 
-def test_removing_a_source_drops_its_kept_file_only_once_published(memory_service: CrisisService, tmp_path):
+def test_removing_a_source_drops_its_kept_file_only_once_published(store_service: CrisisService, tmp_path):
     path = tmp_path / "in" / "lviv.txt"
     path.parent.mkdir()
     path.write_text("Missiles hit a fuel depot in Lviv\n\nThe regional governor said two missiles struck a fuel depot on the edge of the city.\n")
-    memory_service.add_paths([path])
-    [kept] = list(memory_service.sources_dir.glob("lviv*"))
-    [doc] = [d for d in memory_service.documents() if d.origin == str(kept)]
-    memory_service.remove_sources([doc.id])
-    assert not kept.exists() and not list(memory_service.sources_dir.iterdir())
-    assert doc.id not in {d.id for d in memory_service.documents()}
+    store_service.add_paths([path])
+    [kept] = list(store_service.sources_dir.glob("lviv*"))
+    [doc] = [d for d in store_service.documents() if d.origin == str(kept)]
+    store_service.remove_sources([doc.id])
+    assert not kept.exists() and not list(store_service.sources_dir.iterdir())
+    assert doc.id not in {d.id for d in store_service.documents()}
 
 
-def test_no_index_in_memory_says_how_to_build_one(embedder, tmp_path):
-    service = CrisisService(make_settings(tmp_path / "data"), embedder=embedder, store=MemoryStore())
+def test_no_index_in_each_store_says_how_to_build_one(embedder, tmp_path, empty_store):
+    service = CrisisService(make_settings(tmp_path / "data"), embedder=embedder, store=empty_store)
     with pytest.raises(NoIndex, match="crisisbot index build"):
         service.ask(BLINKEN)
     with pytest.raises(NoIndex, match="crisisbot index build"):

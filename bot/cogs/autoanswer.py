@@ -51,7 +51,7 @@ DELETED_BY = "discord"  # the audit actor when a deleted channel stops being aut
 
 def _check(interaction: discord.Interaction) -> bool:
     if not is_moderator(interaction):
-        raise app_commands.CheckFailure(text("autoanswer.refused", interaction.locale))
+        raise app_commands.CheckFailure(text("autoanswer.refused", interaction))
     return True
 
 
@@ -101,7 +101,7 @@ class AutoAnswer(commands.Cog):
     @moderators
     async def add(self, interaction: discord.Interaction, channel: AutoAnswerable, tag: str | None = None,
                   say_nothing_found: bool = False) -> None:
-        locale, where = interaction.locale, channel.mention
+        locale, where = interaction, channel.mention
         chosen: discord.ForumTag | None = None
         problem = None
         if isinstance(channel, discord.TextChannel):
@@ -162,12 +162,12 @@ class AutoAnswer(commands.Cog):
         key = "autoanswer.removed" if removed else "autoanswer.not_set"
         summary = "stopped auto-answering" if removed else "was not auto-answered"
         await record(self.bot, interaction.user, "autoanswer remove", f"#{channel.name} ({channel.id})", summary, removed)
-        await interaction.response.send_message(text(key, interaction.locale, channel=channel.mention), ephemeral=True)
+        await interaction.response.send_message(text(key, interaction, channel=channel.mention), ephemeral=True)
 
     @autoanswer.command(name="list", description="The channels where I answer new posts.")
     @moderators
     async def list_channels(self, interaction: discord.Interaction) -> None:
-        locale, guild = interaction.locale, interaction.guild
+        locale, guild = interaction, interaction.guild
         rows = await asyncio.to_thread(self.bot.state.autoanswer_channels, guild.id)
         lines = []
         for row in rows:

@@ -23,7 +23,7 @@ QUESTION_CHARS = 120  # a voted-down answer's question
 def _moderators_only(interaction: discord.Interaction) -> bool:
     """The server-side check behind ``default_permissions``: a client that sends the command anyway is refused."""
     if not is_moderator(interaction):
-        raise app_commands.CheckFailure(text("insights.refused", interaction.locale))
+        raise app_commands.CheckFailure(text("insights.refused", interaction))
     return True
 
 
@@ -95,7 +95,7 @@ class Insights(commands.Cog):
         max_days = self.bot.state.max_age_days
         period = float(min(max(days, 1), max_days))
         report = await asyncio.to_thread(self._insights, period, interaction.guild_id)
-        await interaction.edit_original_response(embed=insights_embed(report, interaction.locale, max_days))
+        await interaction.edit_original_response(embed=insights_embed(report, interaction, max_days))
 
     def _insights(self, days: float, guild_id: int):
         service = self.bot.service

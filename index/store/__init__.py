@@ -50,10 +50,20 @@ from index.store.schema import now as _now
 from index.store.snapshot import Snapshot
 from index.store.writer import IndexWriter
 
+
+def open_store(settings, data_dir, model: str) -> Store:
+    """The store ``settings`` name: Postgres when ``database_url`` is set, else the folders of ``data_dir``."""
+    if settings.database_url is not None:
+        from index.store.postgres import PostgresStore  # psycopg is imported only by those who use it
+
+        return PostgresStore(settings.database_url.get_secret_value(), model)
+    return LocalStore(data_dir, model)
+
+
 __all__ = [
     "BUILDING_SUFFIX", "CURRENT", "FORMAT_VERSION", "INDEXES", "SCHEMA_VERSION",
     "ChangeReport", "CompositeView", "DocumentRow", "IndexMismatch", "IndexProblem", "IndexWriter", "LocalStore", "LocalTransaction",
     "NoIndex", "NothingToIndex", "ParagraphRow", "ReadView", "Snapshot", "Staging", "Store", "Transaction", "WriteInProgress",
     "_by_creation", "_collect_garbage", "_now", "check_model", "current_folder", "discard", "new_folder", "publish",
-    "load_view", "read_manifest", "staging", "write_lock",
+    "load_view", "open_store", "read_manifest", "staging", "write_lock",
 ]
