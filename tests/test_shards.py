@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from bot.app import CrisisBot, ShardedCrisisBot, create_bot
 from bot.config import BotSettings
+from bot.health import gateway_status
 from bot.leader import DatabaseLeadership, Leadership, leadership_for
 from index.service import CrisisService
 from tests.discord_double import serving
@@ -93,6 +94,7 @@ async def test_one_process_with_both_shards_answers_both_guilds(sharded_double, 
         await sharded_double.wait_shards({0, 1})
         assert sorted(sharded_double.identified) == [0, 1]
         assert {g.id for g in bot.guilds} == {GUILD_ID, SECOND_GUILD_ID}
+        assert gateway_status(bot) == "ok"  # /healthz sees every shard's connection
         asked = [await sharded_double.slash("ask", {"question": QUESTION}, guild_id=g, user=n)
                  for n, g in enumerate((GUILD_ID, SECOND_GUILD_ID), 1)]
         for interaction in asked:

@@ -10,12 +10,17 @@ shard 0, as Discord sends them).  With two shards the test guild (``GUILD_ID``) 
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import os
 
-from tests.discord_double.server import CHANNEL_ID, GUILD_ID, LOG_CHANNEL_ID, DiscordDouble
+from aiohttp import web
+
+from tests.discord_double.server import CHANNEL_ID, GUILD_ID, LOG_CHANNEL_ID, DiscordDouble, Request
 
 SECOND_GUILD_ID = 900000000004194405  # (id >> 22) % 2 == 0: the other shard of two
 SECOND_CHANNEL_ID = 900000000004194500
 SECOND_LOG_CHANNEL_ID = 900000000004194501
+_peer: contextvars.ContextVar[tuple[int, int] | None] = contextvars.ContextVar("peer", default=None)
 
 
 def shard_of(guild_id: int, shard_count: int) -> int:
@@ -29,6 +34,8 @@ class ShardedDiscordDouble(DiscordDouble):
         self.shard_count = shard_count
         self.guilds = [GUILD_ID, SECOND_GUILD_ID]
         self.identified: list[int] = []  # the shard of every IDENTIFY, in order
+        self.delivered: dict[str, list[int]] = {}  # dispatched id (interaction, message) -> the shards it went to
+        self.processes: list[int] = []  # pids of bot processes: each recorded request then names its sender's (.pid)
 
     def guild_payloads(self, shard: int) -> list[dict]:
         self.identified.append(shard)
@@ -47,7 +54,20 @@ class ShardedDiscordDouble(DiscordDouble):
     def routes_to(self, entry, data: dict) -> bool:
         guild_id = data.get("guild_id")
         wanted = shard_of(int(guild_id), self.shard_count) if guild_id else 0
-        return self.shard_of.get(id(entry[0])) == wanted
+        shard = self.shard_of.get(id(entry[0]))
+        if shard == wanted and "id" in data:
+            self.delivered.setdefault(str(data["id"]), []).append(shard)
+        return shard == wanted
+
+    async def _rest(self, request: web.Request) -> web.StreamResponse:
+        if self.processes:
+            _peer.set((request.transport.get_extra_info("peername")[1], self.port))  # type: ignore[union-attr]
+        return await super()._rest(request)
+
+    async def _record(self, request: Request) -> None:
+        peer = _peer.get()
+        request.pid = socket_owner(*peer, self.processes) if peer else None  # type: ignore[attr-defined]
+        await super()._record(request)
 
     def _interaction(self, *args, guild_id: int = GUILD_ID, **kwargs) -> dict:
         payload = super()._interaction(*args, guild_id=guild_id, **kwargs)
@@ -63,3 +83,35 @@ class ShardedDiscordDouble(DiscordDouble):
                     await self._changed.wait()
 
         await asyncio.wait_for(connected(), timeout)
+
+
+def socket_owner(local_port: int, remote_port: int, pids: list[int]) -> int | None:
+    """Which of ``pids`` owns the loopback TCP connection from ``local_port`` to ``remote_port`` (Linux /proc)."""
+    inode = None
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                rows = f.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == local_port and int(fields[2].rsplit(":", 1)[1], 16) == remote_port:
+                inode = fields[9]
+                break
+        if inode:
+            break
+    if inode is None:
+        return None
+    for pid in pids:
+        try:
+            descriptors = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            continue
+        for fd in descriptors:
+            try:
+                if os.readlink(f"/proc/{pid}/fd/{fd}") == f"socket:[{inode}]":
+                    return pid
+            except OSError:
+                continue
+    return None
