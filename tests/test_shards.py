@@ -186,3 +186,16 @@ def test_a_source_added_through_one_service_is_cited_by_another_at_once(postgres
     after = other.ask(WHEAT_QUESTION)  # the same object, no restart: the next read sees the new generation
     assert after.citations and after.citations[0].title == "Grain corridor talks", after
     other.store.close()
+
+
+def test_a_second_write_from_another_process_is_refused_with_a_clear_message(postgres_service, embedder, tmp_path):
+    from index.errors import WriteInProgress
+
+    other = CrisisService(make_settings(tmp_path / "other", database_url=database_url(postgres_service)), embedder=embedder)
+    source = tmp_path / WHEAT[0]
+    source.write_text(WHEAT[1], encoding="utf-8")
+    with postgres_service.store.write():  # a write in progress elsewhere (the store's writer lock)
+        with pytest.raises(WriteInProgress, match="another index write .* is running; try again"):
+            other.add_paths([source])
+    assert other.add_paths([source]).change.documents_added == 1  # free again once it ended
+    other.store.close()

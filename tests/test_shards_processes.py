@@ -5,12 +5,14 @@ works in the other process; a source added through one is cited by the other; on
 feeds, and when it is killed mid-poll the other takes over and every item ends up indexed once.
 
 Which process made a request is read from the kernel (tests/discord_double/shards.py, ``socket_owner``).
-The two processes start once for the module; the leader is killed in the last test.
+The two processes start once for the module; the leader is killed in the last of their tests.  The last
+test, two processes with separate data dirs (two hosts), waits for the bot's state to be in the database.
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import signal
 import sys
 import time
@@ -21,6 +23,7 @@ import pytest
 import pytest_asyncio
 from aiohttp import web
 
+from bot import state as bot_state
 from index.service import CrisisService
 from tests.discord_double.server import GUILD_ID, MANAGE_GUILD, MEMBER_PERMISSIONS
 from tests.discord_double.shards import SECOND_GUILD_ID, ShardedDiscordDouble, shard_of, socket_owner
@@ -231,3 +234,36 @@ async def test_one_process_polls_and_when_it_is_killed_mid_poll_the_other_indexe
     subscription = service.feeds_list()[0]
     assert subscription.added_items == ITEMS and subscription.failures == 0
     service.store.close()
+
+
+# --- two hosts: no data dir in common, only the database ----------------------------------------------
+
+STATE_IN_DATABASE = "database_url" in inspect.getsource(bot_state)
+
+
+@pytest.mark.skipif(not STATE_IN_DATABASE, reason="the bot's state (answers behind buttons) is in <data dir>/state.sqlite: "
+                    "processes on two hosts share it only once bot/state.py keeps it in CRISISBOT_DATABASE_URL")
+@pytest.mark.timeout(240)
+async def test_a_button_works_across_processes_that_share_only_the_database(postgres_url, built_postgres, tmp_path):
+    name, url = postgres_copy(postgres_url, built_postgres)
+    double = ShardedDiscordDouble(shard_count=2)
+    await double.start()
+    workers = {shard: await spawn(double.port, tmp_path / f"host-{shard}", url, shard, tmp_path) for shard in (0, 1)}
+    double.processes = [w.process.pid for w in workers.values()]
+    try:
+        await double.wait_shards({0, 1}, timeout=120)
+        await asyncio.sleep(2.5)
+        _, _, edit = await ask(double, GUILD_OF_SHARD[0], user=40)
+        sources = next(c["custom_id"] for row in edit.json["components"] for c in row["components"]
+                       if c["custom_id"].startswith("crisisbot:sources:"))
+        click = await double.click(sources, guild_id=GUILD_OF_SHARD[1], user=40)
+        response = await double.wait_for(callback_of(click), timeout=30)
+        assert response.pid == workers[1].process.pid
+        assert response.json["type"] == 4 and "**[1]**" in response.json["data"]["embeds"][0]["description"], response.json
+    finally:
+        for worker in workers.values():
+            if worker.process.returncode is None:
+                worker.process.kill()
+                await worker.process.wait()
+        await double.close()
+        drop_database(postgres_url, name)
