@@ -21,71 +21,20 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from aiohttp import web
 
 from bot import state as bot_state
 from index.service import CrisisService
 from tests.discord_double.server import GUILD_ID, MANAGE_GUILD, MEMBER_PERMISSIONS
-from tests.discord_double.shards import SECOND_GUILD_ID, ShardedDiscordDouble, shard_of, socket_owner
+from tests.discord_double.shards import SECOND_GUILD_ID, ShardedDiscordDouble, shard_of
 from tests.helpers import QUESTION, ROOT, Worker, callback_of, clean_env, edit_of, make_settings
 from tests.postgres import drop_database, postgres_copy
+from tests.slow_news import SlowNews
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 GUILD_OF_SHARD = {shard_of(g, 2): g for g in (GUILD_ID, SECOND_GUILD_ID)}
 MOD = {"permissions": MEMBER_PERMISSIONS | MANAGE_GUILD}
 ITEMS = 6
-PAGE_SECONDS = 0.5  # each news page answers this late, so a poll is long enough to be killed in
-
-
-# --- a news feed whose pages are slow, recording which process asked ---------------------------------
-
-
-class SlowNews:
-    def __init__(self) -> None:
-        self.port = 0
-        self.processes: list[int] = []
-        self.requests: list[tuple[str, int | None]] = []  # (path, pid of the asking process)
-        self._runner: web.AppRunner | None = None
-
-    async def start(self) -> SlowNews:
-        app = web.Application()
-        app.router.add_get("/feed.xml", self.feed)
-        app.router.add_get("/news/{n}", self.page)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        return self
-
-    async def close(self) -> None:
-        if self._runner:
-            await self._runner.cleanup()
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    def _note(self, request: web.Request) -> None:
-        peer = request.transport.get_extra_info("peername")[1]  # type: ignore[union-attr]
-        self.requests.append((request.path, socket_owner(peer, self.port, self.processes)))
-
-    async def feed(self, request: web.Request) -> web.Response:
-        self._note(request)
-        items = "".join(f"<item><title>Frontline bulletin {n}</title><link>{self.url(f'/news/{n}')}</link>"
-                        f"<guid>bulletin-{n}</guid><pubDate>Mon, 0{n % 9 + 1} Aug 2022 09:00:00 GMT</pubDate></item>"
-                        for n in range(ITEMS))
-        body = f"<?xml version='1.0'?><rss version='2.0'><channel><title>Slow Wire</title>{items}</channel></rss>"
-        return web.Response(text=body, content_type="application/rss+xml")
-
-    async def page(self, request: web.Request) -> web.Response:
-        self._note(request)
-        await asyncio.sleep(PAGE_SECONDS)
-        n = request.match_info["n"]
-        paragraphs = "".join(f"<p>Bulletin {n}, part {p}: engineers repaired pontoon bridge number {n} near the river crossing "
-                             f"at dawn while observers counted {n}{p} trucks.</p>" for p in range(3))
-        return web.Response(text=f"<html><head><title>Frontline bulletin {n}</title></head><body><article>"
-                                 f"<h1>Frontline bulletin {n}</h1>{paragraphs}</article></body></html>", content_type="text/html")
 
 
 # --- the two processes ---------------------------------------------------------------------------------
@@ -124,7 +73,7 @@ async def spawn(port: int, data_dir: Path, url: str, shard: int, cwd: Path) -> W
 async def pair(postgres_url, built_postgres, tmp_path_factory):
     name, url = postgres_copy(postgres_url, built_postgres)
     folder = tmp_path_factory.mktemp("two-processes")
-    news, double = await SlowNews().start(), ShardedDiscordDouble(shard_count=2)
+    news, double = await SlowNews(items=ITEMS).start(), ShardedDiscordDouble(shard_count=2)
     await double.start()
     workers = {shard: await spawn(double.port, folder / "data", url, shard, folder) for shard in (0, 1)}
     double.processes = news.processes = [w.process.pid for w in workers.values()]
@@ -205,10 +154,10 @@ async def test_one_process_polls_and_when_it_is_killed_mid_poll_the_other_indexe
     follower = 1 - leader
     leader_pid, follower_pid = pair.workers[leader].process.pid, pair.workers[follower].process.pid
     service = pair.service()
-    await asyncio.to_thread(service.feeds_add, pair.news.url("/feed.xml"), interval_minutes=60)  # due at once
+    await asyncio.to_thread(service.feeds_add, pair.news.url("/feeds/frontline.xml"), interval_minutes=60)  # due at once
 
     async def pages_fetched(at_least: int) -> None:
-        while sum(path.startswith("/news/") for path, _ in pair.news.requests) < at_least:
+        while pair.news.pages_asked("frontline") < at_least:
             await asyncio.sleep(0.05)
 
     await asyncio.wait_for(pages_fetched(2), 60)  # the leader is in the middle of its poll
@@ -222,13 +171,13 @@ async def test_one_process_polls_and_when_it_is_killed_mid_poll_the_other_indexe
     took_over = time.perf_counter() - killed
 
     def indexed() -> list[str]:
-        return [d.title for d in service.documents() if d.title.startswith("Frontline bulletin")]
+        return [d.title for d in service.documents() if d.title.startswith("Frontline bulletin")]  # SlowNews.titles
 
     deadline = time.perf_counter() + 90
     while len(indexed()) < ITEMS and time.perf_counter() < deadline:
         await asyncio.sleep(0.5)
     titles = indexed()
-    assert sorted(titles) == sorted(f"Frontline bulletin {n}" for n in range(ITEMS)), "every item indexed, none twice"
+    assert sorted(titles) == sorted(SlowNews.titles("frontline", ITEMS)), "every item indexed, none twice"
     assert took_over < 30, f"the other process took over {took_over:.1f} s after the kill"
     assert {pid for _, pid in pair.news.requests[at_kill:]} == {follower_pid}, "the new leader polled, alone"
     subscription = service.feeds_list()[0]
