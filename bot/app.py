@@ -57,7 +57,7 @@ class CrisisBot(commands.Bot):
         intents.message_content = settings.read_message_content
         # Nothing the bot sends pings anyone: discord.py merges this into every send, interaction
         # response, follow-up and edit (tests/test_hostile_bot.py checks each request on the wire).
-        # Several processes (README "Operations: several processes"): ShardedCrisisBot connects only these shards.
+        # Several processes (README "Several processes"): ShardedCrisisBot connects only these shards.
         shards = {"shard_count": settings.shard_count, "shard_ids": settings.shard_ids} \
             if isinstance(self, commands.AutoShardedBot) else {}
         super().__init__(command_prefix=commands.when_mentioned, intents=intents, help_command=None,
