@@ -16,9 +16,13 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from bot.app import CrisisBot, ShardedCrisisBot, create_bot
+from bot.cogs.feeds import Feeds
+from bot.cogs.moderation import Moderation
 from bot.config import BotSettings
 from bot.health import gateway_status
 from bot.leader import DatabaseLeadership, Leadership, leadership_for
+from index.polls import PollReport
+from index.refresh import RefreshReport
 from index.service import CrisisService
 from tests.discord_double import serving
 from tests.discord_double.server import GUILD_ID
@@ -199,3 +203,25 @@ def test_a_second_write_from_another_process_is_refused_with_a_clear_message(pos
             other.add_paths([source])
     assert other.add_paths([source]).change.documents_added == 1  # free again once it ended
     other.store.close()
+
+
+async def test_the_background_jobs_run_only_in_the_leader(shared_service, tmp_path, monkeypatch):
+    bot = create_bot(settings(data_dir=tmp_path / "bot", refresh_minutes=60), shared_service)
+    calls = []
+
+    async def counted(name):
+        calls.append(name)
+        return PollReport() if name == "poll" else RefreshReport(checked=0)
+
+    monkeypatch.setattr(shared_service, "poll_feeds", lambda **kwargs: counted("poll"))
+    monkeypatch.setattr(shared_service, "refresh_urls", lambda: counted("refresh"))
+    feeds, moderation = Feeds(bot), Moderation(bot)
+    bot.leader.is_leader = False  # another process leads
+    await feeds.poll_loop.coro(feeds)
+    await moderation.refresh_loop.coro(moderation)
+    assert calls == []
+    bot.leader.is_leader = True
+    await feeds.poll_loop.coro(feeds)
+    await moderation.refresh_loop.coro(moderation)
+    assert calls == ["poll", "refresh"]
+    bot.state.close()
