@@ -19,7 +19,9 @@ def main() -> int:
         settings = BotSettings()
     except ValidationError as exc:
         problem = exc.errors()[0]
-        print(f"error: CRISISBOT_{str(problem['loc'][0]).upper()}: {problem['msg']}", file=sys.stderr)
+        message = problem["msg"].removeprefix("Value error, ")
+        where = f"CRISISBOT_{str(problem['loc'][0]).upper()}: " if problem["loc"] else ""  # a check across settings has none
+        print(f"error: {where}{message}", file=sys.stderr)
         return 2
     if settings.discord_token is None:
         print("error: DISCORD_TOKEN is not set (environment or .env); see 'The Discord bot' in README.md", file=sys.stderr)

@@ -24,6 +24,7 @@ from discord.ext import commands
 from bot.config import BotSettings
 from bot.health import EndpointUnavailable, HealthServer, acknowledgement_trace
 from bot.i18n import CatalogTranslator, text
+from bot.leader import leadership_for
 from bot.pages import MoreButton, PageButton
 from bot.replies import ClickLimiter, crisis_message, reply_private
 from bot.state import ASKING_GUILD, BotState
@@ -57,11 +58,18 @@ class CrisisBot(commands.Bot):
         intents.message_content = settings.read_message_content
         # Nothing the bot sends pings anyone: discord.py merges this into every send, interaction
         # response, follow-up and edit (tests/test_hostile_bot.py checks each request on the wire).
+        # Several processes (README "Several processes"): ShardedCrisisBot connects only these shards.
+        shards = {"shard_count": settings.shard_count, "shard_ids": settings.shard_ids} \
+            if isinstance(self, commands.AutoShardedBot) else {}
         super().__init__(command_prefix=commands.when_mentioned, intents=intents, help_command=None,
                          tree_cls=DrainingTree, allowed_mentions=AllowedMentions.none(),
-                         http_trace=acknowledgement_trace(service.metrics.observe_ack) if hasattr(service, "metrics") else None)
+                         http_trace=acknowledgement_trace(service.metrics.observe_ack) if hasattr(service, "metrics") else None,
+                         **shards)
         self.settings = settings
         self.service = service
+        # Feed polls and scheduled refreshes run in the leader only (bot/leader.py); the index's database decides.
+        database_url = getattr(getattr(service, "settings", settings), "database_url", None)
+        self.leader = leadership_for(database_url.get_secret_value() if database_url else None, settings.leader_check_seconds)
         service.merge_in_background = True  # a merge of small writes never holds up a moderator's reply
         salt = settings.user_hash_salt.get_secret_value() if settings.user_hash_salt else None
         self.state = BotState(settings.data_dir / "state.sqlite", salt=salt, max_age_days=settings.state_max_age_days)
@@ -79,11 +87,14 @@ class CrisisBot(commands.Bot):
             await self.load_extension(extension)
         await self.tree.set_translator(CatalogTranslator())  # Ukrainian and Russian command names in the sync
         self.add_dynamic_items(SourcesButton, FeedbackButton, MoreButton, PageButton)
+        await self.leader.start()
         self._pruner = asyncio.create_task(self._prune_every_hour(), name="crisisbot-prune-state")
         if self.settings.http_port is not None:
             self.health = HealthServer(self, self.settings.http_host, self.settings.http_port)
             await self.health.start()
-        if self.settings.discord_guild_id:
+        if not self.settings.syncs_commands:  # the process running shard 0 syncs them for every process
+            log.info("commands: left to the process running shard 0")
+        elif self.settings.discord_guild_id:
             guild = discord.Object(self.settings.discord_guild_id)
             self.tree.copy_global_to(guild=guild)
             await self.tree.sync(guild=guild)
@@ -178,8 +189,13 @@ class CrisisBot(commands.Bot):
                 await self._pruner
         if self.health is not None:
             await self.health.stop()
+        await self.leader.stop()  # after the background work finished: another process takes over
         await super().close()
         self.state.close()
+
+
+class ShardedCrisisBot(CrisisBot, commands.AutoShardedBot):
+    """The bot on the shards ``shard_ids`` of ``shard_count`` (CRISISBOT_SHARD_COUNT, CRISISBOT_SHARD_IDS)."""
 
 
 def create_bot(settings: BotSettings | None = None, service=None) -> CrisisBot:
@@ -189,7 +205,7 @@ def create_bot(settings: BotSettings | None = None, service=None) -> CrisisBot:
         from index.service import CrisisService
 
         service = CrisisService(settings)
-    return CrisisBot(settings, service)
+    return (ShardedCrisisBot if settings.sharded else CrisisBot)(settings, service)
 
 
 def run_bot(service=None, settings: BotSettings | None = None) -> None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import NoDecode
 
 from index.config import Settings
 
@@ -59,3 +60,51 @@ class BotSettings(Settings):
         0.55, ge=0, description="Auto-answer a post only when its best passage's evidence reaches this (stricter than min_evidence).",
     )
     autoanswer_per_minute: int = Field(6, ge=1, description="Most auto-answers one channel gets in any 60 s.")
+    # --- several processes (bot/leader.py; README "Operations: several processes") ---
+    shard_count: int | None = Field(
+        None, ge=1, le=1024, description="Discord shards in all; with shard_ids this process connects only those (unset: one shard)."
+    )
+    shard_ids: Annotated[list[int] | None, NoDecode] = Field(
+        None, description="The shards this process connects, comma-separated, e.g. 0,1 (needs shard_count; unset: all of them)."
+    )
+    leader_check_seconds: float = Field(
+        5.0, gt=0, le=300, description="How often a process checks (or tries to take) the leadership that runs feed polls "
+                                       "and scheduled refreshes, when several share CRISISBOT_DATABASE_URL.",
+    )
+
+    @field_validator("shard_ids", mode="before")
+    @classmethod
+    def _shard_list(cls, value):
+        """'0,1' (the environment's form) or a list; blank means unset."""
+        if isinstance(value, str):
+            parts = [part.strip() for part in value.split(",") if part.strip()]
+            if not parts:
+                return None
+            try:
+                return [int(part) for part in parts]
+            except ValueError:
+                raise ValueError(f"shard ids are whole numbers separated by commas, like 0,1 (got {value.strip()!r})") from None
+        return value
+
+    @model_validator(mode="after")
+    def _shards_in_range(self):
+        if self.shard_ids is None:
+            return self
+        if self.shard_count is None:
+            raise ValueError("CRISISBOT_SHARD_IDS needs CRISISBOT_SHARD_COUNT (the number of shards in all)")
+        outside = sorted({i for i in self.shard_ids if not 0 <= i < self.shard_count})
+        if outside:
+            raise ValueError(f"shard ids go from 0 to {self.shard_count - 1} with {self.shard_count} shards; "
+                             f"{', '.join(map(str, outside))} is out of range")
+        if len(set(self.shard_ids)) != len(self.shard_ids):
+            raise ValueError("a shard id is listed twice in CRISISBOT_SHARD_IDS")
+        return self
+
+    @property
+    def sharded(self) -> bool:
+        return self.shard_count is not None
+
+    @property
+    def syncs_commands(self) -> bool:
+        """Whether this process syncs the command tree: the one running shard 0 (every process would do the same PUT)."""
+        return self.shard_ids is None or 0 in self.shard_ids

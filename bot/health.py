@@ -39,9 +39,17 @@ def gateway_status(bot: CrisisBot) -> str:
         return "closed"
     if getattr(bot, "draining", False):
         return "shutting down"
-    if not bot.is_ready() or bot.ws is None or not bot.ws.open:
+    if not bot.is_ready() or not gateway_open(bot):
         return "not connected"
     return "ok"
+
+
+def gateway_open(bot: CrisisBot) -> bool:
+    """Whether the gateway connection is open: every one of a sharded bot's (``bot.shards``)."""
+    shards = getattr(bot, "shards", None)
+    if shards is not None:
+        return bool(shards) and not any(shard.is_closed() for shard in shards.values())
+    return bot.ws is not None and bot.ws.open
 
 
 def index_status(service) -> str:

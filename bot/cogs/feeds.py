@@ -154,6 +154,8 @@ class Feeds(commands.Cog):
 
     @tasks.loop(seconds=60)
     async def poll_loop(self) -> None:
+        if not self.bot.leader.is_leader:  # another process polls (bot/leader.py)
+            return
         try:
             report = await self.bot.service.poll_feeds()
         except Exception:  # keep the schedule alive; the next tick tries again

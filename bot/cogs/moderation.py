@@ -323,6 +323,8 @@ class Moderation(commands.Cog):
 
     @tasks.loop(minutes=60)
     async def refresh_loop(self) -> None:
+        if not self.bot.leader.is_leader:  # another process refreshes (bot/leader.py)
+            return
         try:
             report = await self.bot.service.refresh_urls()
         except Exception as exc:  # keep the schedule alive; the next round tries again

@@ -73,6 +73,8 @@ class DiscordDouble(ThreadsMixin):
         self._originals: dict[str, str] = {}  # interaction token -> id of its original response message
         self.uploads: dict[str, bytes] = {}  # attachment id -> bytes served under /attachments/
         self.intents = 0  # the gateway intents of the last IDENTIFY
+        self.shard_count = 1  # what GET /gateway/bot recommends (shards.py: more, with a guild on each)
+        self.shard_of: dict[int, int] = {}  # id(gateway socket) -> the shard it IDENTIFYed (or RESUMEd) as
 
     # --- lifecycle ---
     async def start(self) -> None:
@@ -164,7 +166,7 @@ class DiscordDouble(ThreadsMixin):
                 "owner": user_payload(OWNER_ID, "owner"), "flags": 0,
             }
         if path == "/gateway/bot":
-            return {"url": self.gateway_url, "shards": 1,
+            return {"url": self.gateway_url, "shards": self.shard_count,
                     "session_start_limit": {"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1}}
         if parts[0] == "applications" and parts[-1] == "commands" and method == "PUT":
             # Discord answers with every field; a context menu's description is "" (discord.py reads it).
@@ -219,17 +221,25 @@ class DiscordDouble(ThreadsMixin):
                 await self._send(entry, {"op": 11})
             elif op == 2:
                 self.intents = message["d"].get("intents", 0)  # what the bot asked for (forums.py strips content by it)
+                sharding = message["d"].get("shard")  # [shard id, shard count], as a sharded bot sends it
+                shard = sharding[0] if sharding else 0
+                self.shard_of[id(ws)] = shard
+                guilds = self.guild_payloads(shard)
                 await self._dispatch_to(entry, "READY", {
                     "v": 10, "user": user_payload(BOT_ID, "crisisbot", bot=True),
                     "application": {"id": str(APP_ID), "flags": 0},
-                    "session_id": "session-1", "resume_gateway_url": self.gateway_url,
-                    "guilds": [{"id": str(GUILD_ID), "unavailable": True}],
+                    "session_id": f"session-{shard}", "resume_gateway_url": self.gateway_url,
+                    "guilds": [{"id": g["id"], "unavailable": True} for g in guilds],
+                    **({"shard": sharding} if sharding else {}),
                 })
-                await self._dispatch_to(entry, "GUILD_CREATE", {**self.guild_payload(), "threads": self.active_threads()})
+                for guild in guilds:  # the test guild carries its active threads, as Discord sends them
+                    threads = {"threads": self.active_threads()} if guild["id"] == str(GUILD_ID) else {}
+                    await self._dispatch_to(entry, "GUILD_CREATE", {**guild, **threads})
                 async with self._changed:
                     self._sockets.append(entry)
                     self._changed.notify_all()
             elif op == 6:
+                self.shard_of[id(ws)] = int(str(message["d"].get("session_id", "session-0")).rpartition("-")[2] or 0)
                 await self._dispatch_to(entry, "RESUMED", {})
                 async with self._changed:
                     self._sockets.append(entry)
@@ -237,6 +247,14 @@ class DiscordDouble(ThreadsMixin):
         if entry in self._sockets:
             self._sockets.remove(entry)
         return ws
+
+    def guild_payloads(self, shard: int) -> list[dict]:
+        """The guilds shard ``shard`` gets in its READY (one shard: the one test guild)."""
+        return [self.guild_payload()]
+
+    def routes_to(self, entry, data: dict) -> bool:
+        """Whether a dispatch about ``data`` goes to the gateway connection ``entry`` (one shard: every one)."""
+        return True
 
     @staticmethod
     def guild_payload() -> dict:
@@ -286,7 +304,8 @@ class DiscordDouble(ThreadsMixin):
     async def dispatch(self, event: str, data: dict) -> None:
         await self.wait_ready()
         for entry in list(self._sockets):
-            await self._dispatch_to(entry, event, data)
+            if self.routes_to(entry, data):
+                await self._dispatch_to(entry, event, data)
 
     async def drop_connection(self) -> None:
         """Close the gateway sockets (the client reconnects and RESUMEs)."""
@@ -296,7 +315,7 @@ class DiscordDouble(ThreadsMixin):
     # --- injecting user actions ---
     def _interaction(self, kind: int, data: dict, user_id: int, guild: bool, message: dict | None = None,
                      permissions: int = MEMBER_PERMISSIONS, roles: tuple[int, ...] = (), locale: str = "en-US",
-                     guild_locale: str = "en-US") -> dict:
+                     guild_locale: str = "en-US", guild_id: int = GUILD_ID) -> dict:
         interaction_id = snowflake()
         payload: dict = {
             "id": interaction_id, "application_id": str(APP_ID), "type": kind, "data": data,
@@ -306,9 +325,9 @@ class DiscordDouble(ThreadsMixin):
         }
         user = user_payload(user_id, f"user{user_id}")
         if guild:
-            payload["guild_id"] = str(GUILD_ID)
+            payload["guild_id"] = str(guild_id)
             payload["guild_locale"] = guild_locale
-            payload["channel"] = {"id": str(CHANNEL_ID), "type": 0, "name": "general", "guild_id": str(GUILD_ID),
+            payload["channel"] = {"id": str(CHANNEL_ID), "type": 0, "name": "general", "guild_id": str(guild_id),
                                   "position": 0, "permission_overwrites": []}
             payload["member"] = {"user": user, "roles": [str(r) for r in roles], "joined_at": "2024-01-01T00:00:00+00:00",
                                  "deaf": False, "mute": False, "permissions": str(permissions), "flags": 0}
@@ -348,14 +367,15 @@ class DiscordDouble(ThreadsMixin):
 
     async def slash(self, name: str, options: dict | None = None, *, user: int = 1001, guild: bool = True,
                     files: dict[str, tuple[str, bytes]] | None = None, permissions: int = MEMBER_PERMISSIONS,
-                    roles: tuple[int, ...] = (), locale: str = "en-US", guild_locale: str = "en-US") -> dict:
+                    roles: tuple[int, ...] = (), locale: str = "en-US", guild_locale: str = "en-US",
+                    guild_id: int = GUILD_ID) -> dict:
         """Send a slash command ("ask", or "sources add" for a subcommand); returns the interaction payload.
 
         ``files`` maps an attachment option to (filename, bytes), served by this double as Discord's CDN would.
         ``locale`` is the member's Discord language, ``guild_locale`` the server's.
         """
-        payload = self._interaction(2, self._command_data(name, options, files), user, guild,
-                                    permissions=permissions, roles=roles, locale=locale, guild_locale=guild_locale)
+        payload = self._interaction(2, self._command_data(name, options, files), user, guild, permissions=permissions,
+                                    roles=roles, locale=locale, guild_locale=guild_locale, guild_id=guild_id)
         self.sent_at[payload["id"]] = time.perf_counter()
         await self.dispatch("INTERACTION_CREATE", payload)
         return payload
@@ -381,10 +401,12 @@ class DiscordDouble(ThreadsMixin):
         buttons = [{"type": 2, "style": 2, "label": f"button {i}", "custom_id": c} for i, c in enumerate(custom_ids)]
         return self._message({"components": [{"type": 1, "components": buttons}]}, snowflake(), webhook=True)
 
-    async def click(self, custom_id: str, *, user: int = 1001, guild: bool = True, locale: str = "en-US") -> dict:
+    async def click(self, custom_id: str, *, user: int = 1001, guild: bool = True, locale: str = "en-US",
+                    guild_id: int = GUILD_ID) -> dict:
         """Click a button with ``custom_id`` on the bot message that carries it (as Discord sends it)."""
         message = self.message_with(custom_id)
-        payload = self._interaction(3, {"custom_id": custom_id, "component_type": 2}, user, guild, message, locale=locale)
+        payload = self._interaction(3, {"custom_id": custom_id, "component_type": 2}, user, guild, message, locale=locale,
+                                    guild_id=guild_id)
         self.sent_at[payload["id"]] = time.perf_counter()
         await self.dispatch("INTERACTION_CREATE", payload)
         return payload
