@@ -63,8 +63,7 @@ class CrisisBot(commands.Bot):
         self.settings = settings
         self.service = service
         service.merge_in_background = True  # a merge of small writes never holds up a moderator's reply
-        salt = settings.user_hash_salt.get_secret_value() if settings.user_hash_salt else None
-        self.state = BotState(settings.data_dir / "state.sqlite", salt=salt, max_age_days=settings.state_max_age_days)
+        self.state = BotState.open(settings)  # PostgreSQL with a database URL (shared by every process), else state.sqlite
         self.click_limiter = ClickLimiter(settings.button_clicks_per_minute)
         self.tree.on_error = self.on_app_command_error  # type: ignore[method-assign]
         self.draining = False

@@ -39,9 +39,9 @@ def gather(svc, days: float, *, top: int = 10):
 
     path = svc.data_dir / "state.sqlite"
     vocabulary = svc.snapshot().vocabulary() if svc.has_index() else None
-    if not path.exists():
+    if not path.exists() and getattr(svc.settings, "database_url", None) is None:
         return compute([], [], days=days, now=time.time())
-    state = BotState(path, max_age_days=getattr(svc.settings, "state_max_age_days", 30.0))
+    state = BotState.open(svc.settings)
     try:
         return state.insights(days, vocabulary=vocabulary, top=top)
     finally:

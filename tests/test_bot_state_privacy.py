@@ -133,12 +133,12 @@ def test_prune_deletes_old_answers_searches_pointers_and_votes_but_keeps_the_aud
         db.execute("UPDATE feedback SET time = ? WHERE answer_id = ?", (long_ago, old_answer))
         db.execute("UPDATE audit SET time = ?", (long_ago,))
     assert state.answer(old_answer) is None  # too old to use, even before the prune
-    assert state.prune() == {"answers": 1, "searches": 1, "feedback": 1, "last_answer": 1, "conversations": 0}
+    assert state.prune() == {"answers": 1, "searches": 1, "feedback": 1, "last_answer": 1, "conversations": 0, "cooldowns": 0}
     assert state.last_answer(1) is None and state.last_answer(2).question == "new question"
     assert [row[1] for row in state.feedback()] == ["new question"]
     assert len(state.recent_audit()) == 1  # moderator actions are kept
-    assert state.prune() == {"answers": 0, "searches": 0, "feedback": 0, "last_answer": 0, "conversations": 0}
-    assert state.prune(max_age_days=0) == {"answers": 1, "searches": 1, "feedback": 1, "last_answer": 1, "conversations": 0}
+    assert state.prune() == {"answers": 0, "searches": 0, "feedback": 0, "last_answer": 0, "conversations": 0, "cooldowns": 0}
+    assert state.prune(max_age_days=0) == {"answers": 1, "searches": 1, "feedback": 1, "last_answer": 1, "conversations": 0, "cooldowns": 0}
     state.close()
 
 
