@@ -39,6 +39,7 @@ from bot.state.schema import MIGRATIONS, SCHEMA, SERIES
 from index.conversation import Turn
 from index.database import Database, open_database
 from index.errors import CrisisError
+from index.fsutil import private_dir
 
 PRIVATE_QUESTION = "(private question)"
 # The guild of the interaction or mention being answered (None in a DM): set where they enter the bot
@@ -153,7 +154,10 @@ class BotState:
     def _salt(self) -> str:
         """The configured salt, else the salt file's (made on first use: the CLI's audit needs none).
         In PostgreSQL it must be the salt of every other process: checked against the ``meta`` row."""
-        salt = self._configured_salt or shared_salt(self._salt_file, secrets.token_hex(16))
+        salt = self._configured_salt
+        if not salt:
+            private_dir(self._salt_file.parent)  # 0700; with PostgreSQL nothing else made it
+            salt = shared_salt(self._salt_file, secrets.token_hex(16))
         if self.db.backend != "sqlite":
             check = hashlib.sha256(f"crisisbot salt check:{salt}".encode()).hexdigest()
             with self._transaction() as db:
@@ -257,7 +261,7 @@ class BotState:
                     "DELETE FROM last_answer WHERE answer_id NOT IN (SELECT answer_id FROM answers)"
                 ).rowcount,
                 "conversations": db.execute("DELETE FROM conversations WHERE updated < ?", (cutoff,)).rowcount,
-                "cooldowns": db.execute("DELETE FROM cooldowns WHERE last < ?", (min(cutoff, time.time() - DAY),)).rowcount,
+                "cooldowns": db.execute("DELETE FROM cooldowns WHERE last < ?", (max(cutoff, time.time() - DAY),)).rowcount,
             }
         return deleted
 
