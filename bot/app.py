@@ -63,7 +63,7 @@ class CrisisBot(commands.Bot):
         self.settings = settings
         self.service = service
         service.merge_in_background = True  # a merge of small writes never holds up a moderator's reply
-        self.state = BotState.open(settings)  # PostgreSQL with a database URL (shared by every process), else state.sqlite
+        self.state = BotState.open(settings, check_salt=True)  # PostgreSQL with a database URL, else state.sqlite
         self.click_limiter = ClickLimiter(settings.button_clicks_per_minute)
         self.tree.on_error = self.on_app_command_error  # type: ignore[method-assign]
         self.draining = False

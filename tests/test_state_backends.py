@@ -249,3 +249,43 @@ async def test_a_bot_with_a_database_url_serves_show_sources_from_postgres(doubl
         shown = reply.get("content") or " ".join(e.get("description", "") for e in reply.get("embeds", []))
         assert "Blinken" in shown or "Lavrov" in shown, reply
     assert not (data_dir / "state.sqlite").exists()
+
+
+def test_many_requests_at_once_on_postgres_let_exactly_one_through_and_lose_no_turn(postgres_database, tmp_path):
+    """Each thread has its own connection: these race on the server, as two processes would."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    state = BotState(tmp_path / "state.sqlite", salt=SALT, database_url=postgres_database)
+    with ThreadPoolExecutor(8) as pool:
+        waits = list(pool.map(lambda _: state.cooldown(5, "ask", 30), range(16)))
+        list(pool.map(lambda n: state.add_turn(77, Turn(f"q{n}", f"q{n}"), keep=100), range(16)))
+    assert waits.count(0.0) == 1 and all(w > 29 for w in waits if w)
+    assert sorted(t.question for t in state.conversation(77).turns) == sorted(f"q{n}" for n in range(16))
+    state.close()
+
+
+def test_an_unreachable_database_is_one_clear_error(tmp_path):
+    from index.errors import IndexProblem
+
+    with pytest.raises(IndexProblem, match=r"^cannot reach postgresql://127\.0\.0\.1:9/crisisbot"):
+        BotState(tmp_path / "state.sqlite", database_url="postgresql://bot:hunter2@127.0.0.1:9/crisisbot?connect_timeout=2")
+
+
+def test_a_bot_with_another_salt_refuses_to_start(postgres_database, tmp_path):
+    from tests.helpers import bot_settings
+
+    BotState.open(bot_settings(tmp_path / "a", database_url=SecretStr(postgres_database)), check_salt=True).close()
+    with pytest.raises(SaltMismatch):
+        BotState.open(bot_settings(tmp_path / "b", database_url=SecretStr(postgres_database)), check_salt=True)
+    same = BotState.open(bot_settings(tmp_path / "a", database_url=SecretStr(postgres_database)), check_salt=True)
+    same.close()
+
+
+def test_migrate_applies_the_state_and_feeds_tables(run, monkeypatch, postgres_database):
+    monkeypatch.setenv("CRISISBOT_DATABASE_URL", postgres_database)
+    first, again = run("migrate"), run("migrate")
+    assert first.exit_code == 0, first.output
+    for what in ("index", "bot state", "feeds"):
+        assert f"{what} schema version 1 (applied 1)" in first.output and f"{what} schema version 1 (up to date)" in again.output
+    with psycopg.connect(postgres_database, autocommit=True) as conn:
+        assert conn.execute("SELECT count(*) FROM state_migrations").fetchone() == (2,)

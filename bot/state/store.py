@@ -121,12 +121,22 @@ class BotState:
             self._take_salt_out()
 
     @classmethod
-    def open(cls, settings) -> BotState:
-        """The state ``settings`` say: PostgreSQL with a ``database_url``, else ``<data_dir>/state.sqlite``."""
+    def open(cls, settings, *, check_salt: bool = False) -> BotState:
+        """The state ``settings`` say: PostgreSQL with a ``database_url``, else ``<data_dir>/state.sqlite``.
+
+        ``check_salt`` (the bot, at start): in PostgreSQL, SaltMismatch now rather than at a member's first click
+        when this process's salt is not the one the shared state was written with."""
         url, salt = getattr(settings, "database_url", None), getattr(settings, "user_hash_salt", None)
-        return cls(settings.data_dir / "state.sqlite", salt=salt.get_secret_value() if salt else None,
-                   max_age_days=getattr(settings, "state_max_age_days", 30.0),
-                   database_url=url.get_secret_value() if url else None)
+        state = cls(settings.data_dir / "state.sqlite", salt=salt.get_secret_value() if salt else None,
+                    max_age_days=getattr(settings, "state_max_age_days", 30.0),
+                    database_url=url.get_secret_value() if url else None)
+        if check_salt and state.db.backend != "sqlite":
+            try:
+                state._salt  # noqa: B018
+            except BaseException:
+                state.close()
+                raise
+        return state
 
     @classmethod
     def migrate(cls, settings) -> tuple[str, int, list[int]] | None:
