@@ -289,3 +289,15 @@ def test_migrate_applies_the_state_and_feeds_tables(run, monkeypatch, postgres_d
         assert f"{what} schema version 1 (applied 1)" in first.output and f"{what} schema version 1 (up to date)" in again.output
     with psycopg.connect(postgres_database, autocommit=True) as conn:
         assert conn.execute("SELECT count(*) FROM state_migrations").fetchone() == (2,)
+
+
+def test_the_cli_reads_insights_from_the_postgres_state(run, monkeypatch, postgres_database):
+    state = BotState(run.data_dir / "state.sqlite", salt=SALT, database_url=postgres_database)
+    state.record_asked(SimpleNamespace(question="Who wrote to Lavrov?", citations=[CITATION], abstained=False,
+                                       language="uk", reason=None), "a1", guild_id=1)
+    state.close()
+    monkeypatch.setenv("CRISISBOT_DATABASE_URL", postgres_database)
+    result = run("insights", "--json")
+    assert result.exit_code == 0, result.output
+    assert '"asked": 1' in result.output and '"uk": 1' in result.output
+    assert not (run.data_dir / "state.sqlite").exists()
