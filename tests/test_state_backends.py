@@ -301,3 +301,30 @@ def test_the_cli_reads_insights_from_the_postgres_state(run, monkeypatch, postgr
     assert result.exit_code == 0, result.output
     assert '"asked": 1' in result.output and '"uk": 1' in result.output
     assert not (run.data_dir / "state.sqlite").exists()
+
+
+def test_a_feed_polled_by_a_postgres_service_keeps_its_items_in_postgres(postgres_service, server, embedder, tmp_path):
+    import asyncio
+
+    from index.feeds import Poller
+    from index.service import CrisisService
+
+    settings = postgres_service.settings.model_copy(update={"allow_private_urls": True, "fetch_timeout_seconds": 5})
+    service = CrisisService(settings, embedder=embedder)
+    feed = server.url("/feeds/rss2.xml")
+    service.feeds_add(feed)
+    [result] = asyncio.run(Poller(service, service.subscriptions).poll(force=True)).polls
+    assert result.outcome == "updated" and result.seen == 3
+    # Another process (its own data dir, the same database) sees the subscription and what its poll learned.
+    other = CrisisService(settings.model_copy(update={"data_dir": tmp_path / "other"}), embedder=embedder)
+    assert [s.url for s in other.feeds_list()] == [feed] and other.subscriptions.get(feed).added_items == 3
+    assert len(other.subscriptions.items(feed)) == 3
+    url = settings.database_url.get_secret_value()
+    with psycopg.connect(url, autocommit=True) as conn:
+        assert conn.execute("SELECT count(*) FROM items WHERE feed = %s AND document_id IS NOT NULL", (feed,)).fetchone() == (3,)
+    assert not (settings.data_dir / "feeds.sqlite").exists()
+    other.feeds_remove(feed)
+    assert service.feeds_list() == []
+    for svc in (service, other):
+        svc.subscriptions.close()
+        svc.store.close()
