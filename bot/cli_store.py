@@ -26,10 +26,8 @@ def migrate_command() -> None:
                       "a folder's schema is brought up to date when it is next written", markup=False)
             return
         from bot.state import BotState
-        from index.subscriptions import SubscriptionStore
 
-        state = BotState.migrate(svc.settings)
-        feeds = SubscriptionStore.migrate(svc.settings.database_url.get_secret_value())
+        state, feeds = BotState.migrate(svc.settings), svc.migrate_subscriptions()
         for what, (location, version, applied) in (("index", (svc.store.location, *done)), ("bot state", state), ("feeds", feeds)):
             news = f"applied {', '.join(map(str, applied))}" if applied else "up to date"
             out.print(f"{location}: {what} schema version {version} ({news})", markup=False)

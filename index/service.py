@@ -524,6 +524,12 @@ class CrisisService:
         migrate = getattr(self.store, "migrate", None)
         return migrate() if migrate is not None else None
 
+    def migrate_subscriptions(self) -> tuple[str, int, list[int]] | None:
+        """Apply the pending migrations of the feed subscriptions' tables in PostgreSQL: (where, schema version,
+        versions applied); None when they are kept in feeds.sqlite."""
+        url = self.settings.database_url
+        return SubscriptionStore.migrate(url.get_secret_value()) if url is not None else None
+
     def export_corpus(self, folder: Path) -> tuple[int, int]:
         """Write the published corpus to the new folder ``folder``; (documents, paragraphs) written."""
         from index.store import portable
