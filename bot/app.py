@@ -71,8 +71,7 @@ class CrisisBot(commands.Bot):
         database_url = getattr(getattr(service, "settings", settings), "database_url", None)
         self.leader = leadership_for(database_url.get_secret_value() if database_url else None, settings.leader_check_seconds)
         service.merge_in_background = True  # a merge of small writes never holds up a moderator's reply
-        salt = settings.user_hash_salt.get_secret_value() if settings.user_hash_salt else None
-        self.state = BotState(settings.data_dir / "state.sqlite", salt=salt, max_age_days=settings.state_max_age_days)
+        self.state = BotState.open(settings, check_salt=True)  # PostgreSQL with a database URL, else state.sqlite
         self.click_limiter = ClickLimiter(settings.button_clicks_per_minute)
         self.tree.on_error = self.on_app_command_error  # type: ignore[method-assign]
         self.draining = False

@@ -18,7 +18,7 @@ def insights_command(
     top: Annotated[int, typer.Option(help="Topics, sources and voted-down answers listed, at most.")] = 10,
 ) -> None:
     """Questions asked and answered in every server and DM, refused ones grouped by topic, answers voted down,
-    most cited sources, busiest hours (UTC); from the bot's state.sqlite, which holds no user ids for these."""
+    most cited sources, busiest hours (UTC); from the bot's state (state.sqlite or PostgreSQL), which holds no user ids for these."""
     if not days > 0:
         raise fail("--days must be more than 0", EXIT_USAGE)
     if top < 1:
@@ -33,15 +33,15 @@ def insights_command(
 
 
 def gather(svc, days: float, *, top: int = 10):
-    """The insights of the last ``days``, every server's and DM's, from ``<data dir>/state.sqlite`` (none yet: empty)."""
+    """The insights of the last ``days``, every server's and DM's, from the bot's state (no state.sqlite yet: empty)."""
     from bot.state import BotState
     from index.insights import compute
 
     path = svc.data_dir / "state.sqlite"
     vocabulary = svc.snapshot().vocabulary() if svc.has_index() else None
-    if not path.exists():
+    if not path.exists() and getattr(svc.settings, "database_url", None) is None:
         return compute([], [], days=days, now=time.time())
-    state = BotState(path, max_age_days=getattr(svc.settings, "state_max_age_days", 30.0))
+    state = BotState.open(svc.settings)
     try:
         return state.insights(days, vocabulary=vocabulary, top=top)
     finally:

@@ -16,7 +16,8 @@ store_app = typer.Typer(help="Move the corpus between the local store and Postgr
 
 
 def migrate_command() -> None:
-    """Apply pending schema migrations to the PostgreSQL store (CRISISBOT_DATABASE_URL) and print its schema version."""
+    """Apply pending schema migrations in PostgreSQL (CRISISBOT_DATABASE_URL): the index's, the bot state's and the
+    feeds' tables; print their schema versions."""
     with handled():
         svc = service()
         done = svc.migrate_store()
@@ -24,9 +25,12 @@ def migrate_command() -> None:
             out.print("nothing to migrate: the index is kept in local folders (set CRISISBOT_DATABASE_URL for PostgreSQL); "
                       "a folder's schema is brought up to date when it is next written", markup=False)
             return
-        version, applied = done
-        what = f"applied {', '.join(map(str, applied))}" if applied else "up to date"
-        out.print(f"{svc.store.location}: schema version {version} ({what})", markup=False)
+        from bot.state import BotState
+
+        state, feeds = BotState.migrate(svc.settings), svc.migrate_subscriptions()
+        for what, (location, version, applied) in (("index", (svc.store.location, *done)), ("bot state", state), ("feeds", feeds)):
+            news = f"applied {', '.join(map(str, applied))}" if applied else "up to date"
+            out.print(f"{location}: {what} schema version {version} ({news})", markup=False)
 
 
 @store_app.command("export")

@@ -88,7 +88,7 @@ def audit(svc, action: str, target: str, result: str, ok: bool = True) -> None:
 
     from bot.state import BotState
 
-    state = BotState(svc.settings.data_dir / "state.sqlite")
+    state = BotState.open(svc.settings)
     try:
         state.audit(f"cli:{getpass.getuser()}", action, target, result, ok=ok)
     finally:

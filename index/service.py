@@ -422,8 +422,10 @@ class CrisisService:
 
     @functools.cached_property
     def subscriptions(self) -> SubscriptionStore:
-        """Feed and sitemap subscriptions and their polls' state, in ``<data dir>/feeds.sqlite``."""
-        return SubscriptionStore(self.data_dir / "feeds.sqlite")
+        """Feed and sitemap subscriptions and their polls' state: in the PostgreSQL database with ``database_url``,
+        else in ``<data dir>/feeds.sqlite``."""
+        url = self.settings.database_url
+        return SubscriptionStore(self.data_dir / "feeds.sqlite", database_url=url.get_secret_value() if url else None)
 
     def feeds_add(self, url: str, *, kind: str | None = None, interval_minutes: float | None = None, added_by: str = "") -> Subscription:
         """Subscribe to a feed or a (news) sitemap, due for a first poll now; BadInput when already subscribed.
@@ -454,8 +456,10 @@ class CrisisService:
         return self.subscriptions.all() if self._has_subscriptions() else []
 
     def _has_subscriptions(self) -> bool:
-        """Whether feeds.sqlite exists: reading alone never creates it (a data dir without feeds stays as it was)."""
-        return "subscriptions" in self.__dict__ or (self.data_dir / "feeds.sqlite").exists()
+        """Whether there may be subscriptions: in PostgreSQL, or feeds.sqlite exists (reading alone never creates it:
+        a data dir without feeds stays as it was)."""
+        return ("subscriptions" in self.__dict__ or self.settings.database_url is not None
+                or (self.data_dir / "feeds.sqlite").exists())
 
     async def poll_feeds(self, *, force: bool = False, only: Sequence[str] | None = None) -> PollReport:
         """Poll the subscriptions that are due (every one with ``force``; ``only`` these URLs)."""
@@ -519,6 +523,12 @@ class CrisisService:
         has no schema of its own to migrate (the folders migrate a copy when they write it)."""
         migrate = getattr(self.store, "migrate", None)
         return migrate() if migrate is not None else None
+
+    def migrate_subscriptions(self) -> tuple[str, int, list[int]] | None:
+        """Apply the pending migrations of the feed subscriptions' tables in PostgreSQL: (where, schema version,
+        versions applied); None when they are kept in feeds.sqlite."""
+        url = self.settings.database_url
+        return SubscriptionStore.migrate(url.get_secret_value()) if url is not None else None
 
     def export_corpus(self, folder: Path) -> tuple[int, int]:
         """Write the published corpus to the new folder ``folder``; (documents, paragraphs) written."""

@@ -133,12 +133,12 @@ def test_prune_deletes_old_answers_searches_pointers_and_votes_but_keeps_the_aud
         db.execute("UPDATE feedback SET time = ? WHERE answer_id = ?", (long_ago, old_answer))
         db.execute("UPDATE audit SET time = ?", (long_ago,))
     assert state.answer(old_answer) is None  # too old to use, even before the prune
-    assert state.prune() == {"answers": 1, "searches": 1, "feedback": 1, "last_answer": 1, "conversations": 0}
+    assert state.prune() == {"answers": 1, "searches": 1, "feedback": 1, "last_answer": 1, "conversations": 0, "cooldowns": 0}
     assert state.last_answer(1) is None and state.last_answer(2).question == "new question"
     assert [row[1] for row in state.feedback()] == ["new question"]
     assert len(state.recent_audit()) == 1  # moderator actions are kept
-    assert state.prune() == {"answers": 0, "searches": 0, "feedback": 0, "last_answer": 0, "conversations": 0}
-    assert state.prune(max_age_days=0) == {"answers": 1, "searches": 1, "feedback": 1, "last_answer": 1, "conversations": 0}
+    assert state.prune() == {"answers": 0, "searches": 0, "feedback": 0, "last_answer": 0, "conversations": 0, "cooldowns": 0}
+    assert state.prune(max_age_days=0) == {"answers": 1, "searches": 1, "feedback": 1, "last_answer": 1, "conversations": 0, "cooldowns": 0}
     state.close()
 
 
@@ -184,3 +184,36 @@ async def test_buttons_under_an_answer_older_than_the_limit_say_so(double, share
                 break
             await asyncio.sleep(0.05)
     assert left == 0
+
+
+def _stored_text(folder, url) -> str:
+    """Everything the state holds, as text: the SQLite files' bytes, or every row of every table in PostgreSQL."""
+    if url is None:
+        return b"".join(p.read_bytes() for p in folder.iterdir() if p.name.startswith("state.sqlite")).decode("latin-1")
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        tables = [t for (t,) in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'").fetchall()]
+        return "\n".join(str(conn.execute(f'SELECT * FROM "{t}"').fetchall()) for t in tables)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_no_member_id_salt_or_private_question_is_stored_on_either_backend(backend, request, tmp_path):
+    from types import SimpleNamespace
+
+    url = request.getfixturevalue("postgres_database") if backend == "postgres" else None
+    member, moderator, salt, secret = 734_512_998_112_345_678, 118_822_733_991_004_455, "s3cr3t-salt-0f-the-b0t", "my own secret question"
+    state = BotState(tmp_path / "state.sqlite", salt=salt, database_url=url)
+    answer_id = state.save_answer(secret, [CITATION], private=True)
+    state.record_asked(SimpleNamespace(question=secret, citations=[CITATION], abstained=False, language="en", reason=None),
+                       answer_id, private=True, guild_id=5)
+    state.remember_last(member, answer_id)
+    state.vote(answer_id, member, 1)
+    state.save_search("public query", member)
+    state.cooldown(member, "ask", 30)
+    state.set_autoanswer(5, 6, tag_id=None, say_nothing_found=False, added_by=moderator)
+    state.close()
+    stored = _stored_text(tmp_path, url)
+    assert "public query" in stored and state.user_hash(member) in stored  # what is stored can be found
+    for kept_out in (str(member), str(moderator), salt, secret):
+        assert kept_out not in stored, kept_out

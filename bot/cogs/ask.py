@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-import time
 from collections.abc import Sequence
 
 import discord
@@ -27,16 +26,11 @@ EVERYWHERE = {"guilds": True, "dms": True, "private_channels": True}
 class Ask(commands.Cog):
     def __init__(self, bot):
         self.bot = bot
-        self._last_ask: dict[int, float] = {}
 
-    def cooldown_left(self, user_id: int) -> float:
-        """Seconds the user must still wait; 0 records this ask."""
-        now = time.monotonic()
-        wait = self.bot.settings.ask_cooldown_seconds - (now - self._last_ask.get(user_id, -1e9))
-        if wait > 0:
-            return wait
-        self._last_ask[user_id] = now
-        return 0.0
+    async def cooldown_left(self, user_id: int) -> float:
+        """Seconds the user must still wait; 0 records this ask (in the state: shared by every process of the bot)."""
+        seconds = self.bot.settings.ask_cooldown_seconds
+        return await asyncio.to_thread(self.bot.state.cooldown, user_id, "ask", seconds) if seconds > 0 else 0.0
 
     async def answer(self, question: str, user_id: int, since: dt.date | None = None, until: dt.date | None = None,
                      *, private: bool = False, language: str | None = None):
@@ -87,7 +81,7 @@ class Ask(commands.Cog):
     @app_commands.allowed_contexts(**EVERYWHERE)
     async def ask(self, interaction: discord.Interaction, question: Question, private: bool = False,
                   since: Since = None, until: Until = None) -> None:
-        wait = self.cooldown_left(interaction.user.id)
+        wait = await self.cooldown_left(interaction.user.id)
         if wait:
             await interaction.response.send_message(
                 text("ask.cooldown", interaction, seconds=max(1, round(wait))), ephemeral=True
@@ -139,7 +133,7 @@ class Ask(commands.Cog):
         except BadQuestion as exc:
             await message.reply(render.escape(str(exc)), mention_author=False)
             return
-        wait = self.cooldown_left(message.author.id)
+        wait = await self.cooldown_left(message.author.id)
         if wait:
             await message.reply(text("ask.cooldown", language, seconds=max(1, round(wait))), mention_author=False)
             return

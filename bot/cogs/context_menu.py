@@ -74,7 +74,7 @@ class AskAboutMessage(commands.Cog):
             await reply_private(interaction, text(exc.key, interaction, limit=limit))
             return
         ask = self.bot.get_cog("Ask")
-        wait = ask.cooldown_left(interaction.user.id)
+        wait = await ask.cooldown_left(interaction.user.id)
         if wait:
             await reply_private(interaction, text("threads.cooldown", interaction, seconds=max(1, round(wait))))
             return

@@ -116,7 +116,7 @@ class Threads(commands.Cog):
             await message.reply(render.escape(str(exc)), mention_author=False)
             return
         ask = self.bot.get_cog("Ask")
-        wait = ask.cooldown_left(message.author.id)
+        wait = await ask.cooldown_left(message.author.id)
         if wait:
             await message.reply(text("threads.cooldown", language, seconds=max(1, round(wait))), mention_author=False)
             return

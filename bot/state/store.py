@@ -1,33 +1,32 @@
-"""The bot's own state in ``<data_dir>/state.sqlite``: answers behind buttons, feedback votes and the audit log.
+"""The bot's state, one class over the database seam of index/database.py (SQLite file or PostgreSQL).
 
 What it holds about members, and for how long:
 
-* user ids only as salted SHA-256 hashes; the salt is not in this file (the
-  ``user_hash_salt`` setting, else ``<data_dir>/user-salt``, 0600);
-* the text of public questions and /search queries (they were posted in a
-  channel anyway); a ``private`` question is stored as ``(private question)``;
-* answers, searches, "last answer" pointers and votes for ``max_age_days``
-  (``prune`` deletes older ones; reads ignore them already);
-* a thread's conversation: its last few questions and the paragraph ids cited, by
-  thread id, with no user id (pruned with the answers); per-server settings;
+* user ids only as salted SHA-256 hashes; the salt is never stored next to them (the
+  ``user_hash_salt`` setting, else ``<data_dir>/user-salt``, 0600).  In PostgreSQL, shared by every
+  process of the bot, the ``meta`` table keeps a check of the salt (a hash of it, not the salt): a
+  process with another salt refuses to start instead of making hashes the others do not recognise;
+* the text of public questions and /search queries (they were posted in a channel anyway); a
+  ``private`` question is stored as ``(private question)``;
+* answers, searches, "last answer" pointers and votes for ``max_age_days`` (``prune`` deletes older
+  ones; reads ignore them already);
+* a thread's conversation: its last few questions and the paragraph ids cited, by thread id, with no
+  user id (pruned with the answers); per-server settings;
 * for /insights, one event per question asked (time, guild, language, answered or refused and why,
   citations; no user id at all), for ``max_age_days``;
+* each member's last question let through the cooldown (by hash; pruned a day later);
 * the audit log of moderator actions, kept;
-* the channels auto-answered (/autoanswer), with the moderator who added each as a hash, until removed.
+* the channels auto-answered (/autoanswer), with the moderator who added it as a hash, until removed.
 
-The data dir is 0700 and state.sqlite (with its -wal and -shm) 0600.
+In SQLite the data dir is 0700 and state.sqlite (with its -wal and -shm) 0600.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import json
-import os
 import secrets
-import sqlite3
-import threading
 import time
 import uuid
 from collections.abc import Sequence
@@ -35,56 +34,24 @@ from contextvars import ContextVar
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+from bot.state.salt import SALT_FILE, shared_salt
+from bot.state.schema import MIGRATIONS, SCHEMA, SERIES
 from index.conversation import Turn
-from index.fsutil import FILE_MODE, private_dir, private_file
-from index.sqlite import immediate
+from index.database import Database, open_database
+from index.errors import CrisisError
+from index.fsutil import private_dir
 
 PRIVATE_QUESTION = "(private question)"
 # The guild of the interaction or mention being answered (None in a DM): set where they enter the bot
 # (bot/app.py), read by ``record_asked`` (``asyncio.to_thread`` carries it to the worker thread).
 ASKING_GUILD: ContextVar[int | None] = ContextVar("asking_guild", default=None)
-SALT_FILE = "user-salt"
 DAY = 86_400.0
+LANGUAGES_TTL = 30.0  # seconds a process trusts its copy of the servers' languages
+SALT_CHECK = "salt_check"  # the meta row holding a hash of the salt (PostgreSQL)
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS answers (
-    answer_id TEXT PRIMARY KEY, question TEXT NOT NULL, citations TEXT NOT NULL, created REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS searches (
-    search_id TEXT PRIMARY KEY, query TEXT NOT NULL, since TEXT, until TEXT,
-    exclude TEXT NOT NULL, user_hash TEXT NOT NULL, created REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS last_answer (user_hash TEXT PRIMARY KEY, answer_id TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS audit (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, time REAL NOT NULL, actor TEXT NOT NULL, actor_id TEXT,
-    action TEXT NOT NULL, target TEXT NOT NULL, result TEXT NOT NULL, ok INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS feedback (
-    answer_id TEXT NOT NULL, question TEXT NOT NULL, paragraph_ids TEXT NOT NULL,
-    user_hash TEXT NOT NULL, vote INTEGER NOT NULL, time REAL NOT NULL,
-    PRIMARY KEY (answer_id, user_hash)
-);
-"""
 
-# --- auto-answer channels (/autoanswer): one row per channel; the moderator who added it as a salted hash ---
-SCHEMA += """
-CREATE TABLE IF NOT EXISTS autoanswer_channels (
-    guild_id INTEGER NOT NULL, channel_id INTEGER PRIMARY KEY, tag_id INTEGER,
-    say_nothing_found INTEGER NOT NULL, added_by TEXT NOT NULL, added REAL NOT NULL
-);
-"""
-
-# Conversations in Discord threads and per-server settings (bot/cogs/threads.py): a thread id and the
-# turns of its conversation (questions asked there and the paragraph ids cited), no user ids.
-SCHEMA += """
-CREATE TABLE IF NOT EXISTS conversations (
-    thread_id TEXT PRIMARY KEY, turns TEXT NOT NULL, opened INTEGER NOT NULL, updated REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS guild_settings (
-    guild_id TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (guild_id, key)
-);
-"""
+class SaltMismatch(CrisisError):
+    """The shared state's hashes were made with another salt."""
 
 
 @dataclass(frozen=True)
@@ -141,77 +108,86 @@ class StoredAnswer:
     citations: list[StoredCitation]
 
 
-def shared_salt(path: Path, candidate: str) -> str:
-    """The salt in ``path``; when there is none yet, ``candidate`` is put there first.
-
-    The file appears whole or not at all: the salt goes to a temporary file
-    created with O_CREAT|O_EXCL (0600), which is then hard-linked to ``path``.
-    A link never replaces an existing file, so of two processes racing, one
-    salt wins and both read it back.
-    """
-    if not path.exists():
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
-        try:
-            with os.fdopen(fd, "w", encoding="ascii") as f:
-                f.write(candidate + "\n")
-                f.flush()
-                os.fsync(f.fileno())
-            with contextlib.suppress(FileExistsError):  # another process was first: its salt stands
-                os.link(temporary, path)
-        finally:
-            temporary.unlink(missing_ok=True)
-    salt = path.read_text(encoding="ascii").strip()
-    if not salt:
-        raise RuntimeError(f"{path} is empty; delete it to start with a new salt (stored votes then lose their owner)")
-    return salt
-
-
 class BotState:
-    """state.sqlite, safe to share between the event loop and worker threads."""
+    """The state in ``path`` (SQLite), or in the PostgreSQL database at ``database_url``; safe to share
+    between the event loop and worker threads, and (in PostgreSQL) between processes."""
 
-    def __init__(self, path: Path, *, salt: str | None = None, max_age_days: float = 30.0):
-        private_dir(path.parent)
-        # Created 0600 before SQLite opens it: SQLite gives its -wal and -shm files the same mode.
-        os.close(os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE))
-        private_file(path)
+    def __init__(self, path: Path, *, salt: str | None = None, max_age_days: float = 30.0, database_url: str | None = None):
         self.max_age_days = max_age_days
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA secure_delete=ON")  # deleted rows are overwritten, not left in free pages
-        self._db.executescript(SCHEMA)
-        for suffix in ("-wal", "-shm"):  # files made by an older version may be 0644
-            with contextlib.suppress(FileNotFoundError):
-                private_file(path.with_name(path.name + suffix))
+        self.db: Database = open_database(path=path, url=database_url, series=SERIES, sqlite_schema=SCHEMA,
+                                          migrations=MIGRATIONS, secure_delete=True)
         self._salt_file, self._configured_salt = path.parent / SALT_FILE, salt
-        self._take_salt_out()
+        if self.db.backend == "sqlite":
+            self._take_salt_out()
+
+    @classmethod
+    def open(cls, settings, *, check_salt: bool = False) -> BotState:
+        """The state ``settings`` say: PostgreSQL with a ``database_url``, else ``<data_dir>/state.sqlite``.
+
+        ``check_salt`` (the bot, at start): in PostgreSQL, SaltMismatch now rather than at a member's first click
+        when this process's salt is not the one the shared state was written with."""
+        url, salt = getattr(settings, "database_url", None), getattr(settings, "user_hash_salt", None)
+        state = cls(settings.data_dir / "state.sqlite", salt=salt.get_secret_value() if salt else None,
+                    max_age_days=getattr(settings, "state_max_age_days", 30.0),
+                    database_url=url.get_secret_value() if url else None)
+        if check_salt and state.db.backend != "sqlite":
+            try:
+                state._salt  # noqa: B018
+            except BaseException:
+                state.close()
+                raise
+        return state
+
+    @classmethod
+    def migrate(cls, settings) -> tuple[str, int, list[int]] | None:
+        """Apply the pending migrations of the state's tables in PostgreSQL: (where, version, applied); None for SQLite."""
+        url = getattr(settings, "database_url", None)
+        if url is None:
+            return None
+        from index.database import PostgresDatabase
+
+        db = PostgresDatabase(url.get_secret_value(), SERIES, MIGRATIONS)
+        db.close()
+        return db.location, db.version, db.applied
 
     def _take_salt_out(self) -> None:
         """An older version kept the salt in the meta table, next to the hashes: it moves to the salt
         file (so existing hashes stay valid) and out of this database."""
-        row = self._db.execute("SELECT value FROM meta WHERE key = 'salt'").fetchone()
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'salt'").fetchone()
         if row is not None:
             shared_salt(self._salt_file, row[0])
             with self._transaction() as db:
                 db.execute("DELETE FROM meta WHERE key = 'salt'")
-            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # and out of the write-ahead log
+            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # and out of the write-ahead log
 
     @functools.cached_property
     def _salt(self) -> str:
-        """The configured salt, else the salt file's (made on first use: the CLI's audit needs none)."""
-        return self._configured_salt or shared_salt(self._salt_file, secrets.token_hex(16))
+        """The configured salt, else the salt file's (made on first use: the CLI's audit needs none).
+        In PostgreSQL it must be the salt of every other process: checked against the ``meta`` row."""
+        salt = self._configured_salt
+        if not salt:
+            private_dir(self._salt_file.parent)  # 0700; with PostgreSQL nothing else made it
+            salt = shared_salt(self._salt_file, secrets.token_hex(16))
+        if self.db.backend != "sqlite":
+            check = hashlib.sha256(f"crisisbot salt check:{salt}".encode()).hexdigest()
+            with self._transaction() as db:
+                db.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", (SALT_CHECK, check))
+                stored = db.execute("SELECT value FROM meta WHERE key = ?", (SALT_CHECK,)).fetchone()[0]
+            if stored != check:
+                raise SaltMismatch(
+                    f"the bot state in {self.db.location} was written with another salt for user ids; every process "
+                    "sharing it needs the same CRISISBOT_USER_HASH_SALT (or the same data dir's user-salt file)")
+        return salt
 
-    def _transaction(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+    def _transaction(self):
         """One write transaction: committed when the block ends, rolled back on any exception."""
-        return immediate(self._db, self._lock)
+        return self.db.transaction()
 
     def _cutoff(self, max_age_days: float | None = None) -> float:
         return time.time() - DAY * (self.max_age_days if max_age_days is None else max_age_days)
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self.db.close()
 
     def user_hash(self, user_id: int) -> str:
         return hashlib.sha256(f"{self._salt}:{user_id}".encode()).hexdigest()
@@ -228,10 +204,9 @@ class BotState:
         return answer_id
 
     def answer(self, answer_id: str) -> StoredAnswer | None:
-        with self._lock:
-            row = self._db.execute(
-                "SELECT question, citations FROM answers WHERE answer_id = ? AND created >= ?", (answer_id, self._cutoff())
-            ).fetchone()
+        row = self.db.execute(
+            "SELECT question, citations FROM answers WHERE answer_id = ? AND created >= ?", (answer_id, self._cutoff())
+        ).fetchone()
         if row is None:
             return None
         return StoredAnswer(answer_id, row[0], [StoredCitation(**c) for c in json.loads(row[1])])
@@ -239,11 +214,10 @@ class BotState:
     def remember_last(self, user_id: int, answer_id: str) -> None:
         """The answer ``/source n`` reads for this user."""
         with self._transaction() as db:
-            db.execute("INSERT OR REPLACE INTO last_answer VALUES (?, ?)", (self.user_hash(user_id), answer_id))
+            db.execute("INSERT INTO last_answer VALUES (?, ?) ON CONFLICT (user_hash) DO UPDATE SET answer_id = excluded.answer_id", (self.user_hash(user_id), answer_id))
 
     def last_answer(self, user_id: int) -> StoredAnswer | None:
-        with self._lock:
-            row = self._db.execute("SELECT answer_id FROM last_answer WHERE user_hash = ?", (self.user_hash(user_id),)).fetchone()
+        row = self.db.execute("SELECT answer_id FROM last_answer WHERE user_hash = ?", (self.user_hash(user_id),)).fetchone()
         return self.answer(row[0]) if row else None
 
     def save_search(self, query: str, user_id: int, *, since: str | None = None, until: str | None = None,
@@ -257,11 +231,10 @@ class BotState:
         return search_id
 
     def search(self, search_id: str) -> StoredSearch | None:
-        with self._lock:
-            row = self._db.execute(
-                "SELECT query, since, until, exclude, user_hash FROM searches WHERE search_id = ? AND created >= ?",
-                (search_id, self._cutoff()),
-            ).fetchone()
+        row = self.db.execute(
+            "SELECT query, since, until, exclude, user_hash FROM searches WHERE search_id = ? AND created >= ?",
+            (search_id, self._cutoff()),
+        ).fetchone()
         if row is None:
             return None
         return StoredSearch(search_id, row[0], row[1], row[2], json.loads(row[3]), row[4])
@@ -274,16 +247,16 @@ class BotState:
         ids = json.dumps([c.paragraph_id for c in stored.citations])
         with self._transaction() as db:
             db.execute(
-                "INSERT OR REPLACE INTO feedback VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO feedback VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (answer_id, user_hash) DO UPDATE SET"
+                " question = excluded.question, paragraph_ids = excluded.paragraph_ids, vote = excluded.vote, time = excluded.time",
                 (answer_id, stored.question, ids, self.user_hash(user_id), vote, time.time()),
             )
         return True
 
     def feedback(self) -> list[tuple]:
-        with self._lock:
-            return self._db.execute(
-                "SELECT answer_id, question, paragraph_ids, user_hash, vote FROM feedback ORDER BY time"
-            ).fetchall()
+        return self.db.execute(
+            "SELECT answer_id, question, paragraph_ids, user_hash, vote FROM feedback ORDER BY time"
+        ).fetchall()
 
     def prune(self, max_age_days: float | None = None) -> dict[str, int]:
         """Delete answers, searches and votes older than ``max_age_days`` (default: the state's own), and
@@ -297,10 +270,24 @@ class BotState:
                 "last_answer": db.execute(
                     "DELETE FROM last_answer WHERE answer_id NOT IN (SELECT answer_id FROM answers)"
                 ).rowcount,
-
                 "conversations": db.execute("DELETE FROM conversations WHERE updated < ?", (cutoff,)).rowcount,
+                "cooldowns": db.execute("DELETE FROM cooldowns WHERE last < ?", (max(cutoff, time.time() - DAY),)).rowcount,
             }
         return deleted
+
+    # --- cooldowns (one row per member and kind, shared by every process) ---
+
+    def cooldown(self, user_id: int, kind: str, seconds: float) -> float:
+        """Let a member's ``kind`` of request through at most once per ``seconds``: 0 when it may go now (and the
+        time is taken), else the seconds left.  One statement: the row keeps its time while the cooldown runs."""
+        now = time.time()
+        with self._transaction() as db:
+            last = db.execute(
+                "INSERT INTO cooldowns VALUES (?, ?, ?) ON CONFLICT (user_hash, kind) DO UPDATE SET"
+                " last = CASE WHEN cooldowns.last <= ? THEN excluded.last ELSE cooldowns.last END RETURNING last",
+                (self.user_hash(user_id), kind, now, now - seconds),
+            ).fetchone()[0]
+        return 0.0 if last == now else max(0.0, seconds - (now - last))
 
     # --- the audit log (kept) ---
 
@@ -315,10 +302,9 @@ class BotState:
         return entry
 
     def recent_audit(self, limit: int = 10) -> list[AuditEntry]:
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT time, actor, actor_id, action, target, result, ok FROM audit ORDER BY id DESC LIMIT ?", (limit,)
-            ).fetchall()
+        rows = self.db.execute(
+            "SELECT time, actor, actor_id, action, target, result, ok FROM audit ORDER BY id DESC LIMIT ?", (limit,)
+        ).fetchall()
         return [AuditEntry(*row[:6], bool(row[6])) for row in rows]
 
     # --- asked events, for /insights (kept max_age_days; no user ids at all) ---
@@ -328,7 +314,6 @@ class BotState:
         answered or refused and why, what it cited; a private question's text is not stored.  Nothing says who asked."""
         guild_id = ASKING_GUILD.get() if guild_id is None else guild_id
         cited = json.dumps([{"paragraph_id": c.paragraph_id, "title": c.title, "url": c.url} for c in answer.citations])
-        self._asked_table  # noqa: B018 (created on first use)
         with self._transaction() as db:
             db.execute(
                 "INSERT INTO asked VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -342,12 +327,10 @@ class BotState:
         where, values = "time >= ?", [since]
         if guild_id is not None:
             where, values = where + " AND guild_id = ?", values + [str(guild_id)]
-        self._asked_table  # noqa: B018
-        with self._lock:
-            rows = self._db.execute(
-                f"SELECT time, guild_id, answer_id, abstained, language, question, citations, reason FROM asked WHERE {where} ORDER BY time",
-                values,
-            ).fetchall()
+        rows = self.db.execute(
+            f"SELECT time, guild_id, answer_id, abstained, language, question, citations, reason FROM asked WHERE {where} ORDER BY time",
+            values,
+        ).fetchall()
         keys = ("time", "guild_id", "answer_id", "abstained", "language", "question", "citations", "reason")
         events = [dict(zip(keys, row)) for row in rows]
         for event in events:
@@ -357,10 +340,9 @@ class BotState:
     def votes_since(self, days: float) -> list[dict]:
         """Votes of the last ``days`` (never older than max_age_days): answer id, question, vote, time; no user."""
         since = max(self._cutoff(), time.time() - DAY * days)
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT answer_id, question, vote, time FROM feedback WHERE time >= ? ORDER BY time", (since,)
-            ).fetchall()
+        rows = self.db.execute(
+            "SELECT answer_id, question, vote, time FROM feedback WHERE time >= ? ORDER BY time", (since,)
+        ).fetchall()
         return [{"answer_id": a, "question": q, "vote": v, "time": t} for a, q, v, t in rows]
 
     def insights(self, days: float, *, guild_id: int | None = None, vocabulary=None, top: int = 10):
@@ -372,20 +354,10 @@ class BotState:
 
     def prune_asked(self, max_age_days: float | None = None) -> int:
         """Delete asked events older than ``max_age_days`` (default: the state's own); returns how many."""
-        self._asked_table  # noqa: B018
         with self._transaction() as db:
             return db.execute("DELETE FROM asked WHERE time < ?", (self._cutoff(max_age_days),)).rowcount
 
-    @functools.cached_property
-    def _asked_table(self) -> str:
-        """The asked table, created the first time it is needed (its schema lives with its queries)."""
-        with self._transaction() as db:
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS asked (time REAL NOT NULL, guild_id TEXT, answer_id TEXT, abstained INTEGER NOT NULL,"
-                " language TEXT NOT NULL, question TEXT NOT NULL, citations TEXT NOT NULL, reason TEXT NOT NULL)"
-            )
-            db.execute("CREATE INDEX IF NOT EXISTS asked_time ON asked (time)")
-        return "asked"
+
     # --- auto-answer channels (/autoanswer) ---
 
     def set_autoanswer(self, guild_id: int, channel_id: int, *, tag_id: int | None, say_nothing_found: bool,
@@ -393,7 +365,9 @@ class BotState:
         """Auto-answer in ``channel_id`` (replacing its earlier settings); ``added_by`` is stored hashed."""
         entry = AutoAnswerChannel(guild_id, channel_id, tag_id, say_nothing_found, self.user_hash(added_by), time.time())
         with self._transaction() as db:
-            db.execute("INSERT OR REPLACE INTO autoanswer_channels VALUES (?, ?, ?, ?, ?, ?)",
+            db.execute("INSERT INTO autoanswer_channels VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (channel_id) DO UPDATE SET"
+                       " guild_id = excluded.guild_id, tag_id = excluded.tag_id, say_nothing_found = excluded.say_nothing_found,"
+                       " added_by = excluded.added_by, added = excluded.added",
                        (guild_id, channel_id, tag_id, int(say_nothing_found), entry.added_by, entry.added))
         return entry
 
@@ -406,21 +380,23 @@ class BotState:
     def autoanswer_channels(self, guild_id: int | None = None) -> list[AutoAnswerChannel]:
         """The auto-answered channels (of one guild, or all), oldest first."""
         where, args = ("WHERE guild_id = ?", (guild_id,)) if guild_id is not None else ("", ())
-        with self._lock:
-            rows = self._db.execute(
-                f"SELECT guild_id, channel_id, tag_id, say_nothing_found, added_by, added FROM autoanswer_channels {where} "
-                "ORDER BY added", args
-            ).fetchall()
+        rows = self.db.execute(
+            f"SELECT guild_id, channel_id, tag_id, say_nothing_found, added_by, added FROM autoanswer_channels {where} "
+            "ORDER BY added", args
+        ).fetchall()
         return [AutoAnswerChannel(g, c, t, bool(s), a, when) for g, c, t, s, a, when in rows]
 
     # --- each server's default language (/language) ---
 
-    @functools.cached_property
+    @property
     def _guild_languages(self) -> dict[int, str]:
-        """Every server's default language, read once (a few rows) and kept in memory."""
-        with self._transaction() as db:
-            db.execute("CREATE TABLE IF NOT EXISTS guild_language (guild_id INTEGER PRIMARY KEY, language TEXT NOT NULL)")
-            return dict(db.execute("SELECT guild_id, language FROM guild_language").fetchall())
+        """Every server's default language (a few rows), kept in memory and read again after ``LANGUAGES_TTL``
+        seconds: another process sharing the state may have changed one."""
+        cached = self.__dict__.get("_languages")
+        if cached is None or time.monotonic() - cached[0] > LANGUAGES_TTL:
+            cached = (time.monotonic(), dict(self.db.execute("SELECT guild_id, language FROM guild_language").fetchall()))
+            self.__dict__["_languages"] = cached
+        return cached[1]
 
     def guild_language(self, guild_id: int) -> str | None:
         """The language a moderator chose for this server, or None (then Discord's server locale counts)."""
@@ -433,7 +409,8 @@ class BotState:
             if language is None:
                 db.execute("DELETE FROM guild_language WHERE guild_id = ?", (int(guild_id),))
             else:
-                db.execute("INSERT OR REPLACE INTO guild_language (guild_id, language) VALUES (?, ?)", (int(guild_id), language))
+                db.execute("INSERT INTO guild_language (guild_id, language) VALUES (?, ?)"
+                           " ON CONFLICT (guild_id) DO UPDATE SET language = excluded.language", (int(guild_id), language))
         if language is None:
             languages.pop(int(guild_id), None)
         else:
@@ -443,10 +420,9 @@ class BotState:
 
     def conversation(self, thread_id: int) -> Conversation | None:
         """The stored turns of a thread's conversation (oldest first), unless older than max_age_days."""
-        with self._lock:
-            row = self._db.execute(
-                "SELECT turns, opened FROM conversations WHERE thread_id = ? AND updated >= ?", (str(thread_id), self._cutoff())
-            ).fetchone()
+        row = self.db.execute(
+            "SELECT turns, opened FROM conversations WHERE thread_id = ? AND updated >= ?", (str(thread_id), self._cutoff())
+        ).fetchone()
         if row is None:
             return None
         return Conversation(thread_id, [Turn.from_json(t) for t in json.loads(row[0])], bool(row[1]))
@@ -458,24 +434,26 @@ class BotState:
         once set it stays set.  Read and write are one transaction, so two follow-ups at once both count.
         """
         with self._transaction() as db:
+            db.lock(f"conversation:{thread_id}")  # two follow-ups at once, in two processes: one after the other
             row = db.execute(
                 "SELECT turns, opened FROM conversations WHERE thread_id = ? AND updated >= ?", (str(thread_id), self._cutoff())
             ).fetchone()
             turns = [Turn.from_json(t) for t in json.loads(row[0])] if row else []
             turns = (turns + [turn])[-keep:] if keep > 0 else []
             opened = opened or bool(row and row[1])
-            db.execute("INSERT OR REPLACE INTO conversations VALUES (?, ?, ?, ?)",
+            db.execute("INSERT INTO conversations VALUES (?, ?, ?, ?) ON CONFLICT (thread_id) DO UPDATE SET"
+                       " turns = excluded.turns, opened = excluded.opened, updated = excluded.updated",
                        (str(thread_id), json.dumps([t.to_json() for t in turns]), int(opened), time.time()))
         return Conversation(thread_id, turns, opened)
 
     def guild_setting(self, guild_id: int, key: str) -> str | None:
-        with self._lock:
-            row = self._db.execute("SELECT value FROM guild_settings WHERE guild_id = ? AND key = ?", (str(guild_id), key)).fetchone()
+        row = self.db.execute("SELECT value FROM guild_settings WHERE guild_id = ? AND key = ?", (str(guild_id), key)).fetchone()
         return row[0] if row else None
 
     def set_guild_setting(self, guild_id: int, key: str, value: str) -> None:
         with self._transaction() as db:
-            db.execute("INSERT OR REPLACE INTO guild_settings VALUES (?, ?, ?)", (str(guild_id), key, value))
+            db.execute("INSERT INTO guild_settings VALUES (?, ?, ?) ON CONFLICT (guild_id, key) DO UPDATE SET value = excluded.value",
+                       (str(guild_id), key, value))
 
 
 @dataclass(frozen=True)
