@@ -20,9 +20,11 @@ import logging
 
 import psycopg
 
+from index import locks
+
 log = logging.getLogger(__name__)
 
-LOCK_LEADER = 0x63726973_0003  # advisory lock key ("cris"...), next to the store's (index/store/postgres/schema.py)
+LOCK_LEADER = locks.LEADER
 # The server ends a leader's session ~25 s after its host stops answering (the lock is then free);
 # the client side notices a dead server as fast.
 KEEPALIVES = {"keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3,

@@ -27,11 +27,12 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+from index import locks
 from index.errors import IndexMismatch, IndexProblem
 from index.fsutil import FILE_MODE, private_dir, private_file
 from index.sqlite import immediate
 
-LOCK_MIGRATE = 0x63726973_0003  # advisory lock key ("cris"...), next to the index schema's (index/store/postgres/schema.py)
+LOCK_MIGRATE = locks.STATE_MIGRATE
 
 
 class Cursor(Protocol):

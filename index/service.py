@@ -465,7 +465,8 @@ class CrisisService:
         """Poll the subscriptions that are due (every one with ``force``; ``only`` these URLs)."""
         if not self._has_subscriptions():
             return PollReport()
-        report = await Poller(self, self.subscriptions).poll(force=force, only=list(only) if only is not None else None)
+        subscriptions = await asyncio.to_thread(lambda: self.subscriptions)  # opening it may migrate a database: off the loop
+        report = await Poller(self, subscriptions).poll(force=force, only=list(only) if only is not None else None)
         self.metrics.observe_polls(report)
         return report
 

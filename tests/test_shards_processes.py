@@ -61,7 +61,9 @@ async def spawn(port: int, data_dir: Path, url: str, shard: int, cwd: Path) -> W
     env.update(PYTHONPATH=str(ROOT), DISCORD_TOKEN="test-token", CRISISBOT_DATA_DIR=str(data_dir), CRISISBOT_LOG_LEVEL="INFO",
                CRISISBOT_DATABASE_URL=url, CRISISBOT_SHARD_COUNT="2", CRISISBOT_SHARD_IDS=str(shard),
                CRISISBOT_LEADER_CHECK_SECONDS="1", CRISISBOT_FEEDS_TICK_SECONDS="1", CRISISBOT_ALLOW_PRIVATE_URLS="true",
-               CRISISBOT_ASK_COOLDOWN_SECONDS="0", CRISISBOT_FETCH_TIMEOUT_SECONDS="5")
+               CRISISBOT_ASK_COOLDOWN_SECONDS="0", CRISISBOT_FETCH_TIMEOUT_SECONDS="5",
+               # Every process behind one database hashes members with one salt (README "Several processes").
+               CRISISBOT_USER_HASH_SALT="one-salt-for-every-process")
     process = await asyncio.create_subprocess_exec(sys.executable, "-m", "tests.bot_worker", str(port), cwd=cwd, env=env,
                                                    stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
     return Worker(process)
@@ -185,11 +187,6 @@ async def test_one_process_polls_and_when_it_is_killed_mid_poll_the_other_indexe
 
 # --- two hosts: no data dir in common, only the database ----------------------------------------------
 
-STATE_IN_DATABASE = any("database_url" in path.read_text(encoding="utf-8") for path in (ROOT / "bot").glob("state*.py"))
-
-
-@pytest.mark.skipif(not STATE_IN_DATABASE, reason="the bot's state (answers behind buttons) is in <data dir>/state.sqlite: "
-                    "processes on two hosts share it only once bot/state.py keeps it in CRISISBOT_DATABASE_URL")
 @pytest.mark.timeout(240)
 async def test_a_button_works_across_processes_that_share_only_the_database(postgres_url, built_postgres, tmp_path):
     name, url = postgres_copy(postgres_url, built_postgres)

@@ -22,11 +22,12 @@ from __future__ import annotations
 import psycopg
 from pgvector.psycopg import register_vector
 
+from index import locks
 from index.errors import IndexMismatch
 
 FORMAT_VERSION = 1  # the manifest's, as the local store's (index/store/schema.py)
-LOCK_MIGRATE = 0x63726973_0001  # advisory lock keys ("cris"...)
-LOCK_WRITE = 0x63726973_0002
+LOCK_MIGRATE = locks.INDEX_MIGRATE
+LOCK_WRITE = locks.INDEX_WRITE
 EMBEDDING_INDEX = "paragraphs_embedding"
 
 MIGRATIONS: dict[int, str] = {
