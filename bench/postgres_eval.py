@@ -13,16 +13,12 @@ private PostgreSQL (pgserver) is started in a temporary folder.
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
-import tempfile
 from pathlib import Path
-
-import psycopg
-from psycopg.conninfo import make_conninfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import pg  # noqa: E402
 from index import eval as evaluation  # noqa: E402
 from index.config import BUNDLED_CORPUS, Settings  # noqa: E402
 from index.embed import Embedder  # noqa: E402
@@ -41,25 +37,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", help="a server to use (databases crisisbot_eval_N are made on it)")
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="crisisbot-pgeval-"))
-    work.chmod(0o755)
-    server = None
-    if args.database_url:
-        admin = args.database_url
-    else:
-        import pgserver
-
-        server = pgserver.get_server(work / "postgres", cleanup_mode="stop")
-        admin = server.get_uri()
-    try:
+    with pg.server(args.database_url, "crisisbot-pgeval-") as (admin, work):
         embedder = Embedder()
         embedder.load()
         print("| set | questions | MRR local | MRR postgres | difference | R@1 local | R@1 postgres |\n|---|---|---|---|---|---|---|")
         for n, (name, corpus, qa) in enumerate(SETS):
-            with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute(f"DROP DATABASE IF EXISTS crisisbot_eval_{n} WITH (FORCE)")
-                conn.execute(f"CREATE DATABASE crisisbot_eval_{n}")
-            url = make_conninfo(admin, dbname=f"crisisbot_eval_{n}")
+            url = pg.fresh_database(admin, f"crisisbot_eval_{n}")
             questions = evaluation.load_questions(qa)
             reports = []
             for settings in (Settings(_env_file=None, data_dir=work / f"local-{n}"),
@@ -72,10 +55,6 @@ def main() -> None:
             local, postgres = reports
             print(f"| {name} | {local.questions} | {local.mrr:.4f} | {postgres.mrr:.4f} | {postgres.mrr - local.mrr:+.4f} | "
                   f"{local.recall[1]:.3f} | {postgres.recall[1]:.3f} |", flush=True)
-    finally:
-        if server is not None:
-            server.cleanup()
-        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -23,19 +23,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
-import psycopg
-from psycopg.conninfo import make_conninfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import pg  # noqa: E402
 from index import text as textlib  # noqa: E402
 from index.config import Settings  # noqa: E402
 from index.embed import Embedder  # noqa: E402
@@ -125,21 +122,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--database-url", help="a server to use (a database crisisbot_bench is made on it)")
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="crisisbot-pgbench-"))
-    work.chmod(0o755)
-    server = None
-    if args.database_url:
-        admin = args.database_url
-    else:
-        import pgserver
-
-        server = pgserver.get_server(work / "postgres", cleanup_mode="stop")
-        admin = server.get_uri()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS crisisbot_bench WITH (FORCE)")
-        conn.execute("CREATE DATABASE crisisbot_bench")
-    url = make_conninfo(admin, dbname="crisisbot_bench")
-    try:
+    with pg.server(args.database_url, "crisisbot-pgbench-") as (admin, work):
+        url = pg.fresh_database(admin, "crisisbot_bench")
         embedder = Embedder()
         embedder.load()
         started = time.perf_counter()
@@ -179,10 +163,6 @@ def main() -> None:
         print(f"HNSW recall@10 against exact: questions {recall_at_10(view, corpus, question_vectors):.3f}, "
               f"corpus vectors with noise {recall_at_10(view, corpus, noisy):.3f} ({len(questions)} each)", flush=True)
         postgres.store.close()
-    finally:
-        if server is not None:
-            server.cleanup()
-        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

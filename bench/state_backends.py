@@ -12,18 +12,16 @@ temporary folder; on a real deployment the network round trip adds to every Post
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import psycopg
-from psycopg.conninfo import make_conninfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import pg  # noqa: E402
 from bot.state import BotState, StoredCitation  # noqa: E402
 
 CITATIONS = [StoredCitation(n, f"Title {n}", f"https://example.org/{n}", "2022-02-17", "example.org", "Some text. " * 20, n)
@@ -57,24 +55,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--calls", type=int, default=300)
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="crisisbot-statebench-"))
-    work.chmod(0o755)
-    server = None
-    if args.database_url:
-        admin = args.database_url
-    else:
-        import pgserver
-
-        server = pgserver.get_server(work / "postgres", cleanup_mode="stop")
-        admin = server.get_uri()
-    try:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute("DROP DATABASE IF EXISTS crisisbot_state_bench WITH (FORCE)")
-            conn.execute("CREATE DATABASE crisisbot_state_bench")
+    with pg.server(args.database_url, "crisisbot-statebench-") as (admin, work):
+        url = pg.fresh_database(admin, "crisisbot_state_bench")
         states = {
             "sqlite": BotState(work / "data" / "state.sqlite", salt="bench"),
             "postgres": BotState(work / "data" / "state.sqlite", salt="bench",
-                                 database_url=make_conninfo(admin, dbname="crisisbot_state_bench")),
+                                 database_url=url),
         }
         results: dict[str, list[dict[str, float]]] = {name: [] for name in states}
         for r in range(args.rounds):
@@ -93,10 +79,6 @@ def main() -> None:
             state.close()
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute("DROP DATABASE IF EXISTS crisisbot_state_bench WITH (FORCE)")
-    finally:
-        if server is not None:
-            server.cleanup()
-        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -23,16 +23,14 @@ import os
 import platform
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import psycopg  # noqa: E402
-from psycopg.conninfo import make_conninfo  # noqa: E402
 
+from bench import pg  # noqa: E402
 from index.config import Settings  # noqa: E402
 from index.eval import percentile, question_texts  # noqa: E402
 from index.service import CrisisService  # noqa: E402
@@ -175,25 +173,9 @@ def main() -> None:
     parser.add_argument("--takeovers", type=int, default=3, help="leader SIGKILLed mid-poll, this many times (default 3)")
     parser.add_argument("--database-url", help="a server to use (a database crisisbot_two_processes is made on it)")
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="crisisbot-two-"))
-    work.chmod(0o755)
-    server = None
-    if args.database_url:
-        admin = args.database_url
-    else:
-        import pgserver
-
-        server = pgserver.get_server(work / "postgres", cleanup_mode="stop")
-        admin = server.get_uri()
-    try:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute("DROP DATABASE IF EXISTS crisisbot_two_processes WITH (FORCE)")
-            conn.execute("CREATE DATABASE crisisbot_two_processes")
-        url = make_conninfo(admin, dbname="crisisbot_two_processes")
+    with pg.server(args.database_url, "crisisbot-two-") as (admin, work):
+        url = pg.fresh_database(admin, "crisisbot_two_processes")
         results, trials = asyncio.run(run(args.asks, args.rounds, args.takeovers, url, work))
-    finally:
-        if server is not None:
-            server.cleanup()
     cpu = f"{os.cpu_count()} CPU, {platform.processor() or platform.machine()}, Python {platform.python_version()}"
     print(f"two bot processes (shards 0 and 1 of 2), one PostgreSQL index, {args.asks} /ask at once per round, "
           f"{args.rounds} rounds; {cpu}; median (min-max)\n")
