@@ -93,6 +93,9 @@ def index_rollback() -> None:
 
     with handled():
         svc = service()
+        if svc.settings.database_url is not None:
+            raise fail(f"the index is in {svc.store.location}, which keeps no earlier index to go back to: "
+                       "restore the database from its backups (point-in-time recovery)")
         done = rollback(svc.data_dir, svc.embedder.name)
         for folder, problem in done.skipped:
             err.print(f"[yellow]skipped[/yellow] {escape(folder.name)}: {escape(problem)}", markup=True, highlight=False)
@@ -203,6 +206,8 @@ def doctor(as_json: Annotated[bool, typer.Option("--json", help="JSON output.")]
 
     with handled():
         svc = service()
+        if svc.settings.database_url is not None:
+            _doctor_database(svc, as_json)
         report = examine(svc.data_dir, svc.embedder.name)
     if as_json:
         out.print(json.dumps(report.to_json(), indent=2, ensure_ascii=False), markup=False)
@@ -213,6 +218,24 @@ def doctor(as_json: Annotated[bool, typer.Option("--json", help="JSON output.")]
         warnings = sum(f.level == "warning" for f in report.findings)
         out.print(f"{problems} problem(s), {warnings} warning(s) in {report.data_dir}", markup=False)
     raise typer.Exit(0 if report.healthy else EXIT_FAILED)
+
+
+def _doctor_database(svc, as_json: bool) -> None:
+    """``doctor`` for the index in PostgreSQL: reachable, an index of this model, its size (the folder checks do not apply)."""
+    from index.errors import CrisisError
+
+    try:
+        manifest = svc.snapshot().manifest
+        finding = {"level": "ok", "message": f"{manifest['documents']} documents, {manifest['paragraphs']} paragraphs, "
+                                              f"model {manifest.get('model')}, generation {manifest.get('generation', '?')}"}
+    except CrisisError as exc:
+        finding = {"level": "problem", "message": str(exc)}
+    if as_json:
+        out.print(json.dumps({"store": svc.store.location, "healthy": finding["level"] == "ok", "findings": [finding]}, indent=2),
+                  markup=False)
+    else:
+        out.print(f"{finding['level']}: {svc.store.location}: {finding['message']}", markup=False)
+    raise typer.Exit(0 if finding["level"] == "ok" else EXIT_FAILED)
 
 
 @app.command()

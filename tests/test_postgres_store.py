@@ -199,3 +199,16 @@ def test_date_windows_filter_the_same_passages_in_both_stores(postgres_database,
                        and (until is None or dt.date.fromisoformat(p.paragraph.document.date) <= until) for p in ours)
     assert len(postgres.search("Kramatorsk railway station", k=5, since=dt.date(2022, 4, 8), until=dt.date(2022, 4, 8))) >= 1
     postgres.store.close()
+
+
+def test_doctor_and_rollback_speak_of_the_database_not_of_folders(run, monkeypatch, postgres_database, embedder, tmp_path):
+    monkeypatch.setenv("CRISISBOT_DATABASE_URL", postgres_database)
+    empty = run("doctor")
+    assert empty.exit_code == 1 and "problem:" in empty.output and "Traceback" not in empty.output
+    CrisisService(make_settings(tmp_path / "pg", database_url=postgres_database), embedder=embedder).build()
+    healthy = run("doctor", "--json")
+    assert healthy.exit_code == 0, healthy.output
+    report = json.loads(healthy.output)
+    assert report["healthy"] and "paragraphs" in report["findings"][0]["message"] and "password" not in healthy.output
+    rollback = run("index", "rollback")
+    assert rollback.exit_code == 1 and "backups" in rollback.output and "Traceback" not in rollback.output
