@@ -22,7 +22,7 @@ from tests.discord_double.forums import (
     SLOW_CHANNEL_ID,
     ForumDouble,
 )
-from tests.discord_double.server import BOT_ID, MANAGE_GUILD
+from tests.discord_double.server import BOT_ID, GUILD_ID, MANAGE_GUILD, OWNER_ID
 from tests.helpers import MOD, QUESTION, callback_of, running_bot
 
 pytestmark = pytest.mark.timeout(90)
@@ -92,6 +92,14 @@ async def test_a_tagged_post_is_answered_in_its_thread_and_an_untagged_one_is_no
         custom_ids = [c["custom_id"] for row in answer.json["components"] for c in row["components"]]
         assert any(i.startswith("crisisbot:sources:") for i in custom_ids)
         assert not posts_in(forums, untagged["id"])
+        # the answer opens the post's conversation (a mention there is a follow-up) and counts in /insights
+        for _ in range(50):
+            conversation = bot.state.conversation(int(tagged["id"]))
+            if conversation is not None:
+                break
+            await asyncio.sleep(0.1)
+        assert conversation is not None and [t.question for t in conversation.turns] == [QUESTION]
+        assert [e["question"] for e in bot.state.asked_since(1)] == [QUESTION]
 
         listing = (await moderator_runs(forums, "autoanswer list"))["embeds"][0]
         assert listing["title"] == "Auto-answered channels (1)"
@@ -301,3 +309,15 @@ def test_a_posts_question_is_its_title_then_its_text_within_the_limit(title, bod
         assert question == body.strip()[:limit].strip()
     else:
         assert question == ""
+
+
+async def test_a_channel_another_process_set_up_is_auto_answered_after_a_re_read(forums, shared_service, tmp_path):
+    async with autoanswering_bot(forums, shared_service, tmp_path) as bot:
+        # another process behind the same state (one database) adds the forum: not known here yet
+        bot.state.set_autoanswer(GUILD_ID, FORUM_ID, tag_id=None, say_nothing_found=False, added_by=OWNER_ID)
+        unknown = await forums.forum_post(QUESTION)
+        await asyncio.sleep(1)
+        bot.get_cog("AutoAnswer").channels_ttl = 0.0  # the re-read is due
+        known = await forums.forum_post(QUESTION)
+        await answer_in(forums, known["id"])
+        assert not posts_in(forums, unknown["id"])

@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 THREAD_NEEDS = ("view_channel", "send_messages_in_threads", "embed_links")
 CHANNEL_NEEDS = ("view_channel", "send_messages", "embed_links", "read_message_history")
 AutoAnswerable = discord.ForumChannel | discord.TextChannel
+CHANNELS_TTL_SECONDS = 30.0  # the auto-answered channels are re-read this often (another process may change them)
 STARTER_WAIT_SECONDS = 2.0  # how long a new post's starter message may lag its THREAD_CREATE before it is fetched
 DELETED_BY = "discord"  # the audit actor when a deleted channel stops being auto-answered
 
@@ -85,13 +86,23 @@ class AutoAnswer(commands.Cog):
 
     def __init__(self, bot):
         self.bot = bot
-        self.channels: dict[int, AutoAnswerChannel] = {}  # channel id -> its settings, read once from state.sqlite
+        self.channels: dict[int, AutoAnswerChannel] = {}  # channel id -> its settings, as last read from the state
         self.limiter = ClickLimiter(bot.settings.autoanswer_per_minute)  # keyed by channel id
         self._last_sent: dict[int, float] = {}  # text channel id -> when the bot last answered there (slow mode)
+        self._read_at = -float("inf")  # when self.channels was read from the state
+        self.channels_ttl = CHANNELS_TTL_SECONDS
 
     async def cog_load(self) -> None:
-        rows = await asyncio.to_thread(self.bot.state.autoanswer_channels)
-        self.channels = {row.channel_id: row for row in rows}
+        await self.current_channels()
+
+    async def current_channels(self) -> dict[int, AutoAnswerChannel]:
+        """The auto-answered channels by id: as this process last read them, re-read every ``channels_ttl`` seconds
+        (with several processes behind one database, another may have added or removed one)."""
+        now = time.monotonic()
+        if now - self._read_at >= self.channels_ttl:
+            rows = await asyncio.to_thread(self.bot.state.autoanswer_channels)
+            self.channels, self._read_at = {row.channel_id: row for row in rows}, now
+        return self.channels
 
     # --- /autoanswer add, remove, list ---------------------------------------------------
 
@@ -188,7 +199,7 @@ class AutoAnswer(commands.Cog):
     @commands.Cog.listener()
     async def on_thread_create(self, thread: discord.Thread) -> None:
         """A new forum post: answer it in its thread when its forum is auto-answered (and the post has the tag)."""
-        config = self.channels.get(thread.parent_id or 0)
+        config = (await self.current_channels()).get(thread.parent_id or 0)
         if config is None or not isinstance(thread.parent, discord.ForumChannel) or thread.guild.id != config.guild_id:
             return
         if config.tag_id is not None and all(t.id != config.tag_id for t in thread.applied_tags):
@@ -209,7 +220,7 @@ class AutoAnswer(commands.Cog):
         """A new message in an auto-answered text channel: answer it with a reply."""
         if message.guild is None or not isinstance(message.channel, discord.TextChannel):
             return
-        config = self.channels.get(message.channel.id)
+        config = (await self.current_channels()).get(message.channel.id)
         if config is None or config.guild_id != message.guild.id or not self.bot.settings.read_message_content:
             return
         me = self.bot.user
@@ -269,7 +280,7 @@ class AutoAnswer(commands.Cog):
             log.warning("auto-answer: not answering in %s: %s", where, problem)
             return
         try:
-            answer = await asyncio.to_thread(self.bot.service.ask, question)
+            answer, turn = await asyncio.to_thread(self.bot.service.converse, question)
         except BadQuestion as exc:
             log.info("auto-answer: not a question in %s: %s", where, exc)
             return
@@ -288,6 +299,7 @@ class AutoAnswer(commands.Cog):
                      where, self.bot.settings.autoanswer_per_minute, wait)
             return
         message: dict = {}
+        answer_id = None
         if strong:
             answer_id = await asyncio.to_thread(self.bot.state.save_answer, answer.question, answer.citations)
             message = {"embed": render.answer_embed(answer), "view": answer_view(answer_id, None)}
@@ -303,7 +315,15 @@ class AutoAnswer(commands.Cog):
             return
         if isinstance(channel, discord.TextChannel):
             self._last_sent[channel.id] = time.monotonic()
+        await asyncio.to_thread(self.remember, channel, answer, answer_id, turn if strong else None)
         log.info("auto-answer: %s in %s (evidence %.2f)", "answered" if strong else "nothing found", where, score)
+
+    def remember(self, channel: discord.Thread | discord.TextChannel, answer: Answer, answer_id: str | None, turn) -> None:
+        """An auto-answer counts in /insights; a forum post's answer starts its conversation, so a member who
+        mentions the bot there with a follow-up ("and how did Russia respond?") is read against the post."""
+        self.bot.state.record_asked(answer, answer_id, guild_id=channel.guild.id)
+        if turn is not None and isinstance(channel, discord.Thread):
+            self.bot.state.add_turn(channel.id, turn, keep=self.bot.settings.conversation_turns)
 
 
 async def setup(bot) -> None:
