@@ -64,7 +64,7 @@ _RULES = (
     (re.compile(r"w"), "v"),
     (re.compile(r"(.)\1+"), r"\1"),
     (re.compile(r"(?<=[^aeiou])[oe]v$"), "iv"),
-    (re.compile(r"i?a$"), "a"),
+    (re.compile(r"(?<=.)i?a$"), "a"),  # not a first i: "ia" keeps the letter it is looked up under
     (re.compile(r"(.)\1+"), r"\1"),
 )
 

@@ -81,3 +81,9 @@ def test_the_embedded_question_is_written_as_meant():
 def test_a_fold_is_looked_for_under_every_first_letter_it_can_come_from(term):
     key = spellings.fold(term)
     assert not key or term.lstrip("'")[:1] in spellings.first_letters(key)
+
+
+def test_a_first_i_before_a_final_a_is_kept():
+    # hypothesis found "ia": its fold was "a", looked up under "a" only, never under "i"
+    assert spellings.fold("ia") == "ia" and "i" in spellings.first_letters(spellings.fold("ia"))
+    assert spellings.fold("vinnytsia") == spellings.fold("vinitsya") == "vinica"
