@@ -30,8 +30,6 @@ from index.service import CrisisService  # noqa: E402
 from tests.discord_double import DiscordDouble, point_discord_at  # noqa: E402
 
 
-
-
 def is_edit(request, token: str) -> bool:
     return request.method == "PATCH" and request.path.startswith("/webhooks/") and f"/{token}/" in request.path
 
@@ -68,13 +66,19 @@ async def concurrent(double: DiscordDouble, asks: list[str]) -> dict:
             "answer_p50": percentile(answer, 0.5), "answer_p95": percentile(answer, 0.95)}
 
 
-async def run(n_sequential: int, n_concurrent: int, data_dir: Path) -> None:
+def ready_service(data_dir: Path) -> CrisisService:
+    """A service over ``data_dir`` with its index built (the bundled corpus) if missing and the model loaded."""
     service = CrisisService(BotSettings(_env_file=None, data_dir=data_dir))
     started = time.perf_counter()
     if not service.has_index():
         service.build()
     service.warm()
     print(f"index ready and model loaded in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    return service
+
+
+async def run(n_sequential: int, n_concurrent: int, data_dir: Path) -> None:
+    service = ready_service(data_dir)
 
     double = DiscordDouble()
     await double.start()

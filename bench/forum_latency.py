@@ -30,6 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.discord_latency import ready_service  # noqa: E402
 from bot.app import create_bot  # noqa: E402
 from bot.cogs.autoanswer import strength  # noqa: E402
 from bot.config import BotSettings  # noqa: E402
@@ -127,12 +128,7 @@ def bar_table(service: CrisisService, questions) -> list[str]:
 
 
 async def run(n_posts: int, data_dir: Path) -> None:
-    service = CrisisService(BotSettings(_env_file=None, data_dir=data_dir))
-    started = time.perf_counter()
-    if not service.has_index():
-        service.build()
-    service.warm()
-    print(f"index ready and model loaded in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    service = ready_service(data_dir)
     questions = load_questions(ROOT / "tests" / "eval" / "dev.jsonl")
     on_topic = [q.q for q in questions if q.answerable]
     off_topic = [q.q for q in questions if not q.answerable]
