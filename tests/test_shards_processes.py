@@ -69,6 +69,14 @@ async def spawn(port: int, data_dir: Path, url: str, shard: int, cwd: Path) -> W
     return Worker(process)
 
 
+async def kill_all(workers: dict[int, Worker]) -> None:
+    """SIGKILL every bot process still running and reap it."""
+    for worker in workers.values():
+        if worker.process.returncode is None:
+            worker.process.kill()
+            await worker.process.wait()
+
+
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def pair(postgres_url, built_postgres, tmp_path_factory):
     name, url = postgres_copy(postgres_url, built_postgres)
@@ -82,10 +90,7 @@ async def pair(postgres_url, built_postgres, tmp_path_factory):
         await asyncio.sleep(2.5)  # discord.py waits 2 s for more guilds before it is ready
         yield Pair(double, workers, url, folder / "data", news)
     finally:
-        for worker in workers.values():
-            if worker.process.returncode is None:
-                worker.process.kill()
-                await worker.process.wait()
+        await kill_all(workers)
         await double.close()
         await news.close()
         drop_database(postgres_url, name)
@@ -205,9 +210,6 @@ async def test_a_button_works_across_processes_that_share_only_the_database(post
         assert response.pid == workers[1].process.pid
         assert response.json["type"] == 4 and "**[1]**" in response.json["data"]["embeds"][0]["description"], response.json
     finally:
-        for worker in workers.values():
-            if worker.process.returncode is None:
-                worker.process.kill()
-                await worker.process.wait()
+        await kill_all(workers)
         await double.close()
         drop_database(postgres_url, name)
