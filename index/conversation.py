@@ -51,23 +51,31 @@ _POINTS_BACK = {
     "en": re.compile(
         r"\b(?:it|its|it's|they|them|their|there|that|this|these|those|he|him|his|she|her|then|afterwards|"
         r"in\s+response|in\s+return|after\s+that|the\s+same|in\s+the\s+end|else|also|too|again|"
-        r"react|reacted|reaction|respond|responded|reply|replied)\b",
+        r"react|reacted|reaction|respond|responded|response|reply|replied|answer|answered)\b|^\W*and\s",
         re.IGNORECASE,
     ),
-    "uk": re.compile(r"(?<!\w)(?:це|цей|ця|ці|того|цього|там|тоді|він|вона|вони|його|її|їх|у\s+відповідь|після\s+цього|теж|також)(?!\w)",
-                     re.IGNORECASE),
-    "ru": re.compile(r"(?<!\w)(?:это|этот|эта|эти|того|этого|там|тогда|он|она|они|его|её|ее|их|в\s+ответ|после\s+этого|тоже|также)(?!\w)",
-                     re.IGNORECASE),
+    "uk": re.compile(r"(?<!\w)(?:це|цей|ця|ці|того|цього|там|тоді|він|вона|вони|його|її|їх|йому|їм|у\s+відповідь|після\s+цього|теж|також)(?!\w)"
+                     r"|^\W*(?:а|і|й|та)\s", re.IGNORECASE),
+    "ru": re.compile(r"(?<!\w)(?:это|этот|эта|эти|того|этого|там|тогда|он|она|они|его|её|ее|их|ему|им|в\s+ответ|после\s+этого|тоже|также)(?!\w)"
+                     r"|^\W*(?:а|и)\s", re.IGNORECASE),
 }
 # A follow-up asking for a response ("What did Russia do in response?", "two days later"): searched after the day
 # of the report the last answer cited first.
 _RESPONSE = re.compile(r"\b(?:in\s+response|in\s+return|in\s+retaliation|retaliat\w*|(?:days?|weeks?|months?)\s+(?:later|after))\b",
                        re.IGNORECASE)
+# One asking how someone reacted ("How did Kyiv react?", "What was the Kremlin's answer?") is about the conversation
+# even when the corpus does not know its words.
+_REACTION = re.compile(r"\b(?:react|reacted|reaction|respond|responded|response|reply|replied|answer|answered)\b", re.IGNORECASE)
+_RESPONSE_IN = {"uk": re.compile(r"у\s+відповідь", re.IGNORECASE), "ru": re.compile(r"в\s+ответ", re.IGNORECASE)}
 # One asking what came next ("after that", "hours later") is searched from that day on.
-_AFTERWARDS = re.compile(r"\b(?:after\s+that|afterwards|next|later|then)\b", re.IGNORECASE)
+_AFTERWARDS = re.compile(r"\b(?:after\s+that|afterwards|next|later|then|in\s+the\s+end|finally|eventually|ultimately|final)\b",
+                         re.IGNORECASE)
 _SWAP = re.compile(r"^\W*(?:and\s+|but\s+)?(?:what|how)\s+about\b|^\W*and\s+(?:in|on|at|for|the|what|how|who|where)?\b", re.IGNORECASE)
+_ORDINAL_DAY = re.compile(r"\bthe\s+([1-9]|[12]\d|3[01])(?:st|nd|rd|th)\b", re.IGNORECASE)
 _SWAP_LEAD = re.compile(r"^\W*(?:and\s+|but\s+)?(?:(?:what|how)\s+about\s+)?", re.IGNORECASE)
 _WORD = re.compile(r"[^\W_](?:[\w'’.-]*[^\W_])?")
+# A question whose answer names its subject: what it was answered with is what a follow-up is about.
+_ASKS_WHICH = re.compile(r"^\W*(?:which|where|who)\b", re.IGNORECASE)
 # Question words and verbs that say nothing about the subject.
 _FILLER = frozenset(
     "what when where which who whom whose why how many much did does do was were is are be been being has have had "
@@ -108,24 +116,51 @@ def resolve(question: str, turns: Sequence[Turn], view: ReadView | None = None) 
     vocabulary = view.vocabulary() if view is not None else None
     points_back = bool(_POINTS_BACK[language].search(question))
     if language != "en":
-        if points_back and detect_language(last.question) == language:
-            return f"{question} {last.searched}"
-        return question
+        if not points_back:
+            return question
+        # After English questions their English words are added; it is searched in its language (``converse``).
+        searched = f"{question} {_subject(_chain(turns)) if detect_language(last.question) == 'en' else last.searched}"
+        if _RESPONSE_IN[language].search(question) and (day := _cited_day(last, view)):
+            return f"{searched} after {day.day} {day:%B %Y}"
+        return searched
     chain = _chain(turns)
     own = set(_names(question, vocabulary))
     before = {name for turn in chain for name in _names(turn.searched, vocabulary)}
+    question = _day_of_month(question, last.searched)
     window = parse_window(question, today=dt.date.today())
-    if _SWAP.search(question) and len(_WORD.findall(question)) <= SWAP_MAX_WORDS and (own - before or window):
+    if (_SWAP.search(question) and len(_WORD.findall(question)) <= SWAP_MAX_WORDS
+            and (window or own - before and _only_names(_SWAP_LEAD.sub("", question), vocabulary))):
         return _swapped(question, last.searched, own, window, vocabulary)
-    if own - before and not points_back or _foreign(question, vocabulary):
+    if own - before and not points_back or _foreign(question, vocabulary) and not _REACTION.search(question):
         return question  # a subject of its own, or none the corpus knows: start fresh
-    searched = f"{question} {_subject(chain)}"
+    searched = f"{question} {_subject(chain, view)}"
     if window is not None:
         return searched
     for pattern, word in ((_RESPONSE, "after"), (_AFTERWARDS, "since")):
         if pattern.search(question) and (day := _cited_day(last, view)):
             return f"{searched} {word} {day.day} {day:%B %Y}"
     return searched
+
+
+def _day_of_month(question: str, before: str) -> str:
+    """``question`` with a bare day of the month ("And on the 29th?") written out in the month and year the
+    earlier question named ("And on 29 December 2022?"); as it is when there is none to take."""
+    match = _ORDINAL_DAY.search(question)
+    earlier = parse_window(before, today=dt.date.today()) if match else None
+    if earlier is None or earlier.since is None:
+        return question
+    try:
+        day = earlier.since.replace(day=int(match.group(1)))
+    except ValueError:
+        return question
+    return f"{question[:match.start()]}{day.day} {day:%B %Y}{question[match.end():]}"
+
+
+def _only_names(text: str, vocabulary: Vocabulary | None) -> bool:
+    """Is every word of ``text`` but question words a name ("Kharkiv", "the Donbas")?  Then "and ..." swaps
+    the subject; "and once the rescuers finished?" does not."""
+    words = [w for w in _WORD.findall(text) if w.casefold() not in _FILLER]
+    return bool(words) and all(_names(f"x {w}" if w[:1].isupper() else w, vocabulary) for w in words)
 
 
 def _cited_day(turn: Turn, view: ReadView | None) -> dt.date | None:
@@ -191,11 +226,34 @@ def _content(text: str) -> str:
     return " ".join(w for w in _WORD.findall(text) if w.casefold() not in _FILLER)
 
 
-def _subject(chain: Sequence[Turn]) -> str:
-    """What the conversation is about: the content words of its questions since it started fresh, latest first.
-    (Names taken from the reports the answers cited were tried too: when an earlier answer cited the wrong
-    report, they led the follow-up astray more often than they helped.)"""
-    return " ".join(dict.fromkeys(part for turn in chain if (part := _content(turn.question))))
+def _subject(chain: Sequence[Turn], view: ReadView | None = None) -> str:
+    """What the conversation is about: the content words of its questions since it started fresh, latest first,
+    and what a question asking "which", "where" or "who" was answered with (``_answered``).  (Names taken from
+    every cited report were tried too: when an earlier answer cited the wrong report, they led the follow-up
+    astray more often than they helped.)"""
+    parts = []
+    for turn in chain:
+        parts.append(_content(turn.question))
+        if view is not None and _ASKS_WHICH.search(turn.question):
+            parts.append(_answered(turn, view))
+    return " ".join(dict.fromkeys(part for part in parts if part))
+
+
+def _answered(turn: Turn, view: ReadView) -> str:
+    """The names the title of the report ``turn``'s answer cited first gives that its question did not: the
+    place, country or person a "which" question was answered with ("Which country first promised tanks?" ->
+    "Britain Challenger")."""
+    if not turn.cited:
+        return ""
+    row = view.paragraphs(turn.cited[:1]).get(turn.cited[0])
+    if row is None:
+        return ""
+    vocabulary = view.vocabulary()
+    asked = set(_names(turn.question, vocabulary))
+    words = _WORD.findall(row.document.title)
+    answered = (word for word in words if word[:1].isalpha() and (names := _names(f"x {word}", vocabulary)) and not set(names) & asked)
+    return " ".join(dict.fromkeys(answered))
+
 
 
 def _swapped(question: str, before: str, own: set[str], window: Window | None, vocabulary: Vocabulary | None) -> str:

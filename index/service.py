@@ -169,7 +169,8 @@ class CrisisService:
         return reach
 
     def ask(self, question: str, k: int | None = None, *, since: dt.date | None = None, until: dt.date | None = None,
-            mode: str = DEFAULT_MODE, today: dt.date | None = None, compose_answer: bool = True) -> Answer:
+            mode: str = DEFAULT_MODE, today: dt.date | None = None, compose_answer: bool = True,
+            language: str | None = None) -> Answer:
         """A cited answer, or an abstention when the corpus does not support one.
 
         A time the question names ("in March 2022", "last week") becomes the dates searched
@@ -178,12 +179,13 @@ class CrisisService:
         corpus that answers it.  A time outside the corpus's dates is refused, saying what
         the corpus covers.  ``compose_answer=False`` stops after the decision to answer or not
         (for evaluating ranking fast).  ``took_ms`` runs from the question to the answer;
-        the one-off model load of a cold process is not part of it (see ``warm``).
+        the one-off model load of a cold process is not part of it (see ``warm``).  ``language`` is the
+        question's ("en", "uk", "ru"; default: detected from it).
         """
         question = check_question(question, self.settings.max_question_chars)
         self.warm()
         start = time.perf_counter()
-        language = detect_language(question)
+        language = language or detect_language(question)
         view = self.snapshot()
         if is_instruction(question):
             answer = Answer(question, phrase("only_sources", language), True, [], [], view.size, reason="an instruction, not a question",
@@ -226,7 +228,8 @@ class CrisisService:
         limit = self.settings.conversation_turns
         turns = tuple(turns)[-limit:] if limit else ()
         searched = resolve(question, turns, self.snapshot())[: self.settings.max_question_chars] if turns else question
-        answer = self.ask(searched, **options)
+        # A Ukrainian or Russian follow-up to English questions is searched with their English words, in its language.
+        answer = self.ask(searched, language=detect_language(question), **options)
         answer.question = question
         return answer, Turn(question, searched, tuple(c.paragraph_id for c in answer.citations))
 

@@ -83,8 +83,48 @@ def test_ukrainian_and_russian_follow_ups():
     kerch_uk = fresh("Коли було атаковано Кримський міст?")
     searched = resolve("Що Росія зробила у відповідь?", [kerch_uk])
     assert "Кримський міст" in searched  # points back in its own language: the earlier question is added
-    assert resolve("Що Росія зробила у відповідь?", [fresh(KERCH)]) == "Що Росія зробила у відповідь?"  # other language: fresh
+    # After English questions: their English words are added (the question is then searched as Ukrainian).
+    assert "Kerch bridge attacked" in resolve("Що Росія зробила у відповідь?", [fresh(KERCH)])
     assert "Крымский" in resolve("Что Россия сделала в ответ?", [fresh("Когда атаковали Крымский мост?")])
+    assert "Kerch" in resolve("А сколько людей погибло?", [fresh(KERCH)])  # "А ..." ("and ...") goes on
+    assert resolve("Сколько людей погибло под Харьковом?", [fresh(KERCH)]) == "Сколько людей погибло под Харьковом?"
+
+
+def test_a_day_of_the_month_is_read_in_the_month_asked_about():
+    searched = resolve("And on the 29th?", [fresh("How many missiles did Russia fire at Ukraine on 16 December 2022?")])
+    assert "29 December 2022" in searched and "16" not in searched and "missiles" in searched
+
+
+class Words:
+    """A corpus vocabulary that knows ``known`` (every word, if None), each in 1 % of the paragraphs."""
+
+    def __init__(self, known: set[str] | None = None):
+        self.known = known
+
+    def __contains__(self, term):
+        return self.known is None or term in self.known
+
+    def closest(self, term):
+        return None
+
+    def share(self, term):
+        return 0.01
+
+    def vocabulary(self):  # the read view's one method resolve uses without citations
+        return self
+
+
+def test_and_with_words_that_name_nothing_is_a_follow_up_not_a_swap():
+    before = [fresh("How many were killed by the rockets that hit the flats in Chasiv Yar?")]
+    searched = resolve("and once the rescuers finished?", before, Words())
+    assert searched.startswith("and once the rescuers finished?") and "Chasiv Yar" in searched
+    swapped = resolve("and kharkiv?", before, Words())
+    assert "kharkiv" in swapped and "Chasiv" not in swapped and "rockets" in swapped
+
+
+def test_asking_for_a_reaction_goes_on_even_in_words_the_corpus_lacks():
+    before = [fresh("What did the ICC accuse Putin of in March 2023?")]
+    assert "ICC" in resolve("What was the Kremlin's answer?", before, Words({"kremlin", "icc", "putin"}))
 
 
 @settings(max_examples=200, deadline=None)
@@ -126,6 +166,28 @@ def test_converse_starts_fresh_on_a_new_subject(war_slice):
     question = "How many people were killed at the Kramatorsk railway station?"
     answer, second = war_slice.converse(question, [first], k=5)
     assert second.searched == question and "Kramatorsk" in top_texts(answer, 1)
+
+
+def test_a_which_question_is_followed_with_what_it_was_answered_with(war_slice):
+    _, first = war_slice.converse("Which bridge was hit by a blast in October 2022?", k=5)
+    title = war_slice.snapshot().paragraphs(first.cited[:1])[first.cited[0]].document.title
+    assert "Kerch" in title
+    _, second = war_slice.converse("How long was it closed?", [first], k=5)
+    assert "Kerch" in second.searched  # from the cited report's title: the question did not name it
+
+
+def test_in_the_end_is_searched_from_the_day_of_the_report_cited(war_slice):
+    _, first = war_slice.converse(KERCH, k=5)
+    day = war_slice.snapshot().paragraphs(first.cited[:1])[first.cited[0]].document.date
+    _, second = war_slice.converse("How many people died there in the end?", [first], k=5)
+    assert second.searched.endswith(f"since {int(day[8:])} October 2022")
+
+
+def test_a_ukrainian_follow_up_to_an_english_question(war_slice):
+    _, first = war_slice.converse(KERCH, k=5)
+    answer, second = war_slice.converse("Що Росія зробила у відповідь?", [first], k=5)
+    assert "Kerch" in second.searched and answer.language == "uk"
+    assert RETALIATION in top_texts(answer)
 
 
 @pytest.mark.parametrize("question", ["How do I bake bread?", "Can you write me a poem about it?"])
