@@ -1,0 +1,288 @@
+"""Keeping a feed's items bounded and current: items gone from the feed are forgotten after the retention
+age (their passages stay, and they are recognised if they come back), and behind a feed that answers
+304 a few item pages are re-checked per poll, so a page taken down is still removed.  Loopback feed
+server, real fetcher, real index, the bundled model."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import sqlite3
+
+import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+
+from index import store
+from index.feeds import DAY, RECHECK_SECONDS, Poller
+from index.service import CrisisService
+from index.subscriptions import Item, Subscription, SubscriptionStore
+from tests.feedserver import news_page
+from tests.helpers import make_settings
+
+pytestmark = pytest.mark.timeout(180)
+
+NOW = 1_700_000_000.0
+PLACES = ["Kherson", "Mykolaiv", "Zaporizhzhia", "Kharkiv", "Sumy", "Chernihiv"]
+
+
+def story(place: str) -> tuple[str, list[str]]:
+    """A page of two paragraphs about ``place``, different enough from the others not to collapse into them."""
+    return f"Shelling reported in {place}", [
+        f"Officials in {place} said the regional administration building was struck overnight and that two people were "
+        f"wounded while firefighters from {place} worked until the morning to put out the blaze.",
+        f"The head of the {place} military administration asked residents to stay in shelters until the shelling "
+        f"stopped, and said that buses would take those who wished to leave {place} in the morning.",
+    ]
+
+
+def feed_xml(name: str, slugs: list[str], build: int = 0) -> str:
+    items = "".join(f"<item><title>{story(slug.split('-')[-1])[0]}</title><link>{{base}}/news/{slug}</link><guid isPermaLink='false'>{slug}</guid>"
+                    "<pubDate>Sat, 05 Nov 2022 08:00:00 GMT</pubDate></item>" for slug in slugs)
+    return (f"<?xml version='1.0'?><rss version='2.0'><channel><title>{name}</title>"
+            f"<lastBuildDate>{build}</lastBuildDate>{items}</channel></rss>")
+
+
+@pytest.fixture
+def feed_service(tmp_path, built_data_dir, embedder):
+    data_dir = tmp_path / "data"
+    shutil.copytree(built_data_dir, data_dir, symlinks=True)
+    settings = make_settings(data_dir, allow_private_urls=True, fetch_timeout_seconds=5, feed_item_max_age_days=30,
+                             feed_rechecks_per_poll=2, feed_misses_before_removal=3)
+    return CrisisService(settings, embedder=embedder)
+
+
+class Clock:
+    def __init__(self, now: float = NOW):
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def poll(service, clock):
+    [result] = asyncio.run(Poller(service, service.subscriptions, clock=clock).poll(force=True)).polls
+    return result
+
+
+def ids(service) -> set[str]:
+    return {d.id for d in service.documents()}
+
+
+def serve(server, prefix: str, places: list[str]) -> list[str]:
+    slugs = [f"{prefix}-{place}" for place in places]
+    for slug, place in zip(slugs, places, strict=True):
+        server.news[slug] = news_page(*story(place))
+    return slugs
+
+
+def test_items_gone_from_the_feed_are_forgotten_after_the_retention_age_and_recognised_when_they_return(feed_service, server):
+    first, second = serve(server, "prune", PLACES[:2])
+    server.set_feed("prune.xml", feed_xml("Prune Wire", [first, second]))
+    feed = server.url("/feeds/prune.xml")
+    feed_service.feeds_add(feed)
+    clock = Clock()
+    assert len(poll(feed_service, clock).added) == 2
+    indexed = ids(feed_service)
+    server.set_feed("prune.xml", feed_xml("Prune Wire", [second], build=1))  # the first story leaves the feed
+    clock.now += 3600
+    left_at = clock.now
+    assert poll(feed_service, clock).outcome == "unchanged"
+    items = feed_service.subscriptions.items(feed)
+    assert (items[first].unlisted_since, items[second].unlisted_since) == (left_at, None)
+    clock.now = left_at + 30 * DAY  # exactly the retention age: kept
+    assert poll(feed_service, clock).pruned == 0 and first in feed_service.subscriptions.items(feed)
+    clock.now += 1
+    result = poll(feed_service, clock)
+    assert result.outcome == "not modified" and result.pruned == 1 and "1 old items forgotten" in result.summary()
+    assert list(feed_service.subscriptions.items(feed)) == [second]
+    assert feed_service.subscriptions.get(feed).pruned_items == 1
+    assert ids(feed_service) == indexed  # forgetting the item never removes its passages
+    # It comes back: recognised by its indexed document, neither added again nor written.
+    published, requests = store.current_folder(feed_service.data_dir), len(server.hits)
+    server.set_feed("prune.xml", feed_xml("Prune Wire", [first, second], build=2))
+    clock.now += 3600
+    result = poll(feed_service, clock)
+    assert (result.added, result.updated, result.outcome) == ([], [], "unchanged")
+    assert server.hits[requests:] == ["/feeds/prune.xml", f"/news/{first}"]
+    assert store.current_folder(feed_service.data_dir) == published and ids(feed_service) == indexed
+    back = feed_service.subscriptions.items(feed)[first]
+    assert back.document_id and back.unlisted_since is None
+    hits = feed_service.search("firefighters worked until the morning to put out the blaze", k=20)
+    assert sum(f"Officials in {PLACES[0]} said" in p.paragraph.text for p in hits) == 1
+
+
+def test_a_304_feed_whose_item_page_turns_410_is_removed_after_the_configured_rechecks(feed_service, server):
+    [slug] = serve(server, "recheck", PLACES[2:3])
+    server.set_feed("recheck.xml", feed_xml("Recheck Wire", [slug]))
+    feed = server.url("/feeds/recheck.xml")
+    feed_service.feeds_add(feed)
+    clock = Clock()
+    assert len(poll(feed_service, clock).added) == 1
+    indexed = ids(feed_service)
+    clock.now += 600  # checked within RECHECK_SECONDS: only the feed is asked
+    requests = len(server.conditional)
+    assert poll(feed_service, clock).rechecked == 0 and [p for p, _ in server.conditional[requests:]] == ["/feeds/recheck.xml"]
+    clock.now += RECHECK_SECONDS
+    result = poll(feed_service, clock)  # still there: its first re-check learns its ETag, the next is conditional
+    assert (result.http_status, result.rechecked, result.removed) == (304, 1, [])
+    etag = feed_service.subscriptions.items(feed)[slug].etag
+    assert etag
+    server.gone[slug] = 410
+    try:
+        removed_at = None
+        for n in range(1, 5):
+            clock.now += RECHECK_SECONDS + 1
+            requests = len(server.conditional)
+            result = poll(feed_service, clock)
+            assert result.outcome == "not modified" and result.rechecked == 1, n
+            assert server.conditional[requests:][0] == ("/feeds/recheck.xml", feed_service.subscriptions.get(feed).etag)
+            if n == 1:
+                assert server.conditional[requests:][1] == (f"/news/{slug}", etag)  # a conditional GET
+            if result.removed:
+                removed_at = n
+                break
+            assert ids(feed_service) == indexed and feed_service.subscriptions.items(feed)[slug].misses == n
+        assert removed_at == 3 and result.removed == [server.url(f"/news/{slug}")]
+        assert ids(feed_service) == indexed - {next(iter(indexed - ids(feed_service)))} and len(ids(feed_service)) == len(indexed) - 1
+        status = feed_service.subscriptions.get(feed)
+        assert (status.removed_items, status.rechecked_items) == (1, 4) and feed_service.subscriptions.items(feed) == {}
+    finally:
+        del server.gone[slug]
+
+
+def test_a_transient_503_on_a_recheck_is_not_a_miss(feed_service, server):
+    [slug] = serve(server, "flaky", PLACES[3:4])
+    server.set_feed("flaky-recheck.xml", feed_xml("Flaky Wire", [slug]))
+    feed = server.url("/feeds/flaky-recheck.xml")
+    feed_service.feeds_add(feed)
+    clock = Clock()
+    assert len(poll(feed_service, clock).added) == 1
+    indexed = ids(feed_service)
+    server.gone[slug] = 503
+    try:
+        for _ in range(5):  # more than feed_misses_before_removal
+            clock.now += RECHECK_SECONDS + 1
+            result = poll(feed_service, clock)
+            assert result.rechecked == 1 and not result.removed and "HTTP 503" in result.summary()
+            assert feed_service.subscriptions.items(feed)[slug].misses == 0
+    finally:
+        del server.gone[slug]
+    assert ids(feed_service) == indexed
+
+
+def test_the_pages_rechecked_behind_a_304_are_bounded_per_poll_and_taken_oldest_first(feed_service, server):
+    slugs = serve(server, "many", PLACES)
+    server.set_feed("many.xml", feed_xml("Many Wire", slugs))
+    feed = server.url("/feeds/many.xml")
+    feed_service.feeds_add(feed)
+    clock = Clock()
+    assert len(poll(feed_service, clock).added) == 6
+    clock.now += RECHECK_SECONDS + 1
+    seen: list[str] = []
+    for _ in range(3):
+        clock.now += 60
+        requests = len(server.hits)
+        result = poll(feed_service, clock)
+        asked = server.hits[requests:]
+        assert asked[0] == "/feeds/many.xml" and len(asked) == 3 and result.rechecked == 2, asked
+        seen += asked[1:]
+    assert sorted(seen) == sorted(f"/news/{slug}" for slug in slugs)  # each page once: oldest-checked first
+    clock.now += 60
+    requests = len(server.hits)
+    assert poll(feed_service, clock).rechecked == 0 and server.hits[requests:] == ["/feeds/many.xml"]
+    # Every page taken down at once: still no more than the feed and two pages a poll.
+    for slug in slugs:
+        server.gone[slug] = 404
+    try:
+        for _ in range(12):
+            clock.now += RECHECK_SECONDS + 1
+            requests = len(server.hits)
+            poll(feed_service, clock)
+            assert len(server.hits) - requests <= 3
+        assert feed_service.subscriptions.items(feed) == {} and feed_service.subscriptions.get(feed).removed_items == 6
+    finally:
+        for slug in slugs:
+            del server.gone[slug]
+
+
+def test_a_poll_reads_only_the_item_rows_it_needs(feed_service, server, monkeypatch):
+    [slug] = serve(server, "rows", PLACES[4:5])
+    server.set_feed("rows.xml", feed_xml("Rows Wire", [slug]))
+    feed = server.url("/feeds/rows.xml")
+    feed_service.feeds_add(feed)
+    clock = Clock()
+    poll(feed_service, clock)
+    stored = [Item(feed, f"old-{n}", f"https://example.org/{n}", "f", "h", f"doc-{n}", checked=NOW, unlisted_since=NOW)
+              for n in range(3000)]
+    feed_service.subscriptions.save_poll(feed_service.subscriptions.get(feed), stored, [])
+    monkeypatch.setattr(SubscriptionStore, "items", lambda *_: pytest.fail("a poll read every item of the feed"))
+    server.set_feed("rows.xml", feed_xml("Rows Wire", [slug], build=1))
+    clock.now += 60
+    assert poll(feed_service, clock).outcome == "unchanged"
+    clock.now += 60
+    assert poll(feed_service, clock).outcome == "not modified"
+
+
+# --- the retention boundary, on the real store --------------------------------------------------
+
+BOUNDARY = st.integers(-2, 2)
+
+
+@hypothesis_settings(max_examples=60, deadline=None)
+@given(max_age_days=st.sampled_from([0.5, 1, 7, 30, 365]),
+       ages=st.lists(st.one_of(st.none(), st.integers(0, 400 * 86_400), BOUNDARY.map(lambda d: ("edge", d))), max_size=12))
+def test_an_item_is_forgotten_exactly_when_it_has_been_gone_from_the_feed_longer_than_the_retention_age(tmp_path_factory,
+                                                                                                      max_age_days, ages):
+    folder = tmp_path_factory.mktemp("retention")
+    subscriptions = SubscriptionStore(folder / "feeds.sqlite")
+    feed = Subscription("https://example.org/feed.xml", "feed", 15.0, 0.0, "test")
+    subscriptions.add(feed)
+    limit = int(max_age_days * 86_400)
+    seconds = [None if age is None else (limit + age[1] if isinstance(age, tuple) else age) for age in ages]
+    items = [Item(feed.url, f"k{n}", None, "f", checked=0.0, unlisted_since=None if s is None else NOW - s)
+             for n, s in enumerate(seconds)]
+    subscriptions.save_poll(feed, items, [])
+    pruned = subscriptions.save_poll(feed, [], [], now=NOW, prune_before=NOW - max_age_days * DAY)
+    kept = set(subscriptions.items(feed.url))
+    assert kept == {f"k{n}" for n, s in enumerate(seconds) if s is None or s <= limit}  # still listed, or not long gone
+    assert pruned == len(seconds) - len(kept) == subscriptions.get(feed.url).pruned_items
+    subscriptions.close()
+
+
+OLD_SCHEMA = """
+CREATE TABLE subscriptions (
+    url TEXT PRIMARY KEY, kind TEXT NOT NULL, interval_minutes REAL NOT NULL, added REAL NOT NULL, added_by TEXT NOT NULL,
+    title TEXT NOT NULL DEFAULT '', etag TEXT, last_modified TEXT, newest TEXT,
+    last_poll REAL, next_poll REAL NOT NULL, http_status INTEGER, failures INTEGER NOT NULL DEFAULT 0, last_error TEXT,
+    seen INTEGER NOT NULL DEFAULT 0, added_items INTEGER NOT NULL DEFAULT 0, updated_items INTEGER NOT NULL DEFAULT 0,
+    removed_items INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE items (
+    feed TEXT NOT NULL REFERENCES subscriptions(url) ON DELETE CASCADE, key TEXT NOT NULL, url TEXT,
+    fingerprint TEXT NOT NULL, text_hash TEXT, document_id TEXT, misses INTEGER NOT NULL DEFAULT 0, checked REAL NOT NULL,
+    PRIMARY KEY (feed, key)
+);
+INSERT INTO subscriptions (url, kind, interval_minutes, added, added_by, next_poll, added_items)
+    VALUES ('https://example.org/feed.xml', 'feed', 15, 1, 'cli', 0, 1);
+INSERT INTO items (feed, key, url, fingerprint, text_hash, document_id, checked)
+    VALUES ('https://example.org/feed.xml', 'a', 'https://example.org/a', 'f', 'h', 'url-a', 5);
+"""
+
+
+def test_a_feeds_database_of_the_first_version_gains_the_new_columns_and_keeps_its_rows(tmp_path):
+    path = tmp_path / "feeds.sqlite"
+    with sqlite3.connect(path) as db:
+        db.executescript(OLD_SCHEMA)
+    for _ in range(2):  # opening it again changes nothing more
+        subscriptions = SubscriptionStore(path)
+        [feed] = subscriptions.all()
+        assert (feed.added_items, feed.pruned_items, feed.rechecked_items) == (1, 0, 0)
+        item = subscriptions.items(feed.url)["a"]
+        assert (item.document_id, item.unlisted_since, item.etag) == ("url-a", None, None)
+        assert [i.key for i in subscriptions.oldest_checked(feed.url, 10, 5)] == ["a"]
+        subscriptions.close()
+    with sqlite3.connect(path) as db:
+        indexes = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert {"items_checked", "items_unlisted", "items_missing"} <= indexes
