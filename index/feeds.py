@@ -2,10 +2,18 @@
 
 One poll of one subscription is one conditional GET (If-None-Match, If-Modified-Since) through the
 same guarded fetcher as pages (index/fetch.py: every hop checked, the body bounded).  A 304 costs
-nothing more.  A new or changed entry is indexed from the feed's own full text when it has enough,
+no parsing; behind it at most ``feed_rechecks_per_poll`` item pages are re-checked (pages that
+answered 404/410 first, then those checked longest ago, each at most every 6 h; a conditional GET
+with the page's own validators), so a page taken down is removed after ``feed_misses_before_removal``
+misses even while the feed does not change.  A new or changed entry is indexed from the feed's own full text when it has enough,
 else its page is fetched and extracted like any URL source (every item URL checked too).  What one
 poll changes in the index is one store write (adds, replacements and removals together), and the
 subscription's state is saved after it is published (index/subscriptions.py).
+
+Retention: an item no longer listed is marked so at the first poll that reads the listing without it,
+and forgotten ``feed_item_max_age_days`` later; its passages stay indexed.  If it is listed again,
+its document is recognised by its id and the kept record's text hash (written by this subscription):
+the page is read, but nothing is added or written unless its text changed (then it is an update).
 
 Schedule: next poll = interval x uniform(0.9, 1.1); after a failure min(interval x 2^failures, 6 h),
 or the server's Retry-After when longer.  An index write held by another writer (WriteInProgress)
@@ -85,26 +93,20 @@ class Poller:
         except (FetchError, FeedProblem, _Failure) as exc:
             return self._failed(sub, poll, str(exc), now, getattr(exc, "retry_after", None))
         entries = [] if listing is None else listing.entries
-        listed = {entry.key for entry in entries}
+        items: dict[str, Item] = {}  # the known items the listing names
+        checks: list[Item] = []
         if listing is None:  # nothing changed: a few pages re-checked, so one taken down is still noticed
             work, checks = self._rechecks(sub, now)
-            items = {}
+            poll.rechecked = len(work) + len(checks)
         else:
             sub.title, poll.note = listing.title or sub.title, listing.note
             poll.seen = sub.seen = len(entries)
-            items = self.store.items_with_keys(sub.url, sorted(listed))
+            items = self.store.items_with_keys(sub.url, sorted({entry.key for entry in entries}))
             work, poll.deferred = self._work(sub, entries, items)
-            checks = []
         documents, removals, changed_items, dropped = await self._read_items(sub, work, items, poll)
         for item in checks:
             await self._check_page(item, now, poll, removals, changed_items, dropped)
-        poll.rechecked = len(work) + len(checks) if listing is None else 0
-        unlisted: list[str] = []
-        if listing is not None:  # who left the listing, who came back
-            unlisted = sorted(self.store.listed_keys(sub.url) - listed - set(dropped))
-            saved = {item.key for item in changed_items} | set(dropped)
-            changed_items += [replace(item, unlisted_since=None) for key, item in items.items()
-                              if item.unlisted_since is not None and key not in saved]
+        unlisted = [] if listing is None else self._relisted(sub, entries, items, changed_items, dropped)
         try:
             if documents or removals:
                 await asyncio.to_thread(self.service.write_pages, documents, removals)
@@ -131,6 +133,16 @@ class Poller:
         poll.pruned = self.store.save_poll(sub, changed_items, dropped, unlisted=unlisted, now=now,
                                            prune_before=now - self.settings.feed_item_max_age_days * DAY)
         return poll
+
+    def _relisted(self, sub: Subscription, entries: list[Entry], items: dict[str, Item], changed: list[Item],
+                  dropped: list[str]) -> list[str]:
+        """Who left the listing (their keys, returned: marked as gone from it when saved), and who came back (their
+        rows, marked as listed again, added to ``changed``)."""
+        listed = {entry.key for entry in entries}
+        saved = {item.key for item in changed} | set(dropped)
+        changed += [replace(item, unlisted_since=None) for key, item in items.items()
+                    if item.unlisted_since is not None and key not in saved]
+        return sorted(self.store.listed_keys(sub.url) - listed - set(dropped))
 
     def _rechecks(self, sub: Subscription, now: float) -> tuple[list[tuple[None, Item]], list[Item]]:
         """At a 304, within ``feed_rechecks_per_poll``: the items whose page was missing (fetched whole, as at any poll),

@@ -11,7 +11,7 @@ index write it made was published, so a crash leaves at worst an item that is ad
 
 Items that left the feed longer ago than the retention age are forgotten (``prune_before``); their
 documents stay indexed.  A poll reads only the rows it needs (the listed keys, the items whose page
-was missing, the oldest-checked few), through indexes on (feed, checked) and (feed, unlisted_since),
+was missing, the oldest-checked few), through indexes on (feed, checked) of the listed items, (feed, unlisted_since) and the items with misses,
 never the whole table.
 
 A new column is one more line in ``SCHEMA`` (new files), ``SQLITE_COLUMNS`` (files made before it)
@@ -57,7 +57,7 @@ SQLITE_COLUMNS = [
 ]
 
 INDEXES = """
-CREATE INDEX IF NOT EXISTS items_checked ON items (feed, checked);
+CREATE INDEX IF NOT EXISTS items_listed_checked ON items (feed, checked) WHERE unlisted_since IS NULL;
 CREATE INDEX IF NOT EXISTS items_unlisted ON items (feed, unlisted_since);
 CREATE INDEX IF NOT EXISTS items_missing ON items (feed) WHERE misses > 0;
 """

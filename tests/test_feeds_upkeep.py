@@ -285,4 +285,38 @@ def test_a_feeds_database_of_the_first_version_gains_the_new_columns_and_keeps_i
         subscriptions.close()
     with sqlite3.connect(path) as db:
         indexes = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
-    assert {"items_checked", "items_unlisted", "items_missing"} <= indexes
+    assert {"items_listed_checked", "items_unlisted", "items_missing"} <= indexes
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def subscriptions(request, tmp_path):
+    """A subscription store on each backend."""
+    url = request.getfixturevalue("postgres_database") if request.param == "postgres" else None
+    opened = SubscriptionStore(tmp_path / "feeds.sqlite", database_url=url)
+    yield opened
+    opened.close()
+
+
+def test_the_reads_a_poll_makes_and_forgetting_agree_on_both_backends(subscriptions):
+    feed = Subscription("https://example.org/feed.xml", "feed", 15.0, 0.0, "test")
+    other = Subscription("https://example.org/other.xml", "feed", 15.0, 0.0, "test")
+    assert subscriptions.add(feed) and subscriptions.add(other)
+    rows = [Item(feed.url, "listed-old", "https://example.org/1", "f", "h", "doc-1", checked=NOW - 7 * 3600),
+            Item(feed.url, "listed-new", "https://example.org/2", "f", "h", "doc-2", checked=NOW - 60),
+            Item(feed.url, "listed-older", "https://example.org/3", "f", "h", "doc-3", checked=NOW - 9 * 3600),
+            Item(feed.url, "unindexed", "https://example.org/4", "f", checked=NOW - 9 * 3600, misses=1),
+            Item(feed.url, "gone-long-ago", "https://example.org/5", "f", "h", "doc-5", checked=0.0, unlisted_since=NOW - 40 * DAY),
+            Item(other.url, "listed-old", "https://example.org/1", "f", "h", "doc-1", checked=0.0)]
+    subscriptions.save_poll(feed, rows[:5], [])
+    subscriptions.save_poll(other, rows[5:], [])
+    assert set(subscriptions.items_with_keys(feed.url, ["listed-old", "unindexed", "nothing"])) == {"listed-old", "unindexed"}
+    assert [i.key for i in subscriptions.missing_items(feed.url)] == ["unindexed"]
+    assert [i.key for i in subscriptions.oldest_checked(feed.url, NOW - 6 * 3600, 5)] == ["listed-older", "listed-old"]
+    assert [i.key for i in subscriptions.oldest_checked(feed.url, NOW - 6 * 3600, 1)] == ["listed-older"]
+    assert subscriptions.listed_keys(feed.url) == {"listed-old", "listed-new", "listed-older", "unindexed"}
+    pruned = subscriptions.save_poll(feed, [], ["unindexed"], unlisted=["listed-new"], now=NOW, prune_before=NOW - 30 * DAY)
+    assert pruned == 1 and subscriptions.get(feed.url).pruned_items == 1
+    assert set(subscriptions.items(feed.url)) == {"listed-old", "listed-new", "listed-older"}
+    assert subscriptions.items(feed.url)["listed-new"].unlisted_since == NOW
+    assert subscriptions.listed_keys(feed.url) == {"listed-old", "listed-older"}
+    assert set(subscriptions.items(other.url)) == {"listed-old"}  # another feed's items are its own
