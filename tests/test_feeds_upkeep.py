@@ -113,6 +113,42 @@ def test_items_gone_from_the_feed_are_forgotten_after_the_retention_age_and_reco
     assert sum(f"Officials in {PLACES[0]} said" in p.paragraph.text for p in hits) == 1
 
 
+def full_text_feed(tonnes: str, listed: bool, build: int) -> str:
+    """A feed whose one item carries its own full text (no page to fetch), or lists nothing."""
+    paragraphs = [
+        f"The cargo ship Sabre left Chornomorsk on Friday morning carrying {tonnes} tonnes of wheat bound for Egypt, the "
+        "port authority said, the fourth grain ship to sail from the port since the corridor opened.",
+        "Inspectors of the joint coordination centre in Istanbul checked the vessel before it entered the Bosphorus, and "
+        "said that nine more ships were waiting for inspection at anchor off the Turkish coast.",
+        "Ukraine's infrastructure ministry said that exports through the corridor could reach three million tonnes a "
+        "month by the autumn if the ports kept working at the pace of the first weeks.",
+    ]
+    item = ("<item><title>Sabre sails from Chornomorsk with wheat</title><guid isPermaLink='false'>sabre</guid>"
+            "<content:encoded><![CDATA[" + "".join(f"<p>{p}</p>" for p in paragraphs) + "]]></content:encoded></item>")
+    return ("<?xml version='1.0'?><rss version='2.0' xmlns:content='http://purl.org/rss/1.0/modules/content/'><channel>"
+            f"<title>Port Wire</title><lastBuildDate>{build}</lastBuildDate>{item if listed else ''}</channel></rss>")
+
+
+def test_a_forgotten_item_that_comes_back_with_changed_text_is_an_update_not_a_second_copy(feed_service, server):
+    server.set_feed("port.xml", full_text_feed("33,000", listed=True, build=0))
+    feed = server.url("/feeds/port.xml")
+    feed_service.feeds_add(feed)
+    clock = Clock()
+    assert poll(feed_service, clock).added == ["Sabre sails from Chornomorsk with wheat"]
+    indexed = ids(feed_service)
+    server.set_feed("port.xml", full_text_feed("33,000", listed=False, build=1))
+    poll(feed_service, clock)
+    clock.now += 31 * DAY
+    assert poll(feed_service, clock).pruned == 1 and feed_service.subscriptions.items(feed) == {}
+    server.set_feed("port.xml", full_text_feed("35,500", listed=True, build=2))
+    clock.now += 60
+    result = poll(feed_service, clock)
+    assert (result.added, result.updated) == ([], ["Sabre sails from Chornomorsk with wheat"])
+    assert ids(feed_service) == indexed
+    texts = [p.paragraph.text for p in feed_service.search("Sabre left Chornomorsk carrying tonnes of wheat", k=10)]
+    assert sum("35,500 tonnes" in t for t in texts) == 1 and not any("33,000 tonnes" in t for t in texts)
+
+
 def test_a_304_feed_whose_item_page_turns_410_is_removed_after_the_configured_rechecks(feed_service, server):
     [slug] = serve(server, "recheck", PLACES[2:3])
     server.set_feed("recheck.xml", feed_xml("Recheck Wire", [slug]))
