@@ -1,14 +1,16 @@
 """Live news from feeds (RSS, Atom) and news sitemaps: subscriptions polled on their own schedule.
 
 One poll of one subscription is one conditional GET (If-None-Match, If-Modified-Since) through the
-same guarded fetcher as pages (index/fetch.py: every hop checked, the body bounded).  A 304 costs
-no parsing; behind it at most ``feed_rechecks_per_poll`` item pages are re-checked (pages that
-answered 404/410 first, then those checked longest ago, each at most every 6 h; a conditional GET
-with the page's own validators), so a page taken down is removed after ``feed_misses_before_removal``
-misses even while the feed does not change.  A new or changed entry is indexed from the feed's own full text when it has enough,
-else its page is fetched and extracted like any URL source (every item URL checked too).  What one
-poll changes in the index is one store write (adds, replacements and removals together), and the
-subscription's state is saved after it is published (index/subscriptions.py).
+same guarded fetcher as pages (index/fetch.py: every hop checked, the body bounded).  A new or
+changed entry is indexed from the feed's own full text when it has enough, else its page is fetched
+and extracted like any URL source (every item URL checked too).  What one poll changes in the index
+is one store write (adds, replacements and removals together), and the subscription's state is
+saved after it is published (index/subscriptions.py).
+
+A 304 costs no parsing; behind it at most ``feed_rechecks_per_poll`` item pages are re-checked
+(pages that answered 404/410 first, then those checked longest ago, each at most every 6 h, with a
+conditional GET on the page's own validators), so a page taken down is still removed after
+``feed_misses_before_removal`` misses while the feed does not change.
 
 Retention: an item no longer listed is marked so at the first poll that reads the listing without it,
 and forgotten ``feed_item_max_age_days`` later; its passages stay indexed.  If it is listed again,
