@@ -356,3 +356,22 @@ def test_the_reads_a_poll_makes_and_forgetting_agree_on_both_backends(subscripti
     assert subscriptions.items(feed.url)["listed-new"].unlisted_since == NOW
     assert subscriptions.listed_keys(feed.url) == {"listed-old", "listed-older"}
     assert set(subscriptions.items(other.url)) == {"listed-old"}  # another feed's items are its own
+
+
+def test_a_recheck_passes_the_same_address_rules_as_any_fetch(feed_service, server):
+    [slug] = serve(server, "ssrf", PLACES[5:6])
+    server.set_feed("ssrf.xml", feed_xml("Guarded Wire", [slug]))
+    feed = server.url("/feeds/ssrf.xml")
+    feed_service.feeds_add(feed)
+    clock = Clock()
+    poll(feed_service, clock)
+    metadata = "http://169.254.169.254/latest/meta-data/"
+    subscription = feed_service.subscriptions.get(feed)
+    feed_service.subscriptions.save_poll(subscription, [Item(feed, "planted", metadata, "f", "h", "url-planted", checked=0.0)], [])
+    clock.now += RECHECK_SECONDS + 1
+    requests = len(server.hits)
+    result = poll(feed_service, clock)
+    assert result.rechecked == 2 and "link-local" in dict(result.item_errors)[metadata]
+    assert server.hits[requests:] == ["/feeds/ssrf.xml", f"/news/{slug}"]
+    planted = feed_service.subscriptions.items(feed)["planted"]
+    assert planted.misses == 0 and planted.checked == clock.now  # not a miss; checked again last, after the others
