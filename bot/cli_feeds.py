@@ -78,7 +78,8 @@ def feeds_list(as_json: Annotated[bool, typer.Option("--json", help="JSON output
 
 @feeds_app.command("status")
 def feeds_status(as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False) -> None:
-    """How each subscription's polls went: last poll, HTTP status, items seen/added/updated/removed, last error, next poll."""
+    """How each subscription's polls went: last poll, HTTP status, items seen/added/updated/removed, old items forgotten,
+    pages re-checked behind a 304, last error, next poll."""
     with handled():
         subscriptions = service().feeds_list()
         if as_json:
@@ -90,6 +91,8 @@ def feeds_status(as_json: Annotated[bool, typer.Option("--json", help="JSON outp
             out.print(f"{s.url} ({s.kind}{', ' + s.title if s.title else ''})", markup=False)
             out.print(f"  last poll {when(s.last_poll)}, HTTP {s.http_status or '-'}; next poll {when(s.next_poll)}", markup=False)
             out.print(f"  items: {s.seen} seen, {s.added_items} added, {s.updated_items} updated, {s.removed_items} removed", markup=False)
+            out.print(f"  upkeep: {s.pruned_items} old items forgotten, {s.rechecked_items} pages re-checked behind a 304",
+                      markup=False)
             if s.last_error:
                 out.print(f"  last error{f' ({s.failures} failures in a row)' if s.failures else ''}: {s.last_error}", markup=False)
 

@@ -95,3 +95,11 @@ class Settings(BaseSettings):
     feed_max_items_per_poll: int = Field(
         20, ge=1, le=500, description="Most new or changed items fetched in one poll of one subscription; the rest wait for the next."
     )
+    feed_item_max_age_days: float = Field(
+        30.0, gt=0, description="A feed item the feed has no longer listed for this many days is forgotten (its passages stay "
+        "indexed; if it comes back it is recognised, not added again)."
+    )
+    feed_rechecks_per_poll: int = Field(
+        2, ge=0, le=10, description="Item pages re-checked (a conditional GET, oldest-checked first, pages that were missing "
+        "first) at a poll the feed answers 304, so a removed page is still noticed; 0: none."
+    )

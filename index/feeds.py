@@ -1,11 +1,21 @@
 """Live news from feeds (RSS, Atom) and news sitemaps: subscriptions polled on their own schedule.
 
 One poll of one subscription is one conditional GET (If-None-Match, If-Modified-Since) through the
-same guarded fetcher as pages (index/fetch.py: every hop checked, the body bounded).  A 304 costs
-nothing more.  A new or changed entry is indexed from the feed's own full text when it has enough,
-else its page is fetched and extracted like any URL source (every item URL checked too).  What one
-poll changes in the index is one store write (adds, replacements and removals together), and the
-subscription's state is saved after it is published (index/subscriptions.py).
+same guarded fetcher as pages (index/fetch.py: every hop checked, the body bounded).  A new or
+changed entry is indexed from the feed's own full text when it has enough, else its page is fetched
+and extracted like any URL source (every item URL checked too).  What one poll changes in the index
+is one store write (adds, replacements and removals together), and the subscription's state is
+saved after it is published (index/subscriptions.py).
+
+A 304 costs no parsing; behind it at most ``feed_rechecks_per_poll`` item pages are re-checked
+(pages that answered 404/410 first, then those checked longest ago, each at most every 6 h, with a
+conditional GET on the page's own validators), so a page taken down is still removed after
+``feed_misses_before_removal`` misses while the feed does not change.
+
+Retention: an item no longer listed is marked so at the first poll that reads the listing without it,
+and forgotten ``feed_item_max_age_days`` later; its passages stay indexed.  If it is listed again,
+its document is recognised by its id and the kept record's text hash (written by this subscription):
+the page is read, but nothing is added or written unless its text changed (then it is an update).
 
 Schedule: next poll = interval x uniform(0.9, 1.1); after a failure min(interval x 2^failures, 6 h),
 or the server's Retry-After when longer.  An index write held by another writer (WriteInProgress)
@@ -15,6 +25,7 @@ is not a failure: the poll is tried again at the next tick, with nothing of it s
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
 import time
@@ -39,6 +50,7 @@ BUSY_RETRY_SECONDS = 60.0  # the index was being written by someone else: try ag
 MAX_CHILD_SITEMAPS = 20  # children of a sitemap index read in one poll (newest first)
 GONE = (404, 410)
 RECHECK_SECONDS = 6 * 3600.0  # a listed item's page is fetched again at most this often (to see it changed or gone)
+DAY = 86_400.0
 
 
 class Poller:
@@ -82,13 +94,21 @@ class Poller:
                 listing = await asyncio.to_thread(parse_feed, response.body, response.headers, response.url)
         except (FetchError, FeedProblem, _Failure) as exc:
             return self._failed(sub, poll, str(exc), now, getattr(exc, "retry_after", None))
-        items = self.store.items(sub.url)
         entries = [] if listing is None else listing.entries
-        if listing is not None:
+        items: dict[str, Item] = {}  # the known items the listing names
+        checks: list[Item] = []
+        if listing is None:  # nothing changed: a few pages re-checked, so one taken down is still noticed
+            work, checks = self._rechecks(sub, now)
+            poll.rechecked = len(work) + len(checks)
+        else:
             sub.title, poll.note = listing.title or sub.title, listing.note
             poll.seen = sub.seen = len(entries)
-        work, poll.deferred = self._work(sub, entries, items)
+            items = self.store.items_with_keys(sub.url, sorted({entry.key for entry in entries}))
+            work, poll.deferred = self._work(sub, entries, items)
         documents, removals, changed_items, dropped = await self._read_items(sub, work, items, poll)
+        for item in checks:
+            await self._check_page(item, now, poll, removals, changed_items, dropped)
+        unlisted = [] if listing is None else self._relisted(sub, entries, items, changed_items, dropped)
         try:
             if documents or removals:
                 await asyncio.to_thread(self.service.write_pages, documents, removals)
@@ -110,9 +130,58 @@ class Poller:
         sub.added_items += len(poll.added)
         sub.updated_items += len(poll.updated)
         sub.removed_items += len(poll.removed)
+        sub.rechecked_items += poll.rechecked
         sub.next_poll = poll.next_poll = next_poll_after(sub, now, failed=False, rng=self.rng)
-        self.store.save_poll(sub, changed_items, dropped)
+        poll.pruned = self.store.save_poll(sub, changed_items, dropped, unlisted=unlisted, now=now,
+                                           prune_before=now - self.settings.feed_item_max_age_days * DAY)
         return poll
+
+    def _relisted(self, sub: Subscription, entries: list[Entry], items: dict[str, Item], changed: list[Item],
+                  dropped: list[str]) -> list[str]:
+        """Who left the listing (their keys, returned: marked as gone from it when saved), and who came back (their
+        rows, marked as listed again, added to ``changed``)."""
+        listed = {entry.key for entry in entries}
+        saved = {item.key for item in changed} | set(dropped)
+        changed += [replace(item, unlisted_since=None) for key, item in items.items()
+                    if item.unlisted_since is not None and key not in saved]
+        return sorted(self.store.listed_keys(sub.url) - listed - set(dropped))
+
+    def _rechecks(self, sub: Subscription, now: float) -> tuple[list[tuple[None, Item]], list[Item]]:
+        """At a 304, within ``feed_rechecks_per_poll``: the items whose page was missing (fetched whole, as at any poll),
+        then the listed items whose page was checked longest ago, not within RECHECK_SECONDS (a conditional GET)."""
+        limit = self.settings.feed_rechecks_per_poll
+        missing = [item for item in self.store.missing_items(sub.url) if item.url][:limit]
+        oldest = self.store.oldest_checked(sub.url, now - RECHECK_SECONDS, limit + len(missing)) if limit > len(missing) else []
+        taken = {item.key for item in missing}
+        return [(None, item) for item in missing], [item for item in oldest if item.key not in taken][:limit - len(missing)]
+
+    async def _check_page(self, known: Item, now: float, poll: FeedPoll, removals: list[str], changed: list[Item],
+                          dropped: list[str]) -> None:
+        """Re-check an indexed item's page with a conditional GET (its text is not extracted again): 404/410 is a miss, and
+        the last of ``feed_misses_before_removal`` removes it; 200 or 304 keeps it; anything else changes nothing."""
+        item = replace(known, checked=now)
+        headers = {name: value for name, value in (("If-None-Match", item.etag), ("If-Modified-Since", item.last_modified))
+                   if value}
+        try:
+            response = await guarded_get(item.url, self.service.fetch_policy, headers=headers, what="web page")
+        except FetchError as exc:  # a timeout, a refused address: not a miss
+            poll.item_errors.append((item.url, str(exc)))
+            changed.append(item)
+            return
+        if response.status in GONE:
+            item.misses += 1
+            if item.misses >= self.settings.feed_misses_before_removal:
+                removals.append(item.document_id)
+                poll.removed.append(item.url)
+                dropped.append(item.key)
+                return
+        elif response.status in (200, 304):
+            item.misses = 0
+            item.etag = response.headers.get("ETag", item.etag)
+            item.last_modified = response.headers.get("Last-Modified", item.last_modified)
+        else:
+            poll.item_errors.append((item.url, f"the server answered HTTP {response.status}"))
+        changed.append(item)
 
     def _failed(self, sub: Subscription, poll: FeedPoll, reason: str, now: float, retry_after: float | None) -> FeedPoll:
         """A failed poll: nothing indexed changes; the error and the backoff are saved."""
@@ -155,7 +224,7 @@ class Poller:
         fresh.sort(key=lambda pair: pair[0].published or "", reverse=True)
         listed = {entry.key for entry in entries}
         # Items whose page answered 404/410 last time and that the feed no longer lists: checked again.
-        missing = [(None, item) for item in items.values() if item.misses and item.key not in listed]
+        missing = [(None, item) for item in self.store.missing_items(sub.url) if item.key not in listed]
         # Pages indexed from their link and still listed: checked again (changed text, or gone) every RECHECK_SECONDS,
         # oldest first, with what the budget leaves.
         now = self.clock()
@@ -180,7 +249,7 @@ class Poller:
             item = replace(known) if known is not None else Item(sub.url, key, url, entry.fingerprint)
             item.url, item.checked = url, now
             if entry is not None:
-                item.fingerprint = entry.fingerprint
+                item.fingerprint, item.unlisted_since = entry.fingerprint, None
             try:
                 document = await self._document(sub, entry, url, key)
             except FetchError as exc:
@@ -201,6 +270,8 @@ class Poller:
                 continue
             item.misses = 0
             text_hash = content_hash("\n".join(document.paragraphs))
+            if known is None and (indexed := self._indexed_text_hash(sub, document.id)) is not None:
+                item.document_id, item.text_hash = document.id, indexed  # forgotten, and back: the same document
             if item.document_id == document.id and item.text_hash == text_hash:
                 changed.append(item)  # the entry changed, its text did not
                 continue
@@ -211,6 +282,16 @@ class Poller:
             documents.append(document)
             changed.append(item)
         return documents, removals, changed, dropped
+
+    def _indexed_text_hash(self, sub: Subscription, document_id: str) -> str | None:
+        """The text hash of a document this subscription indexed and that is still indexed (its kept record,
+        index/kept.py), else None.  A forgotten item that comes back is recognised by it: written again only if its
+        text changed, and then as an update."""
+        try:
+            record = json.loads((self.service.kept.web / f"{document_id}.jsonl").read_text(encoding="utf-8").splitlines()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+        return record.get("content_hash") if isinstance(record, dict) and record.get("feed") == sub.url else None
 
     async def _document(self, sub: Subscription, entry: Entry | None, url: str | None, key: str) -> Document:
         """The item's document: the feed's own full text, else its page fetched and extracted."""

@@ -29,6 +29,8 @@ class FeedPoll:
     updated: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     deferred: int = 0  # entries left for the next poll (over feed_max_items_per_poll)
+    rechecked: int = 0  # item pages re-checked because the feed answered 304
+    pruned: int = 0  # items forgotten: gone from the feed longer than feed_item_max_age_days
     item_errors: list[tuple[str, str]] = field(default_factory=list)  # (item url, reason)
     error: str | None = None
     note: str = ""  # the feed was read despite a fault (e.g. a wrong declared encoding)
@@ -44,6 +46,10 @@ class FeedPoll:
             return f"{self.outcome}: {self.error}"
         text = (f"{self.outcome} (HTTP {self.http_status}): {self.seen} seen, {len(self.added)} added, "
                 f"{len(self.updated)} updated, {len(self.removed)} removed")
+        if self.rechecked:
+            text += f", {self.rechecked} pages re-checked"
+        if self.pruned:
+            text += f", {self.pruned} old items forgotten"
         if self.deferred:
             text += f", {self.deferred} left for the next poll"
         if self.item_errors:

@@ -34,7 +34,7 @@ class FeedServer(PageServer):
         self.answer: dict[str, tuple[int, dict[str, str]]] = {}  # name -> (status, headers) served instead of the feed
         self.news: dict[str, str] = {}  # name -> HTML of /news/<name>
         self.gone: dict[str, int] = {}  # name -> 404 or 410 for /news/<name>
-        self.conditional: list[tuple[str, str | None]] = []  # (path, If-None-Match) of every feed request
+        self.conditional: list[tuple[str, str | None]] = []  # (path, If-None-Match) of every feed and news request
         self.huge_sent = 0
 
     def start(self) -> FeedServer:
@@ -84,12 +84,17 @@ class FeedServer(PageServer):
         raise web.HTTPFound("http://169.254.169.254/latest/meta-data/feed.xml")
 
     async def news_item(self, request: web.Request) -> web.Response:
+        """/news/<name>: the page, with an ETag (304 when If-None-Match matches), or its 404/410/503."""
         name = request.match_info["name"]
+        self.conditional.append((request.path, request.headers.get("If-None-Match")))
         if name in self.gone:
             return web.Response(status=self.gone[name], text="gone")
         if name not in self.news:
             return web.Response(status=404, text="not found")
-        return web.Response(text=self.news[name], content_type="text/html")
+        etag = '"' + hashlib.sha1(self.news[name].encode()).hexdigest()[:16] + '"'
+        if request.headers.get("If-None-Match") == etag:
+            return web.Response(status=304, headers={"ETag": etag})
+        return web.Response(text=self.news[name], content_type="text/html", headers={"ETag": etag})
 
     async def sized(self, request: web.Request) -> web.StreamResponse:
         """/bytes/<n>?chunked=1: n bytes of a feed-like body, with a Content-Length or chunked."""

@@ -39,6 +39,7 @@ async def test_a_moderator_follows_a_feed_sees_its_status_and_the_poller_keeps_i
         [field] = callback.json["data"]["embeds"][0]["fields"]
         assert field["name"].startswith("Donbas Dispatch") and "HTTP 200" in field["value"]
         assert "2 seen, 2 added, 0 updated, 0 removed" in field["value"] and "next poll <t:" in field["value"]
+        assert "old items forgotten: 0; pages re-checked (the feed answered 304): 0" in field["value"]
 
         # The background poller polls it when due: make it due, and it makes one conditional request (304).
         requests = len(server.conditional)

@@ -26,6 +26,8 @@ def test_feeds_add_polls_then_status_list_poll_and_remove(run, server, monkeypat
     status = run("feeds", "status")
     assert status.exit_code == 0
     assert "Kyiv Wire" in status.output and "HTTP 200" in status.output and "3 seen, 3 added, 0 updated, 0 removed" in status.output
+    assert "upkeep: 0 old items forgotten, 0 pages re-checked behind a 304" in status.output
+    assert {"pruned_items", "rechecked_items"} <= set(json.loads(run("feeds", "status", "--json").output)[0])
     listed = json.loads(run("feeds", "list", "--json").output)
     assert [(s["url"], s["kind"], s["interval_minutes"]) for s in listed] == [(feed, "feed", 30.0)]
 

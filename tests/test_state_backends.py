@@ -198,10 +198,10 @@ def test_the_postgres_tables_are_migrations_applied_once(postgres_database, tmp_
     states = [BotState(tmp_path / "state.sqlite", database_url=postgres_database) for _ in range(2)]
     SubscriptionStore(tmp_path / "feeds.sqlite", database_url=postgres_database).close()
     with psycopg.connect(postgres_database, autocommit=True) as conn:
-        applied = conn.execute("SELECT series, version FROM state_migrations ORDER BY series").fetchall()
+        applied = conn.execute("SELECT series, version FROM state_migrations ORDER BY series, version").fetchall()
         types = dict(conn.execute("SELECT table_name || '.' || column_name, data_type FROM information_schema.columns"
                                   " WHERE table_schema = 'public' AND column_name IN ('created', 'channel_id', 'last', 'id')").fetchall())
-    assert applied == [("bot_state", 1), ("feeds", 1)]
+    assert applied == [("bot_state", 1), ("feeds", 1), ("feeds", 2)]
     assert types == {"answers.created": "double precision", "searches.created": "double precision",
                      "autoanswer_channels.channel_id": "bigint", "cooldowns.last": "double precision", "audit.id": "bigint"}
     for state in states:
@@ -285,10 +285,11 @@ def test_migrate_applies_the_state_and_feeds_tables(run, monkeypatch, postgres_d
     monkeypatch.setenv("CRISISBOT_DATABASE_URL", postgres_database)
     first, again = run("migrate"), run("migrate")
     assert first.exit_code == 0, first.output
-    for what in ("index", "bot state", "feeds"):
-        assert f"{what} schema version 1 (applied 1)" in first.output and f"{what} schema version 1 (up to date)" in again.output
+    for what, version, applied in (("index", 1, "1"), ("bot state", 1, "1"), ("feeds", 2, "1, 2")):
+        assert f"{what} schema version {version} (applied {applied})" in first.output
+        assert f"{what} schema version {version} (up to date)" in again.output
     with psycopg.connect(postgres_database, autocommit=True) as conn:
-        assert conn.execute("SELECT count(*) FROM state_migrations").fetchone() == (2,)
+        assert conn.execute("SELECT count(*) FROM state_migrations").fetchone() == (3,)
 
 
 def test_the_cli_reads_insights_from_the_postgres_state(run, monkeypatch, postgres_database):

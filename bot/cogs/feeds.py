@@ -140,6 +140,7 @@ class Feeds(commands.Cog):
                      next=timestamp(s.next_poll, language)),
                 text("feeds.status_items", language, seen=s.seen, added=s.added_items, updated=s.updated_items,
                      removed=s.removed_items),
+                text("feeds.status_upkeep", language, pruned=s.pruned_items, rechecked=s.rechecked_items),
             ]
             if s.last_error:
                 key = "feeds.last_error_in_a_row" if s.failures else "feeds.last_error"
