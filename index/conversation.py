@@ -19,9 +19,10 @@ answers a question given the turns before it (the last ``conversation_turns``).
 * **a swap** ("What about Kharkiv?", "And in July?"): the last question searched again
   with the new place or time in place of the old.
 
-English is resolved this way.  A Ukrainian or Russian follow-up is resolved only when
-it points back with a word of its language ("там", "у відповідь", "в ответ") and the
-earlier question was asked in the same language; otherwise it starts fresh.
+English is resolved this way.  A Ukrainian or Russian question is a follow-up when it points
+back with a word of its language ("там", "у відповідь", "в ответ", an opening "А") or names
+nothing of its own (no capitalised word but the first); it is searched with the earlier
+questions' words, English ones too, in its own language (``CrisisService.converse``).
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ _ASKS_WHICH = re.compile(r"^\W*(?:which|where|who)\b", re.IGNORECASE)
 _FILLER = frozenset(
     "what when where which who whom whose why how many much did does do was were is are be been being has have had "
     "the a an of in on at to for from by with about after before into over under and or but not no any some "
-    "there their they them it its this that these those he she his her him say said says tell told happen happened "
+    "there their they them it its this that these those he she his her him say said says tell told happen happened long "
     "can could would will should may might get got go went make made give gave take took find found first".split()
 )
 
@@ -116,8 +117,8 @@ def resolve(question: str, turns: Sequence[Turn], view: ReadView | None = None) 
     vocabulary = view.vocabulary() if view is not None else None
     points_back = bool(_POINTS_BACK[language].search(question))
     if language != "en":
-        if not points_back:
-            return question
+        if not points_back and _cyrillic_names(question):
+            return question  # a name of its own: start fresh
         # After English questions their English words are added; it is searched in its language (``converse``).
         searched = f"{question} {_subject(_chain(turns)) if detect_language(last.question) == 'en' else last.searched}"
         if _RESPONSE_IN[language].search(question) and (day := _cited_day(last, view)):
@@ -140,6 +141,11 @@ def resolve(question: str, turns: Sequence[Turn], view: ReadView | None = None) 
         if pattern.search(question) and (day := _cited_day(last, view)):
             return f"{searched} {word} {day.day} {day:%B %Y}"
     return searched
+
+
+def _cyrillic_names(question: str) -> list[str]:
+    """The words of a Ukrainian or Russian question written with a capital, but the first: its names."""
+    return [w for w in _WORD.findall(question)[1:] if w[:1].isupper()]
 
 
 def _day_of_month(question: str, before: str) -> str:

@@ -88,6 +88,8 @@ def test_ukrainian_and_russian_follow_ups():
     assert "Крымский" in resolve("Что Россия сделала в ответ?", [fresh("Когда атаковали Крымский мост?")])
     assert "Kerch" in resolve("А сколько людей погибло?", [fresh(KERCH)])  # "А ..." ("and ...") goes on
     assert resolve("Сколько людей погибло под Харьковом?", [fresh(KERCH)]) == "Сколько людей погибло под Харьковом?"
+    # Naming nothing of its own, it goes on, as an English one does.
+    assert "mobilisation" in resolve("Сколько человек собирались призвать?", [fresh("When did Putin announce the partial mobilisation?")])
 
 
 def test_a_day_of_the_month_is_read_in_the_month_asked_about():
