@@ -83,12 +83,19 @@ def state_move(
 ) -> None:
     """Copy state.sqlite and feeds.sqlite of the data dir into the PostgreSQL database of CRISISBOT_DATABASE_URL.
 
-    Every table's rows (answers behind buttons, searches, votes, the audit log, asked events, auto-answer channels,
-    server languages and settings, conversations, cooldowns; subscriptions and their items) go in one transaction,
-    all or nothing, after the schema migrations. Rows the database holds already (the same key, or the same values)
-    are left as they are: running it again copies nothing twice, and after the local bot wrote more it copies only
-    the new rows. Stop the local bot first. The user ids' salt stays this data dir's (CRISISBOT_USER_HASH_SALT, else
-    <data dir>/user-salt): refused when the database's state was written with another. The SQLite files are not changed.
+    Every table (answers behind buttons, searches, votes, the audit log,
+    asked events, auto-answer channels, server languages and settings,
+    conversations, cooldowns; feed subscriptions and their items) in one
+    transaction, all or nothing, after the schema migrations. Stop the local
+    bot first.
+
+    Rows the database holds already (the same key, or the same values) are
+    left as they are: a second run copies nothing, and a run after the local
+    bot wrote more copies only the new rows.
+
+    The user ids' salt stays this data dir's (CRISISBOT_USER_HASH_SALT, else
+    <data dir>/user-salt); refused when the database's state was written
+    with another. The SQLite files are not changed.
     """
     with handled():
         config = settings()

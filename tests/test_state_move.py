@@ -181,6 +181,23 @@ def test_a_second_run_copies_nothing_twice_and_a_later_one_only_what_is_new(cli_
     moved.close()
 
 
+def test_rows_a_running_bot_has_only_in_its_write_ahead_log_are_moved(cli_env):
+    """Told to stop the bot first, an operator may not: what it wrote is in state.sqlite-wal, not yet in the file."""
+    running = BotState(cli_env.data_dir / "state.sqlite")
+    answer_id = running.save_answer("Still in the log?", [CITATION])
+    assert (cli_env.data_dir / "state.sqlite-wal").stat().st_size > 0
+    file_before = hashlib.sha256((cli_env.data_dir / "state.sqlite").read_bytes()).hexdigest()
+    result = cli_env("state", "move")
+    assert result.exit_code == 0, result.output
+    assert hashlib.sha256((cli_env.data_dir / "state.sqlite").read_bytes()).hexdigest() == file_before
+    later = running.save_answer("Written after the move", [OTHER])  # the bot's writes go on
+    running.close()
+    moved = BotState(cli_env.data_dir / "state.sqlite", database_url=cli_env.url)
+    assert moved.answer(answer_id).question == "Still in the log?" and moved.answer(later) is None
+    moved.close()
+    assert json.loads(cli_env("state", "move", "--json").output)["copied"] == 1  # run again: the rest
+
+
 def test_a_database_written_with_another_salt_is_refused_and_nothing_moves(cli_env, tmp_path):
     fill_local(cli_env.data_dir)
     other = BotState(tmp_path / "elsewhere" / "state.sqlite", salt="another salt", database_url=cli_env.url)
