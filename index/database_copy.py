@@ -29,6 +29,8 @@ from index.database import PostgresDatabase, Transaction
 from index.errors import IndexMismatch, IndexProblem
 
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+BATCH = 500  # rows per INSERT statement
+MAX_PARAMETERS = 65_535  # PostgreSQL's limit of parameters in one statement
 
 
 @dataclass(frozen=True)
@@ -186,8 +188,18 @@ def copy_table(tx: Transaction, plan: Plan, rows: Sequence[tuple]) -> TableCopy:
             present[key] -= 1
         else:
             new.append(values)
-    tx.executemany(f"INSERT INTO {table.name} ({', '.join(plan.columns)}) VALUES ({', '.join('?' for _ in plan.columns)})", new)
+    insert_rows(tx, table.name, plan.columns, new)
     return TableCopy(plan.database, table.name, len(rows), len(new), len(rows) - len(new))
+
+
+def insert_rows(tx: Transaction, table: str, columns: Sequence[str], rows: Sequence[tuple]) -> None:
+    """INSERT ``rows`` in statements of up to ``BATCH`` rows each (one round trip and one parse per statement)."""
+    per_statement = max(1, min(BATCH, MAX_PARAMETERS // len(columns)))
+    one = f"({', '.join('?' for _ in columns)})"
+    for start in range(0, len(rows), per_statement):
+        batch = rows[start:start + per_statement]
+        tx.execute(f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join(one for _ in batch)}",
+                   [value for row in batch for value in row])
 
 
 def move(databases: Sequence[LocalDatabase], url: str, *, prepare: Callable[[Transaction, str], None] | None = None,

@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 from bot import cli
 from bot.cli_state import local_databases
 from bot.state import PRIVATE_QUESTION, BotState, StoredCitation
+from index import database_copy
 from index.conversation import Turn
 from index.database_copy import LocalDatabase, declared_tables, move
 from index.errors import IndexMismatch
@@ -290,9 +291,10 @@ def rows_with_repeats(draw) -> list[tuple]:
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=rows_with_repeats(), there=st.integers(min_value=0, max_value=12))
-def test_rows_arrive_exactly_once_whatever_their_values(postgres_database, tmp_path_factory, rows, there):
-    """Floats at their extremes, any text, rows twice, some of them in PostgreSQL already: after a move (and another)
-    PostgreSQL holds each row exactly as often as the file does."""
+def test_rows_arrive_exactly_once_whatever_their_values(postgres_database, tmp_path_factory, monkeypatch, rows, there):
+    """Floats at their extremes, any text, rows twice, some of them in PostgreSQL already, INSERTs of 3 rows at most
+    (so a batch boundary falls anywhere): after a move (and another) PostgreSQL holds each row as often as the file."""
+    monkeypatch.setattr(database_copy, "BATCH", 3)
     path = tmp_path_factory.mktemp("toy") / "toy.sqlite"
     with sqlite3.connect(path) as db:
         db.executescript(TOY_SCHEMA)
