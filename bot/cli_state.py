@@ -108,7 +108,10 @@ def state_move(
                        "(CRISISBOT_DATA_DIR names the data dir)", EXIT_USAGE)
         url = config.database_url.get_secret_value()
         salt, kept_in = local_salt(config, data_dir, dry_run=dry_run)
-        location, report = move(databases, url, prepare=_salt_pinned(salt, kept_in), dry_run=dry_run)
+        try:
+            location, report = move(databases, url, prepare=_salt_pinned(salt, kept_in), dry_run=dry_run)
+        except KeyboardInterrupt:
+            raise fail("interrupted; nothing copied (the transaction was rolled back)", 130) from None
         missing = [str(data_dir / name) for name in FILES if not (data_dir / name).exists()]
         copied = sum(t.copied for t in report)
         if not dry_run and copied:
@@ -124,10 +127,11 @@ def state_move(
 def _print_report(location: str, report: list[TableCopy], missing: list[str], dry_run: bool, salt: str | None) -> None:
     verb = "would be copied" if dry_run else "copied"
     out.print(f"{'dry run, nothing written: ' if dry_run else ''}into {location} (the SQLite files are unchanged)", markup=False)
-    width = max(len(t.table) for t in report)
+    width = max(len("table"), *(len(t.table) for t in report))
+    copied = "would copy" if dry_run else "copied"
+    out.print(f"  {'from':<6} {'table':<{width}} {'rows':>8} {copied:>10} {'already there':>14}", markup=False)
     for t in report:
-        out.print(f"  {t.database:<6} {t.table:<{width}} {t.rows:>7} rows: {t.copied} {verb}, {t.present} already there",
-                  markup=False)
+        out.print(f"  {t.database:<6} {t.table:<{width}} {t.rows:>8} {t.copied:>10} {t.present:>14}", markup=False)
     for path in missing:
         out.print(f"  {path}: not there, nothing to move", markup=False)
     out.print(f"{sum(t.copied for t in report)} rows {verb}, {sum(t.present for t in report)} already there", markup=False)

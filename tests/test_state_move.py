@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sqlite3
 import time
 from pathlib import Path
@@ -118,7 +119,8 @@ def test_every_row_moves_and_reads_back_through_the_postgres_backed_apis(cli_env
     before = fingerprint(cli_env.data_dir)
     result = cli_env("state", "move")
     assert result.exit_code == 0, result.output
-    assert "answers" in result.output and "2 rows: 2 copied, 0 already there" in result.output
+    assert re.search(r"^  state  answers +2 +2 +0$", result.output, re.M), result.output  # rows, copied, already there
+    assert re.search(r"^  feeds  items +3 +3 +0$", result.output, re.M) and "23 rows copied, 0 already there" in result.output
     assert f"a copy of {cli_env.data_dir / 'user-salt'}" in result.output
     assert fingerprint(cli_env.data_dir) == before  # the SQLite files (and the salt file) as they were
 
