@@ -7,7 +7,8 @@ here; one the PostgreSQL migrations lack stops the copy with a message naming it
 * The SQLite files are opened read-only and read in one read transaction each: a consistent
   snapshot, the files left as they were.
 * All the files are copied in **one** PostgreSQL transaction (all or nothing), after their
-  migrations are applied; the tables are locked against other writers until it commits.
+  migrations are applied, the rows streamed with COPY; the tables are locked against other
+  writers until it commits.
 * A row already in PostgreSQL is left as it is and not copied again: rows are matched on the
   table's primary key, or, for a table without one, on all its columns (a row the file holds
   twice is there twice).  A column PostgreSQL generates (the audit log's identity) is not copied:
@@ -18,6 +19,7 @@ here; one the PostgreSQL migrations lack stops the copy with a message naming it
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 import sqlite3
 from collections import Counter
@@ -29,8 +31,6 @@ from index.database import PostgresDatabase, Transaction
 from index.errors import IndexMismatch, IndexProblem
 
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-BATCH = 500  # rows per INSERT statement
-MAX_PARAMETERS = 65_535  # PostgreSQL's limit of parameters in one statement
 
 
 @dataclass(frozen=True)
@@ -173,8 +173,8 @@ def plan(tx: Transaction, database: str, table: Table, location: str) -> Plan:
     return Plan(database, table, columns, table.key if keyed else columns)
 
 
-def copy_table(tx: Transaction, plan: Plan, rows: Sequence[tuple]) -> TableCopy:
-    """Insert the ``rows`` (of all the table's declared columns) that PostgreSQL does not hold yet."""
+def copy_table(tx: Transaction, plan: Plan, rows: Sequence[tuple], insert: Callable[[str, Sequence[str], list], None]) -> TableCopy:
+    """``insert(table, columns, rows)`` the ``rows`` (of all the table's declared columns) PostgreSQL does not hold yet."""
     table = plan.table
     positions = [table.columns.index(c) for c in plan.columns]
     key_positions = [plan.columns.index(c) for c in plan.match]
@@ -188,18 +188,16 @@ def copy_table(tx: Transaction, plan: Plan, rows: Sequence[tuple]) -> TableCopy:
             present[key] -= 1
         else:
             new.append(values)
-    insert_rows(tx, table.name, plan.columns, new)
+    insert(table.name, plan.columns, new)
     return TableCopy(plan.database, table.name, len(rows), len(new), len(rows) - len(new))
 
 
-def insert_rows(tx: Transaction, table: str, columns: Sequence[str], rows: Sequence[tuple]) -> None:
-    """INSERT ``rows`` in statements of up to ``BATCH`` rows each (one round trip and one parse per statement)."""
-    per_statement = max(1, min(BATCH, MAX_PARAMETERS // len(columns)))
-    one = f"({', '.join('?' for _ in columns)})"
-    for start in range(0, len(rows), per_statement):
-        batch = rows[start:start + per_statement]
-        tx.execute(f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join(one for _ in batch)}",
-                   [value for row in batch for value in row])
+def copy_in(conn, table: str, columns: Sequence[str], rows: Sequence[tuple]) -> None:
+    """``rows`` into ``table`` with COPY on ``conn`` (the transaction's connection): a stream, no statement per row."""
+    if rows:
+        with conn.cursor().copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
 
 
 def move(databases: Sequence[LocalDatabase], url: str, *, prepare: Callable[[Transaction, str], None] | None = None,
@@ -229,7 +227,7 @@ def move(databases: Sequence[LocalDatabase], url: str, *, prepare: Callable[[Tra
                 with read_only(database.path) as source:
                     for each in (p for p in plans if p.database == database.name):
                         rows = read_rows(source, each.table, database.leave_out.get(each.table.name))
-                        report.append(copy_table(tx, each, rows))
+                        report.append(copy_table(tx, each, rows, functools.partial(copy_in, opened[0].connection())))
             if dry_run:
                 raise DryRun
         return location, report
