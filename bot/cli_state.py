@@ -43,9 +43,12 @@ def local_salt(config, data_dir: Path, *, dry_run: bool) -> tuple[str | None, st
         return config.user_hash_salt.get_secret_value(), "CRISISBOT_USER_HASH_SALT"
     salt_file = data_dir / SALT_FILE
     if salt_file.exists():
-        salt = salt_file.read_text(encoding="ascii").strip()
+        try:
+            salt = salt_file.read_text(encoding="ascii").strip()
+        except UnicodeDecodeError:
+            salt = ""
         if not salt:
-            raise IndexProblem(f"{salt_file} is empty: the user ids' hashes in state.sqlite cannot be matched any more")
+            raise IndexProblem(f"{salt_file} is empty or not a salt: the user ids' hashes in state.sqlite cannot be matched any more")
         return salt, str(salt_file)
     state = data_dir / "state.sqlite"
     if state.exists():

@@ -201,6 +201,27 @@ def test_rows_a_running_bot_has_only_in_its_write_ahead_log_are_moved(cli_env):
     assert json.loads(cli_env("state", "move", "--json").output)["copied"] == 1  # run again: the rest
 
 
+def test_a_salt_an_older_version_kept_in_state_sqlite_is_the_one_pinned(cli_env):
+    """No user-salt file yet: the salt is still in state.sqlite's meta (an older version); it goes to the salt file, not
+    into PostgreSQL, and the moved hashes match."""
+    old = BotState(cli_env.data_dir / "state.sqlite", salt="an older salt")
+    search_id = old.save_search("sanctions", 5)
+    old.close()
+    with sqlite3.connect(cli_env.data_dir / "state.sqlite") as db:
+        db.execute("INSERT INTO meta VALUES ('salt', 'an older salt')")
+    db.close()
+    salt_file = cli_env.data_dir / "user-salt"
+    assert cli_env("state", "move", "--dry-run").exit_code == 0 and not salt_file.exists()  # a dry run writes nothing
+    result = cli_env("state", "move")
+    assert result.exit_code == 0, result.output
+    assert salt_file.read_text().strip() == "an older salt"
+    moved = BotState(cli_env.data_dir / "state.sqlite", database_url=cli_env.url)  # reads the salt file
+    assert moved.search(search_id).user_hash == moved.user_hash(5)
+    moved.close()
+    with psycopg.connect(cli_env.url, autocommit=True) as conn:
+        assert "an older salt" not in {value for _, value in conn.execute("SELECT key, value FROM meta").fetchall()}
+
+
 def test_a_database_written_with_another_salt_is_refused_and_nothing_moves(cli_env, tmp_path):
     fill_local(cli_env.data_dir)
     other = BotState(tmp_path / "elsewhere" / "state.sqlite", salt="another salt", database_url=cli_env.url)
