@@ -188,7 +188,12 @@ def copy_table(tx: Transaction, plan: Plan, rows: Sequence[tuple], insert: Calla
             present[key] -= 1
         else:
             new.append(values)
-    insert(table.name, plan.columns, new)
+    import psycopg
+
+    try:
+        insert(table.name, plan.columns, new)
+    except psycopg.Error as exc:  # the transaction is lost: say which table, the caller rolls back
+        raise IndexProblem(f"{plan.database}: the table {table.name} cannot be copied: {_first_line(exc)}; nothing copied") from None
     return TableCopy(plan.database, table.name, len(rows), len(new), len(rows) - len(new))
 
 
@@ -232,8 +237,11 @@ def move(databases: Sequence[LocalDatabase], url: str, *, prepare: Callable[[Tra
                 raise DryRun
         return location, report
     except psycopg.Error as exc:
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise IndexProblem(f"{location}: {message}") from None
+        raise IndexProblem(f"{location}: {_first_line(exc)}") from None
     finally:
         for db in opened:
             db.close()
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -234,6 +234,22 @@ def test_a_database_written_with_another_salt_is_refused_and_nothing_moves(cli_e
     assert moved[("state", "answers")][1] == 0 and moved[("feeds", "subscriptions")][1] == 0  # all or nothing
 
 
+def test_a_row_postgres_refuses_midway_rolls_everything_back(cli_env):
+    """SQLite text may hold a NUL, PostgreSQL's may not: the feeds are copied after the state, and the state's rows
+    copied by then go too."""
+    fill_local(cli_env.data_dir)
+    feeds = SubscriptionStore(cli_env.data_dir / "feeds.sqlite")
+    feeds.save_poll(feeds.get(FEED), [Item(FEED, "guid-nul", None, "finger\x00print")], [])
+    feeds.close()
+    result = cli_env("state", "move")
+    assert (result.exit_code, result.output.count("\n")) == (1, 1), result.output
+    assert "feeds: the table items cannot be copied" in result.output and "nothing copied" in result.output
+    moved = counts(cli_env.data_dir, cli_env.url)
+    assert {v[1] for v in moved.values()} == {0}, moved  # not a row, not even the salt check
+    with psycopg.connect(cli_env.url, autocommit=True) as conn:
+        assert conn.execute("SELECT count(*) FROM meta").fetchone()[0] == 0
+
+
 def test_errors_are_one_line_and_an_exit_code(cli_env, monkeypatch):
     result = cli_env("state", "move")
     assert (result.exit_code, result.output.count("\n")) == (2, 1) and "nothing to move: neither" in result.output
