@@ -175,6 +175,8 @@ def plan(tx: Transaction, database: str, table: Table, location: str) -> Plan:
 
 def copy_table(tx: Transaction, plan: Plan, rows: Sequence[tuple], insert: Callable[[str, Sequence[str], list], None]) -> TableCopy:
     """``insert(table, columns, rows)`` the ``rows`` (of all the table's declared columns) PostgreSQL does not hold yet."""
+    import psycopg
+
     table = plan.table
     positions = [table.columns.index(c) for c in plan.columns]
     key_positions = [plan.columns.index(c) for c in plan.match]
@@ -188,8 +190,6 @@ def copy_table(tx: Transaction, plan: Plan, rows: Sequence[tuple], insert: Calla
             present[key] -= 1
         else:
             new.append(values)
-    import psycopg
-
     try:
         insert(table.name, plan.columns, new)
     except psycopg.Error as exc:  # the transaction is lost: say which table, the caller rolls back
