@@ -20,6 +20,7 @@ from bot.cli_feeds import feeds_app
 from bot.cli_import import import_command
 from bot.cli_insights import insights_command
 from bot.cli_sources import sources_app
+from bot.cli_state import state_app
 from bot.cli_store import migrate_command, store_app
 from bot.cli_support import (
     EXIT_FAILED,
@@ -50,6 +51,7 @@ app.add_typer(index_app, name="index")
 app.add_typer(sources_app, name="sources")
 app.add_typer(feeds_app, name="feeds")
 app.add_typer(store_app, name="store")
+app.add_typer(state_app, name="state")
 
 SAMPLE_QUESTION = "Who did Blinken write to proposing a meeting?"
 

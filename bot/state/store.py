@@ -37,7 +37,7 @@ from pathlib import Path
 from bot.state.salt import SALT_FILE, shared_salt
 from bot.state.schema import MIGRATIONS, SCHEMA, SERIES
 from index.conversation import Turn
-from index.database import Database, open_database
+from index.database import Database, Transaction, open_database
 from index.errors import CrisisError
 from index.fsutil import private_dir
 
@@ -52,6 +52,17 @@ SALT_CHECK = "salt_check"  # the meta row holding a hash of the salt (PostgreSQL
 
 class SaltMismatch(CrisisError):
     """The shared state's hashes were made with another salt."""
+
+
+def check_salt(db: Transaction, salt: str, location: str) -> None:
+    """In a shared state's write transaction: keep a hash of ``salt`` (never the salt) in ``meta`` unless one is
+    there, the first writer's; SaltMismatch when the one there is another salt's."""
+    check = hashlib.sha256(f"crisisbot salt check:{salt}".encode()).hexdigest()
+    db.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", (SALT_CHECK, check))
+    if db.execute("SELECT value FROM meta WHERE key = ?", (SALT_CHECK,)).fetchone()[0] != check:
+        raise SaltMismatch(
+            f"the bot state in {location} was written with another salt for user ids; every process "
+            "sharing it needs the same CRISISBOT_USER_HASH_SALT (or the same data dir's user-salt file)")
 
 
 @dataclass(frozen=True)
@@ -169,14 +180,8 @@ class BotState:
             private_dir(self._salt_file.parent)  # 0700; with PostgreSQL nothing else made it
             salt = shared_salt(self._salt_file, secrets.token_hex(16))
         if self.db.backend != "sqlite":
-            check = hashlib.sha256(f"crisisbot salt check:{salt}".encode()).hexdigest()
             with self._transaction() as db:
-                db.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", (SALT_CHECK, check))
-                stored = db.execute("SELECT value FROM meta WHERE key = ?", (SALT_CHECK,)).fetchone()[0]
-            if stored != check:
-                raise SaltMismatch(
-                    f"the bot state in {self.db.location} was written with another salt for user ids; every process "
-                    "sharing it needs the same CRISISBOT_USER_HASH_SALT (or the same data dir's user-salt file)")
+                check_salt(db, salt, self.db.location)
         return salt
 
     def _transaction(self):
