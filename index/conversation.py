@@ -20,7 +20,8 @@ answers a question given the turns before it (the last ``conversation_turns``).
   with the new place or time in place of the old.
 
 English is resolved this way.  A Ukrainian or Russian question is a follow-up when it points
-back with a word of its language ("там", "у відповідь", "в ответ", an opening "А") or names
+back with a word of its language ("там", "у відповідь", "в ответ"), is a short one opening
+with "А" ("А в Харкові?"), or names
 nothing of its own (no capitalised word but the first); it is searched with the earlier
 questions' words, English ones too, in its own language (``CrisisService.converse``).
 """
@@ -46,6 +47,8 @@ if TYPE_CHECKING:
 SUBJECT_MAX_SHARE = 0.15
 # A swap ("what about Kharkiv?") is a short question: longer ones that start so are follow-ups.
 SWAP_MAX_WORDS = 7
+# A Ukrainian or Russian question opening with "А"/"І" this short goes on even when it names a place.
+SHORT_AND_WORDS = 4
 
 # Words that point back to what was said before.
 _POINTS_BACK = {
@@ -55,10 +58,10 @@ _POINTS_BACK = {
         r"react|reacted|reaction|respond|responded|response|reply|replied|answer|answered)\b|^\W*and\s",
         re.IGNORECASE,
     ),
-    "uk": re.compile(r"(?<!\w)(?:це|цей|ця|ці|того|цього|там|тоді|він|вона|вони|його|її|їх|йому|їм|у\s+відповідь|після\s+цього|теж|також)(?!\w)"
-                     r"|^\W*(?:а|і|й|та)\s", re.IGNORECASE),
-    "ru": re.compile(r"(?<!\w)(?:это|этот|эта|эти|того|этого|там|тогда|он|она|они|его|её|ее|их|ему|им|в\s+ответ|после\s+этого|тоже|также)(?!\w)"
-                     r"|^\W*(?:а|и)\s", re.IGNORECASE),
+    "uk": re.compile(r"(?<!\w)(?:це|цей|ця|ці|того|цього|там|тоді|він|вона|вони|його|її|їх|йому|їм|у\s+відповідь|після\s+цього|теж|також)(?!\w)",
+                     re.IGNORECASE),
+    "ru": re.compile(r"(?<!\w)(?:это|этот|эта|эти|того|этого|там|тогда|он|она|они|его|её|ее|их|ему|им|в\s+ответ|после\s+этого|тоже|также)(?!\w)",
+                     re.IGNORECASE),
 }
 # A follow-up asking for a response ("What did Russia do in response?", "two days later"): searched after the day
 # of the report the last answer cited first.
@@ -67,11 +70,13 @@ _RESPONSE = re.compile(r"\b(?:in\s+response|in\s+return|in\s+retaliation|retalia
 # One asking how someone reacted ("How did Kyiv react?", "What was the Kremlin's answer?") is about the conversation
 # even when the corpus does not know its words.
 _REACTION = re.compile(r"\b(?:react|reacted|reaction|respond|responded|response|reply|replied|answer|answered)\b", re.IGNORECASE)
+_OPENING_AND = re.compile(r"^\W*(?:а|і|й|та|и)\s", re.IGNORECASE)
 _RESPONSE_IN = {"uk": re.compile(r"у\s+відповідь", re.IGNORECASE), "ru": re.compile(r"в\s+ответ", re.IGNORECASE)}
 # One asking what came next ("after that", "hours later") is searched from that day on.
 _AFTERWARDS = re.compile(r"\b(?:after\s+that|afterwards|next|later|then|in\s+the\s+end|finally|eventually|ultimately|final)\b",
                          re.IGNORECASE)
 _SWAP = re.compile(r"^\W*(?:and\s+|but\s+)?(?:what|how)\s+about\b|^\W*and\s+(?:in|on|at|for|the|what|how|who|where)?\b", re.IGNORECASE)
+_MONTH_END = re.compile(r"\bthe\s+end\s+of\s+the\s+month\b", re.IGNORECASE)
 _ORDINAL_DAY = re.compile(r"\bthe\s+([1-9]|[12]\d|3[01])(?:st|nd|rd|th)\b", re.IGNORECASE)
 _SWAP_LEAD = re.compile(r"^\W*(?:and\s+|but\s+)?(?:(?:what|how)\s+about\s+)?", re.IGNORECASE)
 _WORD = re.compile(r"[^\W_](?:[\w'’.-]*[^\W_])?")
@@ -117,7 +122,9 @@ def resolve(question: str, turns: Sequence[Turn], view: ReadView | None = None) 
     vocabulary = view.vocabulary() if view is not None else None
     points_back = bool(_POINTS_BACK[language].search(question))
     if language != "en":
-        if not points_back and _cyrillic_names(question):
+        # "А в Харкові?" goes on; "А скільки людей лишилося в Балаклії?" asks about a place of its own.
+        short_and = _OPENING_AND.match(question) and len(_WORD.findall(question)) <= SHORT_AND_WORDS
+        if not points_back and not short_and and _cyrillic_names(question):
             return question  # a name of its own: start fresh
         # After English questions their English words are added; it is searched in its language (``converse``).
         searched = f"{question} {_subject(_chain(turns)) if detect_language(last.question) == 'en' else last.searched}"
@@ -149,12 +156,16 @@ def _cyrillic_names(question: str) -> list[str]:
 
 
 def _day_of_month(question: str, before: str) -> str:
-    """``question`` with a bare day of the month ("And on the 29th?") written out in the month and year the
-    earlier question named ("And on 29 December 2022?"); as it is when there is none to take."""
+    """``question`` with a bare day of the month ("And on the 29th?") or "the end of the month" written out
+    in the month and year the earlier question named ("And on 29 December 2022?"); as it is when there is
+    none to take."""
+    month_end = _MONTH_END.search(question)
     match = _ORDINAL_DAY.search(question)
-    earlier = parse_window(before, today=dt.date.today()) if match else None
+    earlier = parse_window(before, today=dt.date.today()) if match or month_end else None
     if earlier is None or earlier.since is None:
         return question
+    if month_end:
+        return f"{question[:month_end.start()]}the end of {earlier.since:%B %Y}{question[month_end.end():]}"
     try:
         day = earlier.since.replace(day=int(match.group(1)))
     except ValueError:

@@ -88,6 +88,9 @@ def test_ukrainian_and_russian_follow_ups():
     assert "Крымский" in resolve("Что Россия сделала в ответ?", [fresh("Когда атаковали Крымский мост?")])
     assert "Kerch" in resolve("А сколько людей погибло?", [fresh(KERCH)])  # "А ..." ("and ...") goes on
     assert resolve("Сколько людей погибло под Харьковом?", [fresh(KERCH)]) == "Сколько людей погибло под Харьковом?"
+    # "А ..." this short goes on though it names a place; longer, naming a place of its own, it starts fresh.
+    assert "Kerch" in resolve("А в Харкові?", [fresh(KERCH)])
+    assert resolve("А скільки людей лишилося в Балаклії?", [fresh(KERCH)]) == "А скільки людей лишилося в Балаклії?"
     # Naming nothing of its own, it goes on, as an English one does.
     assert "mobilisation" in resolve("Сколько человек собирались призвать?", [fresh("When did Putin announce the partial mobilisation?")])
 
@@ -95,6 +98,8 @@ def test_ukrainian_and_russian_follow_ups():
 def test_a_day_of_the_month_is_read_in_the_month_asked_about():
     searched = resolve("And on the 29th?", [fresh("How many missiles did Russia fire at Ukraine on 16 December 2022?")])
     assert "29 December 2022" in searched and "16" not in searched and "missiles" in searched
+    searched = resolve("and by the end of the month?", [fresh("How many soldiers had Russia lost in early March 2022?")])
+    assert "by the end of March 2022" in searched and "early" not in searched
 
 
 class Words:
