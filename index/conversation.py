@@ -20,10 +20,10 @@ answers a question given the turns before it (the last ``conversation_turns``).
   with the new place or time in place of the old.
 
 English is resolved this way.  A Ukrainian or Russian question is a follow-up when it points
-back with a word of its language ("там", "у відповідь", "в ответ"), is a short one opening
-with "А" ("А в Харкові?"), or names
-nothing of its own (no capitalised word but the first); it is searched with the earlier
-questions' words, English ones too, in its own language (``CrisisService.converse``).
+back with a word of its language ("там", "у відповідь", "в ответ"), is a short one opening with
+"А" ("А в Харкові?"), or names nothing of its own (no capitalised word but the first); it is
+searched with the earlier questions' words, English ones too, in its own language
+(``CrisisService.converse``).
 """
 
 from __future__ import annotations
