@@ -224,16 +224,14 @@ def _doctor_database(svc, as_json: bool) -> None:
     """``doctor`` for the index in PostgreSQL: reachable, an index of this model, its size, the kept copies of sources
     (the folder checks do not apply)."""
     from index.errors import CrisisError
-    from index.kept import PAGE, kind_of
 
     findings = []
     try:
         manifest = svc.snapshot().manifest
         findings.append({"level": "ok", "message": f"{manifest['documents']} documents, {manifest['paragraphs']} paragraphs, "
                                                    f"model {manifest.get('model')}, generation {manifest.get('generation', '?')}"})
-        kinds = [kind_of(name) for name in svc.kept.names()]  # the copies rebuilds read (index/store/postgres/kept.py)
-        findings.append({"level": "ok", "message": f"{len(kinds) - kinds.count(PAGE)} added source files and "
-                                                   f"{kinds.count(PAGE)} fetched pages kept for rebuilds"})
+        kept = svc.kept_counts()  # the copies rebuilds read, in the database too (index/store/postgres/kept.py)
+        findings.append({"level": "ok", "message": f"{kept['file']} added source files and {kept['page']} fetched pages kept for rebuilds"})
     except CrisisError as exc:
         findings.append({"level": "problem", "message": str(exc)})
     healthy = all(f["level"] == "ok" for f in findings)

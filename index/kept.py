@@ -41,8 +41,8 @@ def kind_of(name: str) -> str:
 
 
 def check_name(name: str) -> str:
-    """``name`` if it can be a copy's name (relative, no ``..`` or empty parts); ValueError if not."""
-    if not name or PurePosixPath(name).is_absolute() or any(part in ("", ".", "..") for part in name.split("/")):
+    """``name`` if it can be a copy's name (relative, no ``..``, empty parts or NUL); ValueError if not."""
+    if not name or "\0" in name or PurePosixPath(name).is_absolute() or any(part in ("", ".", "..") for part in name.split("/")):
         raise ValueError(f"{name!r} is not the name of a kept source")
     return name
 
@@ -112,6 +112,11 @@ class KeptSources(ABC):
         self.write(name, (json.dumps(page_record(document), ensure_ascii=False) + "\n").encode("utf-8"), tx)
         document.origin = self.origin(name)
         return name
+
+    def counts(self) -> dict[str, int]:
+        """How many copies there are of each kind (``FILE``, ``PAGE``)."""
+        kinds = [kind_of(name) for name in self.names()]
+        return {FILE: kinds.count(FILE), PAGE: kinds.count(PAGE)}
 
     def forget(self, origin: str, tx: Transaction) -> None:
         """The copy a removed source was read from (if any): hidden now, deleted once published, or put back."""

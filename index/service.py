@@ -502,6 +502,10 @@ class CrisisService:
         self._merge_if_due()
         return WriteResult(tx.manifest, change, seconds=time.perf_counter() - start)
 
+    def kept_counts(self) -> dict[str, int]:
+        """How many copies of added files ("file") and fetched pages ("page") are kept for rebuilds."""
+        return self.kept.counts()
+
     def url_sources(self) -> list[dict]:
         """URL sources (id, url, content_hash): pages added as URLs, read from their kept copies."""
         return self.kept.url_sources()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import random
 import signal
 import subprocess
@@ -18,9 +19,14 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from index.errors import BadInput
 from index.fetch import FetchPolicy, fetch_document
+from index.kept import check_name
 from index.service import CrisisService
+from index.store import portable
 from index.store.postgres.writer import PostgresTransaction
 
 from .helpers import ROOT, bigger_corpus, clean_env, make_settings
@@ -207,3 +213,48 @@ def test_export_from_the_folders_then_import_into_postgres_keeps_the_copies(run,
         assert json.loads(doctor.output)["findings"][1]["message"] == "1 added source files and 1 fetched pages kept for rebuilds"
     finally:
         elsewhere.store.close()
+
+
+def test_a_database_of_schema_1_is_refused_until_migrate_makes_the_kept_table(run, monkeypatch, postgres_service):
+    url = url_of(postgres_service)
+    postgres_service.store.close()
+    with psycopg.connect(url, autocommit=True) as conn:  # as a database written before kept_sources was
+        conn.execute("DROP TABLE kept_sources")
+        conn.execute("DELETE FROM schema_migrations WHERE version = 2")
+    monkeypatch.setenv("CRISISBOT_DATABASE_URL", url)
+    refused = run("ask", "Who did Blinken write to proposing a meeting?")
+    assert refused.exit_code != 0 and "run `crisisbot migrate`" in refused.output and "Traceback" not in refused.output
+    migrated = run("migrate")
+    assert migrated.exit_code == 0 and "index schema version 2 (applied 2)" in migrated.output, migrated.output
+    assert run("ask", "Who did Blinken write to proposing a meeting?").exit_code == 0
+    doctor = run("doctor", "--json")
+    assert doctor.exit_code == 0 and json.loads(doctor.output)["findings"][1]["message"].startswith("0 added source files and 0 fetched")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["a", "b.txt", ".", "..", "", ".hidden", "web", "x\0y", "/", "~", " ", "é"]), min_size=1, max_size=6))
+def test_a_kept_name_never_reaches_outside_its_folder(parts):
+    name = "/".join(parts)
+    try:
+        check_name(name)
+    except ValueError:
+        return
+    root = "/srv/kept"
+    assert os.path.normpath(os.path.join(root, name)).startswith(root + "/") and "\0" not in name
+
+
+def test_an_export_whose_kept_copies_are_tampered_with_is_refused(shared_service, tmp_path):
+    folder = tmp_path / "export"
+    shared_service.export_corpus(folder)
+    assert portable.load(folder).kept == []  # the bundled corpus alone: no copies
+    (folder / "kept").mkdir()
+    (tmp_path / "escape.txt").write_text("planted", encoding="utf-8")
+    with open(folder / "kept.jsonl", "w", encoding="utf-8") as f:
+        f.write(json.dumps({"name": "../escape.txt", "kind": "file", "sha256": "0" * 64, "origin": "x"}) + "\n")
+    with pytest.raises(BadInput, match="not the name of a kept source"):
+        portable.load(folder)
+    (folder / "kept" / "lviv.txt").write_text(LVIV, encoding="utf-8")
+    with open(folder / "kept.jsonl", "w", encoding="utf-8") as f:
+        f.write(json.dumps({"name": "lviv.txt", "kind": "file", "sha256": "0" * 64, "origin": "x"}) + "\n")
+    with pytest.raises(BadInput, match="does not match its SHA-256"):
+        portable.load(folder)
