@@ -33,7 +33,7 @@ from index.feeds import Poller
 from index.fetch import FetchPolicy, check_url, fetch_document
 from index.importing import ByteProgress, ImportOptions, ImportResult, import_archives
 from index.ingest import Document, LoadReport, Problem, load
-from index.kept import WEB, KeptSources, kept_sources
+from index.kept import WEB, KeptFolder, KeptSources, kept_sources
 from index.metrics import Metrics
 from index.phrases import phrase
 from index.polls import PollReport
@@ -541,9 +541,30 @@ class CrisisService:
 
     def migrate_store(self) -> tuple[int, list[int]] | None:
         """Apply the store's pending schema migrations: (schema version, versions applied); None for a store that
-        has no schema of its own to migrate (the folders migrate a copy when they write it)."""
+        has no schema of its own to migrate (the folders migrate a copy when they write it).  Copies of sources an
+        earlier version kept in ``sources_dir`` move into a store that keeps them itself (``adopt_kept_folder``)."""
         migrate = getattr(self.store, "migrate", None)
-        return migrate() if migrate is not None else None
+        if migrate is None:
+            return None
+        done = migrate()
+        self.adopt_kept_folder()
+        return done
+
+    def adopt_kept_folder(self) -> list[str]:
+        """With the kept copies in the database: move those an earlier version kept in ``sources_dir`` into it, in
+        one write, then rename the folder ``sources.in-database-<time>`` (kept, for the operator to delete); the
+        names moved.  Nothing to do without such copies, or without an index yet."""
+        adopt = getattr(self.kept, "adopt", None)
+        folder = KeptFolder(self.sources_dir)
+        if adopt is None or not folder.names() or not self.has_index():
+            return []
+        aside = self.sources_dir.with_name(f"sources.in-database-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}")
+        with self._writing("adopt kept sources") as tx:
+            names = adopt(folder, tx)
+            tx.after_publish(lambda: os.replace(self.sources_dir, aside))
+        log.warning("moved %d kept sources from %s into %s; the folder is now %s", len(names), self.sources_dir,
+                    self.kept.location, aside)
+        return names
 
     def migrate_subscriptions(self) -> tuple[str, int, list[int]] | None:
         """Apply the pending migrations of the feed subscriptions' tables in PostgreSQL: (where, schema version,

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from index.errors import BadInput
 from index.fetch import FetchPolicy, fetch_document
-from index.kept import check_name
+from index.kept import check_name, page_record
 from index.service import CrisisService
 from index.store import portable
 from index.store.postgres.writer import PostgresTransaction
@@ -258,3 +258,32 @@ def test_an_export_whose_kept_copies_are_tampered_with_is_refused(shared_service
         f.write(json.dumps({"name": "lviv.txt", "kind": "file", "sha256": "0" * 64, "origin": "x"}) + "\n")
     with pytest.raises(BadInput, match="does not match its SHA-256"):
         portable.load(folder)
+
+
+def test_migrate_moves_the_copies_an_earlier_version_kept_on_a_hosts_disk_into_the_database(run, monkeypatch, hosts, pages):
+    a, b = hosts
+    # What an earlier version left on host A: copies under its data dir, documents whose origins are their paths.
+    (a.sources_dir / "web").mkdir(parents=True)
+    (a.sources_dir / "lviv.txt").write_text(LVIV, encoding="utf-8")
+    page = asyncio.run(fetch_document(pages.url("/articles/eu-sanctions"), LOOPBACK))
+    (a.web_dir / f"{page.id}.jsonl").write_text(json.dumps(page_record(page)) + "\n", encoding="utf-8")
+    a.add_documents(a._load([a.sources_dir / "lviv.txt", a.web_dir / f"{page.id}.jsonl"]).documents)
+    before = {d.title: d for d in b.documents()}
+    assert before["Missiles hit a fuel depot in Lviv"].origin == str(a.sources_dir / "lviv.txt")
+
+    monkeypatch.setenv("CRISISBOT_DATABASE_URL", url_of(a))
+    monkeypatch.setenv("CRISISBOT_DATA_DIR", str(a.data_dir))
+    migrated = run("migrate")
+    assert migrated.exit_code == 0, migrated.output
+    assert [name for name, *_ in kept_rows(url_of(a))] == ["lviv.txt", f"web/{page.id}.jsonl"]
+    assert not a.sources_dir.exists() and len(list(a.data_dir.glob("sources.in-database-*/lviv.txt"))) == 1  # set aside, not deleted
+    moved = {d.title: d for d in b.documents()}
+    assert moved["Missiles hit a fuel depot in Lviv"].origin == "kept:lviv.txt" and moved[SANCTIONS_TITLE].origin == f"kept:web/{page.id}.jsonl"
+    assert [s["url"] for s in b.url_sources()] == [pages.url("/articles/eu-sanctions")]
+    assert run("migrate").exit_code == 0 and len(kept_rows(url_of(a))) == 2  # nothing left to move
+
+    b.build()  # the other host rebuilds them with the ids they had
+    assert {d.title: d.id for d in b.documents()}["Missiles hit a fuel depot in Lviv"] == before["Missiles hit a fuel depot in Lviv"].id
+    assert cited(b, LVIV_Q)[0] == "Missiles hit a fuel depot in Lviv"
+    b.remove_sources([before["Missiles hit a fuel depot in Lviv"].id])
+    assert [name for name, *_ in kept_rows(url_of(a))] == [f"web/{page.id}.jsonl"]

@@ -18,13 +18,13 @@ import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 import psycopg
 
 from index.fsutil import FILE_MODE, private_dir
-from index.kept import KeptSources, check_name, kind_of
+from index.kept import FILE, KeptFolder, KeptSources, check_name, kind_of
 from index.store.protocol import NoIndex, Transaction
 
 if TYPE_CHECKING:
@@ -71,6 +71,24 @@ class KeptInPostgres(KeptSources):
                                                 added_at = now()""",
             (check_name(name), kind_of(name), data, hashlib.sha256(data).hexdigest()),
         )
+
+    def adopt(self, folder: KeptFolder, tx: Transaction) -> list[str]:
+        """Move in the copies an earlier version kept in ``folder`` on this host, and give the documents read from
+        them the origin they have here; the names they have here.  A file whose name is taken by other bytes
+        gets ``<stem>-<hash>`` (as ``keep_files`` does); a page whose name is taken keeps the copy already here."""
+        adopted = []
+        for name in folder.names():
+            data = folder.read(name) or b""
+            here, existing = name, self.read(name, tx)
+            if existing is not None and existing != data and kind_of(name) == FILE:
+                path = PurePosixPath(name)
+                here = str(path.with_name(f"{path.stem}-{hashlib.sha1(data).hexdigest()[:8]}{path.suffix}"))
+                existing = self.read(here, tx)
+            if existing is None:
+                self.write(here, data, tx)
+            self._conn(tx).execute("UPDATE documents SET origin = %s WHERE origin = %s", (self.origin(here), folder.origin(name)))
+            adopted.append(here)
+        return adopted
 
     def set_aside(self, name: str, tx: Transaction) -> None:
         """Deleted in the write's transaction: others keep reading it until the commit, a rollback brings it back."""
