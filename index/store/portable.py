@@ -130,7 +130,7 @@ def save(corpus: Corpus, folder: Path) -> None:
     copies = corpus.kept or []
     with open(folder / "kept.jsonl", "w", encoding="utf-8") as f:
         for copy in copies:
-            path = folder / "kept" / copy.name
+            path = folder / "kept" / check_name(copy.name)
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(copy.data)
             record = {"name": copy.name, "kind": kind_of(copy.name), "sha256": hashlib.sha256(copy.data).hexdigest(), "origin": copy.origin}
