@@ -223,21 +223,26 @@ def doctor(as_json: Annotated[bool, typer.Option("--json", help="JSON output.")]
 
 
 def _doctor_database(svc, as_json: bool) -> None:
-    """``doctor`` for the index in PostgreSQL: reachable, an index of this model, its size (the folder checks do not apply)."""
+    """``doctor`` for the index in PostgreSQL: reachable, an index of this model, its size, the kept copies of sources
+    (the folder checks do not apply)."""
     from index.errors import CrisisError
 
+    findings = []
     try:
         manifest = svc.snapshot().manifest
-        finding = {"level": "ok", "message": f"{manifest['documents']} documents, {manifest['paragraphs']} paragraphs, "
-                                              f"model {manifest.get('model')}, generation {manifest.get('generation', '?')}"}
+        findings.append({"level": "ok", "message": f"{manifest['documents']} documents, {manifest['paragraphs']} paragraphs, "
+                                                   f"model {manifest.get('model')}, generation {manifest.get('generation', '?')}"})
+        kept = svc.kept_counts()  # the copies rebuilds read, in the database too (index/store/postgres/kept.py)
+        findings.append({"level": "ok", "message": f"{kept['file']} added source files and {kept['page']} fetched pages kept for rebuilds"})
     except CrisisError as exc:
-        finding = {"level": "problem", "message": str(exc)}
+        findings.append({"level": "problem", "message": str(exc)})
+    healthy = all(f["level"] == "ok" for f in findings)
     if as_json:
-        out.print(json.dumps({"store": svc.store.location, "healthy": finding["level"] == "ok", "findings": [finding]}, indent=2),
-                  markup=False)
+        out.print(json.dumps({"store": svc.store.location, "healthy": healthy, "findings": findings}, indent=2), markup=False)
     else:
-        out.print(f"{finding['level']}: {svc.store.location}: {finding['message']}", markup=False)
-    raise typer.Exit(0 if finding["level"] == "ok" else EXIT_FAILED)
+        for finding in findings:
+            out.print(f"{finding['level']}: {svc.store.location}: {finding['message']}", markup=False)
+    raise typer.Exit(0 if healthy else EXIT_FAILED)
 
 
 @app.command()

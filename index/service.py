@@ -3,8 +3,9 @@
 It owns the embedding model (loaded once) and a ``Store`` (index/store/protocol.py;
 by default the folders of the data dir, ``LocalStore``, or ``PostgresStore`` when ``database_url`` is set): questions are answered
 from the store's current read view, and every write (build, add, remove) is one
-store transaction, published whole or not at all.  The source files kept for
-rebuilds live beside the index, under ``sources_dir``.
+store transaction, published whole or not at all.  The copies of sources kept for
+rebuilds (``kept``, index/kept.py) live with the index: under ``sources_dir`` beside the
+folders, or in the PostgreSQL database, where every host sees them.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import contextlib
 import datetime as dt
 import functools
 import logging
+import os
 import threading
 import time
 from collections.abc import Sequence
@@ -31,7 +33,7 @@ from index.feeds import Poller
 from index.fetch import FetchPolicy, check_url, fetch_document
 from index.importing import ByteProgress, ImportOptions, ImportResult, import_archives
 from index.ingest import Document, LoadReport, Problem, load
-from index.kept import KeptSources
+from index.kept import WEB, KeptFolder, KeptSources, kept_sources
 from index.metrics import Metrics
 from index.phrases import phrase
 from index.polls import PollReport
@@ -98,7 +100,7 @@ class CrisisService:
         self.embedder = embedder or Embedder(self.settings.model, device=self.settings.device, batch_size=self.settings.batch_size,
                                              backend=self.settings.backend, onnx_cache=self.settings.onnx_cache)
         self.store: Store = store if store is not None else open_store(self.settings, self.data_dir, self.embedder.name)
-        self.kept = KeptSources(self.data_dir / "sources")
+        self.kept: KeptSources = kept_sources(self.store, self.data_dir / "sources")  # the store's database, else sources_dir
         self.fetch_policy = FetchPolicy.from_settings(self.settings)
         self._reach: tuple[ReadView, Reach | None] | None = None
         # A write that leaves the store due a merge (index/store/delta.py) runs it at once (the CLI: its process
@@ -116,8 +118,9 @@ class CrisisService:
 
     @property
     def sources_dir(self) -> Path:
-        """Where files added by moderators and operators are kept, for rebuilds (index/kept.py)."""
-        return self.kept.folder
+        """Where files added by moderators and operators are kept for rebuilds when the index is in folders
+        (index/kept.py); with PostgreSQL they are kept in the database and this folder stays unused."""
+        return self.data_dir / "sources"
 
     def has_index(self) -> bool:
         return self.store.has_index()
@@ -300,29 +303,24 @@ class CrisisService:
 
     @property
     def web_dir(self) -> Path:
-        """Fetched pages, kept as JSON Lines we wrote ourselves: the only URL sources a refresh fetches."""
-        return self.kept.web
-
-    def default_sources(self) -> list[Path]:
-        """The bundled corpus plus every source file added since."""
-        paths = [BUNDLED_CORPUS]
-        if self.sources_dir.exists():
-            paths.append(self.sources_dir)
-        return paths
+        """Fetched pages, kept as JSON Lines we wrote ourselves under ``sources_dir``: the only URL sources a refresh fetches."""
+        return self.sources_dir / WEB
 
     def build(self, sources: Sequence[Path | str] | None = None, *, progress: Progress | None = None) -> WriteResult:
-        """Rebuild the whole index from ``sources`` (default: ``default_sources()``)."""
+        """Rebuild the whole index from ``sources`` (default: the bundled corpus plus every source kept since)."""
         start = time.perf_counter()
-        paths = [Path(p) for p in (sources or self.default_sources())]
-        with self._writing("build", fresh=True, progress=progress) as tx:
+        with self._writing("build", fresh=True, progress=progress) as tx, \
+                (contextlib.nullcontext() if sources else self.kept.readable(tx)) as kept_root:
+            paths = [Path(p) for p in sources] if sources else [BUNDLED_CORPUS, *([kept_root] if kept_root else [])]
             if progress:
                 progress("reading sources", 0, len(paths))
-            report = self._load(paths)
+            report = self._load(paths, kept_root)
             if not report.documents:
                 raise NothingToIndex(f"nothing to index: {_reasons(report)}")
             change = self._add(tx, report.documents)
             seconds = time.perf_counter() - start
-            tx.annotate(built_at=_now(), build_seconds=round(seconds, 2), sources=[str(p) for p in paths])
+            tx.annotate(built_at=_now(), build_seconds=round(seconds, 2),
+                        sources=[self.kept.location if p == kept_root else str(p) for p in paths])
         return WriteResult(tx.manifest, change, report, time.perf_counter() - start)
 
     def add_documents(self, documents: Sequence[Document], *, progress: Progress | None = None) -> WriteResult:
@@ -336,21 +334,24 @@ class CrisisService:
     def _add(self, tx: Transaction, documents: Sequence[Document]) -> ChangeReport:
         return tx.add_documents(documents, self.embedder, near_duplicate_ratio=self.settings.near_duplicate_ratio)
 
-    def _load(self, roots: Sequence[Path]) -> LoadReport:
+    def _load(self, roots: Sequence[Path], kept_root: Path | None = None) -> LoadReport:
         """Documents of every file under ``roots``, each id namespaced by the file it comes from.
 
         A document's id is a hash of its file's path below the root it was found
         under and the id the file gives it (or its place in the file), so two files
         cannot collide, and a rebuild gives every document the id it had.  Pages we
-        fetched keep the id of their URL, so a refresh replaces them.
+        fetched keep the id of their URL, so a refresh replaces them.  ``kept_root``:
+        the folder the kept copies are read from (``KeptSources.readable``); what is
+        read there gets the copy's origin.
         """
         report = load(roots, min_chars=self.settings.min_paragraph_chars, max_chars=self.settings.max_paragraph_chars,
                       max_paragraphs=self.settings.max_paragraphs_per_source)
+        web = (kept_root or self.sources_dir) / WEB
         seen: dict[str, str] = {}
         documents = []
         for doc in report.documents:
             origin = Path(doc.origin)
-            if origin.parent != self.web_dir:
+            if origin.parent != web:
                 doc.meta["id_in_source"] = doc.id
                 doc.id = document_id(_namespace(origin, roots), doc.id)
             if doc.id in seen:
@@ -359,12 +360,26 @@ class CrisisService:
             seen[doc.id] = doc.title
             documents.append(doc)
         report.documents = documents
+        if kept_root is not None:
+            self._relabel(report, kept_root)
         return report
+
+    def _relabel(self, report: LoadReport, kept_root: Path) -> None:
+        """What was read under ``kept_root`` named by its copy's origin (the same path for the folders)."""
+        prefix = f"{kept_root}{os.sep}"
+
+        def relabel(where: str) -> str:
+            return self.kept.origin(where[len(prefix):].replace(os.sep, "/")) if where.startswith(prefix) else where
+
+        for doc in report.documents:
+            doc.origin = relabel(doc.origin)
+        for problems in (report.skipped, report.warnings):
+            problems[:] = [Problem(relabel(p.where), p.reason) for p in problems]
 
     # --- sources kept for rebuilds -----------------------------------------------------
 
     def add_paths(self, paths: Sequence[Path | str], *, progress: Progress | None = None) -> WriteResult:
-        """Add files (or folders of them): keep a copy under ``sources_dir``, then index incrementally.
+        """Add files (or folders of them): keep a copy (``kept``), then index incrementally.
 
         What is indexed is read from the kept copy, so a rebuild reads the same
         bytes and gives the same ids.  Unreadable files are in ``result.load.skipped``;
@@ -372,13 +387,14 @@ class CrisisService:
         """
         start = time.perf_counter()
         with self._writing("add files", progress=progress) as tx:
-            kept, skipped = self.kept.keep_files([Path(p) for p in paths], tx)
-            report = self._load(kept)
+            names, skipped = self.kept.keep_files([Path(p) for p in paths], tx)
+            with self.kept.readable(tx, names) as kept_root:
+                report = self._load([kept_root / name for name in names] if kept_root else [], kept_root)
             report.skipped[:0] = skipped
             used = {doc.origin for doc in report.documents}
-            for dest in kept:
-                if str(dest) not in used and not self._indexed(dest):
-                    dest.unlink(missing_ok=True)  # nothing usable in it: keep no copy
+            for name in names:
+                if self.kept.origin(name) not in used and not self._indexed(self.kept.origin(name)):
+                    self.kept.set_aside(name, tx)  # nothing usable in it: keep no copy
             if not report.documents:
                 raise NothingToIndex(f"nothing to add: {_reasons(report)}")
             change = self._add(tx, report.documents)
@@ -389,14 +405,14 @@ class CrisisService:
                         progress: ByteProgress | None = None) -> ImportResult:
         """Import large archives (JSON Lines, CSV, folders of HTML) in batches, resumably (index/importing.py).
 
-        Unlike ``add_paths`` no copy is kept under ``sources_dir`` and no file size limit applies:
+        Unlike ``add_paths`` no copy is kept and no file size limit applies:
         this is the operator's path, for archives of any size, read one record at a time.
         """
         return import_archives(self, paths, options or ImportOptions(), progress)
 
-    def _indexed(self, path: Path) -> bool:
-        """Whether the published index has documents read from ``path``."""
-        return self.has_index() and any(Path(d.origin) == path for d in self.snapshot().documents())
+    def _indexed(self, origin: str) -> bool:
+        """Whether the published index has documents read from ``origin``."""
+        return self.has_index() and any(d.origin == origin for d in self.snapshot().documents())
 
     def add_fetched(self, document: Document, *, progress: Progress | None = None) -> WriteResult:
         """Add a document fetched from a URL; it is kept as JSON Lines so rebuilds need no network."""
@@ -484,10 +500,14 @@ class CrisisService:
                 self.kept.keep_page(document, tx)
             change = self._add(tx, documents) if documents else ChangeReport()
             for origin in {origins[i] for i in gone}:
-                self.kept.set_aside(Path(origin), tx)
+                self.kept.forget(origin, tx)
         change.documents_removed, change.paragraphs_removed = removed.documents_removed, removed.paragraphs_removed
         self._merge_if_due()
         return WriteResult(tx.manifest, change, seconds=time.perf_counter() - start)
+
+    def kept_counts(self) -> dict[str, int]:
+        """How many copies of added files ("file") and fetched pages ("page") are kept for rebuilds."""
+        return self.kept.counts()
 
     def url_sources(self) -> list[dict]:
         """URL sources (id, url, content_hash): pages added as URLs, read from their kept copies."""
@@ -512,7 +532,7 @@ class CrisisService:
             if drop_kept_files:
                 still_used = set(tx.origins().values())
                 for origin in {origins[i] for i in ids} - still_used:
-                    self.kept.set_aside(Path(origin), tx)
+                    self.kept.forget(origin, tx)
         self._merge_if_due()
         return WriteResult(tx.manifest, change, seconds=time.perf_counter() - start)
 
@@ -524,9 +544,30 @@ class CrisisService:
 
     def migrate_store(self) -> tuple[int, list[int]] | None:
         """Apply the store's pending schema migrations: (schema version, versions applied); None for a store that
-        has no schema of its own to migrate (the folders migrate a copy when they write it)."""
+        has no schema of its own to migrate (the folders migrate a copy when they write it).  Copies of sources an
+        earlier version kept in ``sources_dir`` move into a store that keeps them itself (``adopt_kept_folder``)."""
         migrate = getattr(self.store, "migrate", None)
-        return migrate() if migrate is not None else None
+        if migrate is None:
+            return None
+        done = migrate()
+        self.adopt_kept_folder()
+        return done
+
+    def adopt_kept_folder(self) -> list[str]:
+        """With the kept copies in the database: move those an earlier version kept in ``sources_dir`` into it, in
+        one write, then rename the folder ``sources.in-database-<time>`` (kept, for the operator to delete); the
+        names moved.  Nothing to do without such copies, or without an index yet."""
+        adopt = getattr(self.kept, "adopt", None)
+        folder = KeptFolder(self.sources_dir)
+        if adopt is None or not folder.names() or not self.has_index():
+            return []
+        aside = self.sources_dir.with_name(f"sources.in-database-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}")
+        with self._writing("adopt kept sources") as tx:
+            names = adopt(folder, tx)
+            tx.after_publish(lambda: os.replace(self.sources_dir, aside))
+        log.warning("moved %d kept sources from %s into %s; the folder is now %s", len(names), self.sources_dir,
+                    self.kept.location, aside)
+        return names
 
     def migrate_subscriptions(self) -> tuple[str, int, list[int]] | None:
         """Apply the pending migrations of the feed subscriptions' tables in PostgreSQL: (where, schema version,
@@ -535,18 +576,21 @@ class CrisisService:
         return SubscriptionStore.migrate(url.get_secret_value()) if url is not None else None
 
     def export_corpus(self, folder: Path) -> tuple[int, int]:
-        """Write the published corpus to the new folder ``folder``; (documents, paragraphs) written."""
+        """Write the published corpus and the kept copies of its sources to the new folder ``folder``;
+        (documents, paragraphs) written."""
         from index.store import portable
 
         corpus = portable.read_view(self.snapshot())
+        corpus.kept = portable.read_kept(self.kept)
         portable.save(corpus, folder)
         return len(corpus.documents), len(corpus.paragraphs)
 
     def import_corpus(self, folder: Path) -> dict:
-        """Replace the store's corpus with the one exported to ``folder``, in one write; the published manifest."""
+        """Replace the store's corpus, and the kept copies of sources, with those exported to ``folder``, in one
+        write; the published manifest."""
         from index.store import portable
 
-        return portable.import_into(self.store, portable.load(folder), self.embedder.name)
+        return portable.import_into(self.store, portable.load(folder), self.embedder.name, self.kept)
 
     def _merge_if_due(self) -> None:
         if not self.store.merge_due():

@@ -132,10 +132,11 @@ def test_migrate_is_idempotent_and_a_newer_schema_is_refused(run, monkeypatch, p
     assert local.exit_code == 0 and "nothing to migrate" in local.output
     monkeypatch.setenv("CRISISBOT_DATABASE_URL", postgres_database)
     first, again = run("migrate"), run("migrate")
-    assert first.exit_code == 0 and "schema version 1 (applied 1)" in first.output
-    assert again.exit_code == 0 and "schema version 1 (up to date)" in again.output
+    assert first.exit_code == 0 and "schema version 2 (applied 1, 2)" in first.output
+    assert again.exit_code == 0 and "schema version 2 (up to date)" in again.output
     with psycopg.connect(postgres_database, autocommit=True) as conn:
-        assert conn.execute("SELECT array_agg(version) FROM schema_migrations").fetchone()[0] == [1]
+        assert conn.execute("SELECT array_agg(version ORDER BY version) FROM schema_migrations").fetchone()[0] == [1, 2]
+        assert conn.execute("SELECT to_regclass('kept_sources')").fetchone()[0] == "kept_sources"  # 2: the kept copies
         conn.execute("INSERT INTO schema_migrations (version) VALUES (99)")
     with pytest.raises(IndexMismatch, match="upgrade crisisbot"):
         PostgresStore(postgres_database, embedder.name).current()

@@ -4,7 +4,8 @@
 - ``lexical``: BM25 in SQL over the local store's search tokens;
 - ``view``: ``PostgresView``, one published generation read;
 - ``writer``: ``PostgresTransaction``, one write in one database transaction;
-- ``store``: ``PostgresStore``, the ``Store`` composing them.
+- ``store``: ``PostgresStore``, the ``Store`` composing them;
+- ``kept``: ``KeptInPostgres``, the copies of added sources (index/kept.py) in the same database.
 """
 
 from index.store.postgres.store import PostgresStore

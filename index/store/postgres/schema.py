@@ -15,6 +15,7 @@ The tables::
     occurrences       which document carries which paragraph where
     terms             search token -> paragraph, with its count there and the paragraph's length (BM25)
     term_stats        search token -> paragraphs holding it (BM25's document frequency)
+    kept_sources      the copies of added files and fetched pages a rebuild reads (index/store/postgres/kept.py)
 """
 
 from __future__ import annotations
@@ -77,6 +78,15 @@ CREATE INDEX terms_paragraph ON terms (paragraph_id);
 CREATE TABLE term_stats (
     term text COLLATE "C" PRIMARY KEY,
     paragraphs int NOT NULL
+);
+""",
+    2: """
+CREATE TABLE kept_sources (
+    name text COLLATE "C" PRIMARY KEY,  -- an added file's name, or web/<id>.jsonl for a fetched page
+    kind text NOT NULL CHECK (kind IN ('file', 'page')),
+    data bytea NOT NULL,
+    sha256 text NOT NULL,
+    added_at timestamptz NOT NULL DEFAULT now()
 );
 """,
 }

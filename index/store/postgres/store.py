@@ -89,6 +89,12 @@ class PostgresStore:
         with reachable(self.location), schema.connect(self.url) as conn:
             return schema.migrate(conn, self.location)
 
+    def kept_sources(self):
+        """The copies of added sources, kept in this database for every host (index/store/postgres/kept.py)."""
+        from index.store.postgres.kept import KeptInPostgres
+
+        return KeptInPostgres(self)
+
     # .. reading ..
 
     def _state(self, columns: str = "generation, manifest") -> tuple:
