@@ -25,7 +25,6 @@ is not a failure: the poll is tried again at the next tick, with nothing of it s
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import random
 import time
@@ -287,11 +286,8 @@ class Poller:
         """The text hash of a document this subscription indexed and that is still indexed (its kept record,
         index/kept.py), else None.  A forgotten item that comes back is recognised by it: written again only if its
         text changed, and then as an update."""
-        try:
-            record = json.loads((self.service.kept.web / f"{document_id}.jsonl").read_text(encoding="utf-8").splitlines()[0])
-        except (OSError, ValueError, IndexError):
-            return None
-        return record.get("content_hash") if isinstance(record, dict) and record.get("feed") == sub.url else None
+        record = self.service.kept.page(document_id)
+        return record.get("content_hash") if record is not None and record.get("feed") == sub.url else None
 
     async def _document(self, sub: Subscription, entry: Entry | None, url: str | None, key: str) -> Document:
         """The item's document: the feed's own full text, else its page fetched and extracted."""

@@ -113,6 +113,17 @@ class KeptSources(ABC):
         document.origin = self.origin(name)
         return name
 
+    def page(self, document_id: str) -> dict | None:
+        """The kept record of the fetched page ``document_id`` (see ``page_record``), if there is one."""
+        return self._record(f"{WEB}/{document_id}.jsonl")
+
+    def _record(self, name: str) -> dict | None:
+        try:
+            record = json.loads((self.read(name) or b"").decode("utf-8").splitlines()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+        return record if isinstance(record, dict) else None
+
     def counts(self) -> dict[str, int]:
         """How many copies there are of each kind (``FILE``, ``PAGE``)."""
         kinds = [kind_of(name) for name in self.names()]
@@ -131,9 +142,8 @@ class KeptSources(ABC):
             path = PurePosixPath(name)
             if kind_of(name) != PAGE or not path.name.startswith("url-") or path.suffix != ".jsonl" or len(path.parts) != 2:
                 continue
-            try:
-                record = json.loads((self.read(name) or b"").decode("utf-8").splitlines()[0])
-            except (OSError, ValueError, IndexError):
+            record = self._record(name)
+            if record is None:
                 continue
             if record.get("source_url") and record.get("id") == path.stem and not record.get("feed"):  # feed items: the poller's
                 found.append({"id": record["id"], "url": record["source_url"], "content_hash": record.get("content_hash")})

@@ -109,6 +109,10 @@ def test_a_file_and_a_page_added_through_one_host_survive_a_rebuild_through_anot
                                                    "content_hash": page.load.documents[0].meta["content_hash"]}]
     refreshed = asyncio.run(b.refresh_urls())  # the other host's refresh sees the page A added
     assert (refreshed.checked, refreshed.changed, refreshed.failed) == (1, [], [])
+    # The page's record, as a feed poll reads it to know an item that comes back (index/feeds.py), on any host.
+    record = b.kept.page(ids[SANCTIONS_TITLE][0])
+    assert record is not None and record["content_hash"] == page.load.documents[0].meta["content_hash"]
+    assert b.kept.page("url-not-kept") is None
 
 
 def test_a_remove_through_another_host_deletes_the_kept_copy(hosts, pages, tmp_path):
