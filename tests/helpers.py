@@ -11,7 +11,11 @@ import contextlib
 import json
 import os
 import random
+import signal
+import subprocess
 import sys
+import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from bot.app import create_bot
@@ -162,6 +166,29 @@ def bigger_corpus(sources_dir, n_docs: int = 6) -> None:
 
 
 # --- what the bot sent ---------------------------------------------------------------------------
+
+
+def adds_killed(data_dir: Path, source: Path, env: dict[str, str], delays: Iterable[float | None], observe: Callable):
+    """Run ``crisisbot``'s add of ``source`` in a worker process (tests/crash_worker.py) once per delay: SIGKILLed
+    that many seconds after it is ready, or (None) left to finish; what ``observe()`` returns after each."""
+    seen = []
+    for delay in delays:
+        proc = subprocess.Popen([sys.executable, "-m", "tests.crash_worker", str(data_dir), "add", str(source)],
+                                cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        try:
+            assert proc.stdout.readline().strip() == "READY"
+            if delay is None:
+                assert proc.stdout.readline().strip() == "DONE" and proc.wait(120) == 0
+            else:
+                time.sleep(delay)
+                proc.send_signal(signal.SIGKILL)
+                proc.wait(30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(30)
+        seen.append(observe())
+    return seen
 
 
 def strings(value) -> list[str]:

@@ -10,11 +10,7 @@ import asyncio
 import json
 import os
 import random
-import signal
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 import psycopg
@@ -29,7 +25,7 @@ from index.service import CrisisService
 from index.store import portable
 from index.store.postgres.writer import PostgresTransaction
 
-from .helpers import ROOT, bigger_corpus, clean_env, make_settings
+from .helpers import adds_killed, bigger_corpus, clean_env, make_settings
 from .webpages import PageServer
 
 LVIV = ("Missiles hit a fuel depot in Lviv\n\n"
@@ -168,23 +164,8 @@ def test_a_writer_killed_mid_add_leaves_no_kept_row(postgres_service, tmp_path):
 
     before = state()
     rng = random.Random(17)
-    states = []
-    for delay in [*(rng.uniform(0.3, 2.5) for _ in range(3)), None]:
-        proc = subprocess.Popen([sys.executable, "-m", "tests.crash_worker", str(tmp_path / "data"), "add", str(extra / "recombined.jsonl")],
-                                cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        try:
-            assert proc.stdout.readline().strip() == "READY"
-            if delay is None:
-                assert proc.stdout.readline().strip() == "DONE" and proc.wait(120) == 0
-            else:
-                time.sleep(delay)
-                proc.send_signal(signal.SIGKILL)
-                proc.wait(30)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait(30)
-        states.append(state())
+    delays = [*(rng.uniform(0.3, 2.5) for _ in range(3)), None]
+    states = adds_killed(tmp_path / "data", extra / "recombined.jsonl", env, delays, state)
     assert before[1] == [] and states[-1][1] == ["recombined.jsonl"] and len(states[-1][0] - before[0]) == 8
     assert all(s in (before, states[-1]) for s in states)  # a copy only with its documents, never without
 

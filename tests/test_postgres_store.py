@@ -9,10 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import psycopg
@@ -24,7 +20,7 @@ from index.service import CrisisService
 from index.store import IndexMismatch, WriteInProgress
 from index.store.postgres import PostgresStore
 
-from .helpers import ROOT, bigger_corpus, clean_env, make_settings
+from .helpers import ROOT, adds_killed, bigger_corpus, clean_env, make_settings
 
 QUESTIONS = [
     "Who did Blinken write to proposing a meeting?",
@@ -106,23 +102,8 @@ def test_a_writer_killed_mid_write_leaves_the_previous_generation_serving(postgr
     before = _documents(postgres_service)
     env = clean_env() | {"CRISISBOT_DATABASE_URL": url_of(postgres_service)}
     rng = random.Random(11)
-    states = []
-    for delay in [*(rng.uniform(0.0, 2.5) for _ in range(3)), None]:
-        proc = subprocess.Popen([sys.executable, "-m", "tests.crash_worker", str(tmp_path / "data"), "add", str(extra / "recombined.jsonl")],
-                                cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        try:
-            assert proc.stdout.readline().strip() == "READY"
-            if delay is None:
-                assert proc.stdout.readline().strip() == "DONE" and proc.wait(120) == 0
-            else:
-                time.sleep(delay)
-                proc.send_signal(signal.SIGKILL)
-                proc.wait(30)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait(30)
-        states.append(_documents(postgres_service))
+    delays = [*(rng.uniform(0.0, 2.5) for _ in range(3)), None]
+    states = adds_killed(tmp_path / "data", extra / "recombined.jsonl", env, delays, lambda: _documents(postgres_service))
     assert all(state in (before, states[-1]) for state in states)
     assert states[-1] > before and len(states[-1] - before) == 8  # the last run, not killed, published all of it
 
