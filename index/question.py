@@ -51,7 +51,27 @@ class Terms:
 
 
 def asks_when(question: str) -> bool:
-    return bool(_WHEN.search(question))
+    """Does the question ask for a date?  Also with its first word a typo of "when" ("wen did ..."): a word
+    one letter away from it that is not itself a common word ("then", "where" are)."""
+    if _WHEN.search(question):
+        return True
+    first = _WORD.search(question)
+    if first is None:
+        return False
+    word = first.group().casefold()
+    rank = textlib.word_rank(word)
+    return (rank is None or rank > _FIRST_WORD_ORDINARY_RANK) and _one_edit(word, "when")
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Whether ``a`` is ``b`` with one letter added, dropped, changed, or two neighbours swapped."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+    short, long = sorted((a, b), key=len)
+    return any(long[:i] + long[i + 1:] == short for i in range(len(long)))
 
 
 def is_instruction(question: str) -> bool:
