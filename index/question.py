@@ -24,6 +24,7 @@ _FIRST_WORD_ORDINARY_RANK = 5_000  # the first word is capitalised anyway: a nam
 KEY_MAX_SHARE = 0.05
 _WORD = re.compile(r"[^\W_](?:[\w'’.-]*[^\W_])?")
 _YEAR = re.compile(r"(19|20)\d\d")
+_CLITIC_END = re.compile(r"'(?:s|re|ve|ll|d|m)$|(?<=s)'$")
 
 _WHEN = re.compile(
     r"^\W*(?:and\s+|so\s+)?(when\b|what\s+(?:day|date|time|month)\b|on\s+(?:what|which)\s+(?:day|date)\b|how\s+long\s+ago\b"
@@ -85,7 +86,8 @@ def asks_how_many(question: str) -> bool:
 def _is_name(word: str, first: bool) -> bool:
     if any(ch.isdigit() for ch in word):
         return not _YEAR.fullmatch(word)  # a year is a time window (index/timeframe.py), not a name
-    lower = word.casefold().replace("’", "'")
+    # A possessive or contraction is its word ("chief's" is "chief"): no word list holds it as typed.
+    lower = _CLITIC_END.sub("", word.casefold().replace("’", "'"))
     if lower in textlib.STOPWORDS or len(lower) < 2:
         return False
     if word.isupper() and len(word) >= 2:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from index import lexical
+from index.families import relatives
 from index.store.protocol import ParagraphRow, ReadView
 
 CANDIDATES = 50  # per retriever, before fusion
@@ -76,6 +77,18 @@ class Query:
     # Whether an answer must come from passages holding the key terms (not when they were found for a question
     # asked in another language: then they only rank).
     terms_required: bool = True
+    # Each search token with the stems of its word family the corpus holds (index/families.py): "invad" with
+    # "invas", so a report of the "invasion" holds what "When did Russia invade?" asks.
+    related: tuple[tuple[str, frozenset[str]], ...] = ()
+
+    def holding(self, terms: set[str]) -> set[str]:
+        """``terms`` (a passage's or sentence's) with the search tokens whose relatives are among them."""
+        implied = {token for token, family in self.related if family & terms}
+        return terms | implied if implied else terms
+
+    def search_tokens(self) -> tuple[str, ...]:
+        """The tokens searched in the lexical index: the question's, then their relatives."""
+        return tuple(dict.fromkeys([*self.tokens, *(r for _, family in self.related for r in sorted(family))]))
 
     def key_coverage(self, row: ParagraphRow) -> float:
         """The share of the key terms ``row`` holds (1 when the question names nothing)."""
@@ -155,7 +168,7 @@ def retrieve(view: ReadView, query: Query, k: int, *, dense_weight: float, mode:
     filtered = query.since is not None or query.until is not None
     pool = CANDIDATES * (4 if filtered else 1)
     dense_hits = dict(view.dense_search(query.vector, pool))
-    lexical_hits = dict(view.lexical_search(query.tokens, pool))
+    lexical_hits = dict(view.lexical_search(query.search_tokens(), pool))
     ids = list(dict.fromkeys([*dense_hits, *lexical_hits]))
     if not ids:
         return []
@@ -172,7 +185,7 @@ def retrieve(view: ReadView, query: Query, k: int, *, dense_weight: float, mode:
     for i, pid in enumerate(ids):
         cos = float(cosines[i])
         bm25 = lexical_hits.get(pid, 0.0)
-        cov = lexical.coverage(weights, set(rows[pid].lex))
+        cov = lexical.coverage(weights, query.holding(set(rows[pid].lex)))
         lex_norm = bm25 / bm25_max if bm25_max else 0.0
         if mode == "dense":
             score = cos
@@ -289,6 +302,9 @@ def make_query(text: str, vector: np.ndarray, since: dt.date | None = None, unti
     likely misspells ("kramatorks" finds "kramatorsk")."""
     text_words = without_clitics(text)
     tokens = tuple(dict.fromkeys(lexical.query_tokens(text_words) + lexical.query_tokens(also)))
+    related: tuple[tuple[str, frozenset[str]], ...] = ()
     if vocabulary is not None:
         tokens = vocabulary.corrected(tokens, keep=lexical.ordinary_tokens(text_words))
-    return Query(text, vector.astype(np.float32), tokens, since, until, key_terms, unknown, terms_required)
+        found = ((t, frozenset(r for r in relatives(t) if r in vocabulary and r not in tokens)) for t in tokens)
+        related = tuple((t, family) for t, family in found if family)
+    return Query(text, vector.astype(np.float32), tokens, since, until, key_terms, unknown, terms_required, related)
