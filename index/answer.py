@@ -240,7 +240,7 @@ def compose(
     how_many = asks_how_many(question) or asks_how_many(query.text)
     scores = []
     for (passage, sentence), c in zip(sentences, cos):
-        cov = lexical.coverage(weights, set(textlib.lexical_tokens(sentence)))
+        cov = lexical.coverage(weights, query.holding(set(textlib.lexical_tokens(sentence))))
         # A sentence inherits some of its passage's standing: context counts.
         score = float(c) + SENTENCE_LEXICAL_WEIGHT * cov + 0.5 * passage.score
         scores.append(score + (NUMBER_BONUS if how_many and _NUMBER.search(sentence) else 0.0))

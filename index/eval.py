@@ -45,7 +45,7 @@ from index.conversation import Turn
 from index.errors import BadQASet
 from index.search import MODES, Passage
 from index.service import CrisisService
-from index.timeframe import format_day
+from index.timeframe import PRINTED, format_day
 
 CUTOFFS = (1, 3, 5)
 DEPTH = 5  # passages retrieved per question
@@ -225,8 +225,10 @@ def _cites(passage: Passage, ids: Sequence[str]) -> bool:
 
 
 def states_date(text: str, day: dt.date) -> bool:
-    """Does ``text`` state ``day`` in any of the ways an answer writes it?"""
-    spellings = {day.isoformat(), format_day(day), f"{day.day} {day:%B %Y}", f"{day:%B} {day.day}, {day.year}"}
+    """Does ``text`` state ``day`` in any of the ways an answer writes it (a Ukrainian or Russian answer
+    prints its dates in its own language: "28 бер. 2022")?"""
+    spellings = {day.isoformat(), f"{day.day} {day:%B %Y}", f"{day:%B} {day.day}, {day.year}",
+                 *(format_day(day, language) for language in PRINTED)}
     return any(s in text for s in spellings)
 
 

@@ -24,6 +24,7 @@ _FIRST_WORD_ORDINARY_RANK = 5_000  # the first word is capitalised anyway: a nam
 KEY_MAX_SHARE = 0.05
 _WORD = re.compile(r"[^\W_](?:[\w'’.-]*[^\W_])?")
 _YEAR = re.compile(r"(19|20)\d\d")
+_CLITIC_END = re.compile(r"'(?:s|re|ve|ll|d|m)$|(?<=s)'$")
 
 _WHEN = re.compile(
     r"^\W*(?:and\s+|so\s+)?(when\b|what\s+(?:day|date|time|month)\b|on\s+(?:what|which)\s+(?:day|date)\b|how\s+long\s+ago\b"
@@ -51,7 +52,27 @@ class Terms:
 
 
 def asks_when(question: str) -> bool:
-    return bool(_WHEN.search(question))
+    """Does the question ask for a date?  Also with its first word a typo of "when" ("wen did ..."): a word
+    one letter away from it that is not itself a common word ("then", "where" are)."""
+    if _WHEN.search(question):
+        return True
+    first = _WORD.search(question)
+    if first is None:
+        return False
+    word = first.group().casefold()
+    rank = textlib.word_rank(word)
+    return (rank is None or rank > _FIRST_WORD_ORDINARY_RANK) and _one_edit(word, "when")
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Whether ``a`` is ``b`` with one letter added, dropped, changed, or two neighbours swapped."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+    short, long = sorted((a, b), key=len)
+    return any(long[:i] + long[i + 1:] == short for i in range(len(long)))
 
 
 def is_instruction(question: str) -> bool:
@@ -65,7 +86,8 @@ def asks_how_many(question: str) -> bool:
 def _is_name(word: str, first: bool) -> bool:
     if any(ch.isdigit() for ch in word):
         return not _YEAR.fullmatch(word)  # a year is a time window (index/timeframe.py), not a name
-    lower = word.casefold().replace("’", "'")
+    # A possessive or contraction is its word ("chief's" is "chief"): no word list holds it as typed.
+    lower = _CLITIC_END.sub("", word.casefold().replace("’", "'"))
     if lower in textlib.STOPWORDS or len(lower) < 2:
         return False
     if word.isupper() and len(word) >= 2:

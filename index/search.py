@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
 
 import numpy as np
 
 from index import lexical
+from index.families import relatives
 from index.store.protocol import ParagraphRow, ReadView
 
 CANDIDATES = 50  # per retriever, before fusion
@@ -36,6 +38,18 @@ KEY_TERM_PENALTY = 0.1
 UPDATE_DAYS = 10
 UPDATE_MARGIN = 0.1
 UPDATE_SIMILARITY = 0.75  # and the two passages are this close, or both titles name every key term: one story
+# Taken off a passage whose report's headline names none of the question's key terms it names (a key term
+# only mentioned in passing: "ten times larger than Chernobyl" in a report on Zaporizhzhia): half the
+# penalty for not naming it at all.
+HEADLINE_PENALTY = KEY_TERM_PENALTY / 2
+# Words that ask for the first or the last of several reports of a story ("the aid package that *first*
+# included HIMARS", "the *final* death toll"): of the passages relevant enough (RECENT_RELEVANT_SHARE of
+# the best, as for "latest"), the earliest or the newest goes first.  "First" before a unit of time is a
+# time phrase (index/timeframe.py) and asks for early reports all the same.
+_CLITIC = re.compile(r"(?<=[^\W\d_])(?:['’](?:s|re|ve|ll|d|m)|n['’]t)\b", re.IGNORECASE)
+_IRREGULAR_NOT = re.compile(r"\b(ca|wo|sha)n['’]t\b", re.IGNORECASE)
+_FIRST = re.compile(r"\b(first|earliest|initial|initially|originally)\b", re.IGNORECASE)
+_FINAL = re.compile(r"\b(final|finally|eventually|ultimately|in\s+the\s+end)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -63,6 +77,18 @@ class Query:
     # Whether an answer must come from passages holding the key terms (not when they were found for a question
     # asked in another language: then they only rank).
     terms_required: bool = True
+    # Each search token with the stems of its word family the corpus holds (index/families.py): "invad" with
+    # "invas", so a report of the "invasion" holds what "When did Russia invade?" asks.
+    related: tuple[tuple[str, frozenset[str]], ...] = ()
+
+    def holding(self, terms: set[str]) -> set[str]:
+        """``terms`` (a passage's or sentence's) with the search tokens whose relatives are among them."""
+        implied = {token for token, family in self.related if family & terms}
+        return terms | implied if implied else terms
+
+    def search_tokens(self) -> tuple[str, ...]:
+        """The tokens searched in the lexical index: the question's, then their relatives."""
+        return tuple(dict.fromkeys([*self.tokens, *(r for _, family in self.related for r in sorted(family))]))
 
     def key_coverage(self, row: ParagraphRow) -> float:
         """The share of the key terms ``row`` holds (1 when the question names nothing)."""
@@ -87,6 +113,32 @@ def _in_range(row: ParagraphRow, since: dt.date | None, until: dt.date | None) -
 def wants_recent(text: str) -> bool:
     """Does the question ask for the newest coverage?"""
     return bool(_RECENT.search(text))
+
+
+def asks_order(text: str) -> str | None:
+    """"first" when the question asks for the first of several reports, "final" for the last, else None."""
+    if _FINAL.search(text):
+        return "final"
+    return "first" if _FIRST.search(text) else None
+
+
+def headline_coverage(query: Query, row: ParagraphRow) -> float:
+    """The share of the key terms the headline of a report carrying ``row`` names (1 when the question
+    names nothing)."""
+    if not query.key_terms:
+        return 1.0
+    return max(sum(term in _title_terms(doc.title) for term in query.key_terms) / len(query.key_terms)
+               for doc in row.documents)
+
+
+@functools.lru_cache(maxsize=4096)
+def _title_terms(title: str) -> frozenset[str]:
+    return frozenset(lexical.query_tokens(title))
+
+
+def _earliest(row: ParagraphRow) -> dt.date | None:
+    days = [dt.date.fromisoformat(d.date) for d in row.documents if d.date]
+    return min(days) if days else None
 
 
 def _newest(row: ParagraphRow) -> dt.date | None:
@@ -116,7 +168,7 @@ def retrieve(view: ReadView, query: Query, k: int, *, dense_weight: float, mode:
     filtered = query.since is not None or query.until is not None
     pool = CANDIDATES * (4 if filtered else 1)
     dense_hits = dict(view.dense_search(query.vector, pool))
-    lexical_hits = dict(view.lexical_search(query.tokens, pool))
+    lexical_hits = dict(view.lexical_search(query.search_tokens(), pool))
     ids = list(dict.fromkeys([*dense_hits, *lexical_hits]))
     if not ids:
         return []
@@ -133,7 +185,7 @@ def retrieve(view: ReadView, query: Query, k: int, *, dense_weight: float, mode:
     for i, pid in enumerate(ids):
         cos = float(cosines[i])
         bm25 = lexical_hits.get(pid, 0.0)
-        cov = lexical.coverage(weights, set(rows[pid].lex))
+        cov = lexical.coverage(weights, query.holding(set(rows[pid].lex)))
         lex_norm = bm25 / bm25_max if bm25_max else 0.0
         if mode == "dense":
             score = cos
@@ -142,7 +194,10 @@ def retrieve(view: ReadView, query: Query, k: int, *, dense_weight: float, mode:
         else:
             score = dense_weight * cos + (1 - dense_weight) * lex_norm * cov + recency.get(pid, 0.0)
             if mode == "final":
-                score -= KEY_TERM_PENALTY * (1 - query.key_coverage(rows[pid]))
+                named = query.key_coverage(rows[pid])
+                score -= KEY_TERM_PENALTY * (1 - named)
+                if named > 0 and headline_coverage(query, rows[pid]) == 0:
+                    score -= HEADLINE_PENALTY
         candidates.append(Passage(rows[pid], score, cos, bm25, cov))
     order = np.argsort([-c.score for c in candidates], kind="stable")
     candidates = [candidates[i] for i in order]
@@ -154,7 +209,13 @@ def retrieve(view: ReadView, query: Query, k: int, *, dense_weight: float, mode:
     chosen = _mmr(candidates, vectors, k)
     if recency:
         return newest_first(chosen)
-    return updates_first(chosen, query, view) if mode == "final" else chosen
+    if mode != "final":
+        return chosen
+    order = asks_order(query.text)
+    if order is not None:
+        reports = in_story_order(candidates, query, first=order == "first")[:k]
+        return reports + [p for p in chosen if p.id not in {r.id for r in reports}][: k - len(reports)]
+    return updates_first(chosen, query, view)
 
 
 def updates_first(passages: list[Passage], query: Query, view: ReadView) -> list[Passage]:
@@ -194,6 +255,22 @@ def newest_first(passages: list[Passage]) -> list[Passage]:
     return relevant + rest
 
 
+def in_story_order(passages: list[Passage], query: Query, *, first: bool) -> list[Passage]:
+    """Of ``passages`` (best first), the reports of the story asked about, earliest first (``first``) or newest
+    first: "the first package", "the final toll".  A report of the story scores close to the best (as for
+    "latest") and names as many of the key terms as the best does, in its text and in its headline."""
+    if not passages:
+        return passages
+    best = passages[0]
+    floor = best.score * RECENT_RELEVANT_SHARE if best.score > 0 else best.score
+    named, headlined = query.key_coverage(best.paragraph), headline_coverage(query, best.paragraph)
+    reports = [p for p in passages if p.score >= floor and query.key_coverage(p.paragraph) >= named
+               and headline_coverage(query, p.paragraph) >= headlined]
+    if first:
+        return sorted(reports, key=lambda p: _earliest(p.paragraph) or dt.date.max)
+    return sorted(reports, key=lambda p: _newest(p.paragraph) or dt.date.min, reverse=True)
+
+
 def _mmr(candidates: list[Passage], vectors: np.ndarray, k: int) -> list[Passage]:
     """Maximal marginal relevance: relevant, but not the same paragraph twice."""
     chosen: list[int] = []
@@ -211,13 +288,23 @@ def _mmr(candidates: list[Passage], vectors: np.ndarray, k: int) -> list[Passage
     return [candidates[i] for i in chosen]
 
 
+def without_clitics(text: str) -> str:
+    """``text`` with the clitics of English contractions dropped ("What's" -> "What", "didn't" -> "did"): glued
+    on, they make words no list holds ("whats"), which were then read as typos of corpus terms ("wheat")."""
+    return _CLITIC.sub("", _IRREGULAR_NOT.sub(lambda m: {"ca": "can", "wo": "will", "sha": "shall"}[m[1].casefold()], text))
+
+
 def make_query(text: str, vector: np.ndarray, since: dt.date | None = None, until: dt.date | None = None, *,
                vocabulary: lexical.Vocabulary | None = None, key_terms: tuple[str, ...] = (), unknown: tuple[str, ...] = (),
                also: str = "", terms_required: bool = True) -> Query:
     """The query for ``text`` (and the words of ``also``: a question as asked, when ``text`` is its English
     rendering); with the index's ``vocabulary``, a word it does not know is read as the known term it most
     likely misspells ("kramatorks" finds "kramatorsk")."""
-    tokens = tuple(dict.fromkeys(lexical.query_tokens(text) + lexical.query_tokens(also)))
+    text_words = without_clitics(text)
+    tokens = tuple(dict.fromkeys(lexical.query_tokens(text_words) + lexical.query_tokens(also)))
+    related: tuple[tuple[str, frozenset[str]], ...] = ()
     if vocabulary is not None:
-        tokens = vocabulary.corrected(tokens, keep=lexical.ordinary_tokens(text))
-    return Query(text, vector.astype(np.float32), tokens, since, until, key_terms, unknown, terms_required)
+        tokens = vocabulary.corrected(tokens, keep=lexical.ordinary_tokens(text_words))
+        found = ((t, frozenset(r for r in relatives(t) if r in vocabulary and r not in tokens)) for t in tokens)
+        related = tuple((t, family) for t, family in found if family)
+    return Query(text, vector.astype(np.float32), tokens, since, until, key_terms, unknown, terms_required, related)

@@ -209,8 +209,11 @@ class CrisisService:
         # "In late March": the latest March of the corpus, else the one before it, and so on, while the corpus reaches.
         answer = None
         for _ in range(MAX_YEARS_BACK):
-            # Reports come out a day or two after what they report: search that much past the window's end.
+            # Reports come out a day or two after what they report: search that much past the window's end,
+            # but not past the day the question is asked ("yesterday" asked on 15 Apr: nothing from 16 Apr).
             until = window.until + dt.timedelta(days=PUBLICATION_LAG_DAYS) if window.until else None
+            if until is not None and window.until <= today < until:
+                until = today
             answer = self._answer(question, searched, k, window.since, until, mode, language, compose_answer)
             key = "searching_corpus" if window.relative_to == "corpus" else "searching"
             answer.note = phrase(key, language, window=format_window(window, language))

@@ -131,3 +131,13 @@ def test_an_old_or_other_spelling_of_a_place_finds_the_corpus_spelling(news):
     answer = news.ask("What did journalists find north-west of Kiev?", today=TODAY)
     assert not answer.abstained, answer.answer
     assert cited_ids(answer)[0] == "bucha-1"
+
+
+def test_a_report_published_after_the_day_asked_is_not_searched(news):
+    # "Yesterday" asked on 10 Nov 2022 is 9 Nov; reports a day or two later are searched too, but one published
+    # on 11 Nov did not exist yet (it was quoted before, as what happened "yesterday").
+    early = news.ask("What happened in Kherson yesterday?", today=dt.date(2022, 11, 10))
+    assert "kherson-november" not in cited_ids(early), early.answer
+    assert early.to_json()["until"] == "2022-11-10"
+    on_time = news.ask("What happened in Kherson yesterday?", today=dt.date(2022, 11, 12))
+    assert not on_time.abstained and set(cited_ids(on_time)) == {"kherson-november"}
