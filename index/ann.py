@@ -30,8 +30,8 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 # Exact search up to here.  A flat scan is memory-bound: 6 ms at 100k on a quiet machine, but 40-55 ms beside
-# busy neighbours, where IVF with MIN_NPROBE probes took 2-10 ms at recall@10 0.977 on real question and
-# sentence vectors (bench/scale_pipeline.py).
+# busy neighbours, where IVF with MIN_NPROBE probes took 10 ms (interleaved) at recall@10 0.977 on real question
+# and sentence vectors (bench/scale_pipeline.py).
 FLAT_LIMIT = 50_000
 RETRAIN_GROWTH = 4.0
 LISTS_PER_ROOT = 2  # IVF lists per square root of the vector count (lists_for; read back by _trained_for)
