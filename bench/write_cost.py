@@ -28,6 +28,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -45,38 +46,63 @@ SENTENCES = 4
 WAR = Path(__file__).resolve().parent.parent / "tests" / "eval" / "war" / "corpus"
 
 
-def synthetic_base(data_dir: Path, model: str, paragraphs: int) -> None:
-    """A published base of ``paragraphs`` paragraphs (100 per document) written by the real writer: real
-    war-news text (two or three paragraphs of the war corpus joined, and a number of its own, so BM25 sees
-    real term frequencies and no two are alike), random unit vectors, four float16 sentence vectors each."""
-    rng = np.random.default_rng(paragraphs)
-    sources = war_paragraphs()
-    tokens = [" ".join(lexical_tokens(text)) for text in sources]
+class RandomParagraphs:
+    """The paragraphs of this bench's bases: two or three paragraphs of the war corpus joined, and a number of
+    their own ("Report 17."), so BM25 sees real term frequencies and no two are alike; random unit vectors and
+    four random float16 sentence vectors each.  Any object with ``document`` and ``batch`` can stand in for
+    it (bench/scale_pipeline.py gives vectors with the structure of real embeddings)."""
+
+    def __init__(self, seed: int):
+        self.rng = np.random.default_rng(seed)
+        self.sources = war_paragraphs()
+        self.tokens = [" ".join(lexical_tokens(text)) for text in self.sources]
+
+    def document(self, number: int) -> tuple[str, str, str]:
+        """(title, outlet, date) of synthetic document ``number``."""
+        return f"Document {number}", "", "2022-03-01"
+
+    def batch(self, ids: range, documents: list[int]) -> tuple[list[tuple[str, str, bytes]], np.ndarray]:
+        """(text, lex, sentence vectors) of paragraphs ``ids`` (of synthetic documents ``documents``), and their
+        unit vectors, one row each."""
+        rows = []
+        for pid in ids:
+            picked = self.rng.choice(len(self.sources), int(self.rng.integers(2, 4)), replace=False)
+            text = f"Report {pid}. " + " ".join(self.sources[i] for i in picked)
+            lex = f"report {pid} " + " ".join(self.tokens[i] for i in picked)
+            rows.append((text, lex, self.rng.standard_normal((SENTENCES, DIM)).astype(np.float16).tobytes()))
+        vectors = self.rng.standard_normal((len(ids), DIM), dtype=np.float32)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        return rows, vectors
+
+
+def synthetic_base(data_dir: Path, model: str, paragraphs: int, *, make=None, per_document: int = 100,
+                   first: Callable[[store.IndexWriter], None] | None = None) -> None:
+    """A published base of ``paragraphs`` paragraphs (``per_document`` a document) written by the real writer
+    from what ``make`` gives (default ``RandomParagraphs``).  ``first`` writes into the new index before them
+    (real documents, through the writer); the base's ``paragraphs`` count them."""
+    make = make or RandomParagraphs(paragraphs)
     with store.staging(data_dir) as stage:
         writer = store.IndexWriter(stage.folder, model, DIM)
+        if first is not None:
+            first(writer)
+        first_id = writer.next_paragraph_id()
+        synthetic = max(0, paragraphs - (first_id - 1))
         with writer.db:
             writer.db.executemany(
                 "INSERT INTO documents (id, title, outlet, date, url, origin, meta, added_at) "
-                "VALUES (?, ?, '', '2022-03-01', NULL, 'bench', '{}', '')",
-                [(f"doc-{d}", f"Document {d}") for d in range(max(1, paragraphs // 100))],
+                "VALUES (?, ?, ?, ?, NULL, 'bench', '{}', '')",
+                [(f"doc-{d}", *make.document(d)) for d in range(-(-synthetic // per_document))],
             )
-            for start in range(1, paragraphs + 1, 50_000):
-                rows = []
-                for pid in range(start, min(paragraphs, start + 49_999) + 1):
-                    picked = rng.choice(len(sources), int(rng.integers(2, 4)), replace=False)
-                    text = f"Report {pid}. " + " ".join(sources[i] for i in picked)
-                    lex = f"report {pid} " + " ".join(tokens[i] for i in picked)
-                    rows.append((pid, text, f"key-{pid}", lex, rng.standard_normal((SENTENCES, DIM)).astype(np.float16).tobytes()))
-                writer.db.executemany("INSERT INTO paragraphs (id, text, key, lex, sentences) VALUES (?, ?, ?, ?, ?)", rows)
-            writer.db.executemany(
-                "INSERT INTO occurrences (paragraph_id, document_id, position) VALUES (?, ?, ?)",
-                [(pid, f"doc-{(pid - 1) // 100}", (pid - 1) % 100) for pid in range(1, paragraphs + 1)],
-            )
-        for start in range(0, paragraphs, 100_000):
-            n = min(100_000, paragraphs - start)
-            vectors = rng.standard_normal((n, DIM), dtype=np.float32)
-            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-            writer.vectors.add(vectors, np.arange(start + 1, start + n + 1))
+        for start in range(0, synthetic, 50_000):
+            ids = range(first_id + start, first_id + min(synthetic, start + 50_000))
+            documents = [(pid - first_id) // per_document for pid in ids]
+            rows, vectors = make.batch(ids, documents)
+            with writer.db:
+                writer.db.executemany("INSERT INTO paragraphs (id, text, key, lex, sentences) VALUES (?, ?, ?, ?, ?)",
+                                      [(pid, text, f"key-{pid}", lex, blob) for pid, (text, lex, blob) in zip(ids, rows)])
+                writer.db.executemany("INSERT INTO occurrences (paragraph_id, document_id, position) VALUES (?, ?, ?)",
+                                      [(pid, f"doc-{d}", (pid - first_id) % per_document) for pid, d in zip(ids, documents)])
+            writer.vectors.add(vectors, np.asarray(ids, np.int64))
         writer.commit()
 
 

@@ -4,13 +4,14 @@ Vectors are unit-normalised float32 rows keyed by paragraph id (int64); the
 score is the inner product, i.e. cosine similarity.  The index type follows the
 size of the corpus:
 
-- up to ``FLAT_LIMIT`` vectors, ``IndexIDMap2(IndexFlatIP)``: exact, no training,
+- up to ``FLAT_LIMIT`` vectors (50k), ``IndexIDMap2(IndexFlatIP)``: exact, no training,
   the format every index before this module was written in;
 - above it, ``IndexIVFFlat`` (inner product) with a hash-table direct map, so
   ``remove`` and ``vectors`` (reconstruct by id) keep working.  HNSW is faster
   still but cannot remove by id, which adding and removing sources needs.
   ``nlist`` grows with the square root of the size (``lists_for``) and ``nprobe`` is set so
-  recall@10 against exact search stays at or above 0.95 (bench/scale.py).
+  recall@10 against exact search stays at or above 0.95 (bench/scale.py, bench/scale_pipeline.py); a
+  loaded index searches with the ``nprobe`` this version sets, whatever it was saved with.
 
 An IVF index is (re)trained when it is first needed and again when the corpus
 has grown ``RETRAIN_GROWTH`` times since, so its lists stay balanced; a corpus
@@ -28,12 +29,17 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-FLAT_LIMIT = 200_000  # exact search up to here: p95 stays in single-digit ms on 2 cores
+# Exact search up to here.  A flat scan is memory-bound: 6 ms at 100k on a quiet machine, but 40-55 ms beside
+# busy neighbours, where IVF with MIN_NPROBE probes took 10 ms (interleaved) at recall@10 0.977 on real question
+# and sentence vectors (bench/scale_pipeline.py).
+FLAT_LIMIT = 50_000
 RETRAIN_GROWTH = 4.0
 LISTS_PER_ROOT = 2  # IVF lists per square root of the vector count (lists_for; read back by _trained_for)
 TRAIN_POINTS_PER_LIST = 40  # k-means sample size per list (FAISS warns under 39)
 NPROBE_SHARE = 0.05  # share of the lists searched, at least MIN_NPROBE
-MIN_NPROBE = 16
+# Real questions sit farther from their paragraphs than bench/scale.py's synthetic queries: at 100k, 32 of 632
+# lists gave recall@10 0.92 and 100 gave 0.977; at 1M, 100 of 2,000 gave 0.978 (bench/scale_pipeline.py).
+MIN_NPROBE = 100
 SERIAL_QUERIES = 8  # searches of at most this many queries run on the calling thread alone
 EXACT_BATCH = 256  # queries per BLAS product in a many-query exact search (256 x 200k scores: 200 MB at most)
 # Written into manifests, so a reader knows what it loads.
@@ -201,6 +207,7 @@ class VectorIndex:
             # A hash-table direct map is saved with the index; older files may lack one.
             if index.direct_map.type != faiss.DirectMap.Hashtable:
                 index.set_direct_map_type(faiss.DirectMap.Hashtable)
+            index.nprobe = probes_for(index.nlist)  # an index saved with fewer probes gets today's recall
         elif not isinstance(index, faiss.IndexIDMap2):
             raise ValueError(f"{path} holds a {type(index).__name__}, not an index this version writes")
         return cls(dimension or index.d, flat_limit=flat_limit, _index=index)

@@ -159,3 +159,19 @@ def test_many_queries_on_an_exact_index_find_what_faiss_finds():
     np.testing.assert_array_equal(small_ids, ids[:3])
     _, every = index.search(queries[:20], 10_000)  # k over the count: everything, best first
     assert every.shape == (20, index.count()) and set(every[0]) == set(index.ids())
+
+
+def test_a_loaded_ivf_index_searches_with_todays_probe_count(tmp_path):
+    """An IVF index saved with fewer probes (an older version's 5 %) loads with probes_for's count."""
+    rng = np.random.default_rng(3)
+    vectors = unit(rng.standard_normal((3000, DIM)).astype(np.float32))
+    index = VectorIndex(DIM, flat_limit=1000)
+    index.add(vectors, np.arange(3000))
+    index.fit()
+    assert index.kind == IVF
+    index._index.nprobe = 2
+    index.save(tmp_path / "old.faiss")
+    loaded = VectorIndex.load(tmp_path / "old.faiss")
+    assert loaded._index.nprobe == probes_for(loaded._index.nlist) > 2
+    _, found = loaded.search(vectors[:20], 1)
+    assert found[:, 0].tolist() == list(range(20))
