@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -15,6 +16,9 @@ from index.lexical import LexicalIndex, Vocabulary
 from index.store import schema
 from index.store.protocol import DocumentRow, ParagraphRow
 from index.store.schema import CORPUS, VECTORS
+
+# Paragraph rows a loaded folder keeps once read (text, sources and sentence vectors: about 7 KB each).
+ROW_CACHE = 4096
 
 
 class Snapshot:
@@ -47,6 +51,8 @@ class Snapshot:
         integrity.check_sqlite_header(folder / CORPUS)
         self._local = threading.local()
         self._documents: list[DocumentRow] | None = None
+        self._rows: OrderedDict[int, ParagraphRow] = OrderedDict()  # the last rows read (``paragraphs``)
+        self._rows_lock = threading.Lock()
         with integrity.reading(folder / CORPUS):
             self._columns = schema.paragraph_columns(schema.schema_version(self.db, folder / CORPUS))
         if verify and integrity.is_legacy(self.manifest):  # no checksums: at least no NaN or zero vectors
@@ -87,8 +93,24 @@ class Snapshot:
         return self.vectors.vectors(ids)
 
     def paragraphs(self, ids: Sequence[int]) -> dict[int, ParagraphRow]:
-        if not ids:
-            return {}
+        """The rows of ``ids`` (those that exist).  The last ROW_CACHE rows read are kept: a published folder
+        never changes, and a question searched again over earlier years, or the next question on the same
+        story, reads the same candidates."""
+        with self._rows_lock:
+            found = {i: self._rows[i] for i in ids if i in self._rows}
+            for i in found:
+                self._rows.move_to_end(i)
+        missing = [i for i in dict.fromkeys(ids) if i not in found]
+        if missing:
+            fetched = self._read_paragraphs(missing)
+            found.update(fetched)
+            with self._rows_lock:
+                self._rows.update(fetched)
+                while len(self._rows) > ROW_CACHE:
+                    self._rows.popitem(last=False)
+        return found
+
+    def _read_paragraphs(self, ids: Sequence[int]) -> dict[int, ParagraphRow]:
         with integrity.reading(self.folder / CORPUS):  # a malformed page shows only when read
             marks = ",".join("?" * len(ids))
             rows = self.db.execute(f"SELECT {self._columns} FROM paragraphs WHERE id IN ({marks})", list(ids)).fetchall()
