@@ -24,6 +24,7 @@ _FIRST_WORD_ORDINARY_RANK = 5_000  # the first word is capitalised anyway: a nam
 KEY_MAX_SHARE = 0.05
 _WORD = re.compile(r"[^\W_](?:[\w'’.-]*[^\W_])?")
 _YEAR = re.compile(r"(19|20)\d\d")
+_NOT_ASKED = re.compile(r"\b(?:https?|ftp)://\S+|\bwww\.\S+|<(?:@[!&]?|#)\d+>|@(?:everyone|here)\b", re.IGNORECASE)
 _CLITIC_END = re.compile(r"'(?:s|re|ve|ll|d|m)$|(?<=s)'$")
 
 _WHEN = re.compile(
@@ -102,8 +103,9 @@ def _is_name(word: str, first: bool) -> bool:
 
 
 def key_terms(question: str, vocabulary: Vocabulary) -> Terms:
-    """The key terms of ``question`` (typos read as the corpus's closest term) and the named words it lacks."""
-    words = [m.group() for m in _WORD.finditer(question)]
+    """The key terms of ``question`` (typos read as the corpus's closest term) and the named words it lacks.
+    Links and chat mentions name nothing the question asks about ("https://evil.example", "<@123>", "@everyone")."""
+    words = [m.group() for m in _WORD.finditer(_NOT_ASKED.sub(" ", question))]
     terms = [_terms(word, vocabulary) for word in words]
     known = [any(t in vocabulary for t in found) for found in terms]
     key: dict[str, None] = {}

@@ -102,3 +102,16 @@ def test_every_fixed_text_exists_in_every_language_with_the_same_fields():
         for key, text in TEXTS[language].items():
             assert set(re.findall(r"{(\w+)}", text)) == set(re.findall(r"{(\w+)}", english[key])), (language, key)
     assert phrase("searching", "de", window="x") == "Searching x."  # any other language: English
+
+
+NOISE = ["@everyone", "@here", "<@123>", "<@!123>", "<@&45>", "<#67>", "[click](https://evil.example/x?y=1)",
+         "https://Evil.Example/Kramatorsk", "http://reznikov.example", "www.evil.example", "ftp://evil.example/a"]
+
+
+@given(st.lists(st.sampled_from(NOISE), min_size=1, max_size=4),
+       st.sampled_from(["How many civilians died in the Kramatorsk station attack?", "What did Reznikov say about Kremenchuk?",
+                        "When did HIMARS arrive in Ukraine?"]))
+def test_links_and_chat_mentions_name_nothing(noise, question):
+    doc_freq = {"exampl": 1, "evil": 1, "everyon": 1, "kramatorsk": 1, "reznikov": 1, "kremenchuk": 1, "himar": 1, "ukrain": 30}
+    vocabulary = Vocabulary(doc_freq, 40)
+    assert key_terms(f"{' '.join(noise)} {question}", vocabulary) == key_terms(question, vocabulary)
