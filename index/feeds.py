@@ -62,6 +62,7 @@ class Poller:
         self.clock = clock
         self.rng = rng or random.Random()
         self.feed_policy: FetchPolicy = replace(service.fetch_policy, max_bytes=self.settings.feed_max_bytes)
+        self._ids: tuple[object, frozenset[str]] | None = None  # (read view, its document ids): ``_published``
 
     async def poll(self, *, force: bool = False, only: list[str] | None = None) -> PollReport:
         """Poll the subscriptions that are due (all with ``force``; ``only`` these URLs), one after another."""
@@ -287,7 +288,18 @@ class Poller:
         index/kept.py), else None.  A forgotten item that comes back is recognised by it: written again only if its
         text changed, and then as an update."""
         record = self.service.kept.page(document_id)
-        return record.get("content_hash") if record is not None and record.get("feed") == sub.url else None
+        if record is None or record.get("feed") != sub.url or not self._published(document_id):
+            return None  # never kept, another feed's, or kept by a write that never published (killed mid-poll)
+        return record.get("content_hash")
+
+    def _published(self, document_id: str) -> bool:
+        """Whether the published index holds ``document_id`` (the ids read once per published index)."""
+        if not self.service.has_index():
+            return False
+        view = self.service.snapshot()
+        if self._ids is None or self._ids[0] is not view:
+            self._ids = (view, frozenset(d.id for d in view.documents()))
+        return document_id in self._ids[1]
 
     async def _document(self, sub: Subscription, entry: Entry | None, url: str | None, key: str) -> Document:
         """The item's document: the feed's own full text, else its page fetched and extracted."""

@@ -113,6 +113,27 @@ def test_items_gone_from_the_feed_are_forgotten_after_the_retention_age_and_reco
     assert sum(f"Officials in {PLACES[0]} said" in p.paragraph.text for p in hits) == 1
 
 
+def test_an_item_kept_by_a_write_that_never_published_is_added_not_taken_for_returning(feed_service, server):
+    """A poll killed after keeping a page's record but before its write published leaves the record behind: the
+    next poll must index the item, not take it for a forgotten one that came back."""
+    [slug] = serve(server, "unpublished", PLACES[4:5])
+    server.set_feed("unpublished.xml", feed_xml("Unpublished Wire", [slug]))
+    feed = server.url("/feeds/unpublished.xml")
+    feed_service.feeds_add(feed)
+    clock = Clock()
+    before = ids(feed_service)
+    [added] = poll(feed_service, clock).added
+    [document_id] = ids(feed_service) - before
+    assert feed_service.kept.page(document_id) is not None
+    feed_service.remove_documents([document_id])  # unpublished again, its kept record left: as after the kill
+    with feed_service.subscriptions.transaction() as db:
+        db.execute("DELETE FROM items WHERE feed = ?", (feed,))
+    server.set_feed("unpublished.xml", feed_xml("Unpublished Wire", [slug], build=1))
+    clock.now += 3600
+    result = poll(feed_service, clock)
+    assert result.added == [added] and ids(feed_service) - before == {document_id}
+
+
 def full_text_feed(tonnes: str, listed: bool, build: int) -> str:
     """A feed whose one item carries its own full text (no page to fetch), or lists nothing."""
     paragraphs = [
