@@ -285,7 +285,7 @@ def test_migrate_applies_the_state_and_feeds_tables(run, monkeypatch, postgres_d
     monkeypatch.setenv("CRISISBOT_DATABASE_URL", postgres_database)
     first, again = run("migrate"), run("migrate")
     assert first.exit_code == 0, first.output
-    for what, version, applied in (("index", 1, "1"), ("bot state", 1, "1"), ("feeds", 2, "1, 2")):
+    for what, version, applied in (("index", 2, "1, 2"), ("bot state", 1, "1"), ("feeds", 2, "1, 2")):
         assert f"{what} schema version {version} (applied {applied})" in first.output
         assert f"{what} schema version {version} (up to date)" in again.output
     with psycopg.connect(postgres_database, autocommit=True) as conn:
