@@ -77,6 +77,17 @@ def serve(server, prefix: str, places: list[str]) -> list[str]:
     return slugs
 
 
+def one_story_feed(service, server, name: str, place: str) -> tuple[str, str, Clock]:
+    """A feed of one story (its page served), subscribed and polled once: the story's slug, the feed's URL, the clock."""
+    [slug] = serve(server, name, [place])
+    server.set_feed(f"{name}.xml", feed_xml(f"{name.title()} Wire", [slug]))
+    feed = server.url(f"/feeds/{name}.xml")
+    service.feeds_add(feed)
+    clock = Clock()
+    assert len(poll(service, clock).added) == 1
+    return slug, feed, clock
+
+
 def test_items_gone_from_the_feed_are_forgotten_after_the_retention_age_and_recognised_when_they_return(feed_service, server):
     first, second = serve(server, "prune", PLACES[:2])
     server.set_feed("prune.xml", feed_xml("Prune Wire", [first, second]))
@@ -171,12 +182,7 @@ def test_a_forgotten_item_that_comes_back_with_changed_text_is_an_update_not_a_s
 
 
 def test_a_304_feed_whose_item_page_turns_410_is_removed_after_the_configured_rechecks(feed_service, server):
-    [slug] = serve(server, "recheck", PLACES[2:3])
-    server.set_feed("recheck.xml", feed_xml("Recheck Wire", [slug]))
-    feed = server.url("/feeds/recheck.xml")
-    feed_service.feeds_add(feed)
-    clock = Clock()
-    assert len(poll(feed_service, clock).added) == 1
+    slug, feed, clock = one_story_feed(feed_service, server, "recheck", PLACES[2])
     indexed = ids(feed_service)
     clock.now += 600  # checked within RECHECK_SECONDS: only the feed is asked
     requests = len(server.conditional)
@@ -210,12 +216,7 @@ def test_a_304_feed_whose_item_page_turns_410_is_removed_after_the_configured_re
 
 
 def test_a_transient_503_on_a_recheck_is_not_a_miss(feed_service, server):
-    [slug] = serve(server, "flaky", PLACES[3:4])
-    server.set_feed("flaky-recheck.xml", feed_xml("Flaky Wire", [slug]))
-    feed = server.url("/feeds/flaky-recheck.xml")
-    feed_service.feeds_add(feed)
-    clock = Clock()
-    assert len(poll(feed_service, clock).added) == 1
+    slug, feed, clock = one_story_feed(feed_service, server, "flaky-recheck", PLACES[3])
     indexed = ids(feed_service)
     server.gone[slug] = 503
     try:
@@ -265,12 +266,7 @@ def test_the_pages_rechecked_behind_a_304_are_bounded_per_poll_and_taken_oldest_
 
 
 def test_a_poll_reads_only_the_item_rows_it_needs(feed_service, server, monkeypatch):
-    [slug] = serve(server, "rows", PLACES[4:5])
-    server.set_feed("rows.xml", feed_xml("Rows Wire", [slug]))
-    feed = server.url("/feeds/rows.xml")
-    feed_service.feeds_add(feed)
-    clock = Clock()
-    poll(feed_service, clock)
+    slug, feed, clock = one_story_feed(feed_service, server, "rows", PLACES[4])
     stored = [Item(feed, f"old-{n}", f"https://example.org/{n}", "f", "h", f"doc-{n}", checked=NOW, unlisted_since=NOW)
               for n in range(3000)]
     feed_service.subscriptions.save_poll(feed_service.subscriptions.get(feed), stored, [])
@@ -380,12 +376,7 @@ def test_the_reads_a_poll_makes_and_forgetting_agree_on_both_backends(subscripti
 
 
 def test_a_recheck_passes_the_same_address_rules_as_any_fetch(feed_service, server):
-    [slug] = serve(server, "ssrf", PLACES[5:6])
-    server.set_feed("ssrf.xml", feed_xml("Guarded Wire", [slug]))
-    feed = server.url("/feeds/ssrf.xml")
-    feed_service.feeds_add(feed)
-    clock = Clock()
-    poll(feed_service, clock)
+    slug, feed, clock = one_story_feed(feed_service, server, "ssrf", PLACES[5])
     metadata = "http://169.254.169.254/latest/meta-data/"
     subscription = feed_service.subscriptions.get(feed)
     feed_service.subscriptions.save_poll(subscription, [Item(feed, "planted", metadata, "f", "h", "url-planted", checked=0.0)], [])
