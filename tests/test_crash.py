@@ -193,7 +193,10 @@ def test_sigkill_during_a_feed_poll_leaves_the_previous_index_serving_and_the_ne
             asyncio.run(service.poll_feeds(force=True))
             assert documents(data_dir, embedder) == after
             [subscription] = service.feeds_list()
-            assert subscription.failures == 0 and subscription.added_items in (3, 6) and subscription.etag
+            # Killed after its write published but before the poll was recorded, the items are known again by
+            # their kept records (index/feeds.py): indexed once, not counted as added a second time.
+            counted = (3, 6) if state == before else (0, 3, 6)
+            assert subscription.failures == 0 and subscription.added_items in counted and subscription.etag
         print(f"poll: {outcomes.count('before')} before, {outcomes.count('after')} after, poll took {duration:.1f} s")
     finally:
         server.stop()
