@@ -272,7 +272,6 @@ def _answered(turn: Turn, view: ReadView) -> str:
     return " ".join(dict.fromkeys(answered))
 
 
-
 def _swapped(question: str, before: str, own: set[str], window: Window | None, vocabulary: Vocabulary | None) -> str:
     """The earlier question asked again about what ``question`` names instead: its names replaced by the new
     ones, or its time by the new time."""
