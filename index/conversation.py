@@ -38,6 +38,7 @@ from index import text as textlib
 from index.crosslingual import detect_language
 from index.lexical import Vocabulary
 from index.question import key_terms
+from index.search import asks_order
 from index.timeframe import Window, parse_window, strip_window
 
 if TYPE_CHECKING:
@@ -72,9 +73,9 @@ _RESPONSE = re.compile(r"\b(?:in\s+response|in\s+return|in\s+retaliation|retalia
 _REACTION = re.compile(r"\b(?:react|reacted|reaction|respond|responded|response|reply|replied|answer|answered)\b", re.IGNORECASE)
 _OPENING_AND = re.compile(r"^\W*(?:а|і|й|та|и)\s", re.IGNORECASE)
 _RESPONSE_IN = {"uk": re.compile(r"у\s+відповідь", re.IGNORECASE), "ru": re.compile(r"в\s+ответ", re.IGNORECASE)}
-# One asking what came next ("after that", "hours later") is searched from that day on.
-_AFTERWARDS = re.compile(r"\b(?:after\s+that|afterwards|next|later|then|in\s+the\s+end|finally|eventually|ultimately|final)\b",
-                         re.IGNORECASE)
+# One asking what came next ("after that", "hours later") is searched from that day on, as is one asking how it
+# ended ("in the end", "final": index/search.py's ``asks_order``).
+_AFTERWARDS = re.compile(r"\b(?:after\s+that|afterwards|next|later|then)\b", re.IGNORECASE)
 _SWAP = re.compile(r"^\W*(?:and\s+|but\s+)?(?:what|how)\s+about\b|^\W*and\s+(?:in|on|at|for|the|what|how|who|where)?\b", re.IGNORECASE)
 _MONTH_END = re.compile(r"\bthe\s+end\s+of\s+the\s+month\b", re.IGNORECASE)
 _ORDINAL_DAY = re.compile(r"\bthe\s+([1-9]|[12]\d|3[01])(?:st|nd|rd|th)\b", re.IGNORECASE)
@@ -144,8 +145,9 @@ def resolve(question: str, turns: Sequence[Turn], view: ReadView | None = None) 
     searched = f"{question} {_subject(chain, view)}"
     if window is not None:
         return searched
-    for pattern, word in ((_RESPONSE, "after"), (_AFTERWARDS, "since")):
-        if pattern.search(question) and (day := _cited_day(last, view)):
+    for word, asks in (("after", bool(_RESPONSE.search(question))),
+                       ("since", bool(_AFTERWARDS.search(question)) or asks_order(question) == "final")):
+        if asks and (day := _cited_day(last, view)):
             return f"{searched} {word} {day.day} {day:%B %Y}"
     return searched
 

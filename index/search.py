@@ -136,14 +136,17 @@ def _title_terms(title: str) -> frozenset[str]:
     return frozenset(lexical.query_tokens(title))
 
 
+def _report_days(row: ParagraphRow) -> list[dt.date]:
+    """The dates of the reports that carried ``row``."""
+    return [dt.date.fromisoformat(d.date) for d in row.documents if d.date]
+
+
 def _earliest(row: ParagraphRow) -> dt.date | None:
-    days = [dt.date.fromisoformat(d.date) for d in row.documents if d.date]
-    return min(days) if days else None
+    return min(_report_days(row), default=None)
 
 
 def _newest(row: ParagraphRow) -> dt.date | None:
-    days = [dt.date.fromisoformat(d.date) for d in row.documents if d.date]
-    return max(days) if days else None
+    return max(_report_days(row), default=None)
 
 
 def _recency(rows: dict[int, ParagraphRow], ids: list[int]) -> dict[int, float]:
