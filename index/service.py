@@ -42,7 +42,7 @@ from index.refresh import RefreshReport, refresh_url_sources
 from index.search import DEFAULT_MODE, Passage, Query, make_query, retrieve, updates_first
 from index.store import ChangeReport, DocumentRow, NothingToIndex, ReadView, Store, Transaction, WriteInProgress, open_store
 from index.subscriptions import Subscription, SubscriptionStore
-from index.text import normalize_unicode
+from index.text import load_word_lists, normalize_unicode
 from index.timeframe import format_day, format_window, parse_window, strip_window, weekday_window, year_earlier
 
 log = logging.getLogger(__name__)
@@ -132,9 +132,10 @@ class CrisisService:
     # --- reading ---------------------------------------------------------------------
 
     def warm(self) -> None:
-        """Load the model and the index now rather than on the first question."""
+        """Load the model, the index and the word lists now rather than on the first question."""
         self.embedder.load()
         self.snapshot()
+        load_word_lists()
 
     def retrieve(self, question: str, k: int | None = None, *, since: dt.date | None = None, until: dt.date | None = None,
                  mode: str = DEFAULT_MODE, language: str | None = None) -> tuple[ReadView, Query, list[Passage]]:

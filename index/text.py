@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -117,7 +118,14 @@ def closest_spelling(word: str, candidates: dict[str, list[str]], max_length_gap
 
 @functools.cache
 def _ordinary_by_initial() -> dict[str, list[str]]:
-    return by_initial(w for w in _LM._wordcost if w.isalpha() and len(w) >= 3 and (word_rank(w) or ORDINARY_RANK + 1) <= ORDINARY_RANK)
+    # wordninja's list is in frequency order (``word_rank`` is a word's place in it), so the
+    # ordinary words are its first ORDINARY_RANK: 3 ms, where ranking all 125,000 took 120-400 ms.
+    return by_initial(w for w in itertools.islice(_LM._wordcost, ORDINARY_RANK) if w.isalpha() and len(w) >= 3)
+
+
+def load_word_lists() -> None:
+    """Build the word lists that typo reading needs now, rather than during the first question that has a typo."""
+    _ordinary_by_initial()
 
 
 @functools.lru_cache(maxsize=20_000)

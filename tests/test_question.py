@@ -115,3 +115,18 @@ def test_links_and_chat_mentions_name_nothing(noise, question):
     doc_freq = {"exampl": 1, "evil": 1, "everyon": 1, "kramatorsk": 1, "reznikov": 1, "kremenchuk": 1, "himar": 1, "ukrain": 30}
     vocabulary = Vocabulary(doc_freq, 40)
     assert key_terms(f"{' '.join(noise)} {question}", vocabulary) == key_terms(question, vocabulary)
+
+
+def test_the_ordinary_word_list_is_the_words_up_to_the_ordinary_rank():
+    words = {w for group in textlib._ordinary_by_initial().values() for w in group}
+    assert words == {w for w in textlib._LM._wordcost
+                     if w.isalpha() and len(w) >= 3 and (textlib.word_rank(w) or textlib.ORDINARY_RANK + 1) <= textlib.ORDINARY_RANK}
+    assert textlib.ordinary_spelling("janaury") == "january"
+
+
+def test_warming_the_service_builds_the_word_lists(shared_service):
+    """The first question with a typo or an unknown lower-case name (blinken lavrov letter) paid
+    0.1-0.4 s to build them; a warmed service has them."""
+    textlib._ordinary_by_initial.cache_clear()
+    shared_service.warm()
+    assert textlib._ordinary_by_initial.cache_info().currsize == 1
