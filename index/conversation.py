@@ -8,15 +8,18 @@ answers a question given the turns before it (the last ``conversation_turns``).
 
 * **self-contained**: it names its own subject (a place, person or named thing the
   corpus knows, that the conversation has not been about) and does not point back
-  ("it", "there", "in response"): searched as asked, the conversation starts fresh;
+  ("it", "there", "in response"; a "he" or "her" after its own name points to that name):
+  searched as asked, the conversation starts fresh;
 * **a follow-up** ("What did Russia do in response?", "How many died there?",
   "What was the final death toll?"): searched together with what the conversation is
   about, the content words of the earlier questions since it last started fresh
   ("Kerch bridge attacked"); one asking for a response or what came next is searched
   after (or from) the day of the report the last answer cited first;
+* **a question of what someone said**: names and words of saying alone ("What did Blinken
+  say?", "whats lavrovs excuse") ask that speaker about the conversation's subject: a follow-up;
 * **a question about something else**: one whose words the corpus mostly does not know
   ("How do I bake bread?") is not read with the conversation either: alone, it is refused;
-* **a swap** ("What about Kharkiv?", "And in July?"): the last question searched again
+* **a swap** ("What about Kharkiv?", "And in July?", "same for Kharkiv?"): the last question searched again
   with the new place or time in place of the old.
 
 English is resolved this way.  A Ukrainian or Russian question is a follow-up when it points
@@ -37,7 +40,7 @@ from typing import TYPE_CHECKING
 from index import text as textlib
 from index.crosslingual import detect_language
 from index.lexical import Vocabulary
-from index.question import key_terms
+from index.question import key_terms, mistyped_stopword
 from index.search import asks_order
 from index.timeframe import Window, parse_window, strip_window
 
@@ -48,6 +51,10 @@ if TYPE_CHECKING:
 SUBJECT_MAX_SHARE = 0.15
 # A swap ("what about Kharkiv?") is a short question: longer ones that start so are follow-ups.
 SWAP_MAX_WORDS = 7
+# A lower-case word is read as a name when the NAME_SAMPLE paragraphs holding it most write it with a capital
+# inside a sentence at least NAME_MIN_CAPITALS times, and twice as often as not ("blinken", "kyiv"; not "grain").
+NAME_SAMPLE = 8
+NAME_MIN_CAPITALS = 3
 # A Ukrainian or Russian question opening with "А"/"І" this short goes on even when it names a place.
 SHORT_AND_WORDS = 4
 
@@ -71,15 +78,27 @@ _RESPONSE = re.compile(r"\b(?:in\s+response|in\s+return|in\s+retaliation|retalia
 # One asking how someone reacted ("How did Kyiv react?", "What was the Kremlin's answer?") is about the conversation
 # even when the corpus does not know its words.
 _REACTION = re.compile(r"\b(?:react|reacted|reaction|respond|responded|response|reply|replied|answer|answered)\b", re.IGNORECASE)
+# Words asking what someone said or made of it ("What did Blinken say?", "whats lavrovs excuse", "Kyiv's version"):
+# a question of these and names alone asks the named speaker about the conversation's subject.
+_SPEECH = re.compile(
+    r"\b(?:say|says|said|saying|think|thinks|thought|call|called|claim|claims|claimed|excuse|excuses|version|account|"
+    r"position|view|views|stance|comment|comments|commented|statement|statements|explain|explained|explanation|"
+    r"justify|justified|justification|deny|denies|denied|blame|blamed|warn|warned|"
+    r"react|reacted|reaction|respond|responded|response|reply|replied|answer|answered)\b",
+    re.IGNORECASE,
+)
+_PERSONAL = re.compile(r"\b(?:he|him|his|she|her)\b", re.IGNORECASE)
 _OPENING_AND = re.compile(r"^\W*(?:а|і|й|та|и)\s", re.IGNORECASE)
 _RESPONSE_IN = {"uk": re.compile(r"у\s+відповідь", re.IGNORECASE), "ru": re.compile(r"в\s+ответ", re.IGNORECASE)}
 # One asking what came next ("after that", "hours later") is searched from that day on, as is one asking how it
 # ended ("in the end", "final": index/search.py's ``asks_order``).
 _AFTERWARDS = re.compile(r"\b(?:after\s+that|afterwards|next|later|then)\b", re.IGNORECASE)
-_SWAP = re.compile(r"^\W*(?:and\s+|but\s+)?(?:what|how)\s+about\b|^\W*and\s+(?:in|on|at|for|the|what|how|who|where)?\b", re.IGNORECASE)
+_SWAP = re.compile(r"^\W*(?:and\s+|but\s+)?(?:(?:what|how)\s+about|(?:the\s+)?same\s+(?:for|in|on|with))\b|"
+                   r"^\W*and\s+(?:in|on|at|for|the|what|how|who|where)?\b", re.IGNORECASE)
 _MONTH_END = re.compile(r"\bthe\s+end\s+of\s+the\s+month\b", re.IGNORECASE)
 _ORDINAL_DAY = re.compile(r"\bthe\s+([1-9]|[12]\d|3[01])(?:st|nd|rd|th)\b", re.IGNORECASE)
-_SWAP_LEAD = re.compile(r"^\W*(?:and\s+|but\s+)?(?:(?:what|how)\s+about\s+)?", re.IGNORECASE)
+_SWAP_LEAD = re.compile(r"^\W*(?:and\s+|but\s+)?(?:(?:what|how)\s+about\s+|(?:the\s+)?same\s+(?:(?:for|with)\s+)?)?", re.IGNORECASE)
+_SENTENCE_START = re.compile(r"(?:^|[.!?:;\"“”]\s*|\n\s*)\Z")
 _WORD = re.compile(r"[^\W_](?:[\w'’.-]*[^\W_])?")
 # A question whose answer names its subject: what it was answered with is what a follow-up is about.
 _ASKS_WHICH = re.compile(r"^\W*(?:which|where|who)\b", re.IGNORECASE)
@@ -135,12 +154,16 @@ def resolve(question: str, turns: Sequence[Turn], view: ReadView | None = None) 
     chain = _chain(turns)
     own = set(_names(question, vocabulary))
     before = {name for turn in chain for name in _names(turn.searched, vocabulary)}
+    if own - before and points_back:
+        points_back = bool(_POINTS_BACK[language].search(_own_pronouns_dropped(question, own - before, vocabulary)))
     question = _day_of_month(question, last.searched)
     window = parse_window(question, today=dt.date.today())
     if (_SWAP.search(question) and len(_WORD.findall(question)) <= SWAP_MAX_WORDS
             and (window or own - before and _only_names(_SWAP_LEAD.sub("", question), vocabulary))):
         return _swapped(question, last.searched, own, window, vocabulary)
-    if own - before and not points_back or _foreign(question, vocabulary) and not _REACTION.search(question):
+    speaker = len(own - before) <= 1 and _asks_speaker(question, view)  # "What did Macron say about Putin?" names a subject
+    if (own - before and not points_back and not speaker
+            or _foreign(question, vocabulary) and not _REACTION.search(question) and not speaker):
         return question  # a subject of its own, or none the corpus knows: start fresh
     searched = f"{question} {_subject(chain, view)}"
     if window is not None:
@@ -182,6 +205,49 @@ def _only_names(text: str, vocabulary: Vocabulary | None) -> bool:
     return bool(words) and all(_names(f"x {w}" if w[:1].isupper() else w, vocabulary) for w in words)
 
 
+def _written_as_name(word: str, view: ReadView) -> bool:
+    """Does the corpus write ``word`` with a capital inside its sentences (at least NAME_MIN_CAPITALS times, and
+    twice as often as without), in the NAME_SAMPLE paragraphs that hold it most?"""
+    tokens = textlib.lexical_tokens(word)
+    if not tokens or tokens[0] not in view.vocabulary() or key_terms(word, view.vocabulary()).key:
+        return False
+    token = tokens[0]
+    pattern = re.compile(rf"(?<!\w){re.escape(token)}", re.IGNORECASE)
+    upper = lower = 0
+    for row in view.paragraphs([i for i, _ in view.lexical_search([token], NAME_SAMPLE)]).values():
+        for match in pattern.finditer(row.text):
+            if _SENTENCE_START.search(row.text, 0, match.start()):
+                continue  # a capital that starts a sentence says nothing
+            upper += row.text[match.start()].isupper()
+            lower += row.text[match.start()].islower()
+    return upper >= NAME_MIN_CAPITALS and upper >= 2 * lower
+
+
+def _asks_speaker(question: str, view: ReadView | None) -> bool:
+    """Does ``question`` ask only what someone said or made of it ("What did Blinken say?", "whats lavrovs
+    excuse", "Kyiv's version?"): its words are question words, ``_SPEECH`` words and names, nothing else?"""
+    if not _SPEECH.search(question):
+        return False
+    for i, word in enumerate(_WORD.findall(question)):
+        lower = word.casefold()
+        if lower in _FILLER or _SPEECH.fullmatch(word) or mistyped_stopword(lower):
+            continue
+        if word[:1].isupper() and i or view is not None and (key_terms(word, view.vocabulary()).key or _written_as_name(word, view)):
+            continue
+        return False
+    return True
+
+
+def _own_pronouns_dropped(question: str, new: set[str], vocabulary: Vocabulary | None) -> str:
+    """``question`` without the "he", "his", "she" or "her" that follow a new name of its own: they point to
+    that name, not back ("What did Zelensky ask for when he spoke to Congress?")."""
+    for match in _WORD.finditer(question):
+        word = match.group()
+        if set(_names(f"x {word}" if word[:1].isupper() else word, vocabulary)) & new:
+            return question[: match.end()] + _PERSONAL.sub(" ", question[match.end():])
+    return question
+
+
 def _cited_day(turn: Turn, view: ReadView | None) -> dt.date | None:
     """The date of the report ``turn``'s answer cited first, if known."""
     if view is None or not turn.cited:
@@ -210,7 +276,7 @@ def _names(text: str, vocabulary: Vocabulary | None) -> tuple[str, ...]:
     SUBJECT_MAX_SHARE of the paragraphs: "Kramatorsk", not "Ukraine"); a rare ordinary word ("sheltering")
     names nothing."""
     if text == text.casefold():
-        return key_terms(text, vocabulary).key if vocabulary is not None else ()
+        return key_terms(text, vocabulary, SUBJECT_MAX_SHARE).key if vocabulary is not None else ()
     words = _WORD.findall(text)
     named = [w for i, w in enumerate(words) if w[:1].isupper() and (i or (w.isupper() and len(w) > 1))]
     if vocabulary is None:
@@ -230,7 +296,7 @@ def _foreign(question: str, vocabulary: Vocabulary | None) -> bool:
     with it, it would be answered with what that subject's reports say; alone, it is refused."""
     if vocabulary is None:
         return False
-    tokens = [t for t in textlib.lexical_tokens(question) if t not in _FILLER]
+    tokens = [t for t in textlib.lexical_tokens(question) if t not in _FILLER and not mistyped_stopword(t)]
     unknown = sum(not (t in vocabulary or vocabulary.closest(t)) for t in tokens)
     return len(tokens) >= 2 and 2 * unknown >= len(tokens)
 

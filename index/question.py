@@ -26,6 +26,9 @@ _WORD = re.compile(r"[^\W_](?:[\w'’.-]*[^\W_])?")
 _YEAR = re.compile(r"(19|20)\d\d")
 _NOT_ASKED = re.compile(r"\b(?:https?|ftp)://\S+|\bwww\.\S+|<(?:@[!&]?|#)\d+>|@(?:everyone|here)\b", re.IGNORECASE)
 _CLITIC_END = re.compile(r"'(?:s|re|ve|ll|d|m)$|(?<=s)'$")
+# A question word or pronoun typed without its apostrophe ("whats", "wheres", "theyre") or with two letters
+# swapped ("whta", "wehre") is that word, not a name: these words are at least this long.
+_FILLER_TYPO_MIN = 4
 
 _WHEN = re.compile(
     r"^\W*(?:and\s+|so\s+)?(when\b|what\s+(?:day|date|time|month)\b|on\s+(?:what|which)\s+(?:day|date)\b|how\s+long\s+ago\b"
@@ -89,7 +92,7 @@ def _is_name(word: str, first: bool) -> bool:
         return not _YEAR.fullmatch(word)  # a year is a time window (index/timeframe.py), not a name
     # A possessive or contraction is its word ("chief's" is "chief"): no word list holds it as typed.
     lower = _CLITIC_END.sub("", word.casefold().replace("’", "'"))
-    if lower in textlib.STOPWORDS or len(lower) < 2:
+    if lower in textlib.STOPWORDS or len(lower) < 2 or mistyped_stopword(lower):
         return False
     if word.isupper() and len(word) >= 2:
         return True
@@ -102,8 +105,20 @@ def _is_name(word: str, first: bool) -> bool:
     return rank is None or rank > limit
 
 
-def key_terms(question: str, vocabulary: Vocabulary) -> Terms:
-    """The key terms of ``question`` (typos read as the corpus's closest term) and the named words it lacks.
+def mistyped_stopword(word: str) -> bool:
+    """Is ``word`` a question word or pronoun typed without its apostrophe or with one slip ("whats",
+    "whos", "theyre", "whta"), and not a word of its own?"""
+    if textlib.word_rank(word) is not None and textlib.word_rank(word) <= _ORDINARY_RANK or not word.isalpha():
+        return False
+    for end in ("s", "re", "ve", "ll", "d", "m"):
+        if word.endswith(end) and word[: -len(end)] in textlib.STOPWORDS:
+            return True
+    return len(word) >= _FILLER_TYPO_MIN and any(len(s) >= _FILLER_TYPO_MIN and _one_edit(word, s) for s in textlib.STOPWORDS)
+
+
+def key_terms(question: str, vocabulary: Vocabulary, max_share: float = KEY_MAX_SHARE) -> Terms:
+    """The key terms of ``question`` (typos read as the corpus's closest term; those held by at most
+    ``max_share`` of the paragraphs) and the named words it lacks.
     Links and chat mentions name nothing the question asks about ("https://evil.example", "<@123>", "@everyone")."""
     words = [m.group() for m in _WORD.finditer(_NOT_ASKED.sub(" ", question))]
     terms = [_terms(word, vocabulary) for word in words]
@@ -119,7 +134,7 @@ def key_terms(question: str, vocabulary: Vocabulary) -> Terms:
                 unknown.append(word)
             continue
         for term in terms[i]:
-            if term in vocabulary and vocabulary.share(term) <= KEY_MAX_SHARE:
+            if term in vocabulary and vocabulary.share(term) <= max_share:
                 key[term] = None
     return Terms(tuple(key), tuple(dict.fromkeys(unknown)))
 

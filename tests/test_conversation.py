@@ -105,8 +105,9 @@ def test_a_day_of_the_month_is_read_in_the_month_asked_about():
 class Words:
     """A corpus vocabulary that knows ``known`` (every word, if None), each in 1 % of the paragraphs."""
 
-    def __init__(self, known: set[str] | None = None):
+    def __init__(self, known: set[str] | None = None, shares: dict[str, float] | None = None):
         self.known = known
+        self.shares = shares or {}
 
     def __contains__(self, term):
         return self.known is None or term in self.known
@@ -115,10 +116,16 @@ class Words:
         return None
 
     def share(self, term):
-        return 0.01
+        return self.shares.get(term, 0.01)
 
-    def vocabulary(self):  # the read view's one method resolve uses without citations
+    def vocabulary(self):  # the read view's methods resolve uses without citations
         return self
+
+    def lexical_search(self, tokens, k):  # no paragraph text: no lower-case word is read as a name
+        return []
+
+    def paragraphs(self, ids):
+        return {}
 
 
 def test_and_with_words_that_name_nothing_is_a_follow_up_not_a_swap():
@@ -132,6 +139,32 @@ def test_and_with_words_that_name_nothing_is_a_follow_up_not_a_swap():
 def test_asking_for_a_reaction_goes_on_even_in_words_the_corpus_lacks():
     before = [fresh("What did the ICC accuse Putin of in March 2023?")]
     assert "ICC" in resolve("What was the Kremlin's answer?", before, Words({"kremlin", "icc", "putin"}))
+
+
+def test_asking_what_someone_said_goes_on_with_the_subject():
+    """Names and words of saying alone ask the named speaker about the conversation's subject: typed
+    carelessly, too (a slip in "what", a possessive without its apostrophe)."""
+    before = [fresh("When did Putin suspend Russia's part in New START?")]
+    known = Words({"putin", "suspend", "russia", "part", "new", "start", "blinken", "lavrov", "excus", "say"})
+    for question in ("What did Blinken say?", "whta did blinken say about it", "whats lavrovs excuse"):
+        assert "New START" in resolve(question, before, known), question
+    # Naming a subject of its own besides, it starts fresh.
+    for question in ("What did Blinken say about the grain deal?", "What did Macron say about Scholz?"):
+        assert resolve(question, before, Words()) == question
+
+
+def test_he_after_a_name_of_its_own_does_not_point_back():
+    question = "What did Zelensky ask for when he spoke to Congress?"
+    assert resolve(question, [fresh(KERCH)], Words()) == question
+    assert "Kerch" in resolve("What did he ask for?", [fresh(KERCH)], Words())
+    # Typed in lower case, the name counts as it does with its capital: one in a tenth of the paragraphs is a subject.
+    question = question.casefold()
+    assert resolve(question, [fresh(KERCH)], Words(shares={"zelenski": 0.1})) == question
+
+
+def test_the_same_for_swaps_the_place():
+    searched = resolve("same for Kharkiv?", [fresh("How many people died in the Kramatorsk station attack?")])
+    assert "Kharkiv" in searched and "Kramatorsk" not in searched and "station attack" in searched
 
 
 @settings(max_examples=200, deadline=None)

@@ -130,3 +130,15 @@ def test_warming_the_service_builds_the_word_lists(shared_service):
     textlib._ordinary_by_initial.cache_clear()
     shared_service.warm()
     assert textlib._ordinary_by_initial.cache_info().currsize == 1
+
+
+def test_question_words_typed_without_apostrophe_or_with_a_slip_name_nothing():
+    """"whats" was read as a misspelt "wheat" and became the question's key term."""
+    news = [*NEWS, "Wheat exports from Odesa resumed under the grain deal."]
+    doc_freq: dict[str, int] = {}
+    for paragraph in news:
+        for token in set(textlib.lexical_tokens(paragraph)):
+            doc_freq[token] = doc_freq.get(token, 0) + 1
+    vocabulary = Vocabulary(doc_freq, len(news))
+    for question in ("whats the latest in kherson", "whta happened in kherson", "wheres kherson"):
+        assert key_terms(question, vocabulary).key == ("kherson",), question
