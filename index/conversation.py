@@ -52,7 +52,7 @@ SUBJECT_MAX_SHARE = 0.15
 # A swap ("what about Kharkiv?") is a short question: longer ones that start so are follow-ups.
 SWAP_MAX_WORDS = 7
 # A lower-case word is read as a name when the NAME_SAMPLE paragraphs holding it most write it with a capital
-# inside a sentence at least NAME_MIN_CAPITALS times, and twice as often as not ("blinken", "kyiv"; not "grain").
+# inside a sentence at least NAME_MIN_CAPITALS times, and twice as often as not ("kyiv", "putin"; not "grain").
 NAME_SAMPLE = 8
 NAME_MIN_CAPITALS = 3
 # A Ukrainian or Russian question opening with "А"/"І" this short goes on even when it names a place.
@@ -209,7 +209,7 @@ def _written_as_name(word: str, view: ReadView) -> bool:
     """Does the corpus write ``word`` with a capital inside its sentences (at least NAME_MIN_CAPITALS times, and
     twice as often as without), in the NAME_SAMPLE paragraphs that hold it most?"""
     tokens = textlib.lexical_tokens(word)
-    if not tokens or tokens[0] not in view.vocabulary() or key_terms(word, view.vocabulary()).key:
+    if not tokens or tokens[0] not in view.vocabulary():
         return False
     token = tokens[0]
     pattern = re.compile(rf"(?<!\w){re.escape(token)}", re.IGNORECASE)

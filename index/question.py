@@ -92,7 +92,9 @@ def _is_name(word: str, first: bool) -> bool:
         return not _YEAR.fullmatch(word)  # a year is a time window (index/timeframe.py), not a name
     # A possessive or contraction is its word ("chief's" is "chief"): no word list holds it as typed.
     lower = _CLITIC_END.sub("", word.casefold().replace("’", "'"))
-    if lower in textlib.STOPWORDS or len(lower) < 2 or mistyped_stopword(lower):
+    if lower in textlib.STOPWORDS or len(lower) < 2:
+        return False
+    if (first or not word[0].isupper()) and mistyped_stopword(lower):  # "Saud" inside a question stays a name
         return False
     if word.isupper() and len(word) >= 2:
         return True
