@@ -161,9 +161,10 @@ def resolve(question: str, turns: Sequence[Turn], view: ReadView | None = None) 
     if (_SWAP.search(question) and len(_WORD.findall(question)) <= SWAP_MAX_WORDS
             and (window or own - before and _only_names(_SWAP_LEAD.sub("", question), vocabulary))):
         return _swapped(question, last.searched, own, window, vocabulary)
-    speaker = len(own - before) <= 1 and _asks_speaker(question, view)  # "What did Macron say about Putin?" names a subject
-    if (own - before and not points_back and not speaker
-            or _foreign(question, vocabulary) and not _REACTION.search(question) and not speaker):
+    new_subject = bool(own - before) and not points_back
+    if ((new_subject or _foreign(question, vocabulary) and not _REACTION.search(question))
+            # unless it asks what someone said ("What did Macron say about Putin?" names a subject besides)
+            and not (len(own - before) <= 1 and _asks_speaker(question, view))):
         return question  # a subject of its own, or none the corpus knows: start fresh
     searched = f"{question} {_subject(chain, view)}"
     if window is not None:

@@ -110,7 +110,8 @@ def _is_name(word: str, first: bool) -> bool:
 def mistyped_stopword(word: str) -> bool:
     """Is ``word`` a question word or pronoun typed without its apostrophe or with one slip ("whats",
     "whos", "theyre", "whta"), and not a word of its own?"""
-    if textlib.word_rank(word) is not None and textlib.word_rank(word) <= _ORDINARY_RANK or not word.isalpha():
+    rank = textlib.word_rank(word)
+    if rank is not None and rank <= _ORDINARY_RANK or not word.isalpha():
         return False
     for end in ("s", "re", "ve", "ll", "d", "m"):
         if word.endswith(end) and word[: -len(end)] in textlib.STOPWORDS:
