@@ -7,8 +7,10 @@ answers a question given the turns before it (the last ``conversation_turns``).
 ``resolve`` decides what a new question is:
 
 * **self-contained**: it names its own subject (a place, person or named thing the
-  corpus knows, that the conversation has not been about) and does not point back
-  ("it", "there", "in response"; a "he" or "her" after its own name points to that name):
+  corpus knows, that the conversation has not been about; typed in lower case, a word English
+  also has counts when the corpus writes it as a name standing as a noun: "poland", not
+  "american") and does not point back ("it", "there", "in response"; a "he" or "her" after
+  its own name points to that name):
   searched as asked, the conversation starts fresh;
 * **a follow-up** ("What did Russia do in response?", "How many died there?",
   "What was the final death toll?"): searched together with what the conversation is
@@ -18,12 +20,14 @@ answers a question given the turns before it (the last ``conversation_turns``).
 * **a question of what someone said**: names and words of saying alone ("What did Blinken
   say?", "whats lavrovs excuse") ask that speaker about the conversation's subject: a follow-up;
 * **a question about something else**: one whose words the corpus mostly does not know
-  ("How do I bake bread?") is not read with the conversation either: alone, it is refused;
+  ("How do I bake bread?"; words of casual speech such as "supposed", and chat spellings
+  such as "nxt" for "next", do not count) is not read with the conversation either: alone,
+  it is refused;
 * **a swap** ("What about Kharkiv?", "And in July?", "same for Kharkiv?"): the last question searched again
   with the new place or time in place of the old.
 
 English is resolved this way.  A Ukrainian or Russian question is a follow-up when it points
-back with a word of its language ("там", "у відповідь", "в ответ"), is a short one opening with
+back with a word of its language ("там", "їй", "ей", "у відповідь", "в ответ"), is a short one opening with
 "А" ("А в Харкові?"), or names nothing of its own (no capitalised word but the first); it is
 searched with the earlier questions' words, English ones too, in its own language
 (``CrisisService.converse``).
@@ -32,6 +36,7 @@ searched with the earlier questions' words, English ones too, in its own languag
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -55,6 +60,9 @@ SWAP_MAX_WORDS = 7
 # inside a sentence at least NAME_MIN_CAPITALS times, and twice as often as not ("kyiv", "putin"; not "grain").
 NAME_SAMPLE = 8
 NAME_MIN_CAPITALS = 3
+# ... and a lower-case word English also has ("poland") is a name when a fifth of those capitals (two at least)
+# stand as nouns.
+NOUN_MIN_SHARE = 0.2
 # A Ukrainian or Russian question opening with "А"/"І" this short goes on even when it names a place.
 SHORT_AND_WORDS = 4
 
@@ -66,9 +74,11 @@ _POINTS_BACK = {
         r"react|reacted|reaction|respond|responded|response|reply|replied|answer|answered)\b|^\W*and\s",
         re.IGNORECASE,
     ),
-    "uk": re.compile(r"(?<!\w)(?:це|цей|ця|ці|того|цього|там|тоді|він|вона|вони|його|її|їх|йому|їм|у\s+відповідь|після\s+цього|теж|також)(?!\w)",
+    "uk": re.compile(r"(?<!\w)(?:це|цей|ця|ці|того|цього|там|тоді|він|вона|вони|його|її|їх|йому|їй|їм|ним|нею|ними|ньому|ній|них|"
+                     r"неї|нього|у\s+відповідь|після\s+цього|теж|також)(?!\w)",
                      re.IGNORECASE),
-    "ru": re.compile(r"(?<!\w)(?:это|этот|эта|эти|того|этого|там|тогда|он|она|они|его|её|ее|их|ему|им|в\s+ответ|после\s+этого|тоже|также)(?!\w)",
+    "ru": re.compile(r"(?<!\w)(?:это|этот|эта|эти|того|этого|там|тогда|он|она|они|его|её|ее|их|ему|ей|им|ею|ими|нему|ней|ним|"
+                     r"нём|нем|них|неё|нее|него|в\s+ответ|после\s+этого|тоже|также)(?!\w)",
                      re.IGNORECASE),
 }
 # A follow-up asking for a response ("What did Russia do in response?", "two days later"): searched after the day
@@ -98,17 +108,25 @@ _SWAP = re.compile(r"^\W*(?:and\s+|but\s+)?(?:(?:what|how)\s+about|(?:the\s+)?sa
 _MONTH_END = re.compile(r"\bthe\s+end\s+of\s+the\s+month\b", re.IGNORECASE)
 _ORDINAL_DAY = re.compile(r"\bthe\s+([1-9]|[12]\d|3[01])(?:st|nd|rd|th)\b", re.IGNORECASE)
 _SWAP_LEAD = re.compile(r"^\W*(?:and\s+|but\s+)?(?:(?:what|how)\s+about\s+|(?:the\s+)?same\s+(?:(?:for|with)\s+)?)?", re.IGNORECASE)
+_STANDS_AS_NOUN = re.compile(r"['’]s\b|[.,;:]|\s+(?:said|says|has|had|was|is|would|will)\b")
 _SENTENCE_START = re.compile(r"(?:^|[.!?:;\"“”]\s*|\n\s*)\Z")
 _WORD = re.compile(r"[^\W_](?:[\w'’.-]*[^\W_])?")
 # A question whose answer names its subject: what it was answered with is what a follow-up is about.
 _ASKS_WHICH = re.compile(r"^\W*(?:which|where|who)\b", re.IGNORECASE)
-# Question words and verbs that say nothing about the subject.
+# Question words and verbs that say nothing about the subject, and the words of casual speech that shape a
+# question without naming anything ("when were they supposed to finish", "did russia actually end up taking it").
 _FILLER = frozenset(
     "what when where which who whom whose why how many much did does do was were is are be been being has have had "
     "the a an of in on at to for from by with about after before into over under and or but not no any some "
     "there their they them it its this that these those he she his her him say said says tell told happen happened long "
-    "can could would will should may might get got go went make made give gave take took find found first".split()
+    "can could would will should may might get got go went make made give gave take took find found first "
+    "supposed meant gonna wanna able actually really still even ever just yet already exactly".split()
 )
+# Chat spellings of ordinary words ("and by the nxt day?", "where did ppl go"), read as the words they stand for.
+_CHAT_WORDS = {"ppl": "people", "nxt": "next", "u": "you", "ur": "your", "abt": "about", "b4": "before", "bc": "because",
+               "cuz": "because", "coz": "because", "govt": "government", "tmrw": "tomorrow", "yday": "yesterday",
+               "thx": "thanks", "pls": "please", "plz": "please", "rn": "now", "wat": "what", "wut": "what"}
+_CHAT_WORD = re.compile(rf"(?<![\w'’])(?:{'|'.join(_CHAT_WORDS)})(?![\w'’])", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -152,8 +170,9 @@ def resolve(question: str, turns: Sequence[Turn], view: ReadView | None = None) 
             return f"{searched} after {day.day} {day:%B %Y}"
         return searched
     chain = _chain(turns)
-    own = set(_names(question, vocabulary))
-    before = {name for turn in chain for name in _names(turn.searched, vocabulary)}
+    question = _CHAT_WORD.sub(lambda m: _CHAT_WORDS[m.group().casefold()], question)
+    own = set(_names(question, vocabulary)) | _lower_case_names(question, view)
+    before = {name for turn in chain for name in (*_names(turn.searched, vocabulary), *_lower_case_names(turn.searched, view))}
     if own - before and points_back:
         points_back = bool(_POINTS_BACK[language].search(_own_pronouns_dropped(question, own - before, vocabulary)))
     question = _day_of_month(question, last.searched)
@@ -206,22 +225,53 @@ def _only_names(text: str, vocabulary: Vocabulary | None) -> bool:
     return bool(words) and all(_names(f"x {w}" if w[:1].isupper() else w, vocabulary) for w in words)
 
 
+def _capitals(word: str, view: ReadView) -> tuple[int, int, int]:
+    """How the corpus writes ``word`` inside its sentences, in the NAME_SAMPLE paragraphs that hold it most:
+    (with a capital, without, with a capital and standing as a noun: followed by "'s", a stop or comma, or a
+    verb such as "said", as "Poland said" is and "Polish troops" is not)."""
+    tokens = textlib.lexical_tokens(word)
+    if not tokens or tokens[0] not in view.vocabulary():
+        return 0, 0, 0
+    token = tokens[0]
+    stem = os.path.commonprefix([word.casefold(), token])  # the text's words begin so ("germani" is read off "Germany")
+    pattern = re.compile(rf"(?<!\w){re.escape(stem)}\w*", re.IGNORECASE)
+    upper = lower = noun = 0
+    for row in view.paragraphs([i for i, _ in view.lexical_search([token], NAME_SAMPLE)]).values():
+        for match in pattern.finditer(row.text):
+            if _SENTENCE_START.search(row.text, 0, match.start()) or textlib.lexical_tokens(match.group())[:1] != [token]:
+                continue  # a capital that starts a sentence says nothing; "Germany" is not "german"
+            capital = row.text[match.start()].isupper()
+            upper += capital
+            lower += row.text[match.start()].islower()
+            noun += capital and bool(_STANDS_AS_NOUN.match(row.text, match.end()))
+    return upper, lower, noun
+
+
 def _written_as_name(word: str, view: ReadView) -> bool:
     """Does the corpus write ``word`` with a capital inside its sentences (at least NAME_MIN_CAPITALS times, and
     twice as often as without), in the NAME_SAMPLE paragraphs that hold it most?"""
-    tokens = textlib.lexical_tokens(word)
-    if not tokens or tokens[0] not in view.vocabulary():
-        return False
-    token = tokens[0]
-    pattern = re.compile(rf"(?<!\w){re.escape(token)}", re.IGNORECASE)
-    upper = lower = 0
-    for row in view.paragraphs([i for i, _ in view.lexical_search([token], NAME_SAMPLE)]).values():
-        for match in pattern.finditer(row.text):
-            if _SENTENCE_START.search(row.text, 0, match.start()):
-                continue  # a capital that starts a sentence says nothing
-            upper += row.text[match.start()].isupper()
-            lower += row.text[match.start()].islower()
+    upper, lower, _ = _capitals(word, view)
     return upper >= NAME_MIN_CAPITALS and upper >= 2 * lower
+
+
+def _lower_case_names(text: str, view: ReadView | None) -> set[str]:
+    """The words of an all lower-case ``text`` that English also has as ordinary words ("poland", "putin",
+    "nato") and that the corpus writes as names standing as nouns (``_capitals``: at least NOUN_MIN_SHARE of
+    their capitals, and two), as vocabulary terms held by at most SUBJECT_MAX_SHARE of the paragraphs.  "american" and
+    "russian" are written with a capital too, but stand before a noun: they name no subject."""
+    if view is None or text != text.casefold():
+        return set()
+    vocabulary = view.vocabulary()
+    names = set()
+    for word in _WORD.findall(text):
+        tokens = textlib.lexical_tokens(word)
+        if (word in _FILLER or word in textlib.STOPWORDS or not tokens or tokens[0] not in vocabulary
+                or vocabulary.share(tokens[0]) > SUBJECT_MAX_SHARE):
+            continue
+        upper, lower, noun = _capitals(word, view)
+        if upper >= NAME_MIN_CAPITALS and upper >= 2 * lower and noun >= max(2, NOUN_MIN_SHARE * upper):
+            names.add(tokens[0])
+    return names
 
 
 def _asks_speaker(question: str, view: ReadView | None) -> bool:
@@ -297,7 +347,9 @@ def _foreign(question: str, vocabulary: Vocabulary | None) -> bool:
     with it, it would be answered with what that subject's reports say; alone, it is refused."""
     if vocabulary is None:
         return False
-    tokens = [t for t in textlib.lexical_tokens(question) if t not in _FILLER and not mistyped_stopword(t)]
+    words = [w.casefold() for w in _WORD.findall(question)]
+    tokens = [t for w in words if w not in _FILLER and not mistyped_stopword(w) for t in textlib.lexical_tokens(w)[:1]
+              if t not in _FILLER]
     unknown = sum(not (t in vocabulary or vocabulary.closest(t)) for t in tokens)
     return len(tokens) >= 2 and 2 * unknown >= len(tokens)
 

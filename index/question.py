@@ -107,15 +107,21 @@ def _is_name(word: str, first: bool) -> bool:
     return rank is None or rank > limit
 
 
+# Negations typed without their apostrophe that no stopword ends: "won't", "ain't", "shan't".
+_NEGATIONS = frozenset({"wont", "aint", "shant"})
+
+
 def mistyped_stopword(word: str) -> bool:
     """Is ``word`` a question word or pronoun typed without its apostrophe or with one slip ("whats",
-    "whos", "theyre", "whta"), and not a word of its own?"""
+    "whos", "theyre", "cant", "whta"), and not a word of its own?"""
     rank = textlib.word_rank(word)
     if rank is not None and rank <= _ORDINARY_RANK or not word.isalpha():
         return False
-    for end in ("s", "re", "ve", "ll", "d", "m"):
+    for end in ("s", "re", "ve", "ll", "d", "m", "t", "nt"):  # "cant" and "didnt" are "can't" and "didn't"
         if word.endswith(end) and word[: -len(end)] in textlib.STOPWORDS:
             return True
+    if word in _NEGATIONS:
+        return True
     return len(word) >= _FILLER_TYPO_MIN and any(len(s) >= _FILLER_TYPO_MIN and _one_edit(word, s) for s in textlib.STOPWORDS)
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from index import eval as evaluation
+from index import text as textlib
 from index.conversation import Turn, resolve
 from index.errors import BadQASet
 from index.service import CrisisService
@@ -103,14 +105,16 @@ def test_a_day_of_the_month_is_read_in_the_month_asked_about():
 
 
 class Words:
-    """A corpus vocabulary that knows ``known`` (every word, if None), each in 1 % of the paragraphs."""
+    """A corpus vocabulary that knows ``known`` (every word, if None) but ``lacks``, each in 1 % of the paragraphs;
+    its paragraphs are ``texts``."""
 
-    def __init__(self, known: set[str] | None = None, shares: dict[str, float] | None = None):
-        self.known = known
+    def __init__(self, known: set[str] | None = None, shares: dict[str, float] | None = None, lacks: set[str] = frozenset(),
+                 texts: tuple[str, ...] = ()):
+        self.known, self.lacks, self.texts = known, lacks, texts
         self.shares = shares or {}
 
     def __contains__(self, term):
-        return self.known is None or term in self.known
+        return (self.known is None or term in self.known) and term not in self.lacks
 
     def closest(self, term):
         return None
@@ -121,11 +125,11 @@ class Words:
     def vocabulary(self):  # the read view's methods resolve uses without citations
         return self
 
-    def lexical_search(self, tokens, k):  # no paragraph text: no lower-case word is read as a name
-        return []
+    def lexical_search(self, tokens, k):  # the texts holding the token (none by default: no lower-case word is a name)
+        return [(i, 1.0) for i, text in enumerate(self.texts) if tokens[0] in textlib.lexical_tokens(text)][:k]
 
     def paragraphs(self, ids):
-        return {}
+        return {i: SimpleNamespace(text=self.texts[i]) for i in ids}
 
 
 def test_and_with_words_that_name_nothing_is_a_follow_up_not_a_swap():
@@ -160,6 +164,40 @@ def test_he_after_a_name_of_its_own_does_not_point_back():
     # Typed in lower case, the name counts as it does with its capital: one in a tenth of the paragraphs is a subject.
     question = question.casefold()
     assert resolve(question, [fresh(KERCH)], Words(shares={"zelenski": 0.1})) == question
+
+
+def test_words_of_casual_speech_name_nothing():
+    """"supposed" and "nxt" are unknown to the corpus: the follow-up was read as off-topic and refused."""
+    before = [fresh("How many Russian combat troops did Stoltenberg say were in Belarus for the drills?")]
+    assert "Stoltenberg" in resolve("when were they supposed to finish", before, Words(lacks={"suppos"}))
+    searched = resolve("and by the nxt day?", [fresh("how many people died at kramatorsk station on 8 april")], Words(lacks={"nxt"}))
+    assert searched.startswith("and by the next day?") and "kramatorsk" in searched
+    # Off-topic questions still stand alone.
+    for question in ("Can you write me a poem about it?", "How do I bake bread?"):
+        assert resolve(question, before, Words(lacks={"write", "poem", "bake"})) == question
+
+
+def test_ukrainian_and_russian_pronouns_in_any_case_point_back():
+    before = [fresh("Which channel did Marina Ovsyannikova work for?")]
+    for question in ("А что ей предложил Макрон?", "А що їй запропонував Макрон?", "Что с ней стало потом, по словам Макрона?"):
+        assert "Ovsyannikova" in resolve(question, before), question
+
+
+POLAND = ("More than three million refugees have crossed into Poland, the UN said.",
+          "Poland said it had registered 3.2 million refugees by May.",
+          "Officials in Poland's border towns asked for help.",
+          "Refugees reached Poland by train, and Warsaw opened its stations.",
+          "American officials said the weapons would arrive soon.",
+          "The American ambassador called the veto a disgrace.",
+          "An American delegation visited Kyiv.")
+
+
+def test_a_lower_case_name_english_also_has_starts_fresh_when_the_corpus_writes_it_as_a_noun():
+    before = [fresh("How many people were sheltering in the Mariupol drama theatre when it was bombed?")]
+    question = "how many refugees had poland registered by may 2022"
+    assert resolve(question, before, Words(texts=POLAND)) == question
+    # "American" is written with a capital too, but before a noun: it names no subject of its own.
+    assert "Mariupol" in resolve("what did the american ambassador say about the strike", before, Words(texts=POLAND))
 
 
 def test_the_same_for_swaps_the_place():
