@@ -37,7 +37,7 @@ from index.kept import WEB, KeptFolder, KeptSources, kept_sources
 from index.metrics import Metrics
 from index.phrases import phrase
 from index.polls import PollReport
-from index.question import is_instruction, key_terms, respelled
+from index.question import is_instruction, key_terms, months_respelled, respelled
 from index.refresh import RefreshReport, refresh_url_sources
 from index.search import DEFAULT_MODE, Passage, Query, make_query, retrieve, updates_first
 from index.store import ChangeReport, DocumentRow, NothingToIndex, ReadView, Store, Transaction, WriteInProgress, open_store
@@ -197,10 +197,11 @@ class CrisisService:
             return self._timed(answer, start)
         reach = self.reach(view)
         today = today or dt.date.today()
-        window = parse_window(question, today=today, corpus_end=reach.last if reach else None) or weekday_window(question, today)
+        dated = months_respelled(question)  # "in janaury" names a time too
+        window = parse_window(dated, today=today, corpus_end=reach.last if reach else None) or weekday_window(dated, today)
         if window is None or since is not None or until is not None:
             return self._timed(self._answer(question, question, k, since, until, mode, language, compose_answer), start)
-        searched = strip_window(question, window) or question
+        searched = strip_window(dated, window) or dated
         if reach is not None and not reach.overlaps(window.since, window.until):
             text = phrase("reach", language, first=format_day(reach.first, language), last=format_day(reach.last, language),
                           what=format_window(window, language))

@@ -65,6 +65,7 @@ def test_a_when_question_leads_with_the_date_and_says_where_it_comes_from(news):
         ("What happened in Kherson in March 2022?", "kherson-march", "Searching 1–31 Mar 2022."),
         ("What happened in Kherson in November 2022?", "kherson-november", "Searching 1–30 Nov 2022."),
         ("What happened in Kherson in the first days of the war?", "kherson-march", "Searching 24 Feb–3 Mar 2022."),
+        ("what happened in kherson in novmber 2022", "kherson-november", "Searching 1–30 Nov 2022."),  # a slip in the month
     ],
 )
 def test_a_time_phrase_becomes_the_dates_searched(news, question, expected, note):

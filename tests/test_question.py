@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from index import text as textlib
 from index.lexical import Vocabulary
 from index.phrases import LANGUAGES, TEXTS, phrase
-from index.question import asks_how_many, asks_when, key_terms
+from index.question import asks_how_many, asks_when, key_terms, months_respelled
 
 NEWS = [
     "A missile struck the railway station in Kramatorsk, killing at least 50 people.",
@@ -154,3 +154,14 @@ def test_negations_typed_without_apostrophe_name_nothing():
     vocabulary = Vocabulary(doc_freq, len(news))
     for question in ("why grain cant leave the ports", "why grain didnt leave the ports", "why grain wont leave the ports"):
         assert "chant" not in key_terms(question, vocabulary).key and not key_terms(question, vocabulary).unknown, question
+
+
+@pytest.mark.parametrize("typed, meant", [
+    ("how many leopard tanks did germnay promise in janaury", "how many leopard tanks did germnay promise in january"),
+    ("what happened in Febuary 2022", "what happened in February 2022"),
+    ("strikes in ocotber and decmber", "strikes in october and december"),
+    ("Marc said in jun", "Marc said in jun"),  # too short to read as a slip
+    ("the march on Kyiv in may", "the march on Kyiv in may"),
+])
+def test_months_typed_with_a_slip_are_read_as_months(typed, meant):
+    assert months_respelled(typed) == meant
