@@ -6,10 +6,13 @@ shared no term with "Russia launched a full-scale invasion" ("invas") and a pass
 their stems in a few regular ways (invade/invasion, respond/response, defend/defence, admit/admission,
 receive/reception, describe/description, assume/assumption, produce/production, resolve/resolution),
 and die/death/dead is one family.  ``relatives`` gives the stems a stem may stand for; a caller keeps
-those its corpus holds.
+those its corpus holds.  ``phrasal_words`` gives, for the phrasal verbs a question is asked with ("pulled
+out", "blew up", "ran away"), the words reports write for them ("withdrew", "explosion", "fled").
 """
 
 from __future__ import annotations
+
+import re
 
 # (end of one stem, end of its relative), read both ways.  Before an ending of one or two letters the
 # shared beginning must be MIN_SHARED letters long, so short stems ("raid", "fund") never pair with
@@ -34,3 +37,41 @@ def relatives(stem: str) -> frozenset[str]:
             found |= family
     found.discard(stem)
     return frozenset(found)
+
+
+# Phrasal verbs people ask with and the words reports write for them ("Why did Ukraine pull out of Lysychansk?"
+# -> "withdrew", "withdrawal"): (the verb's forms, its particle, the report's words).  The particle may follow
+# a word or two later ("pulled its troops out").
+PHRASAL: tuple[tuple[tuple[str, ...], str, tuple[str, ...]], ...] = (
+    (("blow", "blows", "blew", "blown", "blowing"), "up", ("explosion", "exploded", "blast", "destroyed")),
+    (("pull", "pulls", "pulled", "pulling"), "out", ("withdraw", "withdrew", "withdrawal", "retreat")),
+    (("pull", "pulls", "pulled", "pulling"), "back", ("withdraw", "withdrew", "withdrawal", "retreat")),
+    (("run", "runs", "ran", "running"), "away", ("fled", "flee", "escaped")),
+    (("call", "calls", "called", "calling"), "off", ("cancelled", "postponed", "suspended", "halted")),
+    (("take", "takes", "took", "taken", "taking"), "over", ("captured", "seized", "control", "replaced", "appointed")),
+    (("put", "puts", "putting"), "charge", ("appointed", "commander", "command")),
+    (("come", "comes", "came", "coming"), "home", ("returned", "return")),
+    (("come", "comes", "came", "coming", "get", "got"), "back", ("returned", "return")),
+    (("shoot", "shoots", "shot", "shooting"), "down", ("intercepted", "downed")),
+    (("step", "steps", "stepped", "stepping"), "down", ("resigned", "resignation")),
+    (("hand", "hands", "handed", "handing"), "over", ("transferred", "returned", "delivered")),
+    (("give", "gives", "gave", "given", "giving"), "up", ("surrendered", "surrender")),
+    (("break", "breaks", "broke", "broken", "breaking"), "out", ("erupted", "started")),
+    (("hit", "hits", "hitting", "strike", "struck"), "back", ("retaliation", "retaliated", "response")),
+    (("carry", "carries", "carried", "carrying"), "out", ("conducted",)),
+    (("cut", "cuts", "cutting"), "off", ("severed", "disconnected", "lost")),
+    (("set", "sets", "setting"), "up", ("established", "created")),
+    (("sign", "signs", "signed", "signing"), "up", ("enlisted", "volunteered", "volunteers")),
+    (("wipe", "wipes", "wiped", "wiping"), "out", ("destroyed",)),
+    (("get", "gets", "got", "getting"), "out", ("evacuated", "evacuation", "escaped", "left")),
+    (("send", "sends", "sent", "sending"), "back", ("returned", "deported")),
+    (("turn", "turns", "turned", "turning"), "down", ("rejected", "declined")),
+    (("look", "looks", "looked", "looking"), "into", ("investigate", "investigation")),
+)
+_PHRASAL = tuple((re.compile(rf"\b({'|'.join(forms)})(?:\s+[\w'’-]+){{0,2}}?\s+(?:in\s+)?{particle}\b", re.IGNORECASE), written)
+                 for forms, particle, written in PHRASAL)
+
+
+def phrasal_words(text: str) -> list[tuple[str, tuple[str, ...]]]:
+    """The phrasal verbs of ``text``, each as (its verb as written, the words reports write for it)."""
+    return [(match.group(1), written) for pattern, written in _PHRASAL if (match := pattern.search(text))]

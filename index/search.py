@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from index import lexical
-from index.families import relatives
+from index.families import phrasal_words, relatives
 from index.store.protocol import ParagraphRow, ReadView
 
 CANDIDATES = 50  # per retriever, before fusion
@@ -308,6 +308,11 @@ def make_query(text: str, vector: np.ndarray, since: dt.date | None = None, unti
     related: tuple[tuple[str, frozenset[str]], ...] = ()
     if vocabulary is not None:
         tokens = vocabulary.corrected(tokens, keep=lexical.ordinary_tokens(text_words))
-        found = ((t, frozenset(r for r in relatives(t) if r in vocabulary and r not in tokens)) for t in tokens)
-        related = tuple((t, family) for t, family in found if family)
+        found = {t: {r for r in relatives(t) if r in vocabulary and r not in tokens} for t in tokens}
+        for verb, written in phrasal_words(text_words):  # "pulled out": reports write "withdrew"
+            verb_tokens = lexical.query_tokens(verb)
+            if verb_tokens and verb_tokens[0] in found:
+                found[verb_tokens[0]] |= {w for word in written for w in lexical.query_tokens(word)[:1]
+                                          if w in vocabulary and w not in tokens}
+        related = tuple((t, frozenset(family)) for t, family in found.items() if family)
     return Query(text, vector.astype(np.float32), tokens, since, until, key_terms, unknown, terms_required, related)

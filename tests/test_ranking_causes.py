@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from index import eval as evaluation
 from index import text as textlib
-from index.families import relatives
+from index.families import phrasal_words, relatives
 from index.lexical import Vocabulary
 from index.question import asks_when, key_terms
 from index.search import Passage, Query, asks_order, headline_coverage, in_story_order, make_query, without_clitics
@@ -98,6 +98,27 @@ def test_a_verb_in_the_question_finds_its_noun_in_a_report():
     assert "invad" not in report and "invad" in asked.holding(report)
     assert "invas" in asked.search_tokens()
     assert asked.holding({"ukrain"}) == {"ukrain"}  # nothing implied without a relative
+
+
+@pytest.mark.parametrize("question, report", [
+    ("Why did Ukraine pull out of Lysychansk?", "Ukraine's forces withdrew from Lysychansk"),
+    ("did zelensky run away from kyiv", "rumours that he had fled Kyiv"),
+    ("When did they blow the bridge up?", "An explosion hit the Kerch bridge"),
+    ("Why was the evacuation from Mariupol called off?", "The evacuation from Mariupol was postponed"),
+])
+def test_a_phrasal_verb_finds_the_word_reports_write_for_it(question, report):
+    # "pulled out", "run away", "blew up": the words of a report ("withdrew", "fled", "explosion") were not searched.
+    written = set(textlib.lexical_tokens(report))
+    vocabulary = Vocabulary({t: 3 for t in written | set(textlib.lexical_tokens(question))}, 100)
+    asked = make_query(question, np.zeros(4, np.float32), vocabulary=vocabulary)
+    verb = next(token for token, family in asked.related if family & written)
+    assert verb in asked.tokens and verb not in written and verb in asked.holding(written)
+    assert written & set(asked.search_tokens()) - set(asked.tokens)
+
+
+def test_a_verb_without_its_particle_is_not_a_phrasal_verb():
+    assert not phrasal_words("Who runs the Zaporizhzhia plant?") and not phrasal_words("How many were called up?")
+    assert phrasal_words("How many troops did Russia pull back from Kyiv?")[0][0] == "pull"
 
 
 @given(st.sampled_from([("invade", "invasion"), ("respond", "response"), ("defend", "defence"), ("admit", "admission"),
