@@ -11,6 +11,7 @@ import numpy as np
 
 from index import lexical
 from index.families import phrasal_words, relatives
+from index.question import asks_when
 from index.store.protocol import ParagraphRow, ReadView
 
 CANDIDATES = 50  # per retriever, before fusion
@@ -218,6 +219,8 @@ def retrieve(view: ReadView, query: Query, k: int, *, dense_weight: float, mode:
     if order is not None:
         reports = in_story_order(candidates, query, first=order == "first")[:k]
         return reports + [p for p in chosen if p.id not in {r.id for r in reports}][: k - len(reports)]
+    if asks_when(query.text):
+        return chosen  # a "when" question asks for the event's day: a later report of the story does not go first
     return updates_first(chosen, query, view)
 
 

@@ -222,3 +222,11 @@ def test_war_follow_ups_hold_on_the_held_out_sets(war_service):
     report = evaluation.evaluate(war_service, questions, "final", full=False)
     assert report.recall[3] >= WAR_HELD_OUT_FOLLOW_UP_R3, [m.question for m in report.misses if not m.problem.startswith("first")]
     assert report.written_out.recall[3] - report.recall[3] <= WAR_HELD_OUT_FOLLOW_UP_GAP
+
+
+def test_a_when_question_is_answered_with_the_events_day_not_a_later_report(war_service):
+    # The 2 March report (paratroopers in Kharkiv) went first as an update of the 27 February one, and
+    # "When did Russian troops get into Kharkiv in February 2022?" was answered "2 Mar 2022".
+    answer = war_service.ask("When did Russian troops get into Kharkiv in February 2022?", today=dt.date(2026, 12, 6))
+    assert not answer.abstained
+    assert answer.answer.splitlines()[0].startswith("27 Feb 2022"), answer.answer
