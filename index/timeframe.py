@@ -121,6 +121,9 @@ _WAR = re.compile(rf"""(?:\b(?:in|during|over|у|в)\s+)?(?:\bthe\s+)?(?P<first>
         |начала\s+|момента\s+)?{WAR}(?:\s+(?:began|started|broke\s+out))?
     |\b(?P<before>before|prior\s+to|до)\s+(?:the\s+)?(?:(?:start|beginning|outbreak)\s+of\s+|початку\s+|начала\s+)?{WAR}""",
                   _FLAGS)
+# "A few days into the war", "six months into the invasion": a point of the war's own calendar, searched around it.
+_INTO_WAR = re.compile(rf"""\b(?P<n>{NUMBER}|a\s+few|a\s+couple\s+of|several)\s+(?P<unit>days?|weeks?|months?|years?)\s+
+    (?:in)?to\s+{WAR}\b""", _FLAGS)
 _WEEKDAY = re.compile(rf"\b(?:(?P<mod>on|last|past|this|next|every|coming|у|в|во|минул\w*|прошл\w*|наступн\w*|следующ\w*"
                       rf"|кожн\w*|кажд\w*)\s+)?(?P<day>\b(?:{_words(_WEEKDAY_OF)}))\b", re.IGNORECASE)
 _YESTERDAY = re.compile(r"\b(?:yesterday|вчора|учора|вчера)\b", re.IGNORECASE)
@@ -337,6 +340,18 @@ def _war(m: re.Match, ctx: _Context) -> _Span | None:
     return INVASION, until, "calendar"
 
 
+def _into_war(m: re.Match, ctx: _Context) -> _Span | None:
+    n, unit, days = _number(m["n"]) or 3, m["unit"].casefold(), dt.timedelta  # "a few", "several": about three
+    if unit.startswith("day"):
+        return INVASION, INVASION + days(n + 4), "calendar"  # "a few days into the war": its first week
+    if unit.startswith("week"):
+        point = INVASION + days(7 * n)
+        return max(INVASION, point - days(7)), point + days(7), "calendar"
+    point = _add_months(INVASION, n if unit.startswith("month") else 12 * n)
+    margin = days(15) if unit.startswith("month") else days(30)
+    return point - margin, point + margin, "calendar"
+
+
 def _has_units(words: set[str]) -> bool:
     return any(word.startswith(UNIT_STEMS) for word in words)
 
@@ -348,6 +363,7 @@ def _has_calendar(words: set[str]) -> bool:
 # Each kind: its pattern, its resolver, and a test that the question holds a word it needs (a regex scan
 # costs far more than a look at the question's set of words, and most questions name no time at all).
 _KINDS: tuple[tuple[re.Pattern, Callable[[re.Match, _Context], _Span | None], Callable[[set[str]], bool]], ...] = (
+    (_INTO_WAR, _into_war, lambda words: "into" in words and not words.isdisjoint(_WAR_WORDS)),
     (_WAR, _war, lambda words: not words.isdisjoint(_WAR_WORDS) or _has_units(words)),
     (_RELATIVE, _relative, lambda words: not words.isdisjoint(_RELATIVE_WORDS) or _has_units(words)),
     (_RANGE, _range, _has_calendar), (_OPEN, _open, _has_calendar), (_POINT, _alone, _has_calendar))

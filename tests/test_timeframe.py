@@ -140,6 +140,10 @@ WINDOWS = [  # question, since, until, relative_to (today=TODAY, corpus_end=CORP
     ("since the invasion", "2022-02-24", None, "calendar"),
     ("since the start of the war", "2022-02-24", None, "calendar"),
     ("before the invasion", None, "2022-02-23", "calendar"),
+    ("a few days into the war", "2022-02-24", "2022-03-03", "calendar"),  # a point of the war, searched around it
+    ("two weeks into the war", "2022-03-03", "2022-03-17", "calendar"),
+    ("six months into the invasion", "2022-08-09", "2022-09-08", "calendar"),
+    ("a year into the full-scale invasion", "2023-01-25", "2023-03-26", "calendar"),
     ("у перші дні війни", "2022-02-24", "2022-03-03", "calendar"),
     ("в первые дни войны", "2022-02-24", "2022-03-03", "calendar"),
     ("з початку війни", "2022-02-24", None, "calendar"),
@@ -157,6 +161,7 @@ NOT_WINDOWS = [
     "What did Theresa May say?", "Why do troops march at night?", "Were 1,200 troops killed?", "Did it cost $2022?",
     "Were 2022 people evacuated?", "How many refugees fled from the war?", "a force of 2000 soldiers",
     "What happened in the first week of fighting?", "What happened last night?", "",
+    "How many days into the talks did the war resume?", "Who put money into the war effort?",
 ]
 
 
