@@ -67,6 +67,7 @@ PHRASAL: tuple[tuple[tuple[str, ...], str, tuple[str, ...]], ...] = (
     (("send", "sends", "sent", "sending"), "back", ("returned", "deported")),
     (("turn", "turns", "turned", "turning"), "down", ("rejected", "declined")),
     (("look", "looks", "looked", "looking"), "into", ("investigate", "investigation")),
+    (("close", "closes", "closed", "closing"), "sky", ("no-fly", "airspace")),  # "close the sky": a no-fly zone
 )
 _PHRASAL = tuple((re.compile(rf"\b({'|'.join(forms)})(?:\s+[\w'’-]+){{0,2}}?\s+(?:in\s+)?{particle}\b", re.IGNORECASE), written)
                  for forms, particle, written in PHRASAL)

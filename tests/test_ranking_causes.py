@@ -105,6 +105,7 @@ def test_a_verb_in_the_question_finds_its_noun_in_a_report():
     ("did zelensky run away from kyiv", "rumours that he had fled Kyiv"),
     ("When did they blow the bridge up?", "An explosion hit the Kerch bridge"),
     ("Why was the evacuation from Mariupol called off?", "The evacuation from Mariupol was postponed"),
+    ("Will NATO close the sky over Ukraine?", "NATO will not impose a no-fly zone over Ukraine"),
 ])
 def test_a_phrasal_verb_finds_the_word_reports_write_for_it(question, report):
     # "pulled out", "run away", "blew up": the words of a report ("withdrew", "fled", "explosion") were not searched.
