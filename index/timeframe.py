@@ -124,6 +124,10 @@ _WAR = re.compile(rf"""(?:\b(?:in|during|over|у|в)\s+)?(?:\bthe\s+)?(?P<first>
 # "A few days into the war", "six months into the invasion": a point of the war's own calendar, searched around it.
 _INTO_WAR = re.compile(rf"""\b(?P<n>{NUMBER}|a\s+few|a\s+couple\s+of|several)\s+(?P<unit>days?|weeks?|months?|years?)\s+
     (?:in)?to\s+{WAR}\b""", _FLAGS)
+# "On the anniversary of the invasion", "the second anniversary of the war": 24 February of a later year.
+_ANNIVERSARY = re.compile(rf"""\b(?:on\s+)?(?:the\s+)?(?:(?P<nth>first|second|third|fourth|1st|2nd|3rd|4th)\s+)?anniversary\s+of\s+
+    {WAR}\b""", _FLAGS)
+_NTH = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4}
 _WEEKDAY = re.compile(rf"\b(?:(?P<mod>on|last|past|this|next|every|coming|у|в|во|минул\w*|прошл\w*|наступн\w*|следующ\w*"
                       rf"|кожн\w*|кажд\w*)\s+)?(?P<day>\b(?:{_words(_WEEKDAY_OF)}))\b", re.IGNORECASE)
 _YESTERDAY = re.compile(r"\b(?:yesterday|вчора|учора|вчера)\b", re.IGNORECASE)
@@ -352,6 +356,18 @@ def _into_war(m: re.Match, ctx: _Context) -> _Span | None:
     return point - margin, point + margin, "calendar"
 
 
+def _anniversary(m: re.Match, ctx: _Context) -> _Span | None:
+    """The day of the anniversary named, or the latest one by the corpus's end (or today), with the day either side."""
+    if m["nth"]:
+        year, anchored = INVASION.year + _NTH[m["nth"].casefold()], "calendar"
+    else:
+        year, anchored = ctx.anchor.year if ctx.anchor >= INVASION.replace(year=ctx.anchor.year) else ctx.anchor.year - 1, ctx.anchored_to
+        if year <= INVASION.year:
+            return None
+    day = INVASION.replace(year=year)
+    return day - dt.timedelta(days=1), day + dt.timedelta(days=1), anchored
+
+
 def _has_units(words: set[str]) -> bool:
     return any(word.startswith(UNIT_STEMS) for word in words)
 
@@ -364,6 +380,7 @@ def _has_calendar(words: set[str]) -> bool:
 # costs far more than a look at the question's set of words, and most questions name no time at all).
 _KINDS: tuple[tuple[re.Pattern, Callable[[re.Match, _Context], _Span | None], Callable[[set[str]], bool]], ...] = (
     (_INTO_WAR, _into_war, lambda words: "into" in words and not words.isdisjoint(_WAR_WORDS)),
+    (_ANNIVERSARY, _anniversary, lambda words: "anniversary" in words and not words.isdisjoint(_WAR_WORDS)),
     (_WAR, _war, lambda words: not words.isdisjoint(_WAR_WORDS) or _has_units(words)),
     (_RELATIVE, _relative, lambda words: not words.isdisjoint(_RELATIVE_WORDS) or _has_units(words)),
     (_RANGE, _range, _has_calendar), (_OPEN, _open, _has_calendar), (_POINT, _alone, _has_calendar))
