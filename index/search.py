@@ -164,14 +164,23 @@ def _recency(rows: dict[int, ParagraphRow], ids: list[int]) -> dict[int, float]:
     return boost
 
 
-def retrieve(view: ReadView, query: Query, k: int, *, dense_weight: float, mode: str = DEFAULT_MODE) -> list[Passage]:
-    """The best ``k`` passages for ``query``, best first, ranked as ``mode`` says (see MODES)."""
+def retrieve(view: ReadView, query: Query, k: int, *, dense_weight: float, mode: str = DEFAULT_MODE,
+             found: dict | None = None) -> list[Passage]:
+    """The best ``k`` passages for ``query``, best first, ranked as ``mode`` says (see MODES).
+
+    ``found`` keeps the dense and lexical candidates between calls whose queries differ in their dates
+    alone (a question searched again over an earlier year): the same vector and words in the same ``view``
+    find the same candidates, which are then filtered by each call's dates."""
     if mode not in MODES:
         raise ValueError(f"unknown retrieval mode {mode!r}; one of {', '.join(MODES)}")
     filtered = query.since is not None or query.until is not None
     pool = CANDIDATES * (4 if filtered else 1)
-    dense_hits = dict(view.dense_search(query.vector, pool))
-    lexical_hits = dict(view.lexical_search(query.search_tokens(), pool))
+    hits = found.get(pool) if found is not None else None
+    if hits is None:
+        hits = dict(view.dense_search(query.vector, pool)), dict(view.lexical_search(query.search_tokens(), pool))
+        if found is not None:
+            found[pool] = hits
+    dense_hits, lexical_hits = hits
     ids = list(dict.fromkeys([*dense_hits, *lexical_hits]))
     if not ids:
         return []
