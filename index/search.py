@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -99,12 +100,17 @@ class Query:
 
 
 def _in_range(row: ParagraphRow, since: dt.date | None, until: dt.date | None) -> bool:
+    return _days_in_range([doc.date for doc in row.documents], since, until)
+
+
+def _days_in_range(dates: Sequence[str | None], since: dt.date | None, until: dt.date | None) -> bool:
+    """Is one of ``dates`` (ISO days of the reports carrying a paragraph; None or "" when undated) within the range?"""
     if since is None and until is None:
         return True
-    for doc in row.documents:
-        if not doc.date:
+    for date in dates:
+        if not date:
             continue
-        day = dt.date.fromisoformat(doc.date)
+        day = dt.date.fromisoformat(date)
         if (since is None or day >= since) and (until is None or day <= until):
             return True
     return False
@@ -184,6 +190,9 @@ def retrieve(view: ReadView, query: Query, k: int, *, dense_weight: float, mode:
     ids = list(dict.fromkeys([*dense_hits, *lexical_hits]))
     if not ids:
         return []
+    if filtered:  # only the candidates within the dates are read whole
+        dates = view.paragraph_dates(ids)
+        ids = [i for i in ids if _days_in_range(dates.get(i, ()), query.since, query.until)]
     rows = view.paragraphs(ids)
     ids = [i for i in ids if i in rows and _in_range(rows[i], query.since, query.until)]
     if not ids:

@@ -9,7 +9,10 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from index import search
 from index.service import CrisisService
 from index.store.snapshot import Snapshot
 from tests.helpers import make_settings
@@ -62,3 +65,33 @@ def test_the_answer_after_earlier_years_is_a_fresh_search_of_its_window(two_apri
     assert [(p.id, p.score, p.dense, p.lexical, p.coverage) for p in answer.passages] == \
         [(p.id, p.score, p.dense, p.lexical, p.coverage) for p in fresh]
     assert answer.since == dt.date(2022, 4, 1) and answer.until == dt.date(2022, 4, 12)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.dates(dt.date(2022, 3, 25), dt.date(2023, 5, 5)), st.integers(0, 400), st.sampled_from(["both", "since", "until"]))
+def test_the_candidates_kept_for_a_window_are_those_whose_rows_fall_in_it(two_aprils, since, days, ends):
+    """A search within dates reads only the candidates ``paragraph_dates`` puts in the window: exactly those whose
+    rows do, a report on the window's first or last day included, read before or after the rows are kept."""
+    until = since + dt.timedelta(days=days)
+    since, until = (since, until) if ends == "both" else (since, None) if ends == "since" else (None, until)
+    folder = two_aprils.snapshot().folder
+    view = Snapshot(folder, two_aprils.embedder.name)
+    ids = list(range(1, view.size + 5))
+    read_first = view.paragraph_dates(ids)
+    rows = view.paragraphs(ids)
+    kept_first = view.paragraph_dates(ids)
+    expected = {pid for pid, row in rows.items() if search._in_range(row, since, until)}
+    for dates in (read_first, kept_first):
+        assert {pid for pid in ids if search._days_in_range(dates.get(pid, ()), since, until)} == expected
+
+
+def test_a_report_on_the_last_day_of_a_window_is_in_it(two_aprils):
+    view = two_aprils.snapshot()
+    day = dt.date(2022, 4, 2)  # the Kremenchuk report's
+    dated = view.paragraph_dates(range(1, view.size + 1))
+    on_the_day = {pid for pid, dates in dated.items() if day.isoformat() in dates}
+    assert on_the_day
+    assert all(search._days_in_range(dated[pid], day - dt.timedelta(days=3), day) for pid in on_the_day)
+    assert all(search._days_in_range(dated[pid], day, day + dt.timedelta(days=3)) for pid in on_the_day)
+    assert not any(search._days_in_range(dated[pid], day + dt.timedelta(days=1), None) for pid in on_the_day
+                   if all(d == day.isoformat() for d in dated[pid]))

@@ -122,6 +122,29 @@ class Snapshot:
                 out[r["id"]] = ParagraphRow(r["id"], r["text"], tuple(r["lex"].split()), uniq, sentences)
             return out
 
+    def paragraph_dates(self, ids: Sequence[int]) -> dict[int, list[str]]:
+        """The dates of the documents carrying ``ids`` (ReadView): from the kept rows, else read alone."""
+        with self._rows_lock:
+            kept = {i: self._rows[i] for i in ids if i in self._rows}
+        out = {i: [d.date for d in row.documents if d.date] for i, row in kept.items()}
+        for pid, carried in self.document_dates([i for i in dict.fromkeys(ids) if i not in kept]).items():
+            out[pid] = [day for _, day in carried]
+        return out
+
+    def document_dates(self, ids: Sequence[int]) -> dict[int, list[tuple[str, str]]]:
+        """(document id, date) of each dated document this folder records as carrying each of paragraphs ``ids``."""
+        if not ids:
+            return {}
+        dates: dict[int, list[tuple[str, str]]] = {}
+        with integrity.reading(self.folder / CORPUS):
+            for pid, document, day in self.db.execute(
+                f"""SELECT o.paragraph_id, d.id, d.date FROM occurrences o JOIN documents d ON d.id = o.document_id
+                    WHERE o.paragraph_id IN ({",".join("?" * len(ids))}) AND d.date IS NOT NULL AND d.date != ''""",
+                list(ids),
+            ):
+                dates.setdefault(pid, []).append((document, day))
+        return dates
+
     def documents_of(self, ids: Sequence[int]) -> dict[int, list[DocumentRow]]:
         """The documents this folder records as carrying each of paragraphs ``ids``, earliest first."""
         if not ids:
