@@ -53,8 +53,8 @@ for line in sys.stdin:
 """
 
 
-def unpack(revision: str, parent: Path) -> Path:
-    folder = parent / revision.replace("/", "_")
+def unpack(revision: str, parent: Path, n: int) -> Path:
+    folder = parent / f"{n}-{revision.replace('/', '_')}"  # the same revision twice: an A/A run, to see the noise
     folder.mkdir()
     archive = subprocess.run(["git", "-C", str(ROOT), "archive", revision], check=True, capture_output=True).stdout
     subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
@@ -90,7 +90,7 @@ def main() -> None:
                         "--cache", str(args.cache)], check=True)
     questions = english_questions()
     with tempfile.TemporaryDirectory() as parent:
-        children = [serve(unpack(revision, Path(parent)), base) for revision in args.revisions]
+        children = [serve(unpack(revision, Path(parent), n), base) for n, revision in enumerate(args.revisions)]
         times: list[list[list[float]]] = [[[] for _ in range(args.passes)] for _ in children]
         cpu: list[list[float]] = [[] for _ in children]
         differ, loads = 0, [os.getloadavg()[0]]
