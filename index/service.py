@@ -153,13 +153,12 @@ class CrisisService:
     def retrieve(self, question: str, k: int | None = None, *, since: dt.date | None = None, until: dt.date | None = None,
                  mode: str = DEFAULT_MODE, language: str | None = None) -> tuple[ReadView, Query, list[Passage]]:
         """The passages for ``question`` as asked (no time phrase read from it: ``ask`` does that)."""
-        search = self._search(question, language or detect_language(question))
+        search = self._search(question, language or detect_language(question), self.snapshot())
         query = replace(search.query, since=since, until=until)
         return search.view, query, self._ranked(search, query, k, mode)
 
-    def _search(self, searched: str, language: str) -> _Search:
-        """The query for ``searched`` in the current index: its words, key terms and embedding, no dates yet."""
-        view = self.snapshot()
+    def _search(self, searched: str, language: str, view: ReadView) -> _Search:
+        """The query for ``searched`` in ``view``: its words, key terms and embedding, no dates yet."""
         vocabulary = view.vocabulary()
         english = searched if language == "en" else self.crosslingual.english_query(searched, vocabulary)
         terms = key_terms(english, vocabulary)
@@ -223,7 +222,7 @@ class CrisisService:
         today = today or dt.date.today()
         window = parse_window(question, today=today, corpus_end=reach.last if reach else None) or weekday_window(question, today)
         if window is None or since is not None or until is not None:
-            return self._timed(self._answer(question, self._search(question, language), k, since, until, mode, compose_answer), start)
+            return self._timed(self._answer(question, self._search(question, language, view), k, since, until, mode, compose_answer), start)
         searched = strip_window(question, window) or question
         if reach is not None and not reach.overlaps(window.since, window.until):
             text = phrase("reach", language, first=format_day(reach.first, language), last=format_day(reach.last, language),
@@ -233,7 +232,7 @@ class CrisisService:
             return self._timed(answer, start)
         # "In late March": the latest March of the corpus, else the one before it, and so on, while the corpus reaches.
         answer = None
-        search = self._search(searched, language)  # one embedding and one search, however many years are tried
+        search = self._search(searched, language, view)  # one embedding and one search, however many years are tried
         for _ in range(MAX_YEARS_BACK):
             # Reports come out a day or two after what they report: search that much past the window's end,
             # but not past the day the question is asked ("yesterday" asked on 15 Apr: nothing from 16 Apr).
