@@ -95,3 +95,15 @@ def test_a_report_on_the_last_day_of_a_window_is_in_it(two_aprils):
     assert all(search._days_in_range(dated[pid], day, day + dt.timedelta(days=3)) for pid in on_the_day)
     assert not any(search._days_in_range(dated[pid], day + dt.timedelta(days=1), None) for pid in on_the_day
                    if all(d == day.isoformat() for d in dated[pid]))
+
+
+def test_a_search_within_dates_reads_whole_only_the_candidates_within_them(two_aprils, monkeypatch):
+    asked = counting(monkeypatch, Snapshot, "paragraphs")
+    since, until = dt.date(2023, 4, 1), dt.date(2023, 4, 30)
+    _, _, passages = two_aprils.retrieve("What did the missiles hit?", since=since, until=until)
+    assert passages and all(search._in_range(p.paragraph, since, until) for p in passages)
+    view = two_aprils.snapshot()
+    read = {pid for _, ids in asked for pid in ids}
+    dates = view.paragraph_dates(range(1, view.size + 1))
+    assert read and all(search._days_in_range(dates.get(pid, ()), since, until) for pid in read)
+    assert len(read) < view.size  # the April 2022 reports were candidates too, and were not read
