@@ -34,6 +34,7 @@ WRAPPED = [
     (service, "strip_window", "time words"),
     (Snapshot, "dense_search", "dense (FAISS)"),
     (Snapshot, "lexical_search", "lexical (bm25s)"),
+    (Snapshot, "paragraph_dates", "fetch (SQLite)"),
     (Snapshot, "paragraphs", "fetch (SQLite)"),
     (Snapshot, "vectors_of", "fetch vectors"),
     (service, "retrieve", "fusion, MMR"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -100,12 +101,17 @@ class Query:
 
 
 def _in_range(row: ParagraphRow, since: dt.date | None, until: dt.date | None) -> bool:
+    return _days_in_range([doc.date for doc in row.documents], since, until)
+
+
+def _days_in_range(dates: Sequence[str | None], since: dt.date | None, until: dt.date | None) -> bool:
+    """Is one of ``dates`` (ISO days of the reports carrying a paragraph; None or "" when undated) within the range?"""
     if since is None and until is None:
         return True
-    for doc in row.documents:
-        if not doc.date:
+    for date in dates:
+        if not date:
             continue
-        day = dt.date.fromisoformat(doc.date)
+        day = dt.date.fromisoformat(date)
         if (since is None or day >= since) and (until is None or day <= until):
             return True
     return False
@@ -165,17 +171,29 @@ def _recency(rows: dict[int, ParagraphRow], ids: list[int]) -> dict[int, float]:
     return boost
 
 
-def retrieve(view: ReadView, query: Query, k: int, *, dense_weight: float, mode: str = DEFAULT_MODE) -> list[Passage]:
-    """The best ``k`` passages for ``query``, best first, ranked as ``mode`` says (see MODES)."""
+def retrieve(view: ReadView, query: Query, k: int, *, dense_weight: float, mode: str = DEFAULT_MODE,
+             found: dict | None = None) -> list[Passage]:
+    """The best ``k`` passages for ``query``, best first, ranked as ``mode`` says (see MODES).
+
+    ``found`` keeps the dense and lexical candidates between calls whose queries differ in their dates
+    alone (a question searched again over an earlier year): the same vector and words in the same ``view``
+    find the same candidates, which are then filtered by each call's dates."""
     if mode not in MODES:
         raise ValueError(f"unknown retrieval mode {mode!r}; one of {', '.join(MODES)}")
     filtered = query.since is not None or query.until is not None
     pool = CANDIDATES * (4 if filtered else 1)
-    dense_hits = dict(view.dense_search(query.vector, pool))
-    lexical_hits = dict(view.lexical_search(query.search_tokens(), pool))
+    hits = found.get(pool) if found is not None else None
+    if hits is None:
+        hits = dict(view.dense_search(query.vector, pool)), dict(view.lexical_search(query.search_tokens(), pool))
+        if found is not None:
+            found[pool] = hits
+    dense_hits, lexical_hits = hits
     ids = list(dict.fromkeys([*dense_hits, *lexical_hits]))
     if not ids:
         return []
+    if filtered:  # only the candidates within the dates are read whole
+        dates = view.paragraph_dates(ids)
+        ids = [i for i in ids if _days_in_range(dates.get(i, ()), query.since, query.until)]
     rows = view.paragraphs(ids)
     ids = [i for i in ids if i in rows and _in_range(rows[i], query.since, query.until)]
     if not ids:

@@ -69,6 +69,19 @@ class Reach:
 
 
 @dataclass
+class _Search:
+    """A question's query, worked out once however many windows it is searched in (``ask`` tries earlier
+    years): its embedding, words and key terms, and the dense and lexical candidates found for them
+    (``index.search.retrieve``'s ``found``)."""
+
+    view: ReadView
+    query: Query  # without dates: each search puts in its own
+    searched: str  # the text searched: the question as asked, less a time phrase
+    language: str
+    found: dict = field(default_factory=dict)
+
+
+@dataclass
 class WriteResult:
     manifest: dict
     change: ChangeReport
@@ -140,27 +153,37 @@ class CrisisService:
     def retrieve(self, question: str, k: int | None = None, *, since: dt.date | None = None, until: dt.date | None = None,
                  mode: str = DEFAULT_MODE, language: str | None = None) -> tuple[ReadView, Query, list[Passage]]:
         """The passages for ``question`` as asked (no time phrase read from it: ``ask`` does that)."""
-        view = self.snapshot()
-        language = language or detect_language(question)
+        search = self._search(question, language or detect_language(question), self.snapshot())
+        query = replace(search.query, since=since, until=until)
+        return search.view, query, self._ranked(search, query, k, mode)
+
+    def _search(self, searched: str, language: str, view: ReadView) -> _Search:
+        """The query for ``searched`` in ``view``: its words, key terms and embedding, no dates yet."""
         vocabulary = view.vocabulary()
-        searched = question if language == "en" else self.crosslingual.english_query(question, vocabulary)
-        terms = key_terms(searched, vocabulary)
+        english = searched if language == "en" else self.crosslingual.english_query(searched, vocabulary)
+        terms = key_terms(english, vocabulary)
         # A name typed in English that the corpus never mentions is a subject it does not cover; names found
         # for a Ukrainian or Russian question are guesses, and only rank.
-        embedded = respelled(searched, vocabulary) if language == "en" else searched
-        query = make_query(searched, self.embedder.encode_one(embedded), since, until, vocabulary=vocabulary, key_terms=terms.key,
-                           unknown=terms.unknown if language == "en" else (), also="" if language == "en" else question,
+        embedded = respelled(english, vocabulary) if language == "en" else english
+        query = make_query(english, self.embedder.encode_one(embedded), vocabulary=vocabulary, key_terms=terms.key,
+                           unknown=terms.unknown if language == "en" else (), also="" if language == "en" else searched,
                            terms_required=language == "en")
+        return _Search(view, query, searched, language)
+
+    def _ranked(self, search: _Search, query: Query, k: int | None, mode: str) -> list[Passage]:
+        """The passages for ``query`` (``search.query`` with the dates searched)."""
+        view = search.view
         k = k or self.settings.top_k
-        if language == "en":
-            return view, query, retrieve(view, query, k, dense_weight=self.settings.dense_weight, mode=mode)
+        if search.language == "en":
+            return retrieve(view, query, k, dense_weight=self.settings.dense_weight, mode=mode, found=search.found)
         # Asked in Ukrainian or Russian: the English words found for it retrieve, the multilingual model
         # re-ranks the candidates against the question as asked.
-        wide = retrieve(view, query, max(k, CROSSLINGUAL_CANDIDATES), dense_weight=self.settings.dense_weight, mode=mode)
-        similarity = self.crosslingual.similarities(question, [f"{p.paragraph.document.title}. {p.paragraph.text}" for p in wide])
+        wide = retrieve(view, query, max(k, CROSSLINGUAL_CANDIDATES), dense_weight=self.settings.dense_weight, mode=mode,
+                        found=search.found)
+        similarity = self.crosslingual.similarities(search.searched, [f"{p.paragraph.document.title}. {p.paragraph.text}" for p in wide])
         reranked = sorted((replace(p, score=p.score + CROSSLINGUAL_WEIGHT * float(s)) for p, s in zip(wide, similarity)),
                           key=lambda p: -p.score)
-        return view, query, updates_first(reranked[:k], query, view) if mode == "final" else reranked[:k]
+        return updates_first(reranked[:k], query, view) if mode == "final" else reranked[:k]
 
     def reach(self, view: ReadView) -> Reach | None:
         """The dates the corpus covers (None when no document is dated), worked out once per published index."""
@@ -200,7 +223,7 @@ class CrisisService:
         dated = months_respelled(question)  # "in janaury" names a time too
         window = parse_window(dated, today=today, corpus_end=reach.last if reach else None) or weekday_window(dated, today)
         if window is None or since is not None or until is not None:
-            return self._timed(self._answer(question, question, k, since, until, mode, language, compose_answer), start)
+            return self._timed(self._answer(question, self._search(question, language, view), k, since, until, mode, compose_answer), start)
         searched = strip_window(dated, window) or dated
         if reach is not None and not reach.overlaps(window.since, window.until):
             text = phrase("reach", language, first=format_day(reach.first, language), last=format_day(reach.last, language),
@@ -210,13 +233,14 @@ class CrisisService:
             return self._timed(answer, start)
         # "In late March": the latest March of the corpus, else the one before it, and so on, while the corpus reaches.
         answer = None
+        search = self._search(searched, language, view)  # one embedding and one search, however many years are tried
         for _ in range(MAX_YEARS_BACK):
             # Reports come out a day or two after what they report: search that much past the window's end,
             # but not past the day the question is asked ("yesterday" asked on 15 Apr: nothing from 16 Apr).
             until = window.until + dt.timedelta(days=PUBLICATION_LAG_DAYS) if window.until else None
             if until is not None and window.until <= today < until:
                 until = today
-            answer = self._answer(question, searched, k, window.since, until, mode, language, compose_answer)
+            answer = self._answer(question, search, k, window.since, until, mode, compose_answer)
             key = "searching_corpus" if window.relative_to == "corpus" else "searching"
             answer.note = phrase(key, language, window=format_window(window, language))
             earlier = year_earlier(window)
@@ -241,9 +265,11 @@ class CrisisService:
         answer.question = question
         return answer, Turn(question, searched, tuple(c.paragraph_id for c in answer.citations))
 
-    def _answer(self, question: str, searched: str, k: int | None, since: dt.date | None, until: dt.date | None, mode: str,
-                language: str, compose_answer: bool) -> Answer:
-        view, query, passages = self.retrieve(searched, k, since=since, until=until, mode=mode, language=language)
+    def _answer(self, question: str, search: _Search, k: int | None, since: dt.date | None, until: dt.date | None, mode: str,
+                compose_answer: bool) -> Answer:
+        view, language = search.view, search.language
+        query = replace(search.query, since=since, until=until)
+        passages = self._ranked(search, query, k, mode)
         settings = self.settings
         if not compose_answer:
             ok, reason = judge(query, passages, min_evidence=settings.min_evidence, coverage_weight=settings.evidence_coverage_weight)

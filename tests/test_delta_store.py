@@ -201,3 +201,14 @@ def test_cli_index_merge_folds_the_deltas_or_says_there_is_nothing(run):
     assert "delta" not in read_manifest(current_folder(run.data_dir))
     again = run("index", "merge", "-q")
     assert again.exit_code == 0 and "nothing to merge" in again.output
+
+
+def test_a_delta_gives_the_dates_of_the_documents_its_rows_carry(pair):
+    """What a search within dates filters its candidates by (ReadView.paragraph_dates) is what the rows say: base
+    documents removed or replaced in a delta left out, wire copies added in it counted."""
+    view = pair[0].snapshot()
+    rows = view.paragraphs(range(1, 10_000))
+    asked = list(rows) + sorted(view.removed_paragraphs)
+    dates = view.paragraph_dates(asked)
+    assert {pid: set(dates.get(pid, ())) for pid in rows} == {pid: {d.date for d in row.documents if d.date} for pid, row in rows.items()}
+    assert view.removed_paragraphs and not any(dates.get(pid) for pid in view.removed_paragraphs)

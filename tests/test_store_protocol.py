@@ -108,6 +108,9 @@ class MemoryView:
                 out[pid] = ParagraphRow(pid, kept.text, tuple(kept.lex.split()), tuple(docs), kept.sentences)
         return out
 
+    def paragraph_dates(self, ids: Sequence[int]) -> dict[int, list[str]]:
+        return {pid: [d.date for d in row.documents if d.date] for pid, row in self.paragraphs(ids).items()}
+
     def documents(self) -> list[DocumentRow]:
         rows = [replace(d, paragraphs=len(self.state.occurrences[d.id])) for d in self.state.documents.values()]
         rows.sort(key=lambda d: d.title)
@@ -430,3 +433,11 @@ def test_reweighted_lexical_search_is_bm25s_search_when_nothing_changes(tmp_path
     assert [pid for pid, _ in index.search_reweighted(["troop"], 3, {}, exclude={4})] == [8]
     doubled = index.search_reweighted(["gas"], 3, {"gas": 2 * float(np.log(1 + (5 - 2 + 0.5) / (2 + 0.5)))})
     assert [s for _, s in doubled] == pytest.approx([2 * s for _, s in index.search(["gas"], 3)], rel=1e-5)
+
+
+def test_paragraph_dates_are_the_dates_of_the_rows_in_each_store(store_service: CrisisService):
+    view = store_service.snapshot()
+    rows = view.paragraphs(range(1, view.size + 50))
+    dates = view.paragraph_dates([*rows, 10_000_000])
+    assert rows and {pid: set(dates.get(pid, ())) for pid in rows} == {pid: {d.date for d in row.documents if d.date} for pid, row in rows.items()}
+    assert not dates.get(10_000_000)

@@ -128,6 +128,16 @@ class CompositeView:
                 out[pid] = ParagraphRow(row.id, row.text, row.lex, tuple(dict.fromkeys(documents)), row.sentence_vectors)
         return out
 
+    def paragraph_dates(self, ids: Sequence[int]) -> dict[int, list[str]]:
+        base_ids = [i for i in ids if self._in_base(i) and i not in self.removed_paragraphs]
+        out = self.delta.paragraph_dates([i for i in ids if not self._in_base(i)])
+        if base_ids:
+            carried, also = self.base.document_dates(base_ids), self.delta.document_dates(base_ids)  # wire copies, as above
+            for pid in base_ids:
+                out[pid] = [day for document, day in carried.get(pid, []) if document not in self.removed_documents] + \
+                    [day for _, day in also.get(pid, [])]
+        return out
+
     def documents(self) -> list[DocumentRow]:
         rows = [d for d in self.base.documents() if d.id not in self.removed_documents] + self.delta.documents()
         rows.sort(key=lambda d: d.title)

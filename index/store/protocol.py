@@ -107,6 +107,11 @@ class ReadView(Protocol):
     def paragraphs(self, ids: Sequence[int]) -> dict[int, ParagraphRow]:
         """The paragraphs of ``ids`` that exist, by id."""
 
+    def paragraph_dates(self, ids: Sequence[int]) -> dict[int, list[str]]:
+        """The dates of the documents carrying each of ``ids`` (their ``ParagraphRow.documents``' dates, undated
+        ones left out; an id without any may be left out): what a search within dates filters its candidates by
+        before it reads their rows."""
+
     def documents(self) -> list[DocumentRow]:
         """Every document with its paragraph count, newest first."""
 

@@ -53,6 +53,7 @@ class Snapshot:
         self._documents: list[DocumentRow] | None = None
         self._rows: OrderedDict[int, ParagraphRow] = OrderedDict()  # the last rows read (``paragraphs``)
         self._rows_lock = threading.Lock()
+        self._document_cache: dict[str, DocumentRow] = {}  # every document row read (``documents_of``)
         with integrity.reading(folder / CORPUS):
             self._columns = schema.paragraph_columns(schema.schema_version(self.db, folder / CORPUS))
         if verify and integrity.is_legacy(self.manifest):  # no checksums: at least no NaN or zero vectors
@@ -115,26 +116,65 @@ class Snapshot:
             marks = ",".join("?" * len(ids))
             rows = self.db.execute(f"SELECT {self._columns} FROM paragraphs WHERE id IN ({marks})", list(ids)).fetchall()
             docs = self.documents_of([r["id"] for r in rows])
+            vectors = schema.unpack_sentences_of([r["sentences"] for r in rows], self.manifest["dimension"])
             out = {}
-            for r in rows:
+            for r, sentences in zip(rows, vectors):
                 uniq = tuple(dict.fromkeys(docs.get(r["id"], [])))
-                sentences = schema.unpack_sentences(r["sentences"], self.manifest["dimension"])
                 out[r["id"]] = ParagraphRow(r["id"], r["text"], tuple(r["lex"].split()), uniq, sentences)
             return out
+
+    def paragraph_dates(self, ids: Sequence[int]) -> dict[int, list[str]]:
+        """The dates of the documents carrying ``ids`` (ReadView): from the kept rows, else read alone."""
+        with self._rows_lock:
+            kept = {i: self._rows[i] for i in ids if i in self._rows}
+        out = {i: [d.date for d in row.documents if d.date] for i, row in kept.items()}
+        for pid, carried in self.document_dates([i for i in dict.fromkeys(ids) if i not in kept]).items():
+            out[pid] = [day for _, day in carried]
+        return out
+
+    def document_dates(self, ids: Sequence[int]) -> dict[int, list[tuple[str, str]]]:
+        """(document id, date) of each dated document this folder records as carrying each of paragraphs ``ids``."""
+        if not ids:
+            return {}
+        dates: dict[int, list[tuple[str, str]]] = {}
+        with integrity.reading(self.folder / CORPUS):
+            for pid, document, day in self.db.execute(
+                f"""SELECT o.paragraph_id, d.id, d.date FROM occurrences o JOIN documents d ON d.id = o.document_id
+                    WHERE o.paragraph_id IN ({",".join("?" * len(ids))}) AND d.date IS NOT NULL AND d.date != ''""",
+                list(ids),
+            ):
+                dates.setdefault(pid, []).append((document, day))
+        return dates
 
     def documents_of(self, ids: Sequence[int]) -> dict[int, list[DocumentRow]]:
         """The documents this folder records as carrying each of paragraphs ``ids``, earliest first."""
         if not ids:
             return {}
-        docs: dict[int, list[DocumentRow]] = {}
         with integrity.reading(self.folder / CORPUS):
-            for r in self.db.execute(
-                f"""SELECT o.paragraph_id AS pid, {schema.DOCUMENT_COLUMNS} FROM occurrences o JOIN documents d ON d.id = o.document_id
+            carried = self.db.execute(
+                f"""SELECT o.paragraph_id, o.document_id FROM occurrences o JOIN documents d ON d.id = o.document_id
                     WHERE o.paragraph_id IN ({",".join("?" * len(ids))}) ORDER BY d.date IS NULL, d.date, d.added_at, d.id""",
                 list(ids),
-            ):
-                docs.setdefault(r["pid"], []).append(schema.document_row(r))
+            ).fetchall()
+            rows = self._document_rows({document for _, document in carried})
+        docs: dict[int, list[DocumentRow]] = {}
+        for pid, document in carried:
+            docs.setdefault(pid, []).append(rows[document])
         return docs
+
+    def _document_rows(self, ids: set[str]) -> dict[str, DocumentRow]:
+        """The rows of documents ``ids``, each read once (a published folder never changes; a document's row is
+        small, and a question's candidates come from few documents)."""
+        with self._rows_lock:
+            found = {i: self._document_cache[i] for i in ids if i in self._document_cache}
+        missing = [i for i in ids if i not in found]
+        if missing:
+            read = {r["id"]: schema.document_row(r) for r in self.db.execute(
+                f"SELECT {schema.DOCUMENT_COLUMNS} FROM documents d WHERE d.id IN ({','.join('?' * len(missing))})", missing)}
+            found.update(read)
+            with self._rows_lock:
+                self._document_cache.update(read)
+        return found
 
     def max_paragraph_id(self) -> int:
         with integrity.reading(self.folder / CORPUS):

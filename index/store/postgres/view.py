@@ -117,6 +117,17 @@ class PostgresView:
                                     unpack_sentences(bytes(sentences) if sentences is not None else None, dimension))
         return out
 
+    def paragraph_dates(self, ids: Sequence[int]) -> dict[int, list[str]]:
+        ids = [int(i) for i in ids]
+        dates: dict[int, list[str]] = {}
+        if ids:
+            for pid, day in self.db.execute(
+                """SELECT o.paragraph_id, d.date FROM occurrences o JOIN documents d ON d.id = o.document_id
+                   WHERE o.paragraph_id = ANY(%s) AND d.date IS NOT NULL AND d.date <> ''""", (ids,)
+            ):
+                dates.setdefault(pid, []).append(day)
+        return dates
+
     @functools.cached_property
     def _documents(self) -> list[DocumentRow]:
         rows = self.db.execute(
