@@ -134,12 +134,12 @@ def test_cli_eval_bad_file(monkeypatch, tmp_path):
 
 WAR = EVAL_DIR / "war"
 OTHER_LANGUAGES = ("uk", "ru")
-# Measured 2026-12-06 on dev + holdout (192 English answerable, 32 Ukrainian/Russian): R@1 0.891, R@3 0.958,
-# first sentence cites gold 0.891, confusable answers quoting the neighbour 1 of 28, "when" answers
+# Measured 2026-12-06 on dev + holdout (192 English answerable, 32 Ukrainian/Russian): R@1 0.906, R@3 0.969,
+# first sentence cites gold 0.906, confusable answers quoting the neighbour 1 of 28, "when" answers
 # stating the date 0.964 (27 of 28), answerable refused 0 of 192, Ukrainian/Russian R@3 0.938.
 # Issue 14's bars: the neighbour guard allows the 1 of 28 measured (bar: at most 1 of 15), the "when" guard one
 # miss more than measured (bar: at least 0.90).
-WAR_R1, WAR_R3, WAR_FIRST_SENTENCE, WAR_NEIGHBOUR, WAR_WHEN_DATE = 0.87, 0.94, 0.87, 0.05, 0.92
+WAR_R1, WAR_R3, WAR_FIRST_SENTENCE, WAR_NEIGHBOUR, WAR_WHEN_DATE = 0.88, 0.95, 0.88, 0.05, 0.92
 WAR_REFUSED_SHARE, WAR_OTHER_R3 = 0.02, 0.85
 
 
@@ -212,7 +212,7 @@ def test_war_follow_ups_find_what_the_question_written_out_finds(war_service):
 
 
 # The nine held-out sets together (476 conversations, sets 8 and 9 checked blind): measured 2026-12-06, last turn
-# R@3 0.920, written out 0.966 (README, "Conversations").
+# R@3 0.918, written out 0.966 (README, "Conversations").
 WAR_HELD_OUT_FOLLOW_UP_R3, WAR_HELD_OUT_FOLLOW_UP_GAP = 0.90, 0.055
 
 
