@@ -25,13 +25,17 @@ NEWS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def vocabulary() -> Vocabulary:
+def vocabulary_of(news: list[str]) -> Vocabulary:
     doc_freq: dict[str, int] = {}
-    for paragraph in NEWS:
+    for paragraph in news:
         for token in set(textlib.lexical_tokens(paragraph)):
             doc_freq[token] = doc_freq.get(token, 0) + 1
-    return Vocabulary(doc_freq, len(NEWS))
+    return Vocabulary(doc_freq, len(news))
+
+
+@pytest.fixture(scope="module")
+def vocabulary() -> Vocabulary:
+    return vocabulary_of(NEWS)
 
 
 @pytest.mark.parametrize(
@@ -134,24 +138,14 @@ def test_warming_the_service_builds_the_word_lists(shared_service):
 
 def test_question_words_typed_without_apostrophe_or_with_a_slip_name_nothing():
     """"whats" was read as a misspelt "wheat" and became the question's key term."""
-    news = [*NEWS, "Wheat exports from Odesa resumed under the grain deal."]
-    doc_freq: dict[str, int] = {}
-    for paragraph in news:
-        for token in set(textlib.lexical_tokens(paragraph)):
-            doc_freq[token] = doc_freq.get(token, 0) + 1
-    vocabulary = Vocabulary(doc_freq, len(news))
+    vocabulary = vocabulary_of([*NEWS, "Wheat exports from Odesa resumed under the grain deal."])
     for question in ("whats the latest in kherson", "whta happened in kherson", "wheres kherson"):
         assert key_terms(question, vocabulary).key == ("kherson",), question
 
 
 def test_negations_typed_without_apostrophe_name_nothing():
     """"cant" was read as a misspelt "chant", a key term no report holds: the question was refused."""
-    news = [*NEWS, "Monks chant in the monastery.", "Grain cannot leave the blockaded ports, Moscow says."]
-    doc_freq: dict[str, int] = {}
-    for paragraph in news:
-        for token in set(textlib.lexical_tokens(paragraph)):
-            doc_freq[token] = doc_freq.get(token, 0) + 1
-    vocabulary = Vocabulary(doc_freq, len(news))
+    vocabulary = vocabulary_of([*NEWS, "Monks chant in the monastery.", "Grain cannot leave the blockaded ports, Moscow says."])
     for question in ("why grain cant leave the ports", "why grain didnt leave the ports", "why grain wont leave the ports"):
         assert "chant" not in key_terms(question, vocabulary).key and not key_terms(question, vocabulary).unknown, question
 
