@@ -92,7 +92,7 @@ def test_sorting_by_tokens_all_but_removes_padding_on_the_derived_corpus(embedde
     tokens = [len(item) for item in embedder.model.prepare(paragraphs)]
     by_tokens = padded_share(tokens, tokens, 64, embedder.model.batch_budget)
     by_characters = padded_share([len(p) for p in paragraphs], tokens, 64, 8192)  # before: characters, 8,192 a batch
-    assert by_tokens < 1.03 < 1.08 < by_characters  # measured 1.02 and 1.11
+    assert by_tokens < 1.02 < 1.08 < by_characters  # measured 1.003 and 1.108
 
 
 @given(st.lists(st.integers(0, 600), max_size=200), st.integers(1, 64), st.integers(1, 4096))

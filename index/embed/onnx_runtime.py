@@ -5,11 +5,11 @@ own ``tokenizer.json`` with the ``tokenizers`` library, so serving never imports
 torch or loads the PyTorch weights once the export exists.
 
 The session computes each run on one thread, and the Embedder runs one batch per
-core at once (``parallel_batches``).  On our 2-core machine that built 1.3-1.6 times
-as many paragraphs per second as one run over both cores, most of all when other
-processes share the cores (a run over two threads waits at every operator for the
-slower one; two single-threaded runs never wait for each other), and a
-question (one short batch) is no slower on one thread (``bench/embed_settings.py``).
+core at once (``parallel_batches``).  On our 2-core machine, shared with other work
+(load 4-5), that embedded 1.5 times as many paragraphs per second as one run over
+both cores (median of 10 interleaved rounds, ``bench/embed_settings.py``): a run over
+two threads waits at every operator for the slower one, two single-threaded runs never
+wait for each other.  A question (one short batch) is no slower on one thread.
 """
 
 from __future__ import annotations
