@@ -42,7 +42,10 @@ def test_batched_parallel_vectors_are_the_plain_paths(embedder: Embedder, texts:
     for threads in (1, 2):
         model = Embedder(threads=threads, batch_size=64)
         assert model.model.parallel_batches == threads
+        model.encode(["Is Russia withdrawing?"])
+        assert model.model._one_core_session is None  # a lone batch runs in the session over every core
         vectors, sentences = model.encode_with_sentences(texts)
+        assert (model.model._one_core_session is not None) == (threads > 1)  # side by side: one core each
         np.testing.assert_allclose(vectors, expected, atol=1e-5)
         for ours, theirs, t in zip(sentences, expected_sentences, texts):
             assert ours.shape == (len(textlib.sentence_spans(t)), 384)
@@ -56,23 +59,24 @@ def test_batched_parallel_vectors_are_the_plain_paths(embedder: Embedder, texts:
         np.testing.assert_allclose(sentences[-1][cut_off], alone, atol=1e-5)
 
 
-def test_batches_are_sorted_by_tokens_and_hold_little_padding(embedder: Embedder, texts: list[str]):
+def test_batches_are_sorted_by_tokens_and_hold_little_padding(texts: list[str]):
+    embedder = Embedder(threads=1)  # batches one after the other: the order they reach the model is theirs
     model = embedder.model
     items = model.prepare(texts)
     assert [len(item) for item in items] == [len(e.ids) for e in model.tokenizer.encode_batch(texts)]
     seen: list[list[int]] = []
-    forward = model.forward
+    forward = model._forward  # what both sessions' forward calls run
 
-    def recording(batch):
+    def recording(session, batch):
         seen.append([len(item) for item in batch])
-        return forward(batch)
+        return forward(session, batch)
 
-    model.forward = recording  # instance attribute: this test's embedder only, removed below
+    model._forward = recording  # instance attribute: this test's embedder only, removed below
     try:
         progress: list[int] = []
         embedder.encode(texts, progress=lambda stage, done, total: progress.append(done))
     finally:
-        del model.forward
+        del model._forward
     lengths = [n for batch in seen for n in batch]
     assert lengths == sorted(lengths, reverse=True)  # longest first over the whole input
     assert sorted(lengths) == sorted(len(item) for item in items)

@@ -8,7 +8,8 @@ Batches are made per window of ``WINDOW`` texts: the runtime prepares them (the 
 runtime tokenises them, once), they are sorted by what they cost (tokens, else
 characters), longest first, and cut into batches of at most ``batch_size`` texts and
 the runtime's ``batch_budget`` padded size, so a batch computes little padding.  Up to the
-runtime's ``parallel_batches`` batches run at once, in threads; results come back in order.
+runtime's ``parallel_batches`` batches run at once, in threads, each on one core
+(``forward_one_core``); a lone batch (a question) gets every core.  Results come back in order.
 """
 
 from __future__ import annotations
@@ -175,7 +176,7 @@ class Embedder:
         with ThreadPoolExecutor(workers, thread_name_prefix="embed") as pool:
             running: deque[tuple[np.ndarray, list[str], Future]] = deque()
             for rows, batch, items in batches:
-                running.append((rows, batch, pool.submit(model.forward, items)))
+                running.append((rows, batch, pool.submit(model.forward_one_core, items)))
                 if len(running) > 2 * workers:
                     rows, batch, future = running.popleft()
                     yield rows, batch, future.result()

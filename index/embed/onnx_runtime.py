@@ -4,18 +4,22 @@ The transformer is exported once (``onnx_export``); tokenising uses the model's
 own ``tokenizer.json`` with the ``tokenizers`` library, so serving never imports
 torch or loads the PyTorch weights once the export exists.
 
-The session computes each run on one thread, and the Embedder runs one batch per
-core at once (``parallel_batches``).  On our 2-core machine, shared with other work
-(load 4-5), that embedded 1.5 times as many paragraphs per second as one run over
-both cores (median of 10 interleaved rounds, ``bench/embed_settings.py``): a run over
-two threads waits at every operator for the slower one, two single-threaded runs never
-wait for each other.  A question (one short batch) is no slower on one thread.
+A lone batch (a question) runs in a session over every core.  Batches run side by
+side (a build: the Embedder runs ``parallel_batches`` at once) go to a second session,
+opened when first needed, that computes each run on one thread.  On our 2-core
+machine, shared with other work (load 4-5), two single-threaded runs at once embedded
+1.5 times as many paragraphs per second as one run over both cores (median of 10
+interleaved rounds, ``bench/embed_settings.py``): a run over two threads waits at every
+operator for the slower one, two single-threaded runs never wait for each other.  A
+question on one thread was slower on a quiet machine (p50 1.24x), hence the two sessions;
+the second holds its own copy of the weights (about 90 MB) in a process that builds.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -61,21 +65,29 @@ class OnnxSentenceEncoder(EmbeddingRuntime):
     batch_budget = BATCH_TOKENS
 
     def __init__(self, model_file: Path, tokenizer_file: Path, *, max_length: int, pooling: str, threads: int = 0):
-        import onnxruntime
         from tokenizers import Tokenizer
 
-        options = onnxruntime.SessionOptions()
-        options.log_severity_level = 3
-        options.intra_op_num_threads = 1  # one core per run; cores are used by running batches side by side
-        options.inter_op_num_threads = 1
+        self.model_file = model_file
         self.parallel_batches = max(1, min(MAX_PARALLEL_BATCHES, threads or available_cores()))
-        self.session = onnxruntime.InferenceSession(str(model_file), options, providers=["CPUExecutionProvider"])
+        self.session = self._session(0)  # onnxruntime's default: one thread per physical core
+        self._one_core_session = None  # for batches run side by side, opened when first needed
+        self._lock = threading.Lock()
         self.input_names = {i.name for i in self.session.get_inputs()}
         self.tokenizer = Tokenizer.from_file(str(tokenizer_file))
         self.tokenizer.enable_truncation(max_length)
         self.tokenizer.no_padding()
         self.pooling = pooling
         self.mean_pooling = pooling == "mean"
+
+    def _session(self, threads: int):
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        options.log_severity_level = 3
+        options.intra_op_num_threads = threads
+        if threads == 1:
+            options.inter_op_num_threads = 1
+        return onnxruntime.InferenceSession(str(self.model_file), options, providers=["CPUExecutionProvider"])
 
     @classmethod
     def open(cls, source: ModelSource, options: RuntimeOptions, *, quantized: bool = False) -> OnnxSentenceEncoder:
@@ -106,6 +118,17 @@ class OnnxSentenceEncoder(EmbeddingRuntime):
         return self.tokenizer.encode_batch(list(texts))
 
     def forward(self, texts: Sequence) -> list[ModelOutput]:
+        return self._forward(self.session, texts)
+
+    def forward_one_core(self, texts: Sequence) -> list[ModelOutput]:
+        """``forward`` in the single-threaded session: for a batch run beside others."""
+        if self._one_core_session is None:
+            with self._lock:
+                if self._one_core_session is None:
+                    self._one_core_session = self._session(1)
+        return self._forward(self._one_core_session, texts)
+
+    def _forward(self, session, texts: Sequence) -> list[ModelOutput]:
         encodings = self.prepare(texts) if texts and isinstance(texts[0], str) else list(texts)
         width = max((len(e.ids) for e in encodings), default=0)
         ids = np.zeros((len(encodings), width), np.int64)
@@ -117,7 +140,7 @@ class OnnxSentenceEncoder(EmbeddingRuntime):
             mask[row, :n] = 1
             types[row, :n] = encoding.type_ids
         feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
-        hidden = self.session.run(None, {k: v for k, v in feeds.items() if k in self.input_names})[0]
+        hidden = session.run(None, {k: v for k, v in feeds.items() if k in self.input_names})[0]
         if self.mean_pooling:
             weights = mask[:, :, None].astype(np.float32)
             pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)

@@ -44,7 +44,7 @@ class EmbeddingRuntime(ABC):
     """A loaded model.  Subclasses implement ``forward``; the rest follows from it."""
 
     mean_pooling: bool = False  # is ``vector`` the mean of ``tokens``?  Then sentence vectors can be late-chunked.
-    parallel_batches: int = 1  # batches the Embedder may run at once from as many threads (each run then uses one core)
+    parallel_batches: int = 1  # batches the Embedder may run at once from as many threads (``forward_one_core``)
     batch_budget: int = 8192  # padded size of a batch (rows x the longest ``len`` of ``prepare``'s items)
 
     def prepare(self, texts: Sequence[str]) -> Sequence:
@@ -56,6 +56,11 @@ class EmbeddingRuntime(ABC):
     @abstractmethod
     def forward(self, texts: Sequence) -> list[ModelOutput]:
         """One forward pass over ``texts`` (a batch the caller has sized: texts, or ``prepare``'s items), in order."""
+
+    def forward_one_core(self, texts: Sequence) -> list[ModelOutput]:
+        """``forward`` for a batch the Embedder runs beside others (``parallel_batches`` > 1):
+        a runtime that can should compute it on one core."""
+        return self.forward(texts)
 
     @cached_property
     def dimension(self) -> int:
