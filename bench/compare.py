@@ -27,7 +27,8 @@ trust on a shared machine; the absolute figures move with the neighbours.  Ratio
 each crisisbot variant's figure over each peer's (throughput: above 1 means crisisbot
 is faster; times and memory: below 1 means crisisbot is lower).  ``--json`` adds the raw
 figures of every round.  Needs the
-``bench`` extra: ``.venv/bin/pip install -e ".[bench,dev]"``.
+``bench`` extra: ``.venv/bin/pip install -e ".[bench,dev]"``.  To compare crisisbot's own
+revisions' builds, interleaved the same way: ``bench/build_revisions.py REV REV``.
 """
 
 from __future__ import annotations

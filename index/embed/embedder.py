@@ -3,14 +3,22 @@
 It picks and loads the runtime (``RUNTIMES``), and does everything that is the
 same for all of them: batching by count and padded size, progress, normalising,
 the per-text cache, and late chunking.  A runtime only runs a batch (``EmbeddingRuntime.forward``).
+
+Batches are made per window of ``WINDOW`` texts: the runtime prepares them (the onnx
+runtime tokenises them, once), they are sorted by what they cost (tokens, else
+characters), longest first, and cut into batches of at most ``batch_size`` texts and
+the runtime's ``batch_budget`` padded size, so a batch computes little padding.  Up to the
+runtime's ``parallel_batches`` batches run at once, in threads, each on one core
+(``forward_one_core``); a lone batch (a question) gets every core.  Results come back in order.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 
@@ -34,20 +42,20 @@ RUNTIMES: dict[str, Callable[[ModelSource, RuntimeOptions], EmbeddingRuntime]] =
     "onnx-int8": partial(OnnxSentenceEncoder.open, quantized=True),
 }
 BACKENDS = ("auto", *RUNTIMES)
-BATCH_CHARS = 8192  # padded characters per batch (about 2,000 tokens); see _batches
+BATCH_CHARS = 8192  # padded characters per batch for runtimes that count characters (torch); see _batches
+WINDOW = 4096  # texts prepared (tokenised) and sorted by length at a time: little padding, bounded memory
 CACHE_SIZE = 20_000  # sentences kept by encode_cached (indexes without stored sentence vectors): about 30 MB at 384 dimensions
 
 
-def _batches(texts: list[str], most: int, budget: int) -> Iterator[list[str]]:
-    """Consecutive batches of at most ``most`` texts whose padded size (rows x longest) stays
-    within ``budget`` characters: long paragraphs go in small batches, short sentences in large
-    ones.  On a 2-core CPU, 16-32 paragraphs per batch embed faster than 64 (attention and cache
-    effects); the budget gets that without a setting."""
+def _batches(costs: Sequence[int], most: int, budget: int) -> Iterator[tuple[int, int]]:
+    """(start, end) of consecutive batches of at most ``most`` items, longest first, whose padded
+    size (rows x the first, longest) stays within ``budget``: long paragraphs go in small batches,
+    short sentences in large ones.  On a 2-core CPU 500-650 tokens per batch (8 paragraphs)
+    embed faster than 64 paragraphs (cache effects); the budget gets that without a setting."""
     start = 0
-    while start < len(texts):
-        longest = max(len(texts[start]), 1)
-        size = max(1, min(most, budget // longest))
-        yield texts[start : start + size]
+    while start < len(costs):
+        size = max(1, min(most, budget // max(costs[start], 1)))
+        yield start, min(start + size, len(costs))
         start += size
 
 
@@ -66,7 +74,8 @@ class Embedder:
     or ``auto`` (the default): onnx when the model is a local folder it can
     export and the device is the CPU, torch otherwise (a hub name, an exotic pooling, a failed export).
     ``runtime`` says which one is in use once the model is loaded.  ONNX exports are
-    kept in ``onnx_cache`` (default: ``onnx_cache_dir()``).
+    kept in ``onnx_cache`` (default: ``onnx_cache_dir()``).  ``threads``: how many batches the
+    onnx runtimes run at once, one core each (0, the default: one per available CPU).
     """
 
     def __init__(
@@ -77,6 +86,7 @@ class Embedder:
         batch_size: int = 64,
         backend: str = "auto",
         onnx_cache: Path | None = None,
+        threads: int = 0,
     ):
         if backend != "auto" and backend not in RUNTIMES:
             raise ModelUnavailable(f"unknown embedding backend {backend!r}; one of {', '.join(('auto', *RUNTIMES))}")
@@ -86,6 +96,7 @@ class Embedder:
         self.batch_size = batch_size
         self.backend = backend
         self.onnx_cache = Path(onnx_cache) if onnx_cache is not None else onnx_cache_dir()
+        self.threads = threads
         self.runtime: str | None = None  # the key in RUNTIMES in use, once loaded
         self._model: EmbeddingRuntime | None = None
         self._lock = threading.Lock()
@@ -114,7 +125,7 @@ class Embedder:
 
     def _open(self, runtime: str) -> EmbeddingRuntime:
         log.info("loading embedding model %s from %s (%s)", self.name, self.source, runtime)
-        model = RUNTIMES[runtime](self.model_source, RuntimeOptions(device=self.device, onnx_cache=self.onnx_cache))
+        model = RUNTIMES[runtime](self.model_source, RuntimeOptions(device=self.device, onnx_cache=self.onnx_cache, threads=self.threads))
         self.runtime = runtime
         return model
 
@@ -136,15 +147,42 @@ class Embedder:
     ) -> Iterator[tuple[np.ndarray, list[str], list[ModelOutput]]]:
         """(positions in ``texts``, texts, model outputs) per batch, reporting progress as each one is done.
 
-        Longest first over the whole input, so each batch pads to similar lengths;
+        Longest first within each window, so each batch pads to similar lengths;
         callers put rows back by position."""
-        order = np.argsort([-len(t) for t in texts], kind="stable")
+        model = self.model
         done = 0
-        for batch in _batches([texts[i] for i in order], self.batch_size, BATCH_CHARS):
-            yield order[done : done + len(batch)], batch, self.model.forward(batch)
-            done += len(batch)
-            if progress:
-                progress(stage, done, len(texts))
+        for start in range(0, len(texts), WINDOW):
+            window = texts[start : start + WINDOW]
+            items = model.prepare(window)
+            costs = [len(item) for item in items]
+            order = np.argsort([-c for c in costs], kind="stable")
+            spans = _batches([costs[i] for i in order], self.batch_size, model.batch_budget)
+            batches = [(start + order[a:b], [window[i] for i in order[a:b]], [items[i] for i in order[a:b]]) for a, b in spans]
+            for rows, batch, outputs in self._run(model, batches):
+                yield rows, batch, outputs
+                done += len(batch)
+                if progress:
+                    progress(stage, done, len(texts))
+
+    @staticmethod
+    def _run(model: EmbeddingRuntime, batches: list[tuple[np.ndarray, list[str], Sequence]]) -> Iterator[tuple[np.ndarray, list[str], list[ModelOutput]]]:
+        """Each batch through the model, in order; up to ``model.parallel_batches`` at once (the
+        runtime releases the GIL while it computes), a few more queued, never the whole input."""
+        workers = min(model.parallel_batches, len(batches))
+        if workers <= 1:
+            for rows, batch, items in batches:
+                yield rows, batch, model.forward(items)
+            return
+        with ThreadPoolExecutor(workers, thread_name_prefix="embed") as pool:
+            running: deque[tuple[np.ndarray, list[str], Future]] = deque()
+            for rows, batch, items in batches:
+                running.append((rows, batch, pool.submit(model.forward_one_core, items)))
+                if len(running) > 2 * workers:
+                    rows, batch, future = running.popleft()
+                    yield rows, batch, future.result()
+            while running:
+                rows, batch, future = running.popleft()
+                yield rows, batch, future.result()
 
     def encode(self, texts: Sequence[str], progress: Progress | None = None, stage: str = "embedding") -> np.ndarray:
         """Unit-normalised embeddings, shape (len(texts), dimension)."""

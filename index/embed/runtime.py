@@ -3,7 +3,9 @@
 A runtime implements one method, ``forward``: one batch of texts through the
 model, giving per text the model's sentence vector and its token outputs.
 Everything else (batching, progress, normalising, the text cache, late
-chunking) is the ``Embedder``'s, written once for every runtime.
+chunking) is the ``Embedder``'s, written once for every runtime.  A runtime may
+also say what a text costs it (``prepare``: tokenised once, so batches can be
+sized in tokens) and how many batches may run at once (``parallel_batches``).
 """
 
 from __future__ import annotations
@@ -35,16 +37,30 @@ class RuntimeOptions:
 
     device: str = "cpu"
     onnx_cache: Path | None = None  # where ONNX exports are kept (``onnx_export.onnx_cache_dir``)
+    threads: int = 0  # batches run at once, one core each, by runtimes that can (onnx); 0: one per available CPU
 
 
 class EmbeddingRuntime(ABC):
     """A loaded model.  Subclasses implement ``forward``; the rest follows from it."""
 
     mean_pooling: bool = False  # is ``vector`` the mean of ``tokens``?  Then sentence vectors can be late-chunked.
+    parallel_batches: int = 1  # batches the Embedder may run at once from as many threads (``forward_one_core``)
+    batch_budget: int = 8192  # padded size of a batch (rows x the longest ``len`` of ``prepare``'s items)
+
+    def prepare(self, texts: Sequence[str]) -> Sequence:
+        """Per text, what ``forward`` takes for it, whose ``len`` is what it costs the model:
+        by default the text itself (its characters); the onnx runtime gives its tokens, so a
+        text is tokenised once and batches are sorted and sized by what the model computes."""
+        return list(texts)
 
     @abstractmethod
-    def forward(self, texts: Sequence[str]) -> list[ModelOutput]:
-        """One forward pass over ``texts`` (a batch the caller has sized), in order."""
+    def forward(self, texts: Sequence) -> list[ModelOutput]:
+        """One forward pass over ``texts`` (a batch the caller has sized: texts, or ``prepare``'s items), in order."""
+
+    def forward_one_core(self, texts: Sequence) -> list[ModelOutput]:
+        """``forward`` for a batch the Embedder runs beside others (``parallel_batches`` > 1):
+        a runtime that can should compute it on one core."""
+        return self.forward(texts)
 
     @cached_property
     def dimension(self) -> int:
