@@ -13,6 +13,7 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+
 from index.eval import percentile
 
 QUESTIONS = [
