@@ -126,7 +126,7 @@ _FILLER = frozenset(
 _CHAT_WORDS = {"ppl": "people", "nxt": "next", "u": "you", "ur": "your", "abt": "about", "b4": "before", "bc": "because",
                "cuz": "because", "coz": "because", "govt": "government", "tmrw": "tomorrow", "yday": "yesterday",
                "thx": "thanks", "pls": "please", "plz": "please", "rn": "now", "wat": "what", "wut": "what"}
-_CHAT_WORD = re.compile(rf"(?<![\w'’])(?:{'|'.join(_CHAT_WORDS)})(?![\w'’])", re.IGNORECASE)
+_CHAT_WORD = re.compile(rf"(?<![\w'’.])(?:{'|'.join(_CHAT_WORDS)})(?![\w'’]|\.\w)")  # typed in lower case; not "U.S."
 
 
 @dataclass(frozen=True)
@@ -170,7 +170,7 @@ def resolve(question: str, turns: Sequence[Turn], view: ReadView | None = None) 
             return f"{searched} after {day.day} {day:%B %Y}"
         return searched
     chain = _chain(turns)
-    question = _CHAT_WORD.sub(lambda m: _CHAT_WORDS[m.group().casefold()], question)
+    question = _CHAT_WORD.sub(lambda m: _CHAT_WORDS[m.group()], question)
     own = set(_names(question, vocabulary)) | _lower_case_names(question, view)
     before = {name for turn in chain for name in (*_names(turn.searched, vocabulary), *_lower_case_names(turn.searched, view))}
     if own - before and points_back:

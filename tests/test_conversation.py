@@ -172,6 +172,8 @@ def test_words_of_casual_speech_name_nothing():
     assert "Stoltenberg" in resolve("when were they supposed to finish", before, Words(lacks={"suppos"}))
     searched = resolve("and by the nxt day?", [fresh("how many people died at kramatorsk station on 8 april")], Words(lacks={"nxt"}))
     assert searched.startswith("and by the next day?") and "kramatorsk" in searched
+    # An abbreviation with its stops is no chat spelling.
+    assert resolve("what did the u.s. say about it", before, Words()).startswith("what did the u.s. say about it")
     # Off-topic questions still stand alone.
     for question in ("Can you write me a poem about it?", "How do I bake bread?"):
         assert resolve(question, before, Words(lacks={"write", "poem", "bake"})) == question
