@@ -357,15 +357,16 @@ def _into_war(m: re.Match, ctx: _Context) -> _Span | None:
 
 
 def _anniversary(m: re.Match, ctx: _Context) -> _Span | None:
-    """The day of the anniversary named, or the latest one by the corpus's end (or today), with the day either side."""
+    """The day of the anniversary named, or the latest one by the corpus's end (or today), with the day either side.
+    A day of the war's own calendar: a year earlier is no anniversary, so none is tried (``year_earlier``)."""
     if m["nth"]:
-        year, anchored = INVASION.year + _NTH[m["nth"].casefold()], "calendar"
+        year = INVASION.year + _NTH[m["nth"].casefold()]
     else:
-        year, anchored = ctx.anchor.year if ctx.anchor >= INVASION.replace(year=ctx.anchor.year) else ctx.anchor.year - 1, ctx.anchored_to
+        year = ctx.anchor.year if ctx.anchor >= INVASION.replace(year=ctx.anchor.year) else ctx.anchor.year - 1
         if year <= INVASION.year:
             return None
     day = INVASION.replace(year=year)
-    return day - dt.timedelta(days=1), day + dt.timedelta(days=1), anchored
+    return day - dt.timedelta(days=1), day + dt.timedelta(days=1), "calendar"
 
 
 def _has_units(words: set[str]) -> bool:
