@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
 import os
 import statistics
 import subprocess
@@ -27,6 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import corpus  # noqa: E402
+from bench.revisions import child_result  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -62,11 +62,7 @@ def export(revision: str, parent: Path) -> Path:
 
 def run(folder: Path, work: Path, derived: Path, paragraphs: int) -> dict:
     env = {**os.environ, "PYTHONPATH": str(folder), "PYTHONWARNINGS": "ignore"}
-    done = subprocess.run([sys.executable, "-c", CHILD, str(work), str(derived), str(paragraphs)], cwd=folder, env=env,
-                          capture_output=True, text=True, timeout=1800)
-    if done.returncode != 0:
-        raise SystemExit(f"{folder.name}: {done.stderr.strip()[-2000:] or done.returncode}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return child_result(folder, env, CHILD, [str(work), str(derived), str(paragraphs)], 1800)
 
 
 def main() -> None:

@@ -57,13 +57,18 @@ def worktree(revision: str, parent: Path) -> Path:
     return folder
 
 
+def child_result(folder: Path, env: dict, child: str, argv: list[str], timeout: int):
+    """What a fresh Python process running ``child`` in the revision at ``folder`` prints last, as JSON; its
+    error (the end of its stderr) ends the bench."""
+    done = subprocess.run([sys.executable, "-c", child, *argv], cwd=folder, env=env, capture_output=True, text=True, timeout=timeout)
+    if done.returncode != 0:
+        raise SystemExit(f"{folder.name}: {done.stderr.strip()[-2000:] or done.returncode}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def run(folder: Path, data_dir: Path, corpus: str = "", questions: str = "") -> list[float]:
     env = {"PYTHONPATH": str(folder), "PATH": "/usr/bin:/bin", "HOME": str(Path.home())}
-    done = subprocess.run([sys.executable, "-c", CHILD, str(data_dir), corpus, questions], cwd=folder, env=env,
-                          capture_output=True, text=True, timeout=900)
-    if done.returncode != 0:
-        raise SystemExit(f"{folder.name}: {done.stderr.strip().splitlines()[-1] if done.stderr.strip() else done.returncode}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return child_result(folder, env, CHILD, [str(data_dir), corpus, questions], 900)
 
 
 def main() -> None:
