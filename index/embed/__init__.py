@@ -9,12 +9,12 @@ fetched from a hub) or any sentence-transformers name or local path, run by torc
     resolve.py        which model to load (bundled, local folder, hub name)
 """
 
-from index.embed.embedder import BACKENDS, BATCH_CHARS, CACHE_SIZE, RUNTIMES, Embedder, Progress
+from index.embed.embedder import BACKENDS, CACHE_SIZE, RUNTIMES, Embedder, Progress
 from index.embed.late_chunking import pool_spans
 from index.embed.onnx_export import onnx_cache_dir
 from index.embed.onnx_runtime import OnnxSentenceEncoder
 from index.embed.resolve import ModelSource, ModelUnavailable, resolve_model
-from index.embed.runtime import EmbeddingRuntime, ModelOutput, RuntimeOptions, TorchSentenceEncoder
+from index.embed.runtime import BATCH_CHARS, EmbeddingRuntime, ModelOutput, RuntimeOptions, TorchSentenceEncoder
 
 __all__ = [
     "BACKENDS",

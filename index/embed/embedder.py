@@ -42,7 +42,6 @@ RUNTIMES: dict[str, Callable[[ModelSource, RuntimeOptions], EmbeddingRuntime]] =
     "onnx-int8": partial(OnnxSentenceEncoder.open, quantized=True),
 }
 BACKENDS = ("auto", *RUNTIMES)
-BATCH_CHARS = 8192  # padded characters per batch for runtimes that count characters (torch); see _batches
 WINDOW = 4096  # texts prepared (tokenised) and sorted by length at a time: little padding, bounded memory
 CACHE_SIZE = 20_000  # sentences kept by encode_cached (indexes without stored sentence vectors): about 30 MB at 384 dimensions
 

@@ -40,12 +40,15 @@ class RuntimeOptions:
     threads: int = 0  # batches run at once, one core each, by runtimes that can (onnx); 0: one per available CPU
 
 
+BATCH_CHARS = 8192  # padded characters per batch for runtimes that count characters (torch): about 2,000 tokens
+
+
 class EmbeddingRuntime(ABC):
     """A loaded model.  Subclasses implement ``forward``; the rest follows from it."""
 
     mean_pooling: bool = False  # is ``vector`` the mean of ``tokens``?  Then sentence vectors can be late-chunked.
     parallel_batches: int = 1  # batches the Embedder may run at once from as many threads (``forward_one_core``)
-    batch_budget: int = 8192  # padded size of a batch (rows x the longest ``len`` of ``prepare``'s items)
+    batch_budget: int = BATCH_CHARS  # padded size of a batch (rows x the longest ``len`` of ``prepare``'s items)
 
     def prepare(self, texts: Sequence[str]) -> Sequence:
         """Per text, what ``forward`` takes for it, whose ``len`` is what it costs the model:
