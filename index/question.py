@@ -174,15 +174,14 @@ _MONTH_TYPO_MIN = 5  # "Marc" and "Jun" stay as typed
 
 
 def months_respelled(question: str) -> str:
-    """``question`` with month names typed with one slip written as meant ("in janaury" -> "in january",
-    "febuary"), so that the time it names is read (index/timeframe.py); a word English has is left as typed."""
+    """``question`` with month names typed with a slip written as meant ("in janaury" -> "in january",
+    "febuary"; ``text.ordinary_spelling``), so that the time it names is read (index/timeframe.py); a word
+    English has is left as typed."""
     def fixed(match: re.Match) -> str:
         word = match.group()
         lower = word.casefold()
-        if len(lower) < _MONTH_TYPO_MIN or lower in _MONTHS or textlib.word_rank(lower) is not None:
-            return word
-        month = next((m for m in _MONTHS if _one_edit(lower, m)), None)
-        return word if month is None else month.capitalize() if word[0].isupper() else month
+        month = textlib.ordinary_spelling(lower) if len(lower) >= _MONTH_TYPO_MIN else None
+        return word if month not in _MONTHS else month.capitalize() if word[0].isupper() else month
     return _WORD.sub(fixed, question)
 
 
