@@ -247,18 +247,19 @@ def _capitals(word: str, view: ReadView) -> tuple[int, int, int]:
     return upper, lower, noun
 
 
-def _written_as_name(word: str, view: ReadView) -> bool:
+def _written_as_name(word: str, view: ReadView, *, as_noun: bool = False) -> bool:
     """Does the corpus write ``word`` with a capital inside its sentences (at least NAME_MIN_CAPITALS times, and
-    twice as often as without), in the NAME_SAMPLE paragraphs that hold it most?"""
-    upper, lower, _ = _capitals(word, view)
-    return upper >= NAME_MIN_CAPITALS and upper >= 2 * lower
+    twice as often as without), in the NAME_SAMPLE paragraphs that hold it most?  ``as_noun``: and do at least
+    NOUN_MIN_SHARE of those capitals, and two, stand as nouns (``_capitals``)?"""
+    upper, lower, noun = _capitals(word, view)
+    return upper >= NAME_MIN_CAPITALS and upper >= 2 * lower and (not as_noun or noun >= max(2, NOUN_MIN_SHARE * upper))
 
 
 def _lower_case_names(text: str, view: ReadView | None) -> set[str]:
     """The words of an all lower-case ``text`` that English also has as ordinary words ("poland", "putin",
-    "nato") and that the corpus writes as names standing as nouns (``_capitals``: at least NOUN_MIN_SHARE of
-    their capitals, and two), as vocabulary terms held by at most SUBJECT_MAX_SHARE of the paragraphs.  "american" and
-    "russian" are written with a capital too, but stand before a noun: they name no subject."""
+    "nato") and that the corpus writes as names standing as nouns (``_written_as_name``), as vocabulary terms
+    held by at most SUBJECT_MAX_SHARE of the paragraphs.  "american" and "russian" are written with a capital
+    too, but stand before a noun: they name no subject."""
     if view is None or text != text.casefold():
         return set()
     vocabulary = view.vocabulary()
@@ -268,8 +269,7 @@ def _lower_case_names(text: str, view: ReadView | None) -> set[str]:
         if (word in _FILLER or word in textlib.STOPWORDS or not tokens or tokens[0] not in vocabulary
                 or vocabulary.share(tokens[0]) > SUBJECT_MAX_SHARE):
             continue
-        upper, lower, noun = _capitals(word, view)
-        if upper >= NAME_MIN_CAPITALS and upper >= 2 * lower and noun >= max(2, NOUN_MIN_SHARE * upper):
+        if _written_as_name(word, view, as_noun=True):
             names.add(tokens[0])
     return names
 
