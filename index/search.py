@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index import lexical
+from index import lexical, spellings
 from index.families import phrasal_words, relatives
 from index.question import asks_when
 from index.store.protocol import ParagraphRow, ReadView
@@ -329,7 +329,9 @@ def make_query(text: str, vector: np.ndarray, since: dt.date | None = None, unti
     related: tuple[tuple[str, frozenset[str]], ...] = ()
     if vocabulary is not None:
         tokens = vocabulary.corrected(tokens, keep=lexical.ordinary_tokens(text_words))
-        found = {t: {r for r in relatives(t) if r in vocabulary and r not in tokens} for t in tokens}
+        # A token's word family, and the other spellings of a name the corpus writes both ways ("chernobyl", "chornobyl").
+        found = {t: {r for r in (*relatives(t), *spellings.other_spellings(t)) if r in vocabulary and r not in tokens}
+                 for t in tokens}
         for verb, written in phrasal_words(text_words):  # "pulled out": reports write "withdrew"
             verb_tokens = lexical.query_tokens(verb)
             if verb_tokens and verb_tokens[0] in found:

@@ -117,6 +117,18 @@ def test_a_phrasal_verb_finds_the_word_reports_write_for_it(question, report):
     assert written & set(asked.search_tokens()) - set(asked.tokens)
 
 
+def test_a_name_typed_the_old_way_also_searches_the_spelling_reports_use_when_the_corpus_has_both():
+    # The corpus writes "Chernobyl" in passing ("ten times larger than Chernobyl") and "Chornobyl" in its reports:
+    # "chernobyl" is no unknown word, so it was never respelled, and the report on Chornobyl was not searched.
+    vocabulary = Vocabulary({"chernobyl": 2, "chornobyl": 9, "grossi": 12, "radiat": 7}, 100)
+    asked = make_query("what did grossi find at chernobyl", np.zeros(4, np.float32), vocabulary=vocabulary)
+    assert "chornobyl" in asked.search_tokens() and "chernobyl" in asked.tokens
+    assert "chernobyl" in asked.holding({"chornobyl", "grossi"})
+    only_one = make_query("what did grossi find at chernobyl", np.zeros(4, np.float32),
+                          vocabulary=Vocabulary({"chernobyl": 2, "grossi": 12}, 100))
+    assert only_one.related == ()  # a spelling the corpus lacks is not searched
+
+
 def test_a_verb_without_its_particle_is_not_a_phrasal_verb():
     assert not phrasal_words("Who runs the Zaporizhzhia plant?") and not phrasal_words("How many were called up?")
     assert phrasal_words("How many troops did Russia pull back from Kyiv?")[0][0] == "pull"
