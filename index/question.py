@@ -171,17 +171,25 @@ def respelled(question: str, vocabulary: Vocabulary) -> str:
 
 _MONTHS = ("january", "february", "march", "april", "august", "september", "october", "november", "december")
 _MONTH_TYPO_MIN = 5  # "Marc" and "Jun" stay as typed
+# The other words a time is named with ("in the frist week", "two weeks ago"), read when typed with one slip
+# that makes no English word: "fist" and "weak" stay as typed.
+_TIME_WORDS = ("first", "week", "weeks", "month", "months", "year", "years", "days", "since", "yesterday")
+_TIME_TYPO_MIN = 4
 
 
-def months_respelled(question: str) -> str:
-    """``question`` with month names typed with a slip written as meant ("in janaury" -> "in january",
-    "febuary"; ``text.ordinary_spelling``), so that the time it names is read (index/timeframe.py); a word
-    English has is left as typed."""
+def time_words_respelled(question: str) -> str:
+    """``question`` with month names and the other words of a time typed with a slip written as meant ("in
+    janaury" -> "in january", "febuary" by ``text.ordinary_spelling``; "the frist week" -> "the first week"), so
+    that the time it names is read (index/timeframe.py); a word English has is left as typed."""
     def fixed(match: re.Match) -> str:
         word = match.group()
         lower = word.casefold()
-        month = textlib.ordinary_spelling(lower) if len(lower) >= _MONTH_TYPO_MIN else None
-        return word if month not in _MONTHS else month.capitalize() if word[0].isupper() else month
+        meant = textlib.ordinary_spelling(lower) if len(lower) >= _MONTH_TYPO_MIN else None
+        if meant not in _MONTHS:
+            meant = None
+            if len(lower) >= _TIME_TYPO_MIN and textlib.word_rank(lower) is None:
+                meant = next((w for w in _TIME_WORDS if _one_edit(lower, w)), None)
+        return word if meant is None else meant.capitalize() if word[0].isupper() else meant
     return _WORD.sub(fixed, question)
 
 

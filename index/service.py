@@ -37,7 +37,7 @@ from index.kept import WEB, KeptFolder, KeptSources, kept_sources
 from index.metrics import Metrics
 from index.phrases import phrase
 from index.polls import PollReport
-from index.question import is_instruction, key_terms, months_respelled, respelled
+from index.question import is_instruction, key_terms, respelled, time_words_respelled
 from index.refresh import RefreshReport, refresh_url_sources
 from index.search import DEFAULT_MODE, Passage, Query, make_query, retrieve, updates_first
 from index.store import ChangeReport, DocumentRow, NothingToIndex, ReadView, Store, Transaction, WriteInProgress, open_store
@@ -220,7 +220,7 @@ class CrisisService:
             return self._timed(answer, start)
         reach = self.reach(view)
         today = today or dt.date.today()
-        dated = months_respelled(question)  # "in janaury" names a time too
+        dated = time_words_respelled(question)  # "in janaury" names a time too
         window = parse_window(dated, today=today, corpus_end=reach.last if reach else None) or weekday_window(dated, today)
         if window is None or since is not None or until is not None:
             return self._timed(self._answer(question, self._search(question, language, view), k, since, until, mode, compose_answer), start)

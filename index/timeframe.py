@@ -332,8 +332,9 @@ def _war(m: re.Match, ctx: _Context) -> _Span | None:
     if m["before"]:
         return None, INVASION - dt.timedelta(days=1), "calendar"
     n, unit = _number(m["n"]), m["unit"].casefold()
-    if m["war"] is None and n is None:
-        return None  # "the first week of March"
+    if m["war"] is None and n is None and not _ENDS_HERE.match(ctx.question, m.end()):
+        return None  # "the first week of March", "the first day after the referendum"; a question that ends
+        # "in the first week?" asks about the war's, as it does on a server about the war
     if unit[0] in "dд":
         extra = n - 1 if n else 0 if unit in ("day", "день") else 7
         until = INVASION + dt.timedelta(days=max(extra, 0))

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from index import text as textlib
 from index.lexical import Vocabulary
 from index.phrases import LANGUAGES, TEXTS, phrase
-from index.question import asks_how_many, asks_when, key_terms, months_respelled
+from index.question import asks_how_many, asks_when, key_terms, time_words_respelled
 
 NEWS = [
     "A missile struck the railway station in Kramatorsk, killing at least 50 people.",
@@ -156,6 +156,9 @@ def test_negations_typed_without_apostrophe_name_nothing():
     ("strikes in ocotber and decmber", "strikes in october and december"),
     ("Marc said in jun", "Marc said in jun"),  # too short to read as a slip
     ("the march on Kyiv in may", "the march on Kyiv in may"),
+    ("how many refugess fled ukraine in the frist week", "how many refugess fled ukraine in the first week"),
+    ("what happened two wekes ago, and sicne mnoths", "what happened two weeks ago, and since months"),
+    ("a fist fight in the first weak", "a fist fight in the first weak"),  # English words stay as typed
 ])
-def test_months_typed_with_a_slip_are_read_as_months(typed, meant):
-    assert months_respelled(typed) == meant
+def test_months_and_time_words_typed_with_a_slip_are_read_as_meant(typed, meant):
+    assert time_words_respelled(typed) == meant

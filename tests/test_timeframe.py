@@ -134,6 +134,9 @@ WINDOWS = [  # question, since, until, relative_to (today=TODAY, corpus_end=CORP
     ("in the first days of the war", "2022-02-24", "2022-03-03", "calendar"),
     ("first days of the invasion", "2022-02-24", "2022-03-03", "calendar"),
     ("first week of the war", "2022-02-24", "2022-03-02", "calendar"),
+    # A question that ends on "the first week" or "the first day" asks about the war's.
+    ("How many of its soldiers did Russia admit had died in the first week?", "2022-02-24", "2022-03-02", "calendar"),
+    ("How many Ukrainians were killed on the first day?", "2022-02-24", "2022-02-24", "calendar"),
     ("first month of the war", "2022-02-24", "2022-03-24", "calendar"),
     ("first 100 days", "2022-02-24", "2022-06-03", "calendar"),
     ("in the first year of the war", "2022-02-24", "2023-02-24", "calendar"),
@@ -164,7 +167,7 @@ NOT_WINDOWS = [
     "Were 2022 people evacuated?", "How many refugees fled from the war?", "a force of 2000 soldiers",
     "What happened in the first week of fighting?", "What happened last night?", "",
     "How many days into the talks did the war resume?", "Who put money into the war effort?",
-    "the anniversary of Chernobyl",
+    "the anniversary of Chernobyl", "What happened the first day after the referendum?", "the first week in office",
 ]
 
 
