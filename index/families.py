@@ -7,7 +7,9 @@ their stems in a few regular ways (invade/invasion, respond/response, defend/def
 receive/reception, describe/description, assume/assumption, produce/production, resolve/resolution),
 and die/death/dead is one family.  ``relatives`` gives the stems a stem may stand for; a caller keeps
 those its corpus holds.  ``phrasal_words`` gives, for the phrasal verbs a question is asked with ("pulled
-out", "blew up", "ran away"), the words reports write for them ("withdrew", "explosion", "fled").
+out", "blew up", "ran away"), the words reports write for them ("withdrew", "explosion", "fled"), and
+``everyday_words`` the same for the everyday words and chat abbreviations people ask with ("nukes", "prisoner
+swap", "the guy who runs the plant") where reports write "nuclear", "exchange", "director".
 """
 
 from __future__ import annotations
@@ -76,3 +78,31 @@ _PHRASAL = tuple((re.compile(rf"\b({'|'.join(forms)})(?:\s+[\w'’-]+){{0,2}}?\s
 def phrasal_words(text: str) -> list[tuple[str, tuple[str, ...]]]:
     """The phrasal verbs of ``text``, each as (its verb as written, the words reports write for it)."""
     return [(match.group(1), written) for pattern, written in _PHRASAL if (match := pattern.search(text))]
+
+
+# Everyday words and chat abbreviations people ask with, and the words reports write for them: (a pattern whose
+# first group is the word, the report's words).  Only words a report would not use themselves, so a question
+# in a report's own words is searched as before.
+EVERYDAY: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (r"(nukes?|nuked)", ("nuclear",)),
+    (r"(swaps?|swapped)", ("exchange", "exchanged")),
+    (r"(pows?)", ("prisoners",)),
+    (r"(flats)", ("residential", "apartment")),
+    (r"(jets)", ("aircraft", "warplanes", "fighter")),
+    (r"(choppers?)", ("helicopter", "helicopters")),
+    (r"(kids)", ("children",)),
+    (r"(ammo)", ("ammunition", "shells")),
+    (r"(arty)", ("artillery",)),
+    (r"(subs)", ("submarines",)),
+    (r"(drafted|draft)", ("mobilisation", "mobilised", "conscription")),
+    (r"(aid)\s+(?:packages?|deal)", ("assistance",)),
+    (r"who\s+(runs|ran|heads|headed|leads|led|manages)\s+the\b", ("director", "head", "chief")),
+    (r"(boss|bosses)", ("director", "head", "chief", "leader")),
+    (r"(pm)", ("prime",)),
+)
+_EVERYDAY = tuple((re.compile(rf"\b{pattern}\b", re.IGNORECASE), written) for pattern, written in EVERYDAY)
+
+
+def everyday_words(text: str) -> list[tuple[str, tuple[str, ...]]]:
+    """The everyday words of ``text``, each as (the word as written, the words reports write for it)."""
+    return [(match.group(1), written) for pattern, written in _EVERYDAY if (match := pattern.search(text))]

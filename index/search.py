@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from index import lexical, spellings
-from index.families import phrasal_words, relatives
+from index.families import everyday_words, phrasal_words, relatives
 from index.question import asks_when
 from index.store.protocol import ParagraphRow, ReadView
 
@@ -332,7 +332,8 @@ def make_query(text: str, vector: np.ndarray, since: dt.date | None = None, unti
         # A token's word family, and the other spellings of a name the corpus writes both ways ("chernobyl", "chornobyl").
         found = {t: {r for r in (*relatives(t), *spellings.other_spellings(t)) if r in vocabulary and r not in tokens}
                  for t in tokens}
-        for verb, written in phrasal_words(text_words):  # "pulled out": reports write "withdrew"
+        # "pulled out", "nukes": reports write "withdrew", "nuclear"
+        for verb, written in (*phrasal_words(text_words), *everyday_words(text_words)):
             verb_tokens = lexical.query_tokens(verb)
             if verb_tokens and verb_tokens[0] in found:
                 found[verb_tokens[0]] |= {w for word in written for w in lexical.query_tokens(word)[:1]

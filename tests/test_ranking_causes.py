@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from index import eval as evaluation
 from index import text as textlib
-from index.families import phrasal_words, relatives
+from index.families import everyday_words, phrasal_words, relatives
 from index.lexical import Vocabulary
 from index.question import asks_when, key_terms
 from index.search import Passage, Query, asks_order, headline_coverage, in_story_order, make_query, without_clitics
@@ -127,6 +127,30 @@ def test_a_name_typed_the_old_way_also_searches_the_spelling_reports_use_when_th
     only_one = make_query("what did grossi find at chernobyl", np.zeros(4, np.float32),
                           vocabulary=Vocabulary({"chernobyl": 2, "grossi": 12}, 100))
     assert only_one.related == ()  # a spelling the corpus lacks is not searched
+
+
+@pytest.mark.parametrize("question, report", [
+    ("Where is Russia going to keep its battlefield nukes?", "Russia would station tactical nuclear weapons in Belarus"),
+    ("How many came home in the prisoner swap?", "Thirty Ukrainians were freed in a prisoner exchange"),
+    ("What happened to the guy who runs the Zaporizhzhia plant?", "Russian troops detained the director general of the plant"),
+    ("how many died in the strike on the flats", "an air strike on a residential area"),
+    ("How big was the aid package?", "a new security assistance package"),
+])
+def test_an_everyday_word_finds_the_word_reports_write_for_it(question, report):
+    # "nukes", "swap", "the guy who runs": a report's "nuclear", "exchange", "director" were not searched.
+    written = set(textlib.lexical_tokens(report))
+    vocabulary = Vocabulary({t: 3 for t in written | set(textlib.lexical_tokens(question))}, 100)
+    asked = make_query(question, np.zeros(4, np.float32), vocabulary=vocabulary)
+    assert written & set(asked.search_tokens()) - set(asked.tokens)
+    word = next(token for token, family in asked.related if family & written)
+    assert word in asked.holding(written)
+
+
+def test_a_question_in_the_reports_own_words_searches_nothing_more():
+    asked = "Where will Russia station tactical nuclear weapons? Who is the director of the plant?"
+    vocabulary = Vocabulary({t: 3 for t in textlib.lexical_tokens(asked)}, 100)
+    assert make_query(asked, np.zeros(4, np.float32), vocabulary=vocabulary).related == ()
+    assert not everyday_words("Who runs out of ammunition?") and not everyday_words("a subsidy")
 
 
 def test_a_verb_without_its_particle_is_not_a_phrasal_verb():
