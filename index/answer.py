@@ -28,6 +28,7 @@ SENTENCE_LEXICAL_WEIGHT = 0.3
 NUMBER_BONUS = 0.1
 # Two passages are about the same event when their sources are at most this many days apart.
 SAME_EVENT_DAYS = 3
+SAME_STORY_DAYS = 7  # a report's own story: the days of the week before it was published
 # Abstention: answer only when some passage's dense + weight * coverage reaches MIN_EVIDENCE.
 # The defaults are the settings' (CRISISBOT_MIN_EVIDENCE, CRISISBOT_EVIDENCE_COVERAGE_WEIGHT): one place.
 MIN_EVIDENCE = Settings.model_fields["min_evidence"].default
@@ -200,12 +201,20 @@ def _states_a_date(passage: Passage) -> bool:
 
 def _lead_date(picked: list[tuple[Passage, str]], language: str) -> str:
     """For a "when" question: the date the quoted sentences give, else the one their paragraphs give, else
-    the date of the first report, saying which."""
+    the date of the first report, saying which.  Of the days the first report's sentences give in the days
+    before it was published, the earliest: the event comes before what was said about it ("destroyed the
+    theatre on Wednesday", then "On Thursday, the ombudsman said")."""
+    first = picked[0][0]
+    published = _published(first)
+    recent = sorted(day for passage, text in picked if published is not None
+                    and passage.paragraph.document == first.paragraph.document
+                    and (day := stated_date(text, published)) is not None and 0 <= (published - day).days <= SAME_STORY_DAYS)
+    if len(recent) > 1:
+        return phrase("stated", language, day=format_day(recent[0], language))
     for passage, text in [*picked, *((p, p.paragraph.text) for p in dict.fromkeys(p for p, _ in picked))]:
         day = stated_date(text, _published(passage))
         if day is not None:
             return phrase("stated", language, day=format_day(day, language))
-    published = _published(picked[0][0])
     return phrase("reported", language, day=format_day(published, language)) if published else ""
 
 

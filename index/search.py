@@ -237,13 +237,13 @@ def retrieve(view: ReadView, query: Query, k: int, *, dense_weight: float, mode:
     if order is not None:
         reports = in_story_order(candidates, query, first=order == "first")[:k]
         return reports + [p for p in chosen if p.id not in {r.id for r in reports}][: k - len(reports)]
-    if asks_when(query.text):
-        return chosen  # a "when" question asks for the event's day: a later report of the story does not go first
-    return updates_first(chosen, query, view)
+    # A "when" question asks for the event's day: the story's first report goes first, not its later ones.
+    return updates_first(chosen, query, view, earlier=asks_when(query.text))
 
 
-def updates_first(passages: list[Passage], query: Query, view: ReadView) -> list[Passage]:
-    """Each passage preceded by any later report of the same story that scores nearly as well."""
+def updates_first(passages: list[Passage], query: Query, view: ReadView, *, earlier: bool = False) -> list[Passage]:
+    """Each passage preceded by any later report of the same story that scores nearly as well (``earlier``:
+    by any earlier one)."""
     if not query.key_terms or len(passages) < 2:
         return passages
     vectors = view.vectors_of([p.id for p in passages])
@@ -254,15 +254,16 @@ def updates_first(passages: list[Passage], query: Query, view: ReadView) -> list
     i = 0
     while i < len(ordered):
         here = ordered[i]
-        day = _newest(here.paragraph)
-        later = [
+        day, sign = (_earliest, -1) if earlier else (_newest, 1)
+        here_day = day(here.paragraph)
+        moved = [
             j for j in range(i + 1, len(ordered))
-            if day is not None and (other := _newest(ordered[j].paragraph)) is not None
-            and 0 < (other - day).days <= UPDATE_DAYS and ordered[j].score >= here.score - UPDATE_MARGIN
+            if here_day is not None and (other := day(ordered[j].paragraph)) is not None
+            and 0 < sign * (other - here_day).days <= UPDATE_DAYS and ordered[j].score >= here.score - UPDATE_MARGIN
             and (here.id, ordered[j].id) in similar and query.key_coverage(ordered[j].paragraph) == 1 == query.key_coverage(here.paragraph)
         ]
-        if later:
-            ordered.insert(i, ordered.pop(max(later, key=lambda j: _newest(ordered[j].paragraph))))
+        if moved:
+            ordered.insert(i, ordered.pop(max(moved, key=lambda j: sign * day(ordered[j].paragraph).toordinal())))
             continue
         i += 1
     return ordered

@@ -230,3 +230,17 @@ def test_a_when_question_is_answered_with_the_events_day_not_a_later_report(war_
     answer = war_service.ask("When did Russian troops get into Kharkiv in February 2022?", today=dt.date(2026, 12, 6))
     assert not answer.abstained
     assert answer.answer.splitlines()[0].startswith("27 Feb 2022"), answer.answer
+
+
+def test_a_when_question_gets_the_storys_first_report_and_the_day_of_the_event(war_service):
+    # The 31 July report (the toll raised to 50) went first and was quoted with the day the list was published:
+    # "How long ago did the Olenivka prison explosion happen?" was answered "30 Jul 2022"; the blast was on 29 July.
+    today = dt.date(2026, 12, 6)
+    olenivka = war_service.ask("How long ago did the Olenivka prison explosion happen?", today=today)
+    assert olenivka.answer.splitlines()[0].startswith("29 Jul 2022"), olenivka.answer
+    assert olenivka.citations[0].date == "2022-07-29"
+    # The theatre report's quoted sentences say "On Thursday, the ombudsman said" and "destroyed the theatre on
+    # Wednesday": the event's day is the earlier one, 16 March, not 17 March.
+    theatre = war_service.ask("What day was the Mariupol drama theatre bombed?", today=today)
+    assert theatre.answer.splitlines()[0].startswith("16 Mar 2022"), theatre.answer
+
