@@ -43,7 +43,7 @@ from index.search import DEFAULT_MODE, Passage, Query, make_query, retrieve, upd
 from index.store import ChangeReport, DocumentRow, NothingToIndex, ReadView, Store, Transaction, WriteInProgress, open_store
 from index.subscriptions import Subscription, SubscriptionStore
 from index.text import load_word_lists, normalize_unicode
-from index.timeframe import format_day, format_window, parse_window, strip_window, weekday_window, year_earlier
+from index.timeframe import Window, format_day, format_window, parse_window, strip_window, weekday_window, year_earlier
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,14 @@ CROSSLINGUAL_WEIGHT = 0.5
 PUBLICATION_LAG_DAYS = 2
 # "In late March" with no year: at most this many Marches, latest first.
 MAX_YEARS_BACK = 5
+# ... and the year before the latest one that answers is taken when its best passage scores this much higher.
+EARLIER_YEAR_MARGIN = 0.1
 
+
+
+def _best(answer: Answer) -> float:
+    """The score of the answer's best passage."""
+    return answer.passages[0].score if answer.passages else float("-inf")
 
 @dataclass(frozen=True)
 class Reach:
@@ -231,23 +238,37 @@ class CrisisService:
             answer = Answer(question, text, True, [], [], view.size, reason="outside the corpus's dates", language=language)
             answer.since, answer.until = window.since, window.until
             return self._timed(answer, start)
-        # "In late March": the latest March of the corpus, else the one before it, and so on, while the corpus reaches.
+        # "In late March": the latest March of the corpus, else the one before it, and so on, while the corpus
+        # reaches; and the one before it too when it answers far better (the April of 2022 for "How many marines
+        # gave up in Mariupol in April?", where April 2023 has only a report naming Mariupol in passing).
         answer = None
         search = self._search(searched, language, view)  # one embedding and one search, however many years are tried
         for _ in range(MAX_YEARS_BACK):
-            # Reports come out a day or two after what they report: search that much past the window's end,
-            # but not past the day the question is asked ("yesterday" asked on 15 Apr: nothing from 16 Apr).
-            until = window.until + dt.timedelta(days=PUBLICATION_LAG_DAYS) if window.until else None
-            if until is not None and window.until <= today < until:
-                until = today
-            answer = self._answer(question, search, k, window.since, until, mode, compose_answer)
-            key = "searching_corpus" if window.relative_to == "corpus" else "searching"
-            answer.note = phrase(key, language, window=format_window(window, language))
+            found = self._in_window(question, search, k, window, today, mode, compose_answer)
+            if answer is not None and not answer.abstained:  # the year before an answered one: only when far better
+                if not found.abstained and _best(found) > _best(answer) + EARLIER_YEAR_MARGIN:
+                    answer = found
+                    answer.note = phrase("searching_best", language, window=format_window(window, language))
+                break
+            answer = found
             earlier = year_earlier(window)
-            if not answer.abstained or window.relative_to != "corpus" or reach is None or not reach.overlaps(earlier.since, earlier.until):
+            if window.relative_to != "corpus" or reach is None or not reach.overlaps(earlier.since, earlier.until):
                 break
             window = earlier
         return self._timed(answer, start)
+
+    def _in_window(self, question: str, search: _Search, k: int | None, window: Window, today: dt.date, mode: str,
+                   compose_answer: bool) -> Answer:
+        """The answer from ``window``'s reports, with its note ("Searching 1-31 Mar 2022.").  Reports come out a
+        day or two after what they report: searched that much past the window's end, but not past the day the
+        question is asked ("yesterday" asked on 15 Apr: nothing from 16 Apr)."""
+        until = window.until + dt.timedelta(days=PUBLICATION_LAG_DAYS) if window.until else None
+        if until is not None and window.until <= today < until:
+            until = today
+        answer = self._answer(question, search, k, window.since, until, mode, compose_answer)
+        key = "searching_corpus" if window.relative_to == "corpus" else "searching"
+        answer.note = phrase(key, search.language, window=format_window(window, search.language))
+        return answer
 
     def converse(self, question: str, turns: Sequence[Turn] = (), **options) -> tuple[Answer, Turn]:
         """``ask`` for a question in a conversation: read against the earlier ``turns`` (oldest first).

@@ -244,3 +244,13 @@ def test_a_when_question_gets_the_storys_first_report_and_the_day_of_the_event(w
     theatre = war_service.ask("What day was the Mariupol drama theatre bombed?", today=today)
     assert theatre.answer.splitlines()[0].startswith("16 Mar 2022"), theatre.answer
 
+
+def test_a_month_without_a_year_is_the_latest_unless_a_year_earlier_answers_far_better(war_service):
+    # April 2023 has a report naming Mariupol in passing; the marines surrendered in April 2022.  Before, the
+    # latest April answered with the 2023 prisoner exchange.
+    today = dt.date(2026, 12, 6)
+    marines = war_service.ask("How many marines did Russia say gave up in Mariupol in April?", today=today)
+    assert "1,026 Ukrainian marines" in marines.answer, marines.answer
+    assert marines.note == "Searching 1–30 Apr 2022: of the periods this can mean, my sources answer best on this one."
+    kinzhal = war_service.ask("How many Kinzhal missiles did Russia use on 9 March?", today=today)  # 2023; 2022 has none
+    assert kinzhal.citations[0].date == "2023-03-09" and kinzhal.note.endswith("the latest such period in my sources.")
