@@ -81,6 +81,7 @@ DAY = r"\b(?<![\d.,])(?:[12]\d|3[01]|0?[1-9])(?![\d%]|[.,]\d)(?:st|nd|rd|th|-?г
 YEAR = r"\b(?<![$€£#\d.,])(?:199\d|20\d\d)(?![\d%]|[.,]\d)"
 YEAR_WORD = r"(?:\s*(?:року|році|рік|р\.|году|года|год|г\.)(?!\w))?"
 PARTS = r"""early|mid|late|(?:(?:at|in)\s+)?the\s+(?:beginning|start|middle|end)\s+of
+    |(?:(?:at|in|during|over)\s+)?the\s+(?:first|last|final)\s+(?:few\s+)?(?:week|days)\s+of
     |на\s+початку|наприкінці|(?:[ву]\s+)?(?:кінці|середині)|в\s+(?:начале|конце|середине)"""
 SEASON_REL = r"this|last|цього|цієї|минулого|минулої|этим|этой|этого|прошлым|прошлой|прошлого"
 POINT = rf"""(?P<iso_y>{YEAR})-(?P<iso_m>0?[1-9]|1[0-2])-(?P<iso_d>{DAY})
@@ -209,7 +210,7 @@ def _point(m: re.Match) -> _Point | None:
         return _Point(month, day, year=year) if month else None
     if m["part"]:
         text = m["part"].casefold()
-        part = 1 if "mid" in text or "серед" in text else 2 if any(s in text for s in ("late", "end", "кінц", "конц")) else 0
+        part = 1 if "mid" in text or "серед" in text else 2 if any(s in text for s in ("late", "end", "last", "final", "кінц", "конц")) else 0
         return _Point(month, part=part, year=year) if month else None
     if m["season"]:
         form = m["season"].casefold()
