@@ -260,6 +260,8 @@ def _alone(m: re.Match, ctx: _Context) -> _Span | None:
         return None  # "a force of 2000 soldiers"
     if point.month is None and _ATTRIBUTIVE.match(ctx.question, m.end()) and re.search(r"\bthe\s+\S+$", m[0], re.IGNORECASE):
         return None  # "in the 2015 talks": a year naming a thing, whose reports may come from any year
+    if point.season and prep == "for":
+        return None  # "to take residents in for the winter": what it is for, not when it happened
     if not prep and m["md_m"] in ("may", "march"):
         return None  # "troops may 5 times", "they march 2022 miles": a lowercase verb, not a month
     if m["season_rel"]:
