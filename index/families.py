@@ -14,7 +14,10 @@ swap", "the guy who runs the plant") where reports write "nuclear", "exchange", 
 
 from __future__ import annotations
 
+import functools
 import re
+
+from index.text import lexical_tokens
 
 # (end of one stem, end of its relative), read both ways.  Before an ending of one or two letters the
 # shared beginning must be MIN_SHARED letters long, so short stems ("raid", "fund") never pair with
@@ -37,8 +40,25 @@ def relatives(stem: str) -> frozenset[str]:
     for family in FAMILIES:
         if stem in family:
             found |= family
+    if number := _numbers().get(stem):
+        found.add(number)
     found.discard(stem)
     return frozenset(found)
+
+
+# A number written as a word or in digits ("when the total passed four million": "4 million"); not "one",
+# which is mostly no number ("one of the").
+NUMBER_WORDS = ("two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen",
+                "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty")
+TENS = ("thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
+
+
+@functools.cache
+def _numbers() -> dict[str, str]:
+    """The stem of each number word -> its digits, and the digits -> the stem."""
+    pairs = [*zip(NUMBER_WORDS, range(2, 21)), *zip(TENS, range(30, 100, 10))]
+    stems = {lexical_tokens(word)[0]: str(n) for word, n in pairs}
+    return {**stems, **{digits: stem for stem, digits in stems.items()}}
 
 
 # Phrasal verbs people ask with and the words reports write for them ("Why did Ukraine pull out of Lysychansk?"

@@ -153,6 +153,16 @@ def test_a_question_in_the_reports_own_words_searches_nothing_more():
     assert not everyday_words("Who runs out of ammunition?") and not everyday_words("a subsidy")
 
 
+def test_a_number_written_as_a_word_also_searches_its_digits_and_the_other_way_round():
+    # "when the total passed four million" shared no term with "More than 4 million refugees".
+    vocabulary = Vocabulary({"4": 5, "million": 9, "refuge": 9, "thirti": 2, "30": 3}, 100)
+    words = make_query("when the refugees passed four million", np.zeros(4, np.float32), vocabulary=vocabulary)
+    assert "4" in words.search_tokens() and "four" in words.holding({"4", "million"})
+    digits = make_query("Were 30 freed?", np.zeros(4, np.float32), vocabulary=vocabulary)
+    assert "thirti" in digits.search_tokens()
+    assert relatives("one") == frozenset()  # "one of the": mostly no number
+
+
 def test_a_verb_without_its_particle_is_not_a_phrasal_verb():
     assert not phrasal_words("Who runs the Zaporizhzhia plant?") and not phrasal_words("How many were called up?")
     assert phrasal_words("How many troops did Russia pull back from Kyiv?")[0][0] == "pull"
