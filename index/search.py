@@ -82,6 +82,9 @@ class Query:
     # Each search token with the stems of its word family the corpus holds (index/families.py): "invad" with
     # "invas", so a report of the "invasion" holds what "When did Russia invade?" asks.
     related: tuple[tuple[str, frozenset[str]], ...] = ()
+    # The question asks how things stood by the end of its dates ("How many had fled by late May?"): the newest
+    # reports first, as for "latest".
+    as_of: bool = False
 
     def holding(self, terms: set[str]) -> set[str]:
         """``terms`` (a passage's or sentence's) with the search tokens whose relatives are among them."""
@@ -201,7 +204,7 @@ def retrieve(view: ReadView, query: Query, k: int, *, dense_weight: float, mode:
     vectors = view.vectors_of(ids)
     cosines = vectors @ query.vector
     bm25_max = max(lexical_hits.values(), default=0.0)
-    recency = _recency(rows, ids) if mode == "final" and wants_recent(query.text) else {}
+    recency = _recency(rows, ids) if mode == "final" and (query.as_of or wants_recent(query.text)) else {}
     weights = view.term_weights(query.tokens)
     candidates = []
     for i, pid in enumerate(ids):

@@ -265,7 +265,8 @@ class CrisisService:
         until = window.until + dt.timedelta(days=PUBLICATION_LAG_DAYS) if window.until else None
         if until is not None and window.until <= today < until:
             until = today
-        answer = self._answer(question, search, k, window.since, until, mode, compose_answer)
+        # "By late May": how things stood then, the newest reports of the window first.
+        answer = self._answer(question, search, k, window.since, until, mode, compose_answer, as_of=window.since is None)
         key = "searching_corpus" if window.relative_to == "corpus" else "searching"
         answer.note = phrase(key, search.language, window=format_window(window, search.language))
         return answer
@@ -287,9 +288,9 @@ class CrisisService:
         return answer, Turn(question, searched, tuple(c.paragraph_id for c in answer.citations))
 
     def _answer(self, question: str, search: _Search, k: int | None, since: dt.date | None, until: dt.date | None, mode: str,
-                compose_answer: bool) -> Answer:
+                compose_answer: bool, *, as_of: bool = False) -> Answer:
         view, language = search.view, search.language
-        query = replace(search.query, since=since, until=until)
+        query = replace(search.query, since=since, until=until, as_of=as_of)
         passages = self._ranked(search, query, k, mode)
         settings = self.settings
         if not compose_answer:

@@ -254,3 +254,10 @@ def test_a_month_without_a_year_is_the_latest_unless_a_year_earlier_answers_far_
     assert marines.note == "Searching 1–30 Apr 2022: of the periods this can mean, my sources answer best on this one."
     kinzhal = war_service.ask("How many Kinzhal missiles did Russia use on 9 March?", today=today)  # 2023; 2022 has none
     assert kinzhal.citations[0].date == "2023-03-09" and kinzhal.note.endswith("the latest such period in my sources.")
+
+
+def test_by_a_date_asks_how_things_stood_then_the_newest_report_of_the_window_first(war_service):
+    # "By late May 2022" was searched as any time until 31 May, and the 30 March report (4 million) went first.
+    answer = war_service.ask("How many refugees had fled Ukraine by late May 2022?", today=dt.date(2026, 12, 6))
+    assert answer.note == "Searching until 31 May 2022."
+    assert answer.citations[0].date == "2022-05-20" and "More than 6 million" in answer.answer, answer.answer
