@@ -32,6 +32,7 @@ RECENCY_WINDOW_DAYS = 30  # passages older than the newest by this much get no b
 # For a "latest" question, the passages scoring at least this share of the best are relevant enough
 # to be put newest first.
 RECENT_RELEVANT_SHARE = 0.85
+STORY_SHARE = 0.65  # ... and of a story the headlines name, for "first" and "final" (in_story_order)
 # Taken off a passage's fused score for the share of the question's key terms (index/question.py)
 # it lacks: a passage about another place or event ranks below one about the one asked about.
 KEY_TERM_PENALTY = 0.1
@@ -290,8 +291,11 @@ def in_story_order(passages: list[Passage], query: Query, *, first: bool) -> lis
     if not passages:
         return passages
     best = passages[0]
-    floor = best.score * RECENT_RELEVANT_SHARE if best.score > 0 else best.score
     named, headlined = query.key_coverage(best.paragraph), headline_coverage(query, best.paragraph)
+    # A story the headlines name (every key term in them) is told by every report so headlined that scores
+    # STORY_SHARE of the best: an earlier report of a toll is asked about in other words than the later one.
+    share = STORY_SHARE if query.key_terms and headlined == 1 else RECENT_RELEVANT_SHARE
+    floor = best.score * share if best.score > 0 else best.score
     reports = [p for p in passages if p.score >= floor and query.key_coverage(p.paragraph) >= named
                and headline_coverage(query, p.paragraph) >= headlined]
     if first:
