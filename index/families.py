@@ -90,6 +90,7 @@ PHRASAL: tuple[tuple[tuple[str, ...], str, tuple[str, ...]], ...] = (
     (("turn", "turns", "turned", "turning"), "down", ("rejected", "declined")),
     (("look", "looks", "looked", "looking"), "into", ("investigate", "investigation")),
     (("close", "closes", "closed", "closing"), "sky", ("no-fly", "airspace")),  # "close the sky": a no-fly zone
+    (("get", "gets", "got", "getting"), "across", ("cross", "crossing", "crossed")),
 )
 _PHRASAL = tuple((re.compile(rf"\b({'|'.join(forms)})(?:\s+[\w'’-]+){{0,2}}?\s+(?:in\s+)?{particle}\b", re.IGNORECASE), written)
                  for forms, particle, written in PHRASAL)
@@ -119,6 +120,7 @@ EVERYDAY: tuple[tuple[str, tuple[str, ...]], ...] = (
     (r"who\s+(runs|ran|heads|headed|leads|led|manages)\s+the\b", ("director", "head", "chief")),
     (r"(boss|bosses)", ("director", "head", "chief", "leader")),
     (r"(pm)", ("prime",)),
+    (r"(mps)", ("lawmakers", "parliament", "deputies", "duma")),
 )
 _EVERYDAY = tuple((re.compile(rf"\b{pattern}\b", re.IGNORECASE), written) for pattern, written in EVERYDAY)
 

@@ -106,6 +106,7 @@ def test_a_verb_in_the_question_finds_its_noun_in_a_report():
     ("When did they blow the bridge up?", "An explosion hit the Kerch bridge"),
     ("Why was the evacuation from Mariupol called off?", "The evacuation from Mariupol was postponed"),
     ("Will NATO close the sky over Ukraine?", "NATO will not impose a no-fly zone over Ukraine"),
+    ("How did it go when the Russians tried to get across the river?", "Russian forces tried to cross the river"),
 ])
 def test_a_phrasal_verb_finds_the_word_reports_write_for_it(question, report):
     # "pulled out", "run away", "blew up": the words of a report ("withdrew", "fled", "explosion") were not searched.
@@ -145,6 +146,7 @@ def test_a_name_typed_the_old_way_also_searches_the_spelling_reports_use_when_th
     ("What happened to the guy who runs the Zaporizhzhia plant?", "Russian troops detained the director general of the plant"),
     ("how many died in the strike on the flats", "an air strike on a residential area"),
     ("How big was the aid package?", "a new security assistance package"),
+    ("What did the EU do to the Russian MPs?", "blacklist all members of the State Duma"),
 ])
 def test_an_everyday_word_finds_the_word_reports_write_for_it(question, report):
     # "nukes", "swap", "the guy who runs": a report's "nuclear", "exchange", "director" were not searched.
