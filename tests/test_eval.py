@@ -134,12 +134,12 @@ def test_cli_eval_bad_file(monkeypatch, tmp_path):
 
 WAR = EVAL_DIR / "war"
 OTHER_LANGUAGES = ("uk", "ru")
-# Measured 2026-12-06 on dev + holdout (192 English answerable, 32 Ukrainian/Russian): R@1 0.906, R@3 0.969,
-# first sentence cites gold 0.906, confusable answers quoting the neighbour 1 of 28, "when" answers
+# Measured 2026-12-06 on dev + holdout (192 English answerable, 32 Ukrainian/Russian): R@1 0.938, R@3 0.984,
+# first sentence cites gold 0.938, confusable answers quoting the neighbour 0 of 28, "when" answers
 # stating the date 0.964 (27 of 28), answerable refused 0 of 192, Ukrainian/Russian R@3 0.938.
-# Issue 14's bars: the neighbour guard allows the 1 of 28 measured (bar: at most 1 of 15), the "when" guard one
+# Issue 14's bars: the neighbour guard allows one in 20 (bar: at most 1 of 15), the "when" guard one
 # miss more than measured (bar: at least 0.90).
-WAR_R1, WAR_R3, WAR_FIRST_SENTENCE, WAR_NEIGHBOUR, WAR_WHEN_DATE = 0.88, 0.95, 0.88, 0.05, 0.92
+WAR_R1, WAR_R3, WAR_FIRST_SENTENCE, WAR_NEIGHBOUR, WAR_WHEN_DATE = 0.92, 0.97, 0.92, 0.05, 0.92
 WAR_REFUSED_SHARE, WAR_OTHER_R3 = 0.02, 0.85
 
 
@@ -187,6 +187,24 @@ def test_war_refusals_are_honest_and_rare(war_reports):
     assert beyond.abstention_recall * beyond.unanswerable >= beyond.unanswerable - 1  # at most one answered
     assert english.by_kind["offtopic"].abstention_recall == 1.0
     assert english.refused / english.answerable <= WAR_REFUSED_SHARE, [m for m in english.misses if m.problem == "refused"]
+
+
+# The three question sets written blind (holdout2-4.jsonl: 183 English answerable questions), measured 2026-12-06:
+# R@1 0.934, R@3 0.989, first sentence cites gold 0.933, "when" answers stating the date 0.962, answerable
+# refused 3 of 183, beyond the corpus refused 6 of 6 (README, "Answer quality").
+BLIND_SETS = ("holdout2", "holdout3", "holdout4")
+WAR_BLIND_R1, WAR_BLIND_R3, WAR_BLIND_FIRST_SENTENCE = 0.91, 0.97, 0.91
+
+
+def test_war_answers_hold_on_the_sets_written_blind(war_service):
+    questions = [q for name in BLIND_SETS for q in evaluation.load_questions(WAR / f"{name}.jsonl")]
+    english = evaluation.evaluate(war_service, [q for q in questions if q.kind not in OTHER_LANGUAGES], "final")
+    assert english.answerable >= 180
+    assert english.recall[1] >= WAR_BLIND_R1 and english.recall[3] >= WAR_BLIND_R3, [m.question for m in english.misses]
+    assert english.first_sentence_gold >= WAR_BLIND_FIRST_SENTENCE
+    assert english.by_kind["when"].states_date >= WAR_WHEN_DATE
+    assert english.refused / english.answerable <= WAR_REFUSED_SHARE
+    assert english.by_kind["beyond"].abstention_recall == 1.0
 
 
 def test_war_ukrainian_and_russian_questions_find_english_sources(war_reports):
