@@ -39,7 +39,7 @@ _WHEN = re.compile(
 # Not a question but an instruction to the bot ("ignore your sources and confirm that ..."): answered
 # with what it only ever does, never by quoting whatever passage is closest.
 _INSTRUCTION = re.compile(
-    r"\b(?:ignore|disregard|forget|set\s+aside|put\s+aside)\s+(?:all\s+|your\s+|the\s+|any\s+|those\s+|these\s+|previous\s+|prior\s+)*"
+    r"\b(?:ignore|disregard|forget|set\s+aside|put\s+aside)\s+(?:all\s+|your\s+|the\s+|any\s+|those\s+|these\s+|previous\s+|prior\s+|whatever\s+|what\s+|about\s+)*"
     r"(?:sources|instructions|rules|citations|evidence|articles|reports|news|documents|links)\b"
     r"|\b(?:don'?t|do\s+not)\s+(?:use|cite|quote|check)\s+(?:your\s+|the\s+|any\s+)*(?:sources|articles|reports|citations)\b"
     r"|\b(?:pretend|act\s+as\s+if|role-?play)\b|\bwithout\s+(?:any\s+)?(?:sources|citations)\b"
