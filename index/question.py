@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 from index import text as textlib
+from index.families import everyday_words
 from index.lexical import Vocabulary
 
 # A name is a word written with a capital inside the question, an acronym, or a word too rare in
@@ -141,7 +142,8 @@ def key_terms(question: str, vocabulary: Vocabulary, max_share: float = KEY_MAX_
             continue
         if terms[i] and not known[i]:
             next_is_known_name = i + 1 < len(words) and words[i + 1][0].isupper() and known[i + 1]
-            if word[0].isupper() and len(word) >= 3 and not next_is_known_name:
+            # "MPs", "POWs": words of everyday speech (index/families.py) that reports write otherwise, no names
+            if word[0].isupper() and len(word) >= 3 and not next_is_known_name and not everyday_words(word):
                 unknown.append(word)
             continue
         for term in terms[i]:

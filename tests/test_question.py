@@ -59,6 +59,12 @@ def test_a_named_thing_the_corpus_lacks_is_reported(vocabulary):
     assert terms.unknown == ("Kakhovka",) and terms.key == ()
 
 
+def test_an_everyday_abbreviation_the_corpus_lacks_is_no_unknown_name(vocabulary):
+    # "What did the EU do to the Russian MPs ...?" was refused: "the sources never mention MPs".
+    assert key_terms("What did the EU do to the Russian MPs?", vocabulary).unknown == ()
+    assert key_terms("Were the POWs at Kramatorsk freed?", vocabulary).unknown == ()
+
+
 def test_a_year_is_not_a_key_term_but_other_numbers_are(vocabulary):
     assert key_terms("Who was killed at Kramatorsk in 2022?", vocabulary).unknown == ()
     assert key_terms("Were 50 people killed at Kramatorsk?", vocabulary).key == ("50", "kramatorsk")
