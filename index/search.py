@@ -298,6 +298,8 @@ def in_story_order(passages: list[Passage], query: Query, *, first: bool) -> lis
     floor = best.score * share if best.score > 0 else best.score
     reports = [p for p in passages if p.score >= floor and query.key_coverage(p.paragraph) >= named
                and headline_coverage(query, p.paragraph) >= headlined]
+    # One passage per report, its best: a report's other paragraphs do not push the next report down.
+    reports = list({p.paragraph.document.id: p for p in reversed(reports)}.values())[::-1]
     if first:
         return sorted(reports, key=lambda p: _earliest(p.paragraph) or dt.date.max)
     return sorted(reports, key=lambda p: _newest(p.paragraph) or dt.date.min, reverse=True)

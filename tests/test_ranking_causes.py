@@ -135,6 +135,18 @@ def test_first_finds_an_earlier_report_of_a_story_the_headlines_name_though_it_s
     assert [p.id for p in in_story_order([later, aside, first], asked, first=True)] == [6, 5]
 
 
+def test_first_and_final_order_reports_not_paragraphs():
+    # "how many died in it in the end": three paragraphs of one report took the first three places, and the
+    # report with the final toll (whose headline names less of the question) fell to fourth.
+    report = DocumentRow(id="d8", title="Missile hits Kharkiv administration on Freedom Square", outlet="Wire",
+                         date="2022-03-01", url=None, origin="test")
+    strike = [passage(8 + i, report.title, report.date, f"Paragraph {i} on the Freedom Square strike in Kharkiv.", 0.63 - 0.08 * i)
+              for i in range(3)]
+    strike = [Passage(ParagraphRow(p.id, p.paragraph.text, p.paragraph.lex, (report,)), p.score, p.score, 0.0, 0.0) for p in strike]
+    asked = query("How many died in the Freedom Square strike in Kharkiv in the end?", ("kharkiv",))
+    assert [p.id for p in in_story_order(strike, asked, first=False)] == [8]
+
+
 def test_a_name_typed_the_old_way_also_searches_the_spelling_reports_use_when_the_corpus_has_both():
     # The corpus writes "Chernobyl" in passing ("ten times larger than Chernobyl") and "Chornobyl" in its reports:
     # "chernobyl" is no unknown word, so it was never respelled, and the report on Chornobyl was not searched.
