@@ -59,10 +59,10 @@ MAX_YEARS_BACK = 5
 EARLIER_YEAR_MARGIN = 0.1
 
 
-
 def _best(answer: Answer) -> float:
     """The score of the answer's best passage."""
     return answer.passages[0].score if answer.passages else float("-inf")
+
 
 @dataclass(frozen=True)
 class Reach:
