@@ -10,12 +10,15 @@ the variants in a new random order for each question, so a busy neighbour slows 
 question's time is the whole path (tokenise, feeds, ``session.run``, pooling, normalising).
 Printed per variant: p50 and p95 (median over the rounds, with their range), the median of the
 per-round p95 ratios to the first variant (with their range), and the largest difference of any
-vector component from the first variant's; with the load average before and after.
+vector component from the first variant's; with the load average before and after.  ``--neighbours N``
+keeps N other processes busy (a pure-Python loop each, one core each) while the rounds run: a
+shared machine, on purpose.
 
-A variant is ``default`` (the Embedder's session for a lone batch: onnxruntime's default threads,
-one per physical core, spinning while they wait for work) or settings joined by ``+``:
+A variant is ``default`` (onnxruntime's default options: one thread per physical core, spinning
+while they wait for work; the Embedder's session for a lone batch larger than a question) or
+settings joined by ``+``:
 
-- ``one-thread``: one intra-op thread, one inter-op thread;
+- ``one-thread``: one intra-op thread, one inter-op thread (the Embedder's session for a question);
 - ``no-spin``: worker threads do not spin waiting for work (``session.intra_op.allow_spinning`` 0);
 - ``spinN``: they spin N microseconds at most (``session.intra_op.spin_duration_us``);
 - ``dynN``: work split in blocks that idle threads take over (``session.dynamic_block_base`` N);
@@ -133,11 +136,30 @@ def main() -> None:
                         help="comma-separated, the first is the baseline; each default or settings joined by +: "
                              "one-thread, no-spin, spinN, dynN, no-arena, basic-opt, saved-opt, fused, int8")
     parser.add_argument("--questions", default=str(ROOT / "tests" / "eval" / "dev.jsonl"))
+    parser.add_argument("--neighbours", type=int, default=0, help="busy processes beside the measuring ones")
     args = parser.parse_args()
     names = args.variants.split(",")
     unknown = [n for n in names if any(s.rstrip("0123456789") not in SETTINGS for s in n.split("+"))]
     if unknown:
         parser.error(f"unknown variants: {', '.join(unknown)}")
+    neighbours = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(args.neighbours)]
+    try:
+        rounds, drift = measure(names, args)
+    finally:
+        for neighbour in neighbours:
+            neighbour.kill()
+    print(f"| variant | p50 (ms) | p95 (ms) | p95 / {names[0]} | p50 / {names[0]} | largest vector difference |")
+    print("|---|---|---|---|---|---|")
+    for name in names:
+        p50 = [r[name]["p50"] for r in rounds]
+        p95 = [r[name]["p95"] for r in rounds]
+        ratio95 = [r[name]["p95"] / r[names[0]]["p95"] for r in rounds]
+        ratio50 = [r[name]["p50"] / r[names[0]]["p50"] for r in rounds]
+        print(f"| {name} | {spread(p50)} | {spread(p95)} | {spread(ratio95)} | {spread(ratio50)} | {drift[name]:.1e} |")
+
+
+def measure(names: list[str], args) -> tuple[list[dict], dict[str, float]]:
+    """Per round, each variant's p50 and p95; per variant, its largest difference from the first's vectors."""
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     rounds = []
     drift = dict.fromkeys(names, 0.0)
@@ -155,14 +177,7 @@ def main() -> None:
             print(f"round {number}: " + "; ".join(f"{n} {rounds[-1][n]['p50']:.2f}/{rounds[-1][n]['p95']:.2f}" for n in names)
                   + " ms (p50/p95)", flush=True)
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    print(f"| variant | p50 (ms) | p95 (ms) | p95 / {names[0]} | p50 / {names[0]} | largest vector difference |")
-    print("|---|---|---|---|---|---|")
-    for name in names:
-        p50 = [r[name]["p50"] for r in rounds]
-        p95 = [r[name]["p95"] for r in rounds]
-        ratio95 = [r[name]["p95"] / r[names[0]]["p95"] for r in rounds]
-        ratio50 = [r[name]["p50"] / r[names[0]]["p50"] for r in rounds]
-        print(f"| {name} | {spread(p50)} | {spread(p95)} | {spread(ratio95)} | {spread(ratio50)} | {drift[name]:.1e} |")
+    return rounds, drift
 
 
 if __name__ == "__main__":
