@@ -6,6 +6,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from index import text as textlib
+from index.answer import _sentence_terms
 from index.search import MMR_LAMBDA, Passage, Query, _mmr
 from index.store.protocol import DocumentRow, ParagraphRow
 
@@ -64,3 +66,9 @@ def test_mmr_gains_tie_in_float32_as_the_scalar_sums_did():
     assert [p.id for p in plain_mmr(candidates, vectors, 2)] == [0, 1]
     assert [p.id for p in _mmr(candidates, vectors, 2)] == [0, 1]
     assert [p.id for p in _mmr(candidates, vectors.astype(np.float64), 2)] == [0, 2]  # in float64 they differ
+
+
+@given(st.text(alphabet=st.sampled_from("Russia's troops withdrew fromKyiv 24 Київ обстріл ,.'"), max_size=80))
+def test_a_sentences_cached_terms_are_its_tokens(sentence: str):
+    assert _sentence_terms(sentence) == frozenset(textlib.lexical_tokens(sentence))
+    assert _sentence_terms(sentence) == frozenset(textlib.lexical_tokens(sentence))  # and again, from the cache
