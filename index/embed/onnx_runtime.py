@@ -12,12 +12,12 @@ first; any other lone batch to the second.  On our 2-core machine, shared with o
 run over both cores (median of 10 interleaved rounds, ``bench/embed_settings.py``): a run over
 two threads waits at every operator for the slower one, two single-threaded runs never wait for
 each other.  A question is the same case: over both cores it waits for a thread a neighbour has
-pushed off its core.  Alone on the machine, a dev-set question (10-15 tokens) took p50 1.9 ms,
-p95 2.2 ms over both cores and 2.9 / 3.3 ms on one; with other sessions' work beside it (load
-2.6-3.4), p50 3.0 ms, p95 8.6 ms over both cores and 2.9 / 3.3 ms on one (10 interleaved rounds,
-``bench/question_embedding.py``).  The vectors are the same to the bit: the threads split the
-rows and columns of each product, not its sums.  A process that only answers questions holds
-one copy of the weights (about 90 MB); one that also builds, two.
+pushed off its core.  A dev-set question (10-15 tokens), ``bench/question_embedding.py``, 10
+interleaved rounds beside other sessions' work (load 2.6-3.4): medians p50 3.0 ms, p95 8.6 ms over
+both cores, 2.9 / 3.3 ms on one thread; in the quietest rounds over both cores was faster (p50
+1.8-2.0 ms, p95 2.0-2.5 ms; one thread p50 2.5-3.0 ms).  The vectors are the same to the bit: the
+threads split the rows and columns of each product, not its sums.  A process that only answers
+questions holds one copy of the weights (about 90 MB); a build's lone large batch opens the second.
 """
 
 from __future__ import annotations
