@@ -47,7 +47,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-SETTINGS = ("embedder", "default", "one-thread", "no-spin", "spin", "dyn", "no-arena", "basic-opt", "saved-opt", "fused", "int8")
+SETTINGS = ("embedder", "default", "one-thread", "no-spin", "no-arena", "basic-opt", "saved-opt", "fused", "int8")
 
 CHILD = r"""
 import json, sys, tempfile, time
@@ -140,7 +140,7 @@ def main() -> None:
     parser.add_argument("--neighbours", type=int, default=0, help="busy processes beside the measuring ones")
     args = parser.parse_args()
     names = args.variants.split(",")
-    unknown = [n for n in names if any(s.rstrip("0123456789") not in SETTINGS for s in n.split("+"))]
+    unknown = [n for n in names if any(s not in SETTINGS and s.rstrip("0123456789") not in ("spin", "dyn") for s in n.split("+"))]
     if unknown:
         parser.error(f"unknown variants: {', '.join(unknown)}")
     neighbours = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(args.neighbours)]
