@@ -16,9 +16,10 @@ pushed off its core.  A dev-set question (10-15 tokens), ``bench/question_embedd
 interleaved rounds beside other sessions' work (load 2.6-3.4): medians p50 3.0 ms, p95 8.6 ms over
 both cores, 2.9 / 3.3 ms on one thread; in the quietest rounds over both cores was faster (p50
 1.8-2.0 ms, p95 2.0-2.5 ms; one thread p50 2.5-3.0 ms), and at load 1.7-1.9 by about 0.5 ms
-(``bench/question_pause.py``): one thread trades that for the p95 of a busy machine.  The vectors are the same to the bit: the
-threads split the rows and columns of each product, not its sums.  A process that only answers
-questions holds one copy of the weights (about 90 MB); a build's lone large batch opens the second.
+(``bench/question_pause.py``): one thread trades that for the p95 of a busy machine.  The
+vectors are the same to the bit: the threads split the rows and columns of each product, not its
+sums.  A process that only answers questions holds one copy of the weights (about 90 MB); a
+build's lone large batch opens the second.
 """
 
 from __future__ import annotations
