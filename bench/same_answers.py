@@ -10,6 +10,9 @@ answer composed); a line holds the question, whether it abstained and why, the n
 its citations, and the passages (ids, scores to 6 places, texts' hashes) in order.  A change meant only
 to make answering faster must leave the output byte for byte the same.  The written-out questions of
 conversations are asked too (``full``), as eval does.
+
+``--int8-question`` embeds each question with the int8 export (``onnx-int8``) while the index keeps its
+fp32 vectors: what a cheaper question pass would answer; ``bench/answer_agreement.py`` compares the two.
 """
 
 from __future__ import annotations
@@ -35,8 +38,14 @@ def line(question: evaluation.Question, answer) -> str:
 
 
 def main() -> None:
+    paths = [a for a in sys.argv[1:] if a != "--int8-question"]
     service = CrisisService(Settings())
-    for path in sys.argv[1:]:
+    if "--int8-question" in sys.argv[1:]:
+        from index.embed import Embedder
+
+        int8 = Embedder(service.embedder.model_source.source, backend="onnx-int8", onnx_cache=service.embedder.onnx_cache)
+        service.embedder.encode_one = int8.encode_one  # the question only: answer sentences keep their stored vectors
+    for path in paths:
         questions = evaluation.load_questions(Path(path))
         for question in [*questions, *evaluation.written_out(questions)]:
             answer, _ = evaluation._ask(service, question, "final", True)

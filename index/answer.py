@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import asdict, dataclass, field
 
@@ -33,6 +34,7 @@ SAME_STORY_DAYS = 7  # a report's own story: the days of the week before it was 
 # The defaults are the settings' (CRISISBOT_MIN_EVIDENCE, CRISISBOT_EVIDENCE_COVERAGE_WEIGHT): one place.
 MIN_EVIDENCE = Settings.model_fields["min_evidence"].default
 EVIDENCE_COVERAGE_WEIGHT = Settings.model_fields["evidence_coverage_weight"].default
+SENTENCE_TERMS_CACHE = 8192  # sentences whose terms are kept (a few hundred bytes each)
 _NUMBER = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|dozen|dozens|hundred|hundreds|thousand|thousands|million)\b", re.I)
 
 
@@ -120,6 +122,12 @@ def supported(
     if score >= min_evidence:
         return True, detail
     return False, f"weak {detail}"
+
+
+@functools.lru_cache(maxsize=SENTENCE_TERMS_CACHE)
+def _sentence_terms(sentence: str) -> frozenset[str]:
+    """A sentence's terms: the same sentences are scored again for the next question on the same story."""
+    return frozenset(textlib.lexical_tokens(sentence))
 
 
 def _sentences(embedder: Embedder, pool: list[Passage]) -> tuple[list[tuple[Passage, str]], np.ndarray]:
@@ -249,7 +257,7 @@ def compose(
     how_many = asks_how_many(question) or asks_how_many(query.text)
     scores = []
     for (passage, sentence), c in zip(sentences, cos):
-        cov = lexical.coverage(weights, query.holding(set(textlib.lexical_tokens(sentence))))
+        cov = lexical.coverage(weights, query.holding(_sentence_terms(sentence)))
         # A sentence inherits some of its passage's standing: context counts.
         score = float(c) + SENTENCE_LEXICAL_WEIGHT * cov + 0.5 * passage.score
         scores.append(score + (NUMBER_BONUS if how_many and _NUMBER.search(sentence) else 0.0))

@@ -96,11 +96,11 @@ class Query:
         """The tokens searched in the lexical index: the question's, then their relatives."""
         return tuple(dict.fromkeys([*self.tokens, *(r for _, family in self.related for r in sorted(family))]))
 
-    def key_coverage(self, row: ParagraphRow) -> float:
-        """The share of the key terms ``row`` holds (1 when the question names nothing)."""
+    def key_coverage(self, row: ParagraphRow, lex: set[str] | None = None) -> float:
+        """The share of the key terms ``row`` holds (1 when the question names nothing); ``lex``: its terms as a set, if made already."""
         if not self.key_terms:
             return 1.0
-        lex = set(row.lex)
+        lex = set(row.lex) if lex is None else lex
         return sum(term in lex for term in self.key_terms) / len(self.key_terms)
 
 
@@ -199,7 +199,7 @@ def retrieve(view: ReadView, query: Query, k: int, *, dense_weight: float, mode:
         dates = view.paragraph_dates(ids)
         ids = [i for i in ids if _days_in_range(dates.get(i, ()), query.since, query.until)]
     rows = view.paragraphs(ids)
-    ids = [i for i in ids if i in rows and _in_range(rows[i], query.since, query.until)]
+    ids = [i for i in ids if i in rows and (not filtered or _in_range(rows[i], query.since, query.until))]
     if not ids:
         return []
     vectors = view.vectors_of(ids)
@@ -211,7 +211,8 @@ def retrieve(view: ReadView, query: Query, k: int, *, dense_weight: float, mode:
     for i, pid in enumerate(ids):
         cos = float(cosines[i])
         bm25 = lexical_hits.get(pid, 0.0)
-        cov = lexical.coverage(weights, query.holding(set(rows[pid].lex)))
+        lex = set(rows[pid].lex)
+        cov = lexical.coverage(weights, query.holding(lex))
         lex_norm = bm25 / bm25_max if bm25_max else 0.0
         if mode == "dense":
             score = cos
@@ -220,7 +221,7 @@ def retrieve(view: ReadView, query: Query, k: int, *, dense_weight: float, mode:
         else:
             score = dense_weight * cos + (1 - dense_weight) * lex_norm * cov + recency.get(pid, 0.0)
             if mode == "final":
-                named = query.key_coverage(rows[pid])
+                named = query.key_coverage(rows[pid], lex)
                 score -= KEY_TERM_PENALTY * (1 - named)
                 if named > 0 and headline_coverage(query, rows[pid]) == 0:
                     score -= HEADLINE_PENALTY
@@ -251,7 +252,7 @@ def updates_first(passages: list[Passage], query: Query, view: ReadView, *, earl
     if not query.key_terms or len(passages) < 2:
         return passages
     vectors = view.vectors_of([p.id for p in passages])
-    titled = {p.id for p in passages if set(query.key_terms) <= set(lexical.query_tokens(p.paragraph.document.title))}
+    titled = {p.id for p in passages if set(query.key_terms) <= _title_terms(p.paragraph.document.title)}
     similar = {(a.id, b.id) for i, a in enumerate(passages) for j, b in enumerate(passages)
                if float(vectors[i] @ vectors[j]) >= UPDATE_SIMILARITY or {a.id, b.id} <= titled}
     ordered = list(passages)
@@ -309,13 +310,15 @@ def _mmr(candidates: list[Passage], vectors: np.ndarray, k: int) -> list[Passage
     """Maximal marginal relevance: relevant, but not the same paragraph twice."""
     chosen: list[int] = []
     remaining = list(range(len(candidates)))
+    # The gains in the vectors' precision, as scalar sums gave them (a Python float less a float32 is a float32).
+    relevance = np.array([MMR_LAMBDA * c.score for c in candidates], vectors.dtype)
     while remaining and len(chosen) < k:
         if not chosen:
             best = remaining[0]
         else:
             sims = vectors[remaining] @ vectors[chosen].T
             redundancy = sims.max(axis=1)
-            gains = [MMR_LAMBDA * candidates[r].score - (1 - MMR_LAMBDA) * red for r, red in zip(remaining, redundancy)]
+            gains = relevance[remaining] - vectors.dtype.type(1 - MMR_LAMBDA) * redundancy
             best = remaining[int(np.argmax(gains))]
         chosen.append(best)
         remaining.remove(best)

@@ -151,11 +151,12 @@ class CrisisService:
 
     # --- reading ---------------------------------------------------------------------
 
-    def warm(self) -> None:
-        """Load the model, the index and the word lists now rather than on the first question."""
+    def warm(self) -> ReadView:
+        """Load the model, the index and the word lists now rather than on the first question; returns the index."""
         self.embedder.load()
-        self.snapshot()
+        view = self.snapshot()
         load_word_lists()
+        return view
 
     def retrieve(self, question: str, k: int | None = None, *, since: dt.date | None = None, until: dt.date | None = None,
                  mode: str = DEFAULT_MODE, language: str | None = None) -> tuple[ReadView, Query, list[Passage]]:
@@ -217,10 +218,9 @@ class CrisisService:
         question's ("en", "uk", "ru"; default: detected from it).
         """
         question = check_question(question, self.settings.max_question_chars)
-        self.warm()
+        view = self.warm()
         start = time.perf_counter()
         language = language or detect_language(question)
-        view = self.snapshot()
         if is_instruction(question):
             answer = Answer(question, phrase("only_sources", language), True, [], [], view.size, reason="an instruction, not a question",
                             language=language)

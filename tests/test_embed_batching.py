@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bench import corpus
@@ -14,6 +14,7 @@ from index import text as textlib
 from index.embed import Embedder
 from index.embed.embedder import _batches
 from index.embed.late_chunking import pool_spans
+from index.embed.onnx_runtime import QUESTION_TOKENS, OnnxSentenceEncoder
 
 LONG = " ".join(f"Sentence number {i} of a report far longer than the model reads at once." for i in range(40))
 
@@ -43,9 +44,10 @@ def test_batched_parallel_vectors_are_the_plain_paths(embedder: Embedder, texts:
         model = Embedder(threads=threads, batch_size=64)
         assert model.model.parallel_batches == threads
         model.encode(["Is Russia withdrawing?"])
-        assert model.model._one_core_session is None  # a lone batch runs in the session over every core
+        assert set(model.model._sessions) == {1}  # a question runs on one thread; the session over every core is not opened
+        model.encode(texts[:-1])
+        assert (0 in model.model._sessions) == (threads == 1)  # one batch at a time: over every core; side by side: one core each
         vectors, sentences = model.encode_with_sentences(texts)
-        assert (model.model._one_core_session is not None) == (threads > 1)  # side by side: one core each
         np.testing.assert_allclose(vectors, expected, atol=1e-5)
         for ours, theirs, t in zip(sentences, expected_sentences, texts):
             assert ours.shape == (len(textlib.sentence_spans(t)), 384)
@@ -115,3 +117,20 @@ def test_threads_is_one_batch_per_core_by_default(embedder: Embedder):
 
     assert embedder.threads == 0
     assert embedder.model.parallel_batches == max(1, min(MAX_PARALLEL_BATCHES, available_cores()))
+
+
+@given(words=st.lists(st.sampled_from(["Russia", "NATO", "shelled", "Kramatorsk", "withdrawing", "the", "?", "Blinken"]),
+                      min_size=1, max_size=60), rows=st.integers(1, 3))
+@settings(max_examples=40, deadline=None)
+def test_a_question_on_one_thread_has_the_vector_of_the_session_over_every_core(embedder: Embedder, words, rows):
+    """A lone batch up to QUESTION_TOKENS padded tokens runs on one thread, a larger one over every core, with the same vectors."""
+    model = embedder.model
+    assert isinstance(model, OnnxSentenceEncoder)
+    batch = [" ".join(words[: len(words) - row]) or "NATO" for row in range(rows)]
+    encodings = model.prepare(batch)
+    padded = len(batch) * max(len(e.ids) for e in encodings)
+    assert model.lone_threads(encodings) == (1 if padded <= QUESTION_TOKENS else 0)
+    ours = np.array([output.vector for output in model.forward(batch)])
+    for threads in (0, 1):
+        theirs = np.array([output.vector for output in model._forward(model.session(threads), batch)])
+        np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-6)

@@ -9,7 +9,8 @@ runtime tokenises them, once), they are sorted by what they cost (tokens, else
 characters), longest first, and cut into batches of at most ``batch_size`` texts and
 the runtime's ``batch_budget`` padded size, so a batch computes little padding.  Up to the
 runtime's ``parallel_batches`` batches run at once, in threads, each on one core
-(``forward_one_core``); a lone batch (a question) gets every core.  Results come back in order.
+(``forward_one_core``); a lone batch goes to ``forward`` (the onnx runtime runs a question's on one
+thread, a larger one over every core).  Results come back in order.
 """
 
 from __future__ import annotations

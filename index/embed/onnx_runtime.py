@@ -4,15 +4,22 @@ The transformer is exported once (``onnx_export``); tokenising uses the model's
 own ``tokenizer.json`` with the ``tokenizers`` library, so serving never imports
 torch or loads the PyTorch weights once the export exists.
 
-A lone batch (a question) runs in a session over every core.  Batches run side by
-side (a build: the Embedder runs ``parallel_batches`` at once) go to a second session,
-opened when first needed, that computes each run on one thread.  On our 2-core
-machine, shared with other work (load 4-5), two single-threaded runs at once embedded
-1.5 times as many paragraphs per second as one run over both cores (median of 10
-interleaved rounds, ``bench/embed_settings.py``): a run over two threads waits at every
-operator for the slower one, two single-threaded runs never wait for each other.  A
-question on one thread was slower on a quiet machine (p50 1.24x), hence the two sessions;
-the second holds its own copy of the weights (about 90 MB) in a process that builds.
+Two sessions, each opened when first needed: one that computes each run on one thread, one
+over every core.  Batches run side by side (a build: the Embedder runs ``parallel_batches`` at
+once) and a lone batch of at most ``QUESTION_TOKENS`` padded tokens (a question) go to the
+first; any other lone batch to the second.  On our 2-core machine, shared with other work (load
+4-5), two single-threaded runs at once embedded 1.5 times as many paragraphs per second as one
+run over both cores (median of 10 interleaved rounds, ``bench/embed_settings.py``): a run over
+two threads waits at every operator for the slower one, two single-threaded runs never wait for
+each other.  A question is the same case: over both cores it waits for a thread a neighbour has
+pushed off its core.  A dev-set question (10-15 tokens), ``bench/question_embedding.py``, 10
+interleaved rounds beside other sessions' work (load 2.6-3.4): medians p50 3.0 ms, p95 8.6 ms over
+both cores, 2.9 / 3.3 ms on one thread; in the quietest rounds over both cores was faster (p50
+1.8-2.0 ms, p95 2.0-2.5 ms; one thread p50 2.5-3.0 ms), and at load 1.7-1.9 by about 0.5 ms
+(``bench/question_pause.py``): one thread trades that for the p95 of a busy machine.  The
+vectors are the same to the bit: the threads split the rows and columns of each product, not its
+sums.  A process that only answers questions holds one copy of the weights (about 90 MB); a
+build's lone large batch opens the second.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ from index.embed.runtime import EmbeddingRuntime, ModelOutput, RuntimeOptions
 
 MAX_PARALLEL_BATCHES = 8  # more concurrent runs than this only hold more activations at once
 BATCH_TOKENS = 640  # padded tokens per batch: 8 paragraphs of 80 tokens, 32 short sentences (bench/embed_settings.py)
+QUESTION_TOKENS = 64  # a lone batch of at most this many padded tokens (a question: 10-30) runs on one thread
 
 
 def available_cores() -> int:
@@ -69,17 +77,26 @@ class OnnxSentenceEncoder(EmbeddingRuntime):
 
         self.model_file = model_file
         self.parallel_batches = max(1, min(MAX_PARALLEL_BATCHES, threads or available_cores()))
-        self.session = self._session(0)  # onnxruntime's default: one thread per physical core
-        self._one_core_session = None  # for batches run side by side, opened when first needed
+        self._sessions: dict[int, object] = {}  # intra-op threads (0: onnxruntime's default, one per core) -> session
         self._lock = threading.Lock()
-        self.input_names = {i.name for i in self.session.get_inputs()}
+        self.input_names = {i.name for i in self.session(1).get_inputs()}
         self.tokenizer = Tokenizer.from_file(str(tokenizer_file))
         self.tokenizer.enable_truncation(max_length)
         self.tokenizer.no_padding()
         self.pooling = pooling
         self.mean_pooling = pooling == "mean"
 
-    def _session(self, threads: int):
+    def session(self, threads: int):
+        """The session computing each run on ``threads`` threads (1, or 0: one per physical core), opened once."""
+        found = self._sessions.get(threads)
+        if found is None:
+            with self._lock:
+                found = self._sessions.get(threads)
+                if found is None:
+                    found = self._sessions[threads] = self._open_session(threads)
+        return found
+
+    def _open_session(self, threads: int):
         import onnxruntime
 
         options = onnxruntime.SessionOptions()
@@ -118,18 +135,24 @@ class OnnxSentenceEncoder(EmbeddingRuntime):
         return self.tokenizer.encode_batch(list(texts))
 
     def forward(self, texts: Sequence) -> list[ModelOutput]:
-        return self._forward(self.session, texts)
+        """A lone batch: on one thread when it is as small as a question, else over every core."""
+        encodings = self._encodings(texts)
+        return self._forward(self.session(self.lone_threads(encodings)), encodings)
+
+    @staticmethod
+    def lone_threads(encodings: Sequence) -> int:
+        """The threads for a lone batch of ``encodings``: 1 up to ``QUESTION_TOKENS`` padded tokens, else 0 (every core)."""
+        return 1 if len(encodings) * max((len(e.ids) for e in encodings), default=0) <= QUESTION_TOKENS else 0
 
     def forward_one_core(self, texts: Sequence) -> list[ModelOutput]:
         """``forward`` in the single-threaded session: for a batch run beside others."""
-        if self._one_core_session is None:
-            with self._lock:
-                if self._one_core_session is None:
-                    self._one_core_session = self._session(1)
-        return self._forward(self._one_core_session, texts)
+        return self._forward(self.session(1), texts)
+
+    def _encodings(self, texts: Sequence) -> list:
+        return self.prepare(texts) if texts and isinstance(texts[0], str) else list(texts)
 
     def _forward(self, session, texts: Sequence) -> list[ModelOutput]:
-        encodings = self.prepare(texts) if texts and isinstance(texts[0], str) else list(texts)
+        encodings = self._encodings(texts)
         width = max((len(e.ids) for e in encodings), default=0)
         ids = np.zeros((len(encodings), width), np.int64)
         mask = np.zeros((len(encodings), width), np.int64)
