@@ -89,7 +89,9 @@ class Vocabulary:
 
     @functools.cached_property
     def _by_initial(self) -> dict[str, list[str]]:
-        return textlib.by_initial(self.doc_freq)
+        # The more common term first, then alphabetical: a typo as close to two terms reads as the common one,
+        # and the same one whatever order the index's vocabulary came in (bm25s's differs from build to build).
+        return textlib.by_initial(sorted(self.doc_freq, key=lambda t: (-self.doc_freq[t], t)))
 
     def _by_fold(self, letter: str) -> dict[str, str]:
         """The fold keys of the terms starting with ``letter``: worked out per letter, when first needed, as a
