@@ -77,6 +77,7 @@ class CrisisBot(commands.Bot):
         self.draining = False
         self.shutdown_grace = SHUTDOWN_GRACE_SECONDS
         self._pruner: asyncio.Task | None = None
+        self._warming: asyncio.Task | None = None
         self.health: HealthServer | None = None  # /healthz and /metrics, when CRISISBOT_HTTP_PORT is set
 
     async def setup_hook(self) -> None:
@@ -88,6 +89,7 @@ class CrisisBot(commands.Bot):
         self.add_dynamic_items(SourcesButton, FeedbackButton, MoreButton, PageButton)
         await self.leader.start()
         self._pruner = asyncio.create_task(self._prune_every_hour(), name="crisisbot-prune-state")
+        self._warming = asyncio.create_task(self._warm(), name="crisisbot-warm")
         if self.settings.http_port is not None:
             self.health = HealthServer(self, self.settings.http_host, self.settings.http_port)
             await self.health.start()
@@ -99,6 +101,16 @@ class CrisisBot(commands.Bot):
             await self.tree.sync(guild=guild)
         else:
             await self.tree.sync()
+
+    async def _warm(self) -> None:
+        """The models and the index loaded now, off the event loop, so the first question does not wait for
+        them (the first Ukrainian or Russian one waited about 5 s for the multilingual model)."""
+        try:
+            for step in ("warm", "warm_languages"):
+                if (load := getattr(self.service, step, None)) is not None:
+                    await asyncio.to_thread(load)
+        except Exception:  # the first question loads what is missing, as before
+            log.exception("could not load the models ahead of the first question")
 
     async def _prune_every_hour(self) -> None:
         """Delete stored answers, searches and votes older than state_max_age_days: now, then hourly."""
@@ -182,10 +194,11 @@ class CrisisBot(commands.Bot):
     async def close(self) -> None:
         if not self.draining:
             await self.drain(self.shutdown_grace)
-        if self._pruner is not None:
-            self._pruner.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._pruner
+        for task in (self._pruner, self._warming):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         if self.health is not None:
             await self.health.stop()
         await self.leader.stop()  # after the background work finished: another process takes over

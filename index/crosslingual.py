@@ -228,6 +228,10 @@ class CrossLingual:
         self._hubness = np.zeros(0, np.float32)
         self._vocabulary_cache: tuple[Collection[str], dict[str, list[str]], np.ndarray] | None = None
 
+    def load(self) -> None:
+        """Load USE and the word list's vectors now (about 5 s), rather than in the first Ukrainian or Russian question."""
+        self._load_words()
+
     def _load_words(self) -> None:
         with self._words_lock:
             if self._words:

@@ -158,6 +158,10 @@ class CrisisService:
         load_word_lists()
         return view
 
+    def warm_languages(self) -> None:
+        """Load the multilingual model now: the first Ukrainian or Russian question waited about 5 s for it."""
+        self.crosslingual.load()
+
     def retrieve(self, question: str, k: int | None = None, *, since: dt.date | None = None, until: dt.date | None = None,
                  mode: str = DEFAULT_MODE, language: str | None = None) -> tuple[ReadView, Query, list[Passage]]:
         """The passages for ``question`` as asked (no time phrase read from it: ``ask`` does that)."""

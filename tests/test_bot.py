@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import sqlite3
+import threading
 
 import pytest
 
@@ -266,3 +268,12 @@ async def test_a_time_outside_the_corpus_is_refused_saying_what_it_covers(double
     embed = edit.json["embeds"][0]
     assert embed["description"].startswith("My sources run from 10 Feb 2022 to 10 Feb 2022 and have nothing on 1–31 Mar 2023.")
     assert edit.json["allowed_mentions"] == {"parse": []}
+
+
+async def test_the_bot_loads_the_multilingual_model_when_it_starts_not_in_the_first_question(double, shared_service, tmp_path,
+                                                                                            monkeypatch):
+    # The first Ukrainian or Russian question after a start waited about 5 s for the multilingual model.
+    loaded = threading.Event()
+    monkeypatch.setattr(type(shared_service), "warm_languages", lambda self: loaded.set())
+    async with running_bot(double, shared_service, tmp_path / "bot"):
+        assert await asyncio.to_thread(loaded.wait, 10)
