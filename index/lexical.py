@@ -89,9 +89,7 @@ class Vocabulary:
 
     @functools.cached_property
     def _by_initial(self) -> dict[str, list[str]]:
-        # The more common term first, then alphabetical: a typo as close to two terms reads as the common one,
-        # and the same one whatever order the index's vocabulary came in (bm25s's differs from build to build).
-        return textlib.by_initial(sorted(self.doc_freq, key=lambda t: (-self.doc_freq[t], t)))
+        return textlib.by_initial(self.doc_freq)
 
     def _by_fold(self, letter: str) -> dict[str, str]:
         """The fold keys of the terms starting with ``letter``: worked out per letter, when first needed, as a
@@ -124,7 +122,10 @@ class Vocabulary:
             return spelling
         if len(term) < TYPO_MIN_LENGTH or not term.isalpha():
             return None
-        return textlib.closest_spelling(term, self._by_initial, max_length_gap=TYPO_LENGTH_GAP)
+        # A typo as close to two terms reads as the more common one, then the first in the alphabet: the same
+        # whatever order the index's vocabulary came in (bm25s's differs from build to build).
+        return textlib.closest_spelling(term, self._by_initial, max_length_gap=TYPO_LENGTH_GAP,
+                                        prefer=lambda t: (-self.doc_freq[t], t))
 
     def corrected(self, tokens: Iterable[str], keep: Collection[str] = ()) -> tuple[str, ...]:
         """``tokens`` with each unknown one replaced by the known term it most likely misspells, except

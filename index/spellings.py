@@ -97,6 +97,6 @@ def by_fold(terms: Iterable[tuple[str, int]]) -> dict[str, str]:
     for term, count in terms:
         if len(term) >= 4 and term.isascii() and term.isalpha():
             key = fold(term)
-            if key not in best or count > best[key][0]:
+            if key not in best or (-count, term) < (-best[key][0], best[key][1]):  # ties: the first in the alphabet
                 best[key] = (count, term)
     return {key: term for key, (_, term) in best.items()}

@@ -21,7 +21,8 @@ import hashlib
 import itertools
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import Stemmer
 import wordninja
@@ -109,11 +110,17 @@ def by_initial(words: Iterable[str]) -> dict[str, list[str]]:
     return groups
 
 
-def closest_spelling(word: str, candidates: dict[str, list[str]], max_length_gap: int) -> str | None:
-    """The word of ``candidates`` (``by_initial``) that ``word`` most likely misspells, or None."""
+def closest_spelling(word: str, candidates: dict[str, list[str]], max_length_gap: int,
+                     prefer: Callable[[str], Any] | None = None) -> str | None:
+    """The word of ``candidates`` (``by_initial``) that ``word`` most likely misspells, or None.  Of words as
+    close, the first in ``candidates``, or the least by ``prefer``."""
     near = [w for w in candidates.get(word[0], ()) if abs(len(w) - len(word)) <= max_length_gap] if word else []
-    best = process.extractOne(word, near, scorer=fuzz.ratio, score_cutoff=TYPO_MIN_SIMILARITY)
-    return best[0] if best else None
+    if prefer is None:
+        best = process.extractOne(word, near, scorer=fuzz.ratio, score_cutoff=TYPO_MIN_SIMILARITY)
+        return best[0] if best else None
+    found = process.extract(word, near, scorer=fuzz.ratio, score_cutoff=TYPO_MIN_SIMILARITY, limit=None)
+    top = max((score for _, score, _ in found), default=None)
+    return min((w for w, score, _ in found if score == top), key=prefer) if found else None
 
 
 @functools.cache
