@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 import re
 from dataclasses import asdict, dataclass, field
 
@@ -214,15 +215,15 @@ def _lead_date(picked: list[tuple[Passage, str]], language: str) -> str:
     theatre on Wednesday", then "On Thursday, the ombudsman said")."""
     first = picked[0][0]
     published = _published(first)
-    recent = sorted(day for passage, text in picked if published is not None
-                    and passage.paragraph.document == first.paragraph.document
-                    and (day := stated_date(text, published)) is not None and 0 <= (published - day).days <= SAME_STORY_DAYS)
+    stated = [(passage, stated_date(text, _published(passage))) for passage, text in picked]
+    recent = sorted(day for passage, day in stated if day is not None and published is not None
+                    and passage.paragraph.document == first.paragraph.document and 0 <= (published - day).days <= SAME_STORY_DAYS)
     if len(recent) > 1:
         return phrase("stated", language, day=format_day(recent[0], language))
-    for passage, text in [*picked, *((p, p.paragraph.text) for p in dict.fromkeys(p for p, _ in picked))]:
-        day = stated_date(text, _published(passage))
-        if day is not None:
-            return phrase("stated", language, day=format_day(day, language))
+    paragraphs = ((p, stated_date(p.paragraph.text, _published(p))) for p in dict.fromkeys(p for p, _ in picked))
+    day = next((day for _, day in itertools.chain(stated, paragraphs) if day is not None), None)
+    if day is not None:
+        return phrase("stated", language, day=format_day(day, language))
     return phrase("reported", language, day=format_day(published, language)) if published else ""
 
 

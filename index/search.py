@@ -256,10 +256,10 @@ def updates_first(passages: list[Passage], query: Query, view: ReadView, *, earl
     similar = {(a.id, b.id) for i, a in enumerate(passages) for j, b in enumerate(passages)
                if float(vectors[i] @ vectors[j]) >= UPDATE_SIMILARITY or {a.id, b.id} <= titled}
     ordered = list(passages)
+    day, sign = (_earliest, -1) if earlier else (_newest, 1)
     i = 0
     while i < len(ordered):
         here = ordered[i]
-        day, sign = (_earliest, -1) if earlier else (_newest, 1)
         here_day = day(here.paragraph)
         moved = [
             j for j in range(i + 1, len(ordered))
