@@ -12,7 +12,7 @@ import numpy as np
 
 from index import lexical, spellings
 from index.families import everyday_words, phrasal_words, relatives
-from index.question import asks_when
+from index.question import asks_how_many, asks_when
 from index.store.protocol import ParagraphRow, ReadView
 
 CANDIDATES = 50  # per retriever, before fusion
@@ -41,6 +41,11 @@ KEY_TERM_PENALTY = 0.1
 UPDATE_DAYS = 10
 UPDATE_MARGIN = 0.1
 UPDATE_SIMILARITY = 0.75  # and the two passages are this close, or both titles name every key term: one story
+# ... and it holds as much of the question's words (coverage): a later report that lacks some of what the
+# question asks ("the four leaders who came by *train*") tells another event of the story, not an update.
+# Not for "how many", where the newest figure is wanted in whatever words it comes ("toll rises to 23"), nor
+# for "when", where the story's first report gives the day.
+COVERAGE_TIE = 1e-9
 # Taken off a passage whose report's headline names none of the question's key terms it names (a key term
 # only mentioned in passing: "ten times larger than Chernobyl" in a report on Zaporizhzhia): half the
 # penalty for not naming it at all.
@@ -257,6 +262,7 @@ def updates_first(passages: list[Passage], query: Query, view: ReadView, *, earl
                if float(vectors[i] @ vectors[j]) >= UPDATE_SIMILARITY or {a.id, b.id} <= titled}
     ordered = list(passages)
     day, sign = (_earliest, -1) if earlier else (_newest, 1)
+    counting = asks_how_many(query.text)
     i = 0
     while i < len(ordered):
         here = ordered[i]
@@ -266,6 +272,7 @@ def updates_first(passages: list[Passage], query: Query, view: ReadView, *, earl
             if here_day is not None and (other := day(ordered[j].paragraph)) is not None
             and 0 < sign * (other - here_day).days <= UPDATE_DAYS and ordered[j].score >= here.score - UPDATE_MARGIN
             and (here.id, ordered[j].id) in similar and query.key_coverage(ordered[j].paragraph) == 1 == query.key_coverage(here.paragraph)
+            and (earlier or counting or ordered[j].coverage >= here.coverage - COVERAGE_TIE)
         ]
         if moved:
             ordered.insert(i, ordered.pop(max(moved, key=lambda j: sign * day(ordered[j].paragraph).toordinal())))

@@ -20,7 +20,7 @@ from index import text as textlib
 from index.families import everyday_words, phrasal_words, relatives
 from index.lexical import Vocabulary
 from index.question import asks_when, key_terms
-from index.search import Passage, Query, asks_order, headline_coverage, in_story_order, make_query, without_clitics
+from index.search import Passage, Query, asks_order, headline_coverage, in_story_order, make_query, updates_first, without_clitics
 from index.store.protocol import DocumentRow, ParagraphRow
 from index.timeframe import format_day
 
@@ -199,3 +199,30 @@ def test_short_or_unrelated_stems_have_no_relatives_in_a_news_vocabulary(stem):
 def test_a_possessive_is_its_word_not_a_rare_name(question):
     vocabulary = Vocabulary({"chief": 5, "armi": 5, "spokesman": 5, "visit": 5, "kill": 5}, 1000)
     assert key_terms(question, vocabulary).key == ()
+
+
+class _Vectors:
+    """What updates_first reads of an index: passage vectors (unrelated here: titles tell one story)."""
+
+    def vectors_of(self, ids):
+        return np.eye(len(ids), 4, dtype=np.float32)
+
+
+def _covering(p: Passage, coverage: float) -> Passage:
+    return Passage(p.paragraph, p.score, p.dense, p.lexical, coverage)
+
+
+KILLED = passage(5, "Snake Island defenders killed", "2022-02-25", "Zelensky made the 13 border guards Heroes of Ukraine.", 0.57)
+ALIVE = passage(6, "Snake Island defenders alive", "2022-02-28", "The border guards are alive and were taken prisoner.", 0.49)
+
+
+def test_a_later_report_goes_first_only_when_it_holds_as_much_of_the_question_unless_a_figure_is_asked():
+    honour = query("What honour did Zelensky give the Snake Island border guards?", ("snake", "island"))
+    ranked = [_covering(KILLED, 0.43), _covering(ALIVE, 0.38)]
+    # The later report lacks what is asked (the honour): another event of the story, not an update of it.
+    assert [p.id for p in updates_first(ranked, honour, _Vectors())] == [5, 6]
+    # Holding as much, it is an update and goes first.
+    assert [p.id for p in updates_first([_covering(KILLED, 0.43), _covering(ALIVE, 0.43)], honour, _Vectors())] == [6, 5]
+    # A figure asked for is the newest, in whatever words it comes.
+    toll = query("How many died on Snake Island?", ("snake", "island"))
+    assert [p.id for p in updates_first(ranked, toll, _Vectors())] == [6, 5]
