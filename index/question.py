@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from index import text as textlib
 from index.families import everyday_words
 from index.lexical import Vocabulary
+from index.timeframe import is_month
 
 # A name is a word written with a capital inside the question, an acronym, or a word too rare in
 # English to be an ordinary one (wordninja's frequency rank beyond this): "kramatorsk", "himars".
@@ -93,6 +94,8 @@ def asks_how_many(question: str) -> bool:
 def _is_name(word: str, first: bool) -> bool:
     if any(ch.isdigit() for ch in word):
         return not _YEAR.fullmatch(word)  # a year is a time window (index/timeframe.py), not a name
+    if is_month(word):  # so is a month: "in mid-April" asks for dates, not for reports that write "April"
+        return False
     # A possessive or contraction is its word ("chief's" is "chief"): no word list holds it as typed.
     lower = _CLITIC_END.sub("", word.casefold().replace("’", "'"))
     if lower in textlib.STOPWORDS or len(lower) < 2:

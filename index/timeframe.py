@@ -373,6 +373,14 @@ def _anniversary(m: re.Match, ctx: _Context) -> _Span | None:
     return day - dt.timedelta(days=1), day + dt.timedelta(days=1), "calendar"
 
 
+def is_month(word: str) -> bool:
+    """Is ``word`` a month's name or abbreviation in any language read here ("April", "apr.", "mid-April", "квітня")?"""
+    return _PART_OF.sub("", word.casefold()).rstrip(".") in _MONTH_OF
+
+
+_PART_OF = re.compile(r"^(?:mid|early|late)-")
+
+
 def _has_units(words: set[str]) -> bool:
     return any(word.startswith(UNIT_STEMS) for word in words)
 
