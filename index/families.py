@@ -53,6 +53,19 @@ NUMBER_WORDS = ("two", "three", "four", "five", "six", "seven", "eight", "nine",
 TENS = ("thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
 
 
+def number_digits(word: str) -> str | None:
+    """The digits of a lowercase number word ("four" -> "4"), or None."""
+    return _WORD_NUMBERS.get(word)
+
+
+def number_twin(token: str) -> str | None:
+    """The other way of writing the number ``token`` is (a number word's stem for digits, digits for the stem), or None."""
+    return _numbers().get(token)
+
+
+_WORD_NUMBERS = {word: str(n) for word, n in [*zip(NUMBER_WORDS, range(2, 21)), *zip(TENS, range(30, 100, 10))]}
+
+
 @functools.cache
 def _numbers() -> dict[str, str]:
     """The stem of each number word -> its digits, and the digits -> the stem."""

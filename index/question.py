@@ -14,9 +14,9 @@ import re
 from dataclasses import dataclass
 
 from index import text as textlib
-from index.families import everyday_words
+from index.families import everyday_words, number_digits
 from index.lexical import Vocabulary
-from index.timeframe import is_month
+from index.timeframe import UNIT_STEMS, is_month
 
 # A name is a word written with a capital inside the question, an acronym, or a word too rare in
 # English to be an ordinary one (wordninja's frequency rank beyond this): "kramatorsk", "himars".
@@ -131,11 +131,16 @@ def mistyped_stopword(word: str) -> bool:
     return len(word) >= _FILLER_TYPO_MIN and any(len(s) >= _FILLER_TYPO_MIN and _one_edit(word, s) for s in textlib.STOPWORDS)
 
 
-def key_terms(question: str, vocabulary: Vocabulary, max_share: float = KEY_MAX_SHARE) -> Terms:
+def key_terms(question: str, vocabulary: Vocabulary, max_share: float = KEY_MAX_SHARE, *, number_words: bool = True) -> Terms:
     """The key terms of ``question`` (typos read as the corpus's closest term; those held by at most
     ``max_share`` of the paragraphs) and the named words it lacks.
-    Links and chat mentions name nothing the question asks about ("https://evil.example", "<@123>", "@everyone")."""
+    Links and chat mentions name nothing the question asks about ("https://evil.example", "<@123>", "@everyone").
+    A number written as a word names the number its digits do ("four million", "4 million"), unless not
+    ``number_words``: a question asked in Ukrainian or Russian, whose reports in its own language write
+    "четырех", which no English key term holds."""
     words = [m.group() for m in _WORD.finditer(_NOT_ASKED.sub(" ", question))]
+    if number_words:
+        words = [number_digits(word.casefold()) or word for word in words]
     terms = [_terms(word, vocabulary) for word in words]
     known = [any(t in vocabulary for t in found) for found in terms]
     key: dict[str, None] = {}
@@ -143,6 +148,8 @@ def key_terms(question: str, vocabulary: Vocabulary, max_share: float = KEY_MAX_
     for i, word in enumerate(words):
         if not _is_name(word, first=i == 0):
             continue
+        if word.isdigit() and i + 1 < len(words) and words[i + 1].casefold().startswith(UNIT_STEMS):
+            continue  # "two weeks later", "3 days ago": a time, not a number asked about
         if terms[i] and not known[i]:
             next_is_known_name = i + 1 < len(words) and words[i + 1][0].isupper() and known[i + 1]
             # "MPs", "POWs": words of everyday speech (index/families.py) that reports write otherwise, no names

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from index import lexical, spellings
-from index.families import everyday_words, phrasal_words, relatives
+from index.families import everyday_words, number_twin, phrasal_words, relatives
 from index.question import asks_how_many, asks_when
 from index.store.protocol import ParagraphRow, ReadView
 
@@ -106,7 +106,12 @@ class Query:
         if not self.key_terms:
             return 1.0
         lex = set(row.lex) if lex is None else lex
-        return sum(term in lex for term in self.key_terms) / len(self.key_terms)
+        return sum(holds(term, lex) for term in self.key_terms) / len(self.key_terms)
+
+
+def holds(term: str, terms: set[str] | frozenset[str]) -> bool:
+    """Whether ``terms`` hold the key term ``term``; a number in either of its spellings ("4", "four")."""
+    return term in terms or (twin := number_twin(term)) is not None and twin in terms
 
 
 def _in_range(row: ParagraphRow, since: dt.date | None, until: dt.date | None) -> bool:
@@ -143,7 +148,7 @@ def headline_coverage(query: Query, row: ParagraphRow) -> float:
     names nothing)."""
     if not query.key_terms:
         return 1.0
-    return max(sum(term in _title_terms(doc.title) for term in query.key_terms) / len(query.key_terms)
+    return max(sum(holds(term, _title_terms(doc.title)) for term in query.key_terms) / len(query.key_terms)
                for doc in row.documents)
 
 
@@ -257,7 +262,7 @@ def updates_first(passages: list[Passage], query: Query, view: ReadView, *, earl
     if not query.key_terms or len(passages) < 2:
         return passages
     vectors = view.vectors_of([p.id for p in passages])
-    titled = {p.id for p in passages if set(query.key_terms) <= _title_terms(p.paragraph.document.title)}
+    titled = {p.id for p in passages if all(holds(t, _title_terms(p.paragraph.document.title)) for t in query.key_terms)}
     similar = {(a.id, b.id) for i, a in enumerate(passages) for j, b in enumerate(passages)
                if float(vectors[i] @ vectors[j]) >= UPDATE_SIMILARITY or {a.id, b.id} <= titled}
     ordered = list(passages)

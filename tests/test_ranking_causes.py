@@ -226,3 +226,14 @@ def test_a_later_report_goes_first_only_when_it_holds_as_much_of_the_question_un
     # A figure asked for is the newest, in whatever words it comes.
     toll = query("How many died on Snake Island?", ("snake", "island"))
     assert [p.id for p in updates_first(ranked, toll, _Vectors())] == [6, 5]
+
+
+def test_a_number_key_term_is_held_in_either_spelling():
+    # "those two guys in the Polish village": the report writes "Two men were killed", the key term is "2".
+    two = query("What killed those two men in Przewodow?", ("2", "przewodow"))
+    report = passage(7, "Missile kills 2 in Przewodow", "2022-11-16", "Two men were killed in Przewodow.", 0.6)
+    assert two.key_coverage(report.paragraph) == 1.0
+    assert headline_coverage(two, report.paragraph) == 1.0
+    four = query("How many had Poland taken in when the total passed four million?", ("4", "poland"))
+    assert four.key_coverage(passage(8, "Four million have fled", "2022-03-30", "Poland took 2.3 million.", 0.5).paragraph) == 1.0
+    assert four.key_coverage(passage(9, "2 million have fled", "2022-03-08", "Poland took 1.2 million.", 0.5).paragraph) == 0.5
