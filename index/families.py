@@ -74,6 +74,29 @@ def _numbers() -> dict[str, str]:
     return {**stems, **{digits: stem for stem, digits in stems.items()}}
 
 
+# A capital named for its government, and the country the reports name instead ("when Zelensky came to
+# Washington": "met Biden at the White House", "the United States announced"): one place to a key term
+# (index/search.py ``holds``), in either direction.
+ALIASES = (
+    ("Washington", "United States", "American", "White House"),
+    ("London", "Britain", "British", "UK", "United Kingdom", "Downing Street"),
+    ("Brussels", "EU", "European Union", "European Commission"),
+    ("Moscow", "Kremlin"),
+    ("Beijing", "China", "Chinese"),
+)
+
+
+def aliases(token: str) -> tuple[tuple[str, ...], ...]:
+    """The other names of the place the one-token name ``token`` is (ALIASES), each as its tokens."""
+    return _aliases().get(token, ())
+
+
+@functools.cache
+def _aliases() -> dict[str, tuple[tuple[str, ...], ...]]:
+    groups = [[tuple(lexical_tokens(name)) for name in group] for group in ALIASES]
+    return {name[0]: tuple(other for other in group if other != name) for group in groups for name in group if len(name) == 1}
+
+
 # Phrasal verbs people ask with and the words reports write for them ("Why did Ukraine pull out of Lysychansk?"
 # -> "withdrew", "withdrawal"): (the verb's forms, its particle, the report's words).  The particle may follow
 # a word or two later ("pulled its troops out").

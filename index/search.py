@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from index import lexical, spellings
-from index.families import everyday_words, number_twin, phrasal_words, relatives
+from index.families import aliases, everyday_words, number_twin, phrasal_words, relatives
 from index.question import asks_how_many, asks_when
 from index.store.protocol import ParagraphRow, ReadView
 
@@ -110,8 +110,13 @@ class Query:
 
 
 def holds(term: str, terms: set[str] | frozenset[str]) -> bool:
-    """Whether ``terms`` hold the key term ``term``; a number in either of its spellings ("4", "four")."""
-    return term in terms or (twin := number_twin(term)) is not None and twin in terms
+    """Whether ``terms`` hold the key term ``term``: a number in either of its spellings ("4", "four"), a capital
+    by its country's name ("Washington", "the United States"; index/families.py ALIASES)."""
+    if term in terms:
+        return True
+    if (twin := number_twin(term)) is not None:
+        return twin in terms
+    return any(all(t in terms for t in alias) for alias in aliases(term))
 
 
 def _in_range(row: ParagraphRow, since: dt.date | None, until: dt.date | None) -> bool:

@@ -237,3 +237,16 @@ def test_a_number_key_term_is_held_in_either_spelling():
     four = query("How many had Poland taken in when the total passed four million?", ("4", "poland"))
     assert four.key_coverage(passage(8, "Four million have fled", "2022-03-30", "Poland took 2.3 million.", 0.5).paragraph) == 1.0
     assert four.key_coverage(passage(9, "2 million have fled", "2022-03-08", "Poland took 1.2 million.", 0.5).paragraph) == 0.5
+
+
+def test_a_capital_named_for_its_government_is_held_by_the_countrys_name():
+    # "How much military aid did the US announce when Zelensky came to Washington?" was answered from a report
+    # that only wrote "Washington has now committed ...": the right one says "the White House", "the United States".
+    washington = query("How much aid was announced when Zelensky came to Washington?", ("washington",))
+    visit = passage(10, "Zelensky wins Patriot missiles", "2022-12-21", "Zelensky met Biden at the White House.", 0.4)
+    assert washington.key_coverage(visit.paragraph) == 1.0
+    assert washington.key_coverage(passage(11, "Aid", "2022-12-21", "The United States announced $1.85 billion.", 0.4).paragraph) == 1.0
+    assert washington.key_coverage(passage(12, "Aid", "2022-04-09", "Britain announced more aid.", 0.4).paragraph) == 0.0
+    # Either way round, and a word of a two-word name is not the name.
+    assert query("What did Britain say?", ("britain",)).key_coverage(passage(13, "T", "2022-01-01", "London said no.", 0.4).paragraph) == 1.0
+    assert washington.key_coverage(passage(14, "T", "2022-01-01", "The White Sea froze.", 0.4).paragraph) == 0.0
