@@ -142,6 +142,7 @@ def phrasal_words(text: str) -> list[tuple[str, tuple[str, ...]]]:
 # in a report's own words is searched as before.
 EVERYDAY: tuple[tuple[str, tuple[str, ...]], ...] = (
     (r"(nukes?|nuked)", ("nuclear",)),
+    (r"(battlefield)\s+(?:nukes?|nuclear)", ("tactical",)),
     (r"(swaps?|swapped)", ("exchange", "exchanged")),
     (r"(pows?)", ("prisoners",)),
     (r"(flats)", ("residential", "apartment")),

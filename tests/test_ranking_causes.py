@@ -250,3 +250,13 @@ def test_a_capital_named_for_its_government_is_held_by_the_countrys_name():
     # Either way round, and a word of a two-word name is not the name.
     assert query("What did Britain say?", ("britain",)).key_coverage(passage(13, "T", "2022-01-01", "London said no.", 0.4).paragraph) == 1.0
     assert washington.key_coverage(passage(14, "T", "2022-01-01", "The White Sea froze.", 0.4).paragraph) == 0.0
+
+
+def test_battlefield_nukes_are_tactical_nuclear_weapons():
+    # "Where is Russia going to keep its battlefield nukes?" found reports on nuclear exercises and New START,
+    # not the one on "tactical nuclear weapons" in Belarus.
+    report = "Russia would station tactical nuclear weapons in Belarus"
+    written = set(textlib.lexical_tokens(report))
+    vocabulary = Vocabulary({t: 3 for t in written | {"battlefield", "nuke", "keep"}}, 100)
+    asked = make_query("Where is Russia going to keep its battlefield nukes?", np.zeros(4, np.float32), vocabulary=vocabulary)
+    assert {"tactic", "nuclear"} <= set(asked.search_tokens())
