@@ -129,6 +129,27 @@ _INTO_WAR = re.compile(rf"""\b(?P<n>{NUMBER}|a\s+few|a\s+couple\s+of|several)\s+
 _ANNIVERSARY = re.compile(rf"""\b(?:on\s+)?(?:the\s+)?(?:(?P<nth>first|second|third|fourth|1st|2nd|3rd|4th)\s+)?anniversary\s+of\s+
     {WAR}\b""", _FLAGS)
 _NTH = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4}
+# "Just after Orthodox Christmas 2023", "over Easter", "перед Великоднем": a holiday is a day of the calendar (Easter's
+# moves: dateutil's rule).  Only after a word that makes it a time: "the Christmas ceasefire" names an event.
+_HOLIDAYS = {  # a holiday's spelling (lower case, one space) -> (month, day), or "easter" / "orthodox easter"
+    "christmas": (12, 25), "christmas day": (12, 25), "christmas eve": (12, 24), "orthodox christmas": (1, 7),
+    "new year": (1, 1), "new year's": (1, 1), "new year's day": (1, 1), "new year's eve": (12, 31), "new years": (1, 1),
+    "new years eve": (12, 31), "easter": "easter", "orthodox easter": "orthodox easter", "independence day": (8, 24),
+    "victory day": (5, 9), "великдень": "orthodox easter", "великодня": "orthodox easter", "великоднем": "orthodox easter",
+    "пасха": "orthodox easter", "пасхи": "orthodox easter", "пасху": "orthodox easter", "новий рік": (1, 1),
+    "нового року": (1, 1), "новый год": (1, 1), "нового года": (1, 1),
+}
+# A holiday before one of these is part of an event's name: "the Christmas ceasefire", "the Victory Day parade".
+_EVENT_NOUNS = (r"ceasefire|truce|parade|offensive|strikes?|attacks?|exchange|swap|address|speech|message|services?"
+                r"|celebrations?|holidays?|bombing|shelling|barrage|greetings?|тиша|перемир\w*|парад\w*|обмін\w*|обмен\w*")
+_HOLIDAY_NAMES = _words(name.replace(" ", "_") for name in _HOLIDAYS).replace("_", r"\s+")
+_HOLIDAY = re.compile(rf"""(?P<rel>\b(?:(?:just|right|shortly|soon|days|a\s+day|a\s+week)\s+)?(?:after|before|around|over|at|on|during|for|until|by)
+        |\b(?:після|перед|на|до|під\s+час|после|во\s+время)\b)\s+(?:the\s+)?
+    (?P<name>{_HOLIDAY_NAMES})\b
+    (?:\s+(?:of\s+)?(?P<year>{YEAR}))?
+    (?!\s+(?:{_EVENT_NOUNS})\b)""", _FLAGS)
+_HOLIDAY_WORDS = {word for name in _HOLIDAYS for word in name.split()}
+HOLIDAY_MARGIN_DAYS = 7  # "after Easter": the week after it; "before": the week before; "over", "at": the day either side
 _WEEKDAY = re.compile(rf"\b(?:(?P<mod>on|last|past|this|next|every|coming|у|в|во|минул\w*|прошл\w*|наступн\w*|следующ\w*"
                       rf"|кожн\w*|кажд\w*)\s+)?(?P<day>\b(?:{_words(_WEEKDAY_OF)}))\b", re.IGNORECASE)
 _YESTERDAY = re.compile(r"\b(?:yesterday|вчора|учора|вчера)\b", re.IGNORECASE)
@@ -373,6 +394,39 @@ def _anniversary(m: re.Match, ctx: _Context) -> _Span | None:
     return day - dt.timedelta(days=1), day + dt.timedelta(days=1), "calendar"
 
 
+def _holiday_days(name: str, year: int) -> tuple[dt.date, dt.date]:
+    """The first and last day ``name`` can mean in ``year``: "Easter" asked about a war in Ukraine may be either
+    church's (17 and 24 April 2022), so it spans both."""
+    from dateutil.easter import EASTER_ORTHODOX, EASTER_WESTERN, easter
+
+    day = _HOLIDAYS[" ".join(name.casefold().replace("’", "'").replace("ʼ", "'").split())]
+    if day == "orthodox easter":
+        return (easter(year, EASTER_ORTHODOX),) * 2
+    if day == "easter":
+        return easter(year, EASTER_WESTERN), easter(year, EASTER_ORTHODOX)
+    return (dt.date(year, *day),) * 2
+
+
+def _holiday(m: re.Match, ctx: _Context) -> _Span | None:
+    """The days after, before or around the holiday named, of the year named, else its latest by the corpus's end (or
+    today); then, like a month's, the year before (``year_earlier``)."""
+    name, rel = m["name"], " ".join(m["rel"].casefold().split())
+    if m["year"]:
+        first, last = _holiday_days(name, int(m["year"]))
+    else:
+        first, last = _holiday_days(name, ctx.anchor.year)
+        if first > ctx.anchor:
+            first, last = _holiday_days(name, ctx.anchor.year - 1)
+    margin, basis = dt.timedelta(days=HOLIDAY_MARGIN_DAYS), "calendar" if m["year"] else ctx.anchored_to
+    if rel.endswith(("after", "після", "после")):
+        return first, last + margin, basis
+    if rel.endswith(("until", "by", "до")):  # "by Christmas": how things stood then
+        return None, last, basis
+    if rel.endswith(("before", "перед")):
+        return first - margin, last, basis
+    return first - dt.timedelta(days=1), last + dt.timedelta(days=1), basis
+
+
 def is_month(word: str) -> bool:
     """Is ``word`` a month's name or abbreviation in any language read here ("April", "apr.", "mid-April", "квітня")?"""
     return _PART_OF.sub("", word.casefold()).rstrip(".") in _MONTH_OF
@@ -394,6 +448,7 @@ def _has_calendar(words: set[str]) -> bool:
 _KINDS: tuple[tuple[re.Pattern, Callable[[re.Match, _Context], _Span | None], Callable[[set[str]], bool]], ...] = (
     (_INTO_WAR, _into_war, lambda words: "into" in words and not words.isdisjoint(_WAR_WORDS)),
     (_ANNIVERSARY, _anniversary, lambda words: "anniversary" in words and not words.isdisjoint(_WAR_WORDS)),
+    (_HOLIDAY, _holiday, lambda words: not words.isdisjoint(_HOLIDAY_WORDS)),
     (_WAR, _war, lambda words: not words.isdisjoint(_WAR_WORDS) or _has_units(words)),
     (_RELATIVE, _relative, lambda words: not words.isdisjoint(_RELATIVE_WORDS) or _has_units(words)),
     (_RANGE, _range, _has_calendar), (_OPEN, _open, _has_calendar), (_POINT, _alone, _has_calendar))
@@ -499,7 +554,16 @@ def _tidy(text: str) -> str:
 
 
 def year_earlier(window: Window) -> Window:
-    """The same period one year before: "in late March" read as the March before the latest one."""
+    """The same period one year before: "in late March" read as the March before the latest one, "after Easter"
+    as the Easter before (a holiday is read again: Easter moves)."""
+    holiday = _HOLIDAY.fullmatch(window.phrase)
+    if holiday is not None:
+        # Its latest occurrence 40 days before this window (more than the weeks between the two Easters) is the year before's.
+        anchor = (window.since or window.until) - dt.timedelta(days=40)
+        ctx = _Context(window.phrase, anchor, anchor, window.relative_to)
+        span = _holiday(holiday, ctx)
+        if span is not None:
+            return Window(span[0], span[1], window.phrase, window.relative_to)
 
     def back(day: dt.date | None) -> dt.date | None:
         if day is None:

@@ -12,7 +12,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from index.timeframe import MONTHS, WEEKDAYS, Window, format_day, format_window, parse_window, stated_date, strip_window
+from index.timeframe import (
+    MONTHS,
+    WEEKDAYS,
+    Window,
+    format_day,
+    format_window,
+    parse_window,
+    stated_date,
+    strip_window,
+    year_earlier,
+)
 
 TODAY = dt.date(2026, 12, 5)  # a Saturday
 CORPUS_END = dt.date(2023, 4, 30)
@@ -152,6 +162,14 @@ WINDOWS = [  # question, since, until, relative_to (today=TODAY, corpus_end=CORP
     ("a year into the full-scale invasion", "2023-01-25", "2023-03-26", "calendar"),
     ("on the anniversary of the invasion", "2023-02-23", "2023-02-25", "calendar"),  # the latest by the corpus's end
     ("the second anniversary of the war", "2024-02-23", "2024-02-25", "calendar"),
+    # A holiday after a word that makes it a time; "Easter" spans both churches' (9 and 16 April 2023).
+    ("the swap just after Orthodox Christmas 2023", "2023-01-07", "2023-01-14", "calendar"),
+    ("What happened over Easter?", "2023-04-08", "2023-04-17", "corpus"),
+    ("the missile strike before easter", "2023-04-02", "2023-04-16", "corpus"),
+    ("Was Kyiv hit on New Year's Eve?", "2022-12-30", "2023-01-01", "corpus"),
+    ("How many had died by Christmas?", None, "2022-12-25", "corpus"),
+    ("Що сталося на Великдень?", "2023-04-15", "2023-04-17", "corpus"),
+    ("Что было после Пасхи 2022?", "2022-04-24", "2022-05-01", "calendar"),
     ("у перші дні війни", "2022-02-24", "2022-03-03", "calendar"),
     ("в первые дни войны", "2022-02-24", "2022-03-03", "calendar"),
     ("з початку війни", "2022-02-24", None, "calendar"),
@@ -170,6 +188,7 @@ NOT_WINDOWS = [
     "Were 2022 people evacuated?", "How many refugees fled from the war?", "a force of 2000 soldiers",
     "What happened in the first week of fighting?", "What happened last night?", "",
     "How many days into the talks did the war resume?", "Who put money into the war effort?",
+    "What happened during the Christmas ceasefire?", "the Orthodox Christmas truce", "Christmas", "at the Victory Day parade",
     "the anniversary of Chernobyl", "Where did Ukraine offer to take Kherson residents for the winter?", "What happened the first day after the referendum?", "the first week in office",
 ]
 
@@ -403,3 +422,12 @@ def test_a_question_without_a_time_costs_well_under_a_millisecond():
     assert parse_window(question, today=TODAY) is None
     best = min(timeit.repeat(lambda: parse_window(question, today=TODAY), number=100, repeat=5)) / 100
     assert best < 0.001
+
+
+def test_the_year_before_a_holiday_is_that_years_holiday():
+    # "how many died in the odesa missile strike before easter": 23 April 2022, the day before Orthodox Easter.  The
+    # latest Easter by the corpus's end (2023) has no such strike; the year before is read again, not moved by 365 days.
+    window = year_earlier(parse_window("the odesa strike before easter", today=TODAY, corpus_end=CORPUS_END))
+    assert (window.since, window.until) == (D("2022-04-10"), D("2022-04-24"))
+    window = year_earlier(parse_window("after Easter", today=TODAY, corpus_end=CORPUS_END))
+    assert (window.since, window.until) == (D("2022-04-17"), D("2022-05-01"))
