@@ -134,12 +134,12 @@ def test_cli_eval_bad_file(monkeypatch, tmp_path):
 
 WAR = EVAL_DIR / "war"
 OTHER_LANGUAGES = ("uk", "ru")
-# Measured 2026-12-06 on dev + holdout (192 English answerable, 32 Ukrainian/Russian): R@1 0.938, R@3 0.984,
-# first sentence cites gold 0.938, confusable answers quoting the neighbour 0 of 28, "when" answers
-# stating the date 0.964 (27 of 28), answerable refused 0 of 192, Ukrainian/Russian R@3 0.938.
+# Measured 2026-12-06 (second stop that day) on dev + holdout (192 English answerable, 32 Ukrainian/Russian):
+# R@1 0.953, R@3 0.984, first sentence cites gold 0.953, confusable answers quoting the neighbour 0 of 28,
+# "when" answers stating the date 0.964 (27 of 28), answerable refused 0 of 192, Ukrainian/Russian R@3 0.969.
 # Issue 14's bars: the neighbour guard allows one in 20 (bar: at most 1 of 15), the "when" guard one
 # miss more than measured (bar: at least 0.90).
-WAR_R1, WAR_R3, WAR_FIRST_SENTENCE, WAR_NEIGHBOUR, WAR_WHEN_DATE = 0.92, 0.97, 0.92, 0.05, 0.92
+WAR_R1, WAR_R3, WAR_FIRST_SENTENCE, WAR_NEIGHBOUR, WAR_WHEN_DATE = 0.94, 0.975, 0.94, 0.05, 0.92
 WAR_REFUSED_SHARE, WAR_OTHER_R3 = 0.02, 0.85
 
 
@@ -189,12 +189,12 @@ def test_war_refusals_are_honest_and_rare(war_reports):
     assert english.refused / english.answerable <= WAR_REFUSED_SHARE, [m for m in english.misses if m.problem == "refused"]
 
 
-# The three question sets written blind (holdout2-4.jsonl: 183 English answerable questions), measured 2026-12-06:
-# R@1 0.934, R@3 0.989, first sentence cites gold 0.934, "when" answers stating the date 0.962, answerable
-# refused 2 of 183, beyond the corpus refused 6 of 6 (README, "Answer quality").  The code before (37a46a9):
-# 0.907 / 0.967.
+# The three question sets written blind (holdout2-4.jsonl: 183 English answerable questions), measured 2026-12-06
+# (second stop): R@1 0.945, R@3 0.989, first sentence cites gold 0.950, "when" answers stating the date 0.962,
+# answerable refused 2 of 183, beyond the corpus refused 6 of 6 (README, "Answer quality").  The first stop that
+# day: 0.934 / 0.989; the code before it (37a46a9): 0.907 / 0.967.
 BLIND_SETS = ("holdout2", "holdout3", "holdout4")
-WAR_BLIND_R1, WAR_BLIND_R3, WAR_BLIND_FIRST_SENTENCE = 0.91, 0.97, 0.91
+WAR_BLIND_R1, WAR_BLIND_R3, WAR_BLIND_FIRST_SENTENCE = 0.93, 0.975, 0.93
 
 
 def test_war_answers_hold_on_the_sets_written_blind(war_service):
