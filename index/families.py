@@ -158,6 +158,7 @@ EVERYDAY: tuple[tuple[str, tuple[str, ...]], ...] = (
     (r"(boss|bosses)", ("director", "head", "chief", "leader")),
     (r"(pm)", ("prime",)),
     (r"(mps)", ("lawmakers", "parliament", "deputies", "duma")),
+    (r"(meps)", ("lawmakers", "parliament", "european")),
 )
 _EVERYDAY = tuple((re.compile(rf"\b{pattern}\b", re.IGNORECASE), written) for pattern, written in EVERYDAY)
 

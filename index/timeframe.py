@@ -116,7 +116,7 @@ WAR = r"""(?:the\s+)?(?:full[-\s]scale\s+|russian\s+|повномасштабн\
     (?:war|invasion|війни|вторгнення|войны|вторжения)"""
 _WAR = re.compile(rf"""(?:\b(?:in|during|over|у|в)\s+)?(?:\bthe\s+)?(?P<first>\b(?:first|перш\w+|перв\w+))\s+
         (?:(?P<n>\d{{1,3}})\s+)?(?:few\s+|кілька\s+|несколько\s+)?
-        (?P<unit>days?|weeks?|months?|years?|дн\w+|день|тиж\w+|недел\w+|місяц\w*|месяц\w*|рік|року|год|года)\b
+        (?P<unit>weekends?|days?|weeks?|months?|years?|дн\w+|день|тиж\w+|недел\w+|місяц\w*|месяц\w*|рік|року|год|года)\b
         (?P<war>\s+(?:of\s+)?{WAR})?(?!\s+of\b)
     |\b(?P<since>since|from|з|із|від|с|со|от)\s+(?:the\s+)?(?P<start>(?:start|beginning|outbreak)\s+of\s+|початку\s+|моменту\s+
         |начала\s+|момента\s+)?{WAR}(?:\s+(?:began|started|broke\s+out))?
@@ -359,6 +359,9 @@ def _war(m: re.Match, ctx: _Context) -> _Span | None:
     if m["war"] is None and n is None and not _ENDS_HERE.match(ctx.question, m.end()):
         return None  # "the first week of March", "the first day after the referendum"; a question that ends
         # "in the first week?" asks about the war's, as it does on a server about the war
+    if unit.startswith("weekend"):  # the war began on a Thursday: its first weekend is 26-27 February 2022
+        saturday = INVASION + dt.timedelta(days=(5 - INVASION.weekday()) % 7 + 7 * ((n or 1) - 1))
+        return (INVASION if n and n > 1 else saturday), saturday + dt.timedelta(days=1), "calendar"
     if unit[0] in "dд":
         extra = n - 1 if n else 0 if unit in ("day", "день") else 7
         until = INVASION + dt.timedelta(days=max(extra, 0))
@@ -476,12 +479,22 @@ def parse_window(question: str, *, today: dt.date, corpus_end: dt.date | None = 
 
 def stated_date(sentence: str, published: dt.date | None) -> dt.date | None:
     """The day a news sentence gives for its event ("on Friday", "8 квітня"), or None when it names none.
-    A date written out wins over a weekday or "yesterday", which need the publication date."""
+    A date written out wins over a weekday or "yesterday", which need the publication date, unless it lies
+    more than a week before publication on another weekday: then it dates the background, the weekday the news
+    ("ordered Russia on Wednesday to suspend the operations it began on 24 February")."""
     try:
         written = _written_day(sentence, published)
-        return written if written or published is None else _spoken_day(sentence, published)
+        if published is None:
+            return written
+        spoken = _spoken_day(sentence, published) if written is None or (published - written).days > NEWS_DAYS else None
+        if written is None or spoken is not None and spoken.weekday() != written.weekday():
+            return spoken
+        return written
     except (ValueError, OverflowError):  # a day before year 1
         return None
+
+
+NEWS_DAYS = 7  # a report's news is of the week before it; a date written further back may be background
 
 
 def _written_day(sentence: str, published: dt.date | None) -> dt.date | None:

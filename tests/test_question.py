@@ -63,6 +63,7 @@ def test_an_everyday_abbreviation_the_corpus_lacks_is_no_unknown_name(vocabulary
     # "What did the EU do to the Russian MPs ...?" was refused: "the sources never mention MPs".
     assert key_terms("What did the EU do to the Russian MPs?", vocabulary).unknown == ()
     assert key_terms("Were the POWs at Kramatorsk freed?", vocabulary).unknown == ()
+    assert key_terms("What did the MEPs say about Kramatorsk?", vocabulary).unknown == ()
 
 
 def test_a_year_is_not_a_key_term_but_other_numbers_are(vocabulary):

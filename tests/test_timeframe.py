@@ -144,6 +144,7 @@ WINDOWS = [  # question, since, until, relative_to (today=TODAY, corpus_end=CORP
     ("in the first days of the war", "2022-02-24", "2022-03-03", "calendar"),
     ("first days of the invasion", "2022-02-24", "2022-03-03", "calendar"),
     ("first week of the war", "2022-02-24", "2022-03-02", "calendar"),
+    ("the curfew on the first weekend of the war", "2022-02-26", "2022-02-27", "calendar"),  # it began on a Thursday
     # A question that ends on "the first week" or "the first day" asks about the war's.
     ("Which villages did Ukraine take back in the first week of October?", "2022-10-01", "2022-10-10", "corpus"),
     ("in the last week of March 2022", "2022-03-21", "2022-03-31", "calendar"),
@@ -244,6 +245,9 @@ STATED = [  # sentence, published, stated day
     ("The vote was last Saturday.", PUBLISHED, "2022-04-02"),
     ("Yesterday, officials said the road was open.", PUBLISHED, "2022-04-08"),
     ("On Friday, March 4, 2022, the plant was seized.", PUBLISHED, "2022-03-04"),  # a written date beats a weekday
+    # ... unless it is further back than the week before publication, on another day: background to the news.
+    ("The court ordered Russia on Wednesday to suspend the operations it began on 24 February.", PUBLISHED, "2022-04-06"),
+    ("The court ruled on Wednesday, 6 April.", PUBLISHED, "2022-04-06"),
     ("Росія вдарила 8 квітня по Краматорську.", PUBLISHED, "2022-04-08"),
     ("Удар был нанесён 8 апреля.", PUBLISHED, "2022-04-08"),
     ("Обстріл 24.02.2022 почався о 4:00.", None, "2022-02-24"),
