@@ -71,7 +71,6 @@ def test_a_year_is_not_a_key_term_but_other_numbers_are(vocabulary):
     assert key_terms("Were 50 people killed at Kramatorsk?", vocabulary).key == ("50", "kramatorsk")
 
 
-
 def test_a_number_written_as_a_word_is_the_key_term_its_digits_are(vocabulary):
     # "How many refugees had Poland taken in when the total passed four million?" quoted the report of 2 million:
     # "four" named nothing, where "4" would have.
