@@ -69,8 +69,7 @@ _WORD_NUMBERS = {word: str(n) for word, n in [*zip(NUMBER_WORDS, range(2, 21)), 
 @functools.cache
 def _numbers() -> dict[str, str]:
     """The stem of each number word -> its digits, and the digits -> the stem."""
-    pairs = [*zip(NUMBER_WORDS, range(2, 21)), *zip(TENS, range(30, 100, 10))]
-    stems = {lexical_tokens(word)[0]: str(n) for word, n in pairs}
+    stems = {lexical_tokens(word)[0]: digits for word, digits in _WORD_NUMBERS.items()}
     return {**stems, **{digits: stem for stem, digits in stems.items()}}
 
 

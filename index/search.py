@@ -273,6 +273,7 @@ def updates_first(passages: list[Passage], query: Query, view: ReadView, *, earl
     ordered = list(passages)
     day, sign = (_earliest, -1) if earlier else (_newest, 1)
     counting = asks_how_many(query.text)
+    complete = {p.id for p in passages if query.key_coverage(p.paragraph) == 1}  # reports holding every key term
     i = 0
     while i < len(ordered):
         here = ordered[i]
@@ -281,7 +282,7 @@ def updates_first(passages: list[Passage], query: Query, view: ReadView, *, earl
             j for j in range(i + 1, len(ordered))
             if here_day is not None and (other := day(ordered[j].paragraph)) is not None
             and 0 < sign * (other - here_day).days <= UPDATE_DAYS and ordered[j].score >= here.score - UPDATE_MARGIN
-            and (here.id, ordered[j].id) in similar and query.key_coverage(ordered[j].paragraph) == 1 == query.key_coverage(here.paragraph)
+            and (here.id, ordered[j].id) in similar and here.id in complete and ordered[j].id in complete
             and (earlier or counting or ordered[j].coverage >= here.coverage - COVERAGE_TIE)
         ]
         if moved:

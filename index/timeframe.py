@@ -16,6 +16,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from dateutil.easter import EASTER_ORTHODOX, EASTER_WESTERN, easter
+
 # --- words ------------------------------------------------------------------------------------
 MONTHS: dict[str, tuple[str, ...]] = {  # every spelling of each month, January first
     "en": ("january jan", "february feb", "march mar", "april apr", "may", "june jun", "july jul",
@@ -400,8 +402,6 @@ def _anniversary(m: re.Match, ctx: _Context) -> _Span | None:
 def _holiday_days(name: str, year: int) -> tuple[dt.date, dt.date]:
     """The first and last day ``name`` can mean in ``year``: "Easter" asked about a war in Ukraine may be either
     church's (17 and 24 April 2022), so it spans both."""
-    from dateutil.easter import EASTER_ORTHODOX, EASTER_WESTERN, easter
-
     day = _HOLIDAYS[" ".join(name.casefold().replace("’", "'").replace("ʼ", "'").split())]
     if day == "orthodox easter":
         return (easter(year, EASTER_ORTHODOX),) * 2
