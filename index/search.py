@@ -257,15 +257,15 @@ def retrieve(view: ReadView, query: Query, k: int, *, dense_weight: float, mode:
     if order is not None:
         reports = in_story_order(candidates, query, first=order == "first")[:k]
         return reports + [p for p in chosen if p.id not in {r.id for r in reports}][: k - len(reports)]
-    # A "when" question asks for the event's day: the story's first report goes first, not its later ones.
-    return updates_first(chosen, query, view, earlier=asks_when(query.text))
+    return updates_first(chosen, query, view)
 
 
-def updates_first(passages: list[Passage], query: Query, view: ReadView, *, earlier: bool = False) -> list[Passage]:
-    """Each passage preceded by any later report of the same story that scores nearly as well (``earlier``:
-    by any earlier one)."""
+def updates_first(passages: list[Passage], query: Query, view: ReadView) -> list[Passage]:
+    """Each passage preceded by any later report of the same story that scores nearly as well; for a "when"
+    question, which asks for the event's day, by any earlier one (the story's first report goes first)."""
     if not query.key_terms or len(passages) < 2:
         return passages
+    earlier = asks_when(query.text)
     vectors = view.vectors_of([p.id for p in passages])
     titled = {p.id for p in passages if all(holds(t, _title_terms(p.paragraph.document.title)) for t in query.key_terms)}
     similar = {(a.id, b.id) for i, a in enumerate(passages) for j, b in enumerate(passages)

@@ -260,3 +260,11 @@ def test_battlefield_nukes_are_tactical_nuclear_weapons():
     vocabulary = Vocabulary({t: 3 for t in written | {"battlefield", "nuke", "keep"}}, 100)
     asked = make_query("Where is Russia going to keep its battlefield nukes?", np.zeros(4, np.float32), vocabulary=vocabulary)
     assert {"tactic", "nuclear"} <= set(asked.search_tokens())
+
+
+def test_a_when_question_puts_the_storys_first_report_first_on_every_path():
+    # The Ukrainian and Russian path re-ranks its passages and calls updates_first itself: "Коли звільнили
+    # Херсон?" (asked as "When liberated Kherson?") led with the report of an evacuation eleven days later.
+    when = query("When liberated Snake Island?", ("snake", "island"))
+    ranked = [_covering(ALIVE, 0.43), _covering(KILLED, 0.43)]
+    assert [p.id for p in updates_first(ranked, when, _Vectors())] == [5, 6]
