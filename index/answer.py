@@ -18,7 +18,7 @@ from index.phrases import phrase
 from index.question import asks_how_many, asks_when
 from index.search import Passage, Query
 from index.store.protocol import ReadView
-from index.timeframe import format_day, stated_date
+from index.timeframe import NEWS_DAYS, format_day, stated_date
 
 MAX_SENTENCES = 3
 # A further sentence must score at least this share of the best one; one from another passage
@@ -30,7 +30,6 @@ SENTENCE_LEXICAL_WEIGHT = 0.3
 NUMBER_BONUS = 0.1
 # Two passages are about the same event when their sources are at most this many days apart.
 SAME_EVENT_DAYS = 3
-SAME_STORY_DAYS = 7  # a report's own story: the days of the week before it was published
 # Abstention: answer only when some passage's dense + weight * coverage reaches MIN_EVIDENCE.
 # The defaults are the settings' (CRISISBOT_MIN_EVIDENCE, CRISISBOT_EVIDENCE_COVERAGE_WEIGHT): one place.
 MIN_EVIDENCE = Settings.model_fields["min_evidence"].default
@@ -217,7 +216,7 @@ def _lead_date(picked: list[tuple[Passage, str]], language: str) -> str:
     published = _published(first)
     stated = [(passage, stated_date(text, _published(passage))) for passage, text in picked]
     recent = sorted(day for passage, day in stated if day is not None and published is not None
-                    and passage.paragraph.document == first.paragraph.document and 0 <= (published - day).days <= SAME_STORY_DAYS)
+                    and passage.paragraph.document == first.paragraph.document and 0 <= (published - day).days <= NEWS_DAYS)
     if len(recent) > 1:
         return phrase("stated", language, day=format_day(recent[0], language))
     paragraphs = ((p, stated_date(p.paragraph.text, _published(p))) for p in dict.fromkeys(p for p, _ in picked))
