@@ -27,6 +27,7 @@ from typing import Any
 import Stemmer
 import wordninja
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
 # Zero-width and bidi control characters that carry no meaning in news text.
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u00ad]")
@@ -112,15 +113,16 @@ def by_initial(words: Iterable[str]) -> dict[str, list[str]]:
 
 def closest_spelling(word: str, candidates: dict[str, list[str]], max_length_gap: int,
                      prefer: Callable[[str], Any] | None = None) -> str | None:
-    """The word of ``candidates`` (``by_initial``) that ``word`` most likely misspells, or None.  Of words as
-    close, the first in ``candidates``, or the least by ``prefer``."""
+    """The word of ``candidates`` (``by_initial``) that ``word`` most likely misspells, or None: of the words
+    similar enough, the fewest slips away (a letter typed wrong, missed, added or two swapped: "speach" is one
+    from "speech", two from "search", though both share five letters with it), then the most similar, then the
+    first in ``candidates``, or the least by ``prefer``."""
     near = [w for w in candidates.get(word[0], ()) if abs(len(w) - len(word)) <= max_length_gap] if word else []
-    if prefer is None:
-        best = process.extractOne(word, near, scorer=fuzz.ratio, score_cutoff=TYPO_MIN_SIMILARITY)
-        return best[0] if best else None
     found = process.extract(word, near, scorer=fuzz.ratio, score_cutoff=TYPO_MIN_SIMILARITY, limit=None)
-    top = max((score for _, score, _ in found), default=None)
-    return min((w for w, score, _ in found if score == top), key=prefer) if found else None
+    if not found:
+        return None
+    order = (lambda w: prefer(w)) if prefer is not None else (lambda w: 0)
+    return min(found, key=lambda hit: (OSA.distance(word, hit[0]), -hit[1], order(hit[0]), hit[2]))[0]
 
 
 @functools.cache

@@ -156,6 +156,14 @@ def test_the_ordinary_word_list_is_the_words_up_to_the_ordinary_rank():
     assert textlib.ordinary_spelling("janaury") == "january"
 
 
+@pytest.mark.parametrize("typed, meant", [("speach", "speech"), ("janaury", "january"), ("peple", "people"), ("missle", "missile"),
+                                          ("goverment", "government")])
+def test_a_typo_reads_as_the_word_the_fewest_slips_away(typed, meant):
+    # "what did zelensky compare the war to in his speach to us congress" searched "search": "speach" shares five
+    # letters with "search" and "speech" alike, but one letter typed wrong makes "speech", two slips "search".
+    assert textlib.ordinary_spelling(typed) == meant
+
+
 def test_warming_the_service_builds_the_word_lists(shared_service):
     """The first question with a typo or an unknown lower-case name (blinken lavrov letter) paid
     0.1-0.4 s to build them; a warmed service has them."""
