@@ -74,7 +74,8 @@ def _numbers() -> dict[str, str]:
 
 
 # A capital named for its government, and the country the reports name instead ("when Zelensky came to
-# Washington": "met Biden at the White House", "the United States announced"): one place to a key term
+# Washington": "met Biden at the White House", "the United States announced"), or a city named for the courts
+# it seats ("the judges in The Hague": "the International Court of Justice"): one place to a key term
 # (index/search.py ``holds``), in either direction.
 ALIASES = (
     ("Washington", "United States", "American", "White House"),
@@ -82,6 +83,7 @@ ALIASES = (
     ("Brussels", "EU", "European Union", "European Commission"),
     ("Moscow", "Kremlin"),
     ("Beijing", "China", "Chinese"),
+    ("Hague", "International Court of Justice", "World Court", "ICJ", "International Criminal Court", "ICC"),
 )
 
 
@@ -101,8 +103,8 @@ def _aliases() -> dict[str, tuple[tuple[str, ...], ...]]:
 # a word or two later ("pulled its troops out").
 PHRASAL: tuple[tuple[tuple[str, ...], str, tuple[str, ...]], ...] = (
     (("blow", "blows", "blew", "blown", "blowing"), "up", ("explosion", "exploded", "blast", "destroyed")),
-    (("pull", "pulls", "pulled", "pulling"), "out", ("withdraw", "withdrew", "withdrawal", "retreat")),
-    (("pull", "pulls", "pulled", "pulling"), "back", ("withdraw", "withdrew", "withdrawal", "retreat")),
+    (("pull", "pulls", "pulled", "pulling"), "out", ("withdraw", "withdrew", "withdrawal", "retreat", "left")),
+    (("pull", "pulls", "pulled", "pulling"), "back", ("withdraw", "withdrew", "withdrawal", "retreat", "left")),
     (("run", "runs", "ran", "running"), "away", ("fled", "flee", "escaped")),
     (("call", "calls", "called", "calling"), "off", ("cancelled", "postponed", "suspended", "halted")),
     (("take", "takes", "took", "taken", "taking"), "over", ("captured", "seized", "control", "replaced", "appointed")),
@@ -124,8 +126,10 @@ PHRASAL: tuple[tuple[tuple[str, ...], str, tuple[str, ...]], ...] = (
     (("send", "sends", "sent", "sending"), "back", ("returned", "deported")),
     (("turn", "turns", "turned", "turning"), "down", ("rejected", "declined")),
     (("look", "looks", "looked", "looking"), "into", ("investigate", "investigation")),
-    (("close", "closes", "closed", "closing"), "sky", ("no-fly", "airspace")),  # "close the sky": a no-fly zone
+    (("close", "closes", "closed", "closing", "shut", "shuts", "shutting"), "sky", ("no-fly", "airspace")),  # "close the sky": a no-fly zone
     (("get", "gets", "got", "getting"), "across", ("cross", "crossing", "crossed")),
+    (("sign", "signs", "signed", "signing"), "off", ("approved", "approval", "authorised")),
+    (("keep", "keeps", "kept", "keeping"), "on", ("extended", "extension", "retained")),
 )
 _PHRASAL = tuple((re.compile(rf"\b({'|'.join(forms)})(?:\s+[\w'’-]+){{0,2}}?\s+(?:in\s+)?{particle}\b", re.IGNORECASE), written)
                  for forms, particle, written in PHRASAL)
@@ -154,7 +158,8 @@ EVERYDAY: tuple[tuple[str, tuple[str, ...]], ...] = (
     (r"(drafted|draft)", ("mobilisation", "mobilised", "conscription")),
     (r"(aid)\s+(?:packages?|deal)", ("assistance",)),
     (r"who\s+(runs|ran|heads|headed|leads|led|manages)\s+the\b", ("director", "head", "chief")),
-    (r"(boss|bosses)", ("director", "head", "chief", "leader")),
+    (r"(boss|bosses)", ("director", "head", "chief", "leader", "secretary")),
+    (r"(blocked|blocking|blocks)\s+(?:\w+\s+){0,3}?(?:vote|resolution|motion)", ("vetoed", "veto")),
     (r"(pm)", ("prime",)),
     (r"(mps)", ("lawmakers", "parliament", "deputies", "duma")),
     (r"(meps)", ("lawmakers", "parliament", "european")),

@@ -92,7 +92,7 @@ class Query:
     # reports first, as for "latest".
     as_of: bool = False
 
-    def holding(self, terms: set[str]) -> set[str]:
+    def holding(self, terms: set[str] | frozenset[str]) -> set[str] | frozenset[str]:
         """``terms`` (a passage's or sentence's) with the search tokens whose relatives are among them."""
         implied = {token for token, family in self.related if family & terms}
         return terms | implied if implied else terms
@@ -105,17 +105,39 @@ class Query:
         """The share of the key terms ``row`` holds (1 when the question names nothing); ``lex``: its terms as a set, if made already."""
         if not self.key_terms:
             return 1.0
-        lex = set(row.lex) if lex is None else lex
-        return sum(holds(term, lex) for term in self.key_terms) / len(self.key_terms)
+        return self.key_share(set(row.lex) if lex is None else lex)
+
+    def key_share(self, terms: set[str] | frozenset[str]) -> float:
+        """The share of the key terms ``terms`` hold, each in any of its spellings or by the words reports write
+        for it ("POWs": "prisoners of war")."""
+        held = self.holding(terms)
+        return sum(holds(term, held) for term in self.key_terms) / len(self.key_terms)
+
+
+# A place's name and its people's ("Europe" / "European", "Syria" / "Syrian", "Ukraine" / "Ukrainian"): the stem and
+# the stem with one of these endings.
+DEMONYM_ENDINGS = ("n", "an", "ian", "ean")
+DEMONYM_MIN_STEM = 4
+
+
+def _demonym_stems(term: str) -> tuple[str, ...]:
+    """The place ``term`` is the people of, if it is ("russian" -> "russia", "ukrainian" -> "ukrain"), and its
+    people ("russia" -> "russian")."""
+    places = [term[:-1]] if term.endswith("an") else []  # Russian, Crimean, American
+    places += [term[:-3]] if term.endswith(("ian", "ean")) else []  # Ukrainian, European
+    return (*(place for place in places if len(place) >= DEMONYM_MIN_STEM), *(term + end for end in DEMONYM_ENDINGS))
 
 
 def holds(term: str, terms: set[str] | frozenset[str]) -> bool:
     """Whether ``terms`` hold the key term ``term``: a number in either of its spellings ("4", "four"), a capital
-    by its country's name ("Washington", "the United States"; index/families.py ALIASES)."""
+    by its country's name ("Washington", "the United States"; index/families.py ALIASES), a place by its people's
+    name ("Europe", "the European Commission")."""
     if term in terms:
         return True
     if (twin := number_twin(term)) is not None:
         return twin in terms
+    if any(other in terms for other in _demonym_stems(term)):
+        return True
     return any(all(t in terms for t in alias) for alias in aliases(term))
 
 
@@ -153,7 +175,7 @@ def headline_coverage(query: Query, row: ParagraphRow) -> float:
     names nothing)."""
     if not query.key_terms:
         return 1.0
-    return max(sum(holds(term, _title_terms(doc.title)) for term in query.key_terms) / len(query.key_terms)
+    return max(query.key_share(_title_terms(doc.title))
                for doc in row.documents)
 
 
@@ -267,7 +289,7 @@ def updates_first(passages: list[Passage], query: Query, view: ReadView) -> list
         return passages
     earlier = asks_when(query.text)
     vectors = view.vectors_of([p.id for p in passages])
-    titled = {p.id for p in passages if all(holds(t, _title_terms(p.paragraph.document.title)) for t in query.key_terms)}
+    titled = {p.id for p in passages if query.key_share(_title_terms(p.paragraph.document.title)) == 1}
     similar = {(a.id, b.id) for i, a in enumerate(passages) for j, b in enumerate(passages)
                if float(vectors[i] @ vectors[j]) >= UPDATE_SIMILARITY or {a.id, b.id} <= titled}
     ordered = list(passages)
