@@ -26,6 +26,13 @@ ENDINGS = (("d", "s"), ("nd", "nc"), ("mit", "miss"), ("ceiv", "cept"), ("b", "p
 MIN_SHARED = 4
 MIN_SHARED_LONG_ENDING = 2
 FAMILIES = (frozenset({"die", "death", "dead"}),)
+# A country and its people's word where no regular ending joins them (index/search.py ``holds`` joins "Russia" and
+# "Russian", "Ukraine" and "Ukrainian"): "the rebuilding conference in Switzerland" is "the Swiss city of Lugano".
+DEMONYMS = (("Switzerland", "Swiss"), ("Netherlands", "Dutch"), ("France", "French"), ("Germany", "German"),
+            ("Britain", "British"), ("Poland", "Polish"), ("Turkey", "Turkish"), ("Sweden", "Swedish"), ("Finland", "Finnish"),
+            ("Denmark", "Danish"), ("Spain", "Spanish"), ("China", "Chinese"), ("Japan", "Japanese"), ("Ireland", "Irish"),
+            ("Norway", "Norwegian"), ("Greece", "Greek"), ("Israel", "Israeli"), ("Iraq", "Iraqi"), ("Portugal", "Portuguese"),
+            ("Belgium", "Belgian"), ("Slovakia", "Slovak"), ("Kazakhstan", "Kazakh"), ("Pakistan", "Pakistani"))
 
 
 def relatives(stem: str) -> frozenset[str]:
@@ -37,13 +44,18 @@ def relatives(stem: str) -> frozenset[str]:
             shared = MIN_SHARED if len(end) <= 2 else MIN_SHARED_LONG_ENDING
             if stem.endswith(end) and len(stem) - len(end) >= shared:
                 found.add(stem[: len(stem) - len(end)] + replacement)
-    for family in FAMILIES:
+    for family in (*FAMILIES, *_demonyms()):
         if stem in family:
             found |= family
     if number := _numbers().get(stem):
         found.add(number)
     found.discard(stem)
     return frozenset(found)
+
+
+@functools.cache
+def _demonyms() -> tuple[frozenset[str], ...]:
+    return tuple(frozenset(lexical_tokens(word)[0] for word in pair) for pair in DEMONYMS)
 
 
 # A number written as a word or in digits ("when the total passed four million": "4 million"); not "one",
@@ -84,6 +96,7 @@ ALIASES = (
     ("Moscow", "Kremlin"),
     ("Beijing", "China", "Chinese"),
     ("Hague", "International Court of Justice", "World Court", "ICJ", "International Criminal Court", "ICC"),
+    ("Bundeswehr", "German armed forces", "German army"),  # and an army by its own name
 )
 
 

@@ -14,9 +14,9 @@ import re
 from dataclasses import dataclass
 
 from index import text as textlib
-from index.families import everyday_words, number_digits
+from index.families import everyday_words, number_digits, relatives
 from index.lexical import Vocabulary
-from index.timeframe import UNIT_STEMS, is_month
+from index.timeframe import UNIT_STEMS, is_holiday, is_month
 
 # A name is a word written with a capital inside the question, an acronym, or a word too rare in
 # English to be an ordinary one (wordninja's frequency rank beyond this): "kramatorsk", "himars".
@@ -142,7 +142,8 @@ def key_terms(question: str, vocabulary: Vocabulary, max_share: float = KEY_MAX_
     if number_words:
         words = [number_digits(word.casefold()) or word for word in words]
     terms = [_terms(word, vocabulary) for word in words]
-    known = [any(t in vocabulary for t in found) for found in terms]
+    # A name the corpus writes in another form is known: "Switzerland" when it writes "Swiss" (index/families.py).
+    known = [any(t in vocabulary or any(r in vocabulary for r in relatives(t)) for t in found) for found in terms]
     key: dict[str, None] = {}
     unknown: list[str] = []
     for i, word in enumerate(words):
@@ -153,7 +154,9 @@ def key_terms(question: str, vocabulary: Vocabulary, max_share: float = KEY_MAX_
         if terms[i] and not known[i]:
             next_is_known_name = i + 1 < len(words) and words[i + 1][0].isupper() and known[i + 1]
             # "MPs", "POWs": words of everyday speech (index/families.py) that reports write otherwise, no names
-            if word[0].isupper() and len(word) >= 3 and not next_is_known_name and not everyday_words(word):
+            # nor is a holiday: "the Halloween missile strikes" names a day, which reports give as a date
+            if (word[0].isupper() and len(word) >= 3 and not next_is_known_name and not everyday_words(word)
+                    and not is_holiday(word)):
                 unknown.append(word)
             continue
         for term in terms[i]:

@@ -124,6 +124,10 @@ _WAR = re.compile(rf"""(?:\b(?:in|during|over|у|в)\s+)?(?:\bthe\s+)?(?P<first>
         |начала\s+|момента\s+)?{WAR}(?:\s+(?:began|started|broke\s+out))?
     |\b(?P<before>before|prior\s+to|до)\s+(?:the\s+)?(?:(?:start|beginning|outbreak)\s+of\s+|початку\s+|начала\s+)?{WAR}""",
                   _FLAGS)
+# "Before the war" after these describes how things were, as reports written during the war tell it ("the 45,000 who
+# lived there before the war", "its population before the invasion"), not a time to search.
+_PRE_WAR_STATE = re.compile(r"""\b(?:lived|live|lives|living|population|inhabitants|residents|home\s+to|used\s+to|жил\w*|прожива\w*
+    |населення|населения|мешкал\w*)\b(?:\W+\w+){0,3}\W*$""", _FLAGS)
 # "A few days into the war", "six months into the invasion": a point of the war's own calendar, searched around it.
 _INTO_WAR = re.compile(rf"""\b(?P<n>{NUMBER}|a\s+few|a\s+couple\s+of|several)\s+(?P<unit>days?|weeks?|months?|years?)\s+
     (?:in)?to\s+{WAR}\b""", _FLAGS)
@@ -137,7 +141,7 @@ _HOLIDAYS = {  # a holiday's spelling (lower case, one space) -> (month, day), o
     "christmas": (12, 25), "christmas day": (12, 25), "christmas eve": (12, 24), "orthodox christmas": (1, 7),
     "new year": (1, 1), "new year's": (1, 1), "new year's day": (1, 1), "new year's eve": (12, 31), "new years": (1, 1),
     "new years eve": (12, 31), "easter": "easter", "orthodox easter": "orthodox easter", "independence day": (8, 24),
-    "victory day": (5, 9), "великдень": "orthodox easter", "великодня": "orthodox easter", "великоднем": "orthodox easter",
+    "victory day": (5, 9), "halloween": (10, 31), "великдень": "orthodox easter", "великодня": "orthodox easter", "великоднем": "orthodox easter",
     "пасха": "orthodox easter", "пасхи": "orthodox easter", "пасху": "orthodox easter", "новий рік": (1, 1),
     "нового року": (1, 1), "новый год": (1, 1), "нового года": (1, 1),
 }
@@ -356,6 +360,8 @@ def _war(m: re.Match, ctx: _Context) -> _Span | None:
     if m["since"]:  # "refugees from the war" is no period: only "since" goes without "the start of"
         return (INVASION, None, "calendar") if m["start"] or m["since"].casefold() == "since" else None
     if m["before"]:
+        if _PRE_WAR_STATE.search(ctx.question[: m.start()]):
+            return None  # "the 45,000 who lived there before the war": a pre-war figure, which reports of the war give
         return None, INVASION - dt.timedelta(days=1), "calendar"
     n, unit = _number(m["n"]), m["unit"].casefold()
     if m["war"] is None and n is None and not _ENDS_HERE.match(ctx.question, m.end()):
@@ -428,6 +434,14 @@ def _holiday(m: re.Match, ctx: _Context) -> _Span | None:
     if rel.endswith(("before", "перед")):
         return first - margin, last, basis
     return first - dt.timedelta(days=1), last + dt.timedelta(days=1), basis
+
+
+def is_holiday(word: str) -> bool:
+    """Is ``word`` a holiday's one-word name ("Easter", "Halloween")?  A day of the calendar, not a name a report must hold."""
+    return word.casefold() in _ONE_WORD_HOLIDAYS
+
+
+_ONE_WORD_HOLIDAYS = frozenset(name for name in _HOLIDAYS if " " not in name)
 
 
 def is_month(word: str) -> bool:

@@ -216,3 +216,18 @@ def test_months_and_time_words_typed_with_a_slip_are_read_as_meant(typed, meant)
 def test_an_instruction_to_set_the_sources_aside_is_told_apart_from_a_question(question, instruction):
     # "Forget the articles for a second and just tell me ..." was answered as a question.
     assert is_instruction(question) is instruction
+
+
+@pytest.mark.parametrize("question, written", [
+    # "At that rebuilding conference in Switzerland, ...": the report says "the Swiss city of Lugano"; refused as
+    # "nothing on Switzerland".
+    ("At that rebuilding conference in Switzerland, who did Ukraine's prime minister say should foot the bill?",
+     "an international conference in the Swiss city of Lugano"),
+    # "the Halloween missile strikes": the report of 31 October gives the day, not the holiday; refused as "nothing on Halloween".
+    ("How many flats in Kyiv lost power in the Halloween missile strikes?", "350,000 apartments in Kyiv without power"),
+])
+def test_a_name_the_corpus_writes_another_way_or_a_holiday_is_no_unknown_name(question, written):
+    vocabulary = Vocabulary({t: 2 for t in textlib.lexical_tokens(written + " " + question.replace("Switzerland", "")
+                                                                        .replace("Halloween", ""))}, 100)
+    assert key_terms(question, vocabulary).unknown == ()
+    assert key_terms(question.replace("Switzerland", "Liechtenstein").replace("Halloween", "Hanukkah"), vocabulary).unknown

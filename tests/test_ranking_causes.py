@@ -340,3 +340,12 @@ def test_the_hague_is_held_by_its_courts():
     ruling = passage(22, "World Court orders Russia to halt", "2022-03-17", "The International Court of Justice ordered Russia.", 0.5)
     assert hague.key_coverage(ruling.paragraph) == 1.0
     assert hague.key_coverage(passage(23, "T", "2022-03-17", "A court in Kyiv ruled.", 0.5).paragraph) == 0.0
+
+
+def test_an_army_is_held_by_its_countrys_armed_forces():
+    # "How big is Germany's special fund for the Bundeswehr?" quoted the paragraph naming "Bundeswehr stocks" once
+    # Germany was held by "German": the one with the 100 billion euros writes "German armed forces".
+    fund = query("How big is Germany's special fund for the Bundeswehr?", ("germani", "bundeswehr"))
+    report = passage(24, "Scholz announces 100 billion euro fund for German armed forces", "2022-02-27",
+                     "Germany would set up a 100 billion euro fund for its armed forces.", 0.5)
+    assert fund.key_coverage(report.paragraph) == 1.0

@@ -435,3 +435,22 @@ def test_the_year_before_a_holiday_is_that_years_holiday():
     assert (window.since, window.until) == (D("2022-04-10"), D("2022-04-24"))
     window = year_earlier(parse_window("after Easter", today=TODAY, corpus_end=CORPUS_END))
     assert (window.since, window.until) == (D("2022-04-17"), D("2022-05-01"))
+
+
+@pytest.mark.parametrize("question", ["How many people were left in Izium out of the roughly 45,000 who lived there before the war?",
+                                      "What was Mariupol's population before the invasion?",
+                                      "How many residents did Bakhmut have before the war?"])
+def test_before_the_war_after_a_state_is_a_pre_war_figure_not_a_time(question):
+    # Was read as "until 23 Feb 2022": nothing then said how many were left, and the question was refused; the
+    # report of the city's recapture says "about 8,000 to 10,000 residents remained, from a pre-war population of 45,000".
+    assert parse_window(question, today=TODAY, corpus_end=CORPUS_END) is None
+
+
+def test_before_the_war_is_still_a_time_when_it_says_when():
+    window = parse_window("What did Putin say before the war?", today=TODAY, corpus_end=CORPUS_END)
+    assert window.since is None and window.until == D("2022-02-23")
+
+
+def test_halloween_is_a_day():
+    window = parse_window("What happened after Halloween 2022?", today=TODAY, corpus_end=CORPUS_END)
+    assert window.since == D("2022-10-31")
