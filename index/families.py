@@ -44,7 +44,7 @@ def relatives(stem: str) -> frozenset[str]:
             shared = MIN_SHARED if len(end) <= 2 else MIN_SHARED_LONG_ENDING
             if stem.endswith(end) and len(stem) - len(end) >= shared:
                 found.add(stem[: len(stem) - len(end)] + replacement)
-    for family in (*FAMILIES, *_demonyms()):
+    for family in FAMILIES:
         if stem in family:
             found |= family
     if number := _numbers().get(stem):
@@ -53,9 +53,17 @@ def relatives(stem: str) -> frozenset[str]:
     return frozenset(found)
 
 
+def demonym_twin(stem: str) -> str | None:
+    """The stem of the country's or its people's word ``stem`` is the other of (DEMONYMS), or None.  A key term held
+    either way and a name known either way; not searched as well: "german" found the German-made tanks of other
+    reports for "germany marders for ukraine number"."""
+    return _demonyms().get(stem)
+
+
 @functools.cache
-def _demonyms() -> tuple[frozenset[str], ...]:
-    return tuple(frozenset(lexical_tokens(word)[0] for word in pair) for pair in DEMONYMS)
+def _demonyms() -> dict[str, str]:
+    pairs = [tuple(lexical_tokens(word)[0] for word in pair) for pair in DEMONYMS]
+    return {**dict(pairs), **{people: country for country, people in pairs}}
 
 
 # A number written as a word or in digits ("when the total passed four million": "4 million"); not "one",

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from index import text as textlib
-from index.families import everyday_words, number_digits, relatives
+from index.families import demonym_twin, everyday_words, number_digits
 from index.lexical import Vocabulary
 from index.timeframe import UNIT_STEMS, is_holiday, is_month
 
@@ -143,7 +143,7 @@ def key_terms(question: str, vocabulary: Vocabulary, max_share: float = KEY_MAX_
         words = [number_digits(word.casefold()) or word for word in words]
     terms = [_terms(word, vocabulary) for word in words]
     # A name the corpus writes in another form is known: "Switzerland" when it writes "Swiss" (index/families.py).
-    known = [any(t in vocabulary or any(r in vocabulary for r in relatives(t)) for t in found) for found in terms]
+    known = [any(t in vocabulary or demonym_twin(t) in vocabulary for t in found) for found in terms]
     key: dict[str, None] = {}
     unknown: list[str] = []
     for i, word in enumerate(words):

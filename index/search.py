@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from index import lexical, spellings
-from index.families import aliases, everyday_words, number_twin, phrasal_words, relatives
+from index.families import aliases, demonym_twin, everyday_words, number_twin, phrasal_words, relatives
 from index.question import asks_how_many, asks_when
 from index.store.protocol import ParagraphRow, ReadView
 
@@ -125,7 +125,9 @@ def _demonym_stems(term: str) -> tuple[str, ...]:
     people ("russia" -> "russian")."""
     places = [term[:-1]] if term.endswith("an") else []  # Russian, Crimean, American
     places += [term[:-3]] if term.endswith(("ian", "ean")) else []  # Ukrainian, European
-    return (*(place for place in places if len(place) >= DEMONYM_MIN_STEM), *(term + end for end in DEMONYM_ENDINGS))
+    irregular = demonym_twin(term)  # "Switzerland" / "Swiss" (index/families.py DEMONYMS)
+    return (*(place for place in places if len(place) >= DEMONYM_MIN_STEM), *(term + end for end in DEMONYM_ENDINGS),
+            *((irregular,) if irregular else ()))
 
 
 def holds(term: str, terms: set[str] | frozenset[str]) -> bool:

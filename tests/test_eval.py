@@ -189,18 +189,19 @@ def test_war_refusals_are_honest_and_rare(war_reports):
     assert english.refused / english.answerable <= WAR_REFUSED_SHARE, [m for m in english.misses if m.problem == "refused"]
 
 
-# The four question sets written blind (holdout2-5.jsonl: 244 English answerable questions), measured 2026-12-06
-# (second stop): R@1 0.947, R@3 0.988, first sentence cites gold 0.950, "when" answers stating the date 0.971,
-# answerable refused 2 of 244, beyond the corpus refused 8 of 8 (README, "Answer quality").  The first stop that
-# day: 0.930 / 0.988; holdout2-4 at the stop before (37a46a9): 0.907 / 0.967.
-BLIND_SETS = ("holdout2", "holdout3", "holdout4", "holdout5")
+# The six question sets written blind (holdout2-7.jsonl: 366 English answerable questions), measured 2026-12-06
+# (third stop): R@1 0.940, R@3 0.986, first sentence cites gold 0.942, "when" answers stating the date 0.925,
+# answerable refused 2 of 366, beyond the corpus refused 12 of 12 (README, "Answer quality").  holdout6 and holdout7
+# at first sight (the code of the stop before, 2b8b071): R@1 0.885 and 0.902, first sentence 0.852 and 0.895; the six
+# together with that code: 0.929 / 0.926, under these bars.
+BLIND_SETS = ("holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7")
 WAR_BLIND_R1, WAR_BLIND_R3, WAR_BLIND_FIRST_SENTENCE = 0.93, 0.975, 0.93
 
 
 def test_war_answers_hold_on_the_sets_written_blind(war_service):
     questions = [q for name in BLIND_SETS for q in evaluation.load_questions(WAR / f"{name}.jsonl")]
     english = evaluation.evaluate(war_service, [q for q in questions if q.kind not in OTHER_LANGUAGES], "final")
-    assert english.answerable >= 240
+    assert english.answerable >= 360
     assert english.recall[1] >= WAR_BLIND_R1 and english.recall[3] >= WAR_BLIND_R3, [m.question for m in english.misses]
     assert english.first_sentence_gold >= WAR_BLIND_FIRST_SENTENCE
     assert english.by_kind["when"].states_date >= WAR_WHEN_DATE

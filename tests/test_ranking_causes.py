@@ -349,3 +349,11 @@ def test_an_army_is_held_by_its_countrys_armed_forces():
     report = passage(24, "Scholz announces 100 billion euro fund for German armed forces", "2022-02-27",
                      "Germany would set up a 100 billion euro fund for its armed forces.", 0.5)
     assert fund.key_coverage(report.paragraph) == 1.0
+
+
+def test_a_country_named_by_its_peoples_word_is_held_not_searched():
+    # "germany marders for ukraine number" also searched "german" and found the German-made tanks of another report.
+    vocabulary = Vocabulary({"german": 5, "marder": 2, "ukrain": 40, "number": 9}, 100)
+    asked = make_query("germany marders for ukraine number", np.zeros(4, np.float32), vocabulary=vocabulary)
+    assert "german" not in asked.search_tokens()
+    assert query("?", ("switzerland",)).key_share({"swiss", "citi"}) == 1.0
