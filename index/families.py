@@ -181,6 +181,7 @@ EVERYDAY: tuple[tuple[str, tuple[str, ...]], ...] = (
     (r"who\s+(runs|ran|heads|headed|leads|led|manages)\s+the\b", ("director", "head", "chief")),
     (r"(boss|bosses)", ("director", "head", "chief", "leader", "secretary")),
     (r"(blocked|blocking|blocks)\s+(?:\w+\s+){0,3}?(?:vote|resolution|motion)", ("vetoed", "veto")),
+    (r"(grab|grabs|grabbed|grabbing|snatched)", ("seized", "detained", "captured", "abducted")),
     (r"(pm)", ("prime",)),
     (r"(mps)", ("lawmakers", "parliament", "deputies", "duma")),
     (r"(meps)", ("lawmakers", "parliament", "european")),

@@ -98,6 +98,10 @@ def test_a_month_is_a_time_not_a_key_term(vocabulary):
         ("When did HIMARS arrive?", True), ("what day was the Kerch bridge hit", True), ("How long ago did Kherson fall?", True),
         ("Коли звільнили Херсон?", True), ("Когда взорвали мост?", True), ("Who said when the war would end?", False),
         ("What happened in Kherson?", False),
+        # "What night did the rockets slam into that five-storey building in Chasiv Yar?" was answered without its date
+        ("What night did the rockets slam into that building in Chasiv Yar?", True), ("Which day did Kherson fall?", True),
+        ("On which night was the dam hit?", True), ("What year did Russia annex Crimea?", True),
+        ("Which weapons did Germany send?", False), ("What nightclub was hit?", False),
     ],
 )
 def test_asks_when(question, when):

@@ -291,6 +291,8 @@ def vocabulary_of(*texts: str, extra: tuple[str, ...] = ()) -> Vocabulary:
      "Russia vetoed a UN Security Council resolution", {"veto"}),
     # "When did the Russians pull out of Chernobyl?": "Russian forces have left the Chernobyl nuclear power plant".
     ("When did the Russians pull out of Chernobyl?", "Russian forces have left the Chernobyl nuclear power plant", {"left"}),
+    # "What day did the Russians grab the director of the Zaporizhzhia nuclear plant?": "Russian troops detained Ihor Murashov".
+    ("What day did the Russians grab the director of the plant?", "Russian troops detained Ihor Murashov, the director", {"detain"}),
 ])
 def test_everyday_phrases_search_the_words_reports_write(question, report, words):
     asked = make_query(question, np.zeros(4, np.float32), vocabulary=vocabulary_of(question, report))
