@@ -151,6 +151,11 @@ PHRASAL: tuple[tuple[tuple[str, ...], str, tuple[str, ...]], ...] = (
     (("get", "gets", "got", "getting"), "across", ("cross", "crossing", "crossed")),
     (("sign", "signs", "signed", "signing"), "off", ("approved", "approval", "authorised")),
     (("keep", "keeps", "kept", "keeping"), "on", ("extended", "extension", "retained")),
+    (("kick", "kicks", "kicked", "kicking"), "off", ("began", "started", "launched")),
+    (("kick", "kicks", "kicked", "kicking"), "in", ("effect", "force")),
+    (("wrap", "wraps", "wrapped", "wrapping"), "up", ("ended", "completed", "finished")),
+    (("tag", "tags", "tagged", "tagging"), "along", ("accompanied", "joined")),
+    (("knock", "knocks", "knocked", "knocking"), "out", ("disabled", "offline", "destroyed")),
 )
 _PHRASAL = tuple((re.compile(rf"\b({'|'.join(forms)})(?:\s+[\w'’-]+){{0,2}}?\s+(?:in\s+)?{particle}\b", re.IGNORECASE), written)
                  for forms, particle, written in PHRASAL)
@@ -182,7 +187,11 @@ EVERYDAY: tuple[tuple[str, tuple[str, ...]], ...] = (
     (r"(boss|bosses)", ("director", "head", "chief", "leader", "secretary")),
     (r"(blocked|blocking|blocks)\s+(?:\w+\s+){0,3}?(?:vote|resolution|motion)", ("vetoed", "veto")),
     (r"(grab|grabs|grabbed|grabbing|snatched)", ("seized", "detained", "captured", "abducted")),
-    (r"(pm)", ("prime",)),
+    (r"(pms?)", ("prime",)),
+    (r"(hackers?|hacked|hacking)", ("cyberattack", "cyberattacks", "websites")),
+    (r"top\s+(diplomats?)", ("foreign", "secretary")),
+    (r"(call-?ups?)", ("mobilisation", "mobilised", "conscription")),
+    (r"(number)\s+two", ("deputy",)),
     (r"(mps)", ("lawmakers", "parliament", "deputies", "duma")),
     (r"(meps)", ("lawmakers", "parliament", "european")),
 )

@@ -44,7 +44,7 @@ _WHEN = re.compile(
 _INSTRUCTION = re.compile(
     r"\b(?:ignore|disregard|forget|set\s+aside|put\s+aside)\s+(?:all\s+|your\s+|the\s+|any\s+|those\s+|these\s+|previous\s+|prior\s+|whatever\s+|what\s+|about\s+)*"
     r"(?:sources|instructions|rules|citations|evidence|articles|reports|news|documents|links)\b"
-    r"|\b(?:don'?t|do\s+not)\s+(?:use|cite|quote|check)\s+(?:your\s+|the\s+|any\s+)*(?:sources|articles|reports|citations)\b"
+    r"|\b(?:don'?t|do\s+not)\s+(?:use|cite|quote|check|bother\s+with)\s+(?:your\s+|the\s+|any\s+)*(?:sources|articles|reports|citations)\b"
     r"|\b(?:pretend|act\s+as\s+if|role-?play)\b|\bwithout\s+(?:any\s+)?(?:sources|citations)\b"
     r"|\b(?:ігноруй|ігноруйте|забудь|игнорируй|игнорируйте|забудь)\b",
     re.IGNORECASE,
@@ -111,6 +111,9 @@ def _is_name(word: str, first: bool) -> bool:
     if rank is None and textlib.ordinary_spelling(lower):
         return False  # a typo of an ordinary word ("janaury"), not a name
     limit = _FIRST_WORD_ORDINARY_RANK if first and word[0].isupper() else _ORDINARY_RANK
+    parts = lower.split("-")
+    if rank is None and len(parts) > 1 and all((textlib.word_rank(part) or limit + 1) <= limit for part in parts):
+        return False  # ordinary words joined by a hyphen: "the collapsed high-rise", "a five-storey building"
     return rank is None or rank > limit
 
 

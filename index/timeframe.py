@@ -128,6 +128,11 @@ _WAR = re.compile(rf"""(?:\b(?:in|during|over|у|в)\s+)?(?:\bthe\s+)?(?P<first>
 # lived there before the war", "its population before the invasion"), not a time to search.
 _PRE_WAR_STATE = re.compile(r"""\b(?:lived|live|lives|living|population|inhabitants|residents|home\s+to|used\s+to|жил\w*|прожива\w*
     |населення|населения|мешкал\w*)\b(?:\W+\w+){0,3}\W*$""", _FLAGS)
+# "On day two of the invasion", "the third day of the war", "the day before the invasion": one day of the war's calendar.
+_DAY_ORDINALS = {"second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4, "fifth": 5, "5th": 5, "sixth": 6, "6th": 6,
+                 "seventh": 7, "7th": 7}
+_WAR_DAY = re.compile(rf"""\b(?:day\s+(?P<n>{NUMBER})\s+of|(?P<nth>{_words(_DAY_ORDINALS)})\s+day\s+of
+    |day\s+(?P<side>before|after))\s+{WAR}\b""", _FLAGS)
 # "A few days into the war", "six months into the invasion": a point of the war's own calendar, searched around it.
 _INTO_WAR = re.compile(rf"""\b(?P<n>{NUMBER}|a\s+few|a\s+couple\s+of|several)\s+(?P<unit>days?|weeks?|months?|years?)\s+
     (?:in)?to\s+{WAR}\b""", _FLAGS)
@@ -392,6 +397,17 @@ def _into_war(m: re.Match, ctx: _Context) -> _Span | None:
     return point - margin, point + margin, "calendar"
 
 
+def _war_day(m: re.Match, ctx: _Context) -> _Span | None:
+    if m["side"]:
+        day = INVASION + dt.timedelta(days=-1 if m["side"].casefold() == "before" else 1)
+    else:
+        n = _number(m["n"]) if m["n"] else _DAY_ORDINALS[m["nth"].casefold()]
+        if not n:
+            return None
+        day = INVASION + dt.timedelta(days=n - 1)
+    return day, day, "calendar"
+
+
 def _anniversary(m: re.Match, ctx: _Context) -> _Span | None:
     """The day of the anniversary named, or the latest one by the corpus's end (or today), with the day either side.
     A day of the war's own calendar: a year earlier is no anniversary, so none is tried (``year_earlier``)."""
@@ -464,6 +480,7 @@ def _has_calendar(words: set[str]) -> bool:
 # costs far more than a look at the question's set of words, and most questions name no time at all).
 _KINDS: tuple[tuple[re.Pattern, Callable[[re.Match, _Context], _Span | None], Callable[[set[str]], bool]], ...] = (
     (_INTO_WAR, _into_war, lambda words: "into" in words and not words.isdisjoint(_WAR_WORDS)),
+    (_WAR_DAY, _war_day, lambda words: "day" in words and not words.isdisjoint(_WAR_WORDS)),
     (_ANNIVERSARY, _anniversary, lambda words: "anniversary" in words and not words.isdisjoint(_WAR_WORDS)),
     (_HOLIDAY, _holiday, lambda words: not words.isdisjoint(_HOLIDAY_WORDS)),
     (_WAR, _war, lambda words: not words.isdisjoint(_WAR_WORDS) or _has_units(words)),
@@ -520,8 +537,17 @@ def _written_day(sentence: str, published: dt.date | None) -> dt.date | None:
         if point.year is not None:
             return point.span(point.year)[0]
         if published is not None:
-            return point.span(point.recent_year(published))[0]
+            past = point.span(point.recent_year(published))[0]
+            ahead = point.span(past.year + 1)[0]
+            # A day to come when the sentence says so and it is the nearer: "the cap, which takes effect on 5 December"
+            # in a report of 3 December 2022 is 5 December 2022, not 2021; "was hit on 10 April" on 9 April is 2021.
+            return ahead if (ahead - published).days < (published - past).days and UPCOMING.search(sentence) else past
     return None
+
+
+# Words that make a day written without its year one to come: "will", "takes effect", "from", "due to".
+UPCOMING = re.compile(r"\b(?:will|would|takes?\s+effect|to\s+take\s+effect|comes?\s+into\s+force|from|starting|due|scheduled"
+                      r"|planned|expected|is\s+to|are\s+to|набуде|набирає|вступит|вступает)\b", re.IGNORECASE)
 
 
 def _spoken_day(sentence: str, published: dt.date) -> dt.date | None:

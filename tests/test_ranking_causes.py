@@ -293,6 +293,16 @@ def vocabulary_of(*texts: str, extra: tuple[str, ...] = ()) -> Vocabulary:
     ("When did the Russians pull out of Chernobyl?", "Russian forces have left the Chernobyl nuclear power plant", {"left"}),
     # "What day did the Russians grab the director of the Zaporizhzhia nuclear plant?": "Russian troops detained Ihor Murashov".
     ("What day did the Russians grab the director of the plant?", "Russian troops detained Ihor Murashov, the director", {"detain"}),
+    # From holdout8's and holdout9's misses: phrasal verbs and the words of chat.
+    ("When did the counteroffensive in Kharkiv region kick off?", "The offensive, launched on 6 September near Balakliia", {"launch"}),
+    ("When did the $60 price cap kick in?", "The cap, which takes effect on 5 December", {"effect"}),
+    ("What day did the rescue work in Dnipro wrap up?", "Rescuers in Dnipro ended their search", {"end"}),
+    ("Did Putin admit the call-up was botched?", "Putin acknowledged mistakes in the mobilisation", {"mobilis"}),
+    ("Who tagged along with the Polish, Czech and Slovenian PMs?", "The prime ministers were accompanied by Kaczynski",
+     {"accompani", "prime"}),
+    ("Where did America's top diplomat go?", "US Secretary of State Antony Blinken visited a hospital", {"secretari"}),
+    ("What did the number two in the Kherson administration say?", "the deputy head of the administration", {"deputi"}),
+    ("Which sites got knocked out by hackers?", "websites were disrupted by cyberattacks", {"websit", "cyberattack"}),
 ])
 def test_everyday_phrases_search_the_words_reports_write(question, report, words):
     asked = make_query(question, np.zeros(4, np.float32), vocabulary=vocabulary_of(question, report))

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from index.timeframe import (
     MONTHS,
+    UPCOMING,
     WEEKDAYS,
     Window,
     format_day,
@@ -363,10 +364,11 @@ def test_any_question_gives_a_sound_window_or_none(question, today, corpus_end):
 @given(st.one_of(st.text(max_size=200), st.lists(st.sampled_from(FRAGMENTS + FILLER + [s for s, *_ in STATED]), max_size=6)
                  .map(" ".join)), st.dates())
 def test_a_stated_day_without_a_written_year_is_never_after_publication(sentence, published):
+    """... unless the sentence says it is to come ("takes effect on 5 December"), and then within half a year."""
     day = stated_date(sentence, published)
     assert day is None or isinstance(day, dt.date)
     if day is not None and not re.search(r"\d{4}", sentence):
-        assert day <= published
+        assert day <= published or UPCOMING.search(sentence) and (day - published).days < 183
     assert stated_date(sentence, None) is None or re.search(r"\d{4}", sentence)
 
 
@@ -454,3 +456,19 @@ def test_before_the_war_is_still_a_time_when_it_says_when():
 def test_halloween_is_a_day():
     window = parse_window("What happened after Halloween 2022?", today=TODAY, corpus_end=CORPUS_END)
     assert window.since == D("2022-10-31")
+
+
+def test_a_day_to_come_is_this_years():
+    # "When did the $60 price cap on Russian seaborne crude kick in?" led with "5 Dec 2021": the report of 3 December
+    # 2022 says the cap "takes effect on 5 December".
+    assert stated_date("The cap, which takes effect on 5 December alongside an EU embargo", D("2022-12-03")) == D("2022-12-05")
+    assert stated_date("The bridge was hit on 10 April.", D("2022-04-09")) == D("2021-04-10")  # said as past: the year before
+
+
+@pytest.mark.parametrize("question, day", [("What did Russia's envoy say on day two of the invasion?", "2022-02-25"),
+                                           ("Which sites were hacked the day before the invasion?", "2022-02-23"),
+                                           ("What happened on the third day of the war?", "2022-02-26"),
+                                           ("What happened on day 100 of the war?", "2022-06-03")])
+def test_a_day_of_the_wars_calendar(question, day):
+    window = parse_window(question, today=TODAY, corpus_end=CORPUS_END)
+    assert (window.since, window.until) == (D(day), D(day))
