@@ -105,7 +105,9 @@ _RANGE = re.compile(rf"""(?:\b(?P<lead>between|from|з|із|від|між|с|с�
     (?:\s*[-–—]\s*|\s+(?P<word>and|to|until|till|through|thru|і|й|та|и|по|до)\s+)(?P<b>{POINT_FREE})""", _FLAGS)
 NUMBER = rf"\d{{1,3}}|{_words(NUMBERS)}"
 UNIT = r"days?|weeks?|months?|years?|дн\w*|день|тиж\w*|недел\w*|місяц\w*|месяц\w*|рік|рок\w*|год\w*|лет"
-_RELATIVE = re.compile(rf"""\b(?:(?P<yesterday>yesterday|вчора|учора|вчера)|(?P<today>today|сьогодні|сегодня)
+_RELATIVE = re.compile(rf"""\b(?:(?P<yesterday>yesterday|вчора|учора|вчера)|(?P<today>today|сьогодні|сегодня
+        |this\s+(?:morning|afternoon|evening)|tonight)
+    |(?P<last_night>last\s+night|цієї\s+ночі|минулої\s+ночі|этой\s+ночью|прошлой\s+ночью)
     |(?P<this_week>this\s+week|цього\s+тижня|на\s+цьому\s+тижні|на\s+этой\s+неделе)
     |(?P<last_week>минулого\s+тижня|на\s+минулому\s+тижні|на\s+прошлой\s+неделе)
     |(?P<last_month>(?:[ву]\s+)?минулому\s+місяці|минулого\s+місяця|в\s+прошлом\s+месяце)
@@ -170,7 +172,8 @@ _NOT_A_DAY_OF_ITS_OWN = {"since", "from", "between", "until", "till", "after", "
 _TOKEN = re.compile(r"\w+")
 UNIT_STEMS = ("day", "week", "month", "year", "дн", "ден", "тиж", "недел", "місяц", "месяц", "рік", "рок", "год", "лет")
 _CALENDAR_WORDS = set(_MONTH_OF) | set(_SEASON_OF)
-_RELATIVE_WORDS = {"yesterday", "today", "вчора", "учора", "вчера", "сьогодні", "сегодня", "торік"}
+_RELATIVE_WORDS = {"yesterday", "today", "вчора", "учора", "вчера", "сьогодні", "сегодня", "торік", "morning", "afternoon", "evening",
+                   "tonight", "night", "ночі", "ночью"}
 _WAR_WORDS = {"war", "invasion", "війни", "вторгнення", "войны", "вторжения"}
 _ENDS_HERE = re.compile(r"\s*[?.!]*\s*$")
 # A lowercase word after "the YEAR" makes the year part of a name ("the 2015 talks"), not a time.
@@ -354,7 +357,7 @@ def _relative(m: re.Match, ctx: _Context) -> _Span | None:
             return today - days(n * step), today, "today"  # "the past 7 days", "last week", "in the last month"
         kind = "last_month" if step == 30 else "last_year"  # "last month": the calendar month before this one
     month = today.replace(day=1)
-    return {"yesterday": (today - days(1), today - days(1)), "today": (today, today),
+    return {"yesterday": (today - days(1), today - days(1)), "today": (today, today), "last_night": (today - days(1), today),
             "this_week": (today - days(today.weekday()), today), "last_week": (today - days(7), today),
             "this_month": (month, today), "last_month": (_add_months(month, -1), month - days(1)),
             "this_year": (month.replace(month=1), today),
