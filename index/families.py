@@ -188,6 +188,8 @@ EVERYDAY: tuple[tuple[str, tuple[str, ...]], ...] = (
     (r"(blocked|blocking|blocks)\s+(?:\w+\s+){0,3}?(?:vote|resolution|motion)", ("vetoed", "veto")),
     (r"(grab|grabs|grabbed|grabbing|snatched)", ("seized", "detained", "captured", "abducted")),
     (r"(pms?)", ("prime",)),
+    (r"(ppl)", ("people",)),
+    (r"(planes?)", ("aircraft", "jets", "bombers")),
     (r"(hackers?|hacked|hacking)", ("cyberattack", "cyberattacks", "websites")),
     (r"top\s+(diplomats?)", ("foreign", "secretary")),
     (r"(call-?ups?)", ("mobilisation", "mobilised", "conscription")),

@@ -108,8 +108,8 @@ def _is_name(word: str, first: bool) -> bool:
     rank = textlib.word_rank(lower)
     if word[0].isupper() and not first:
         return True
-    if rank is None and textlib.ordinary_spelling(lower):
-        return False  # a typo of an ordinary word ("janaury"), not a name
+    if rank is None and textlib.ordinary_spelling(lower) or not word[0].isupper() and textlib.slip_of_common_word(lower):
+        return False  # a typo of an ordinary word ("janaury", "familly": a rare word of the list), not a name
     limit = _FIRST_WORD_ORDINARY_RANK if first and word[0].isupper() else _ORDINARY_RANK
     parts = lower.split("-")
     if rank is None and len(parts) > 1 and all((textlib.word_rank(part) or limit + 1) <= limit for part in parts):

@@ -387,11 +387,12 @@ def make_query(text: str, vector: np.ndarray, since: dt.date | None = None, unti
         # A token's word family, and the other spellings of a name the corpus writes both ways ("chernobyl", "chornobyl").
         found = {t: {r for r in (*relatives(t), *spellings.other_spellings(t)) if r in vocabulary and r not in tokens}
                  for t in tokens}
-        # "pulled out", "nukes": reports write "withdrew", "nuclear"
+        # "pulled out", "nukes": reports write "withdrew", "nuclear"; also when the question writes it too ("POWs in the
+        # first prisoner swap": a report of "prisoners of war" holds what "POWs" asks)
         for verb, written in (*phrasal_words(text_words), *everyday_words(text_words)):
             verb_tokens = lexical.query_tokens(verb)
             if verb_tokens and verb_tokens[0] in found:
                 found[verb_tokens[0]] |= {w for word in written for w in lexical.query_tokens(word)[:1]
-                                          if w in vocabulary and w not in tokens}
+                                          if w in vocabulary and w != verb_tokens[0]}
         related = tuple((t, frozenset(family)) for t, family in found.items() if family)
     return Query(text, vector.astype(np.float32), tokens, since, until, key_terms, unknown, terms_required, related)

@@ -146,6 +146,23 @@ def ordinary_spelling(word: str) -> str | None:
     return closest_spelling(word, _ordinary_by_initial(), max_length_gap=1)
 
 
+RARE_TYPO_RATIO = 50  # a rare word is a slip of a common one this many times as common: "familly" (62,565th) of "family"
+
+
+@functools.lru_cache(maxsize=20_000)
+def slip_of_common_word(word: str) -> str | None:
+    """The common word a rare lowercase ``word`` of the word list is by the two slips a word list keeps as words of
+    their own, a letter typed twice ("familly") or two letters swapped ("thier", "recieve"), when that word is far more
+    common; None for a common word, a word no list holds, or a rare word of its own ("drone", "shelling")."""
+    rank = word_rank(word)
+    if rank is None or rank <= ORDINARY_RANK or not word.isalpha() or len(word) < 4:
+        return None
+    once = {word[:i] + word[i + 1:] for i in range(1, len(word)) if word[i] == word[i - 1]}
+    swapped = {word[:i] + word[i + 1] + word[i] + word[i + 2:] for i in range(len(word) - 1) if word[i] != word[i + 1]}
+    common = [w for w in once | swapped if (r := word_rank(w)) is not None and r <= ORDINARY_RANK and r * RARE_TYPO_RATIO <= rank]
+    return min(common, key=lambda w: word_rank(w) or ORDINARY_RANK) if common else None
+
+
 # Longer "words" are not glued prose (a URL, a hash, junk): splitting them costs time
 # linear in their length per character, and caching them would hold them all in memory.
 MAX_GLUED_WORD = 40

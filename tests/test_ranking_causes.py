@@ -303,6 +303,8 @@ def vocabulary_of(*texts: str, extra: tuple[str, ...] = ()) -> Vocabulary:
     ("Where did America's top diplomat go?", "US Secretary of State Antony Blinken visited a hospital", {"secretari"}),
     ("What did the number two in the Kherson administration say?", "the deputy head of the administration", {"deputi"}),
     ("Which sites got knocked out by hackers?", "websites were disrupted by cyberattacks", {"websit", "cyberattack"}),
+    ("steadfast noon how many planes", "The exercise involves about 60 aircraft", {"aircraft"}),
+    ("were ppl trying to get out", "people trying to flee", {"peopl"}),
 ])
 def test_everyday_phrases_search_the_words_reports_write(question, report, words):
     asked = make_query(question, np.zeros(4, np.float32), vocabulary=vocabulary_of(question, report))
@@ -369,3 +371,15 @@ def test_a_country_named_by_its_peoples_word_is_held_not_searched():
     asked = make_query("germany marders for ukraine number", np.zeros(4, np.float32), vocabulary=vocabulary)
     assert "german" not in asked.search_tokens()
     assert query("?", ("switzerland",)).key_share({"swiss", "citi"}) == 1.0
+
+
+def test_an_everyday_word_is_held_by_the_reports_word_the_question_also_uses():
+    # "How many POWs did each side hand over in the very first prisoner swap of the war?" was refused: "prisoner" is a
+    # word of the question too, so "prisoners" was not kept as what "POWs" means, and no report held the key term "pow".
+    question = "How many POWs did each side hand over in the very first prisoner swap of the war?"
+    report = passage(25, "Ukraine and Russia hold first prisoner exchange", "2022-03-24",
+                     "Ukraine and Russia carried out their first exchange of prisoners of war on Thursday.", 0.5)
+    vocabulary = Vocabulary({**vocabulary_of(question, report.paragraph.text, extra=("pow",)).doc_freq, "war": 60}, 100)
+    asked = dataclasses.replace(make_query(question, np.zeros(4, np.float32), vocabulary=vocabulary),
+                                key_terms=key_terms(question, vocabulary).key)
+    assert "pow" in asked.key_terms and asked.key_coverage(report.paragraph) == 1.0
