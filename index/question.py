@@ -46,6 +46,7 @@ _INSTRUCTION = re.compile(
     r"(?:sources|instructions|rules|citations|evidence|articles|reports|news|documents|links)\b"
     r"|\b(?:don'?t|do\s+not)\s+(?:use|cite|quote|check|bother\s+with)\s+(?:your\s+|the\s+|any\s+)*(?:sources|articles|reports|citations)\b"
     r"|\b(?:pretend|act\s+as\s+if|role-?play)\b|\bwithout\s+(?:any\s+)?(?:sources|citations)\b"
+    r"|\bnever\s+mind\s+(?:the\s+|your\s+|any\s+)*(?:sources|articles|reports|citations|news)\b"
     r"|\b(?:ігноруй|ігноруйте|забудь|игнорируй|игнорируйте|забудь)\b",
     re.IGNORECASE,
 )
