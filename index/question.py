@@ -144,6 +144,7 @@ def key_terms(question: str, vocabulary: Vocabulary, max_share: float = KEY_MAX_
     ``number_words``: a question asked in Ukrainian or Russian, whose reports in its own language write
     "четырех", which no English key term holds."""
     words = [m.group() for m in _WORD.finditer(_NOT_ASKED.sub(" ", question))]
+    words = [_PLURAL_OF_A_MODEL.sub("", word) for word in words]  # "S-300s", "F-16s": the S-300, the F-16
     if number_words:
         words = [number_digits(word.casefold()) or word for word in words]
     terms = [_terms(word, vocabulary) for word in words]
@@ -156,6 +157,8 @@ def key_terms(question: str, vocabulary: Vocabulary, max_share: float = KEY_MAX_
             continue
         if word.isdigit() and i + 1 < len(words) and words[i + 1].casefold().startswith(UNIT_STEMS):
             continue  # "two weeks later", "3 days ago": a time, not a number asked about
+        if _DAY_OF_MONTH.fullmatch(word) and _beside_a_month(words, i):
+            continue  # "on 9 March", "April 18th": a day of the dates searched (index/timeframe.py), not a number asked about
         if terms[i] and not known[i]:
             next_is_known_name = i + 1 < len(words) and words[i + 1][0].isupper() and known[i + 1]
             # "MPs", "POWs": words of everyday speech (index/families.py) that reports write otherwise, no names
@@ -168,6 +171,15 @@ def key_terms(question: str, vocabulary: Vocabulary, max_share: float = KEY_MAX_
             if term in vocabulary and vocabulary.share(term) <= max_share:
                 key[term] = None
     return Terms(tuple(key), tuple(dict.fromkeys(unknown)))
+
+
+_PLURAL_OF_A_MODEL = re.compile(r"(?<=\d)[’']?s$")
+_DAY_OF_MONTH = re.compile(r"(?:[1-9]|[12]\d|3[01])(?:st|nd|rd|th)?", re.IGNORECASE)
+
+
+def _beside_a_month(words: list[str], i: int) -> bool:
+    after = words[i + 2] if i + 2 < len(words) and words[i + 1].casefold() == "of" else words[i + 1] if i + 1 < len(words) else ""
+    return is_month(after) or i > 0 and is_month(words[i - 1])
 
 
 def respelled(question: str, vocabulary: Vocabulary) -> str:

@@ -383,3 +383,18 @@ def test_an_everyday_word_is_held_by_the_reports_word_the_question_also_uses():
     asked = dataclasses.replace(make_query(question, np.zeros(4, np.float32), vocabulary=vocabulary),
                                 key_terms=key_terms(question, vocabulary).key)
     assert "pow" in asked.key_terms and asked.key_coverage(report.paragraph) == 1.0
+
+
+def test_a_question_naming_its_dates_and_subject_is_answered_by_a_report_of_them_that_names_it():
+    # "What happened in Mariupol on 9 March?" was refused for weak evidence: "what happened" is close to no report.
+    from index.answer import judge
+
+    strike = passage(26, "Three killed in strike on Mariupol maternity hospital", "2022-03-10",
+                     "Three people were killed in a Russian air strike on a maternity hospital in Mariupol.", 0.28)
+    strike = dataclasses.replace(strike, dense=0.30, coverage=0.37)
+    dated = dataclasses.replace(query("What happened in Mariupol on 9 March?", ("mariupol",)),
+                                since=dt.date(2022, 3, 9), until=dt.date(2022, 3, 11))
+    assert judge(dated, [strike])[0]
+    assert not judge(dataclasses.replace(dated, since=None, until=None), [strike])[0]  # no dates: as weak as before
+    other = dataclasses.replace(passage(27, "Kyiv", "2022-03-10", "Sirens sounded in Kyiv.", 0.28), dense=0.30, coverage=0.37)
+    assert not judge(dated, [other])[0]  # a report of the day that does not name Mariupol
