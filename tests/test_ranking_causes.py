@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from index import eval as evaluation
 from index import text as textlib
-from index.families import everyday_words, phrasal_words, relatives
+from index.families import everyday_words, phrasal_words, relatives, spelling_variants
 from index.lexical import Vocabulary
 from index.question import asks_when, key_terms
 from index.search import Passage, Query, asks_order, headline_coverage, in_story_order, make_query, updates_first, without_clitics
@@ -398,3 +398,22 @@ def test_a_question_naming_its_dates_and_subject_is_answered_by_a_report_of_them
     assert not judge(dataclasses.replace(dated, since=None, until=None), [strike])[0]  # no dates: as weak as before
     other = dataclasses.replace(passage(27, "Kyiv", "2022-03-10", "Sirens sounded in Kyiv.", 0.28), dense=0.30, coverage=0.37)
     assert not judge(dated, [other])[0]  # a report of the day that does not name Mariupol
+
+
+@pytest.mark.parametrize("question, written, token", [
+    ("Which theater was bombed in Mariupol?", "the drama theatre in Mariupol", "theatr"),
+    ("How many armored vehicles did Germany send?", "armoured vehicles", "armour"),
+    ("how long can people in kherson use hryvnias after the ruble came in", "the rouble would circulate", "roubl"),
+    ("Which theatre was bombed?", "the theater was bombed", "theater"),  # and the other way
+])
+def test_a_word_spelt_the_other_english_way_searches_the_corpus_spelling(question, written, token):
+    # "the ruble" was read as a typo of "rubble"; "theater" found nothing in a corpus that writes "theatre".
+    vocabulary = vocabulary_of(written, extra=("rubbl", "mariupol", "germani", "kherson"))
+    assert token in make_query(question, np.zeros(4, np.float32), vocabulary=vocabulary).tokens
+    assert "rubbl" not in key_terms(question, vocabulary).key
+
+
+@given(st.sampled_from(["for", "war", "or", "her", "over", "tour", "four", "user", "door"]))
+def test_short_words_have_no_other_spelling(word):
+    # "or" / "our" and "er" / "re" need three letters before the ending: "for" is never "f" + "our".
+    assert spelling_variants(word) == ()
