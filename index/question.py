@@ -34,7 +34,7 @@ _FILLER_TYPO_MIN = 4
 
 _WHEN = re.compile(
     r"^\W*(?:and\s+|so\s+)?(when\b|(?:what|which)\s+(?:day|date|time|month|year|night|morning|evening|weekend|week)\b"
-    r"|(?:on|in)\s+(?:what|which)\s+(?:day|date|night|morning|evening|weekend)\b|how\s+long\s+ago\b"
+    r"|(?:on|in|from|since|until|till|by)\s+(?:what|which)\s+(?:day|date|night|morning|evening|weekend)\b|how\s+long\s+ago\b"
     r"|since\s+when\b|in\s+(?:what|which)\s+(?:month|year)\b|коли\b|когда\b|якого\s+числа\b|какого\s+числа\b"
     r"|в\s+який\s+день\b|в\s+какой\s+день\b|в\s+якому\s+місяці\b|в\s+каком\s+месяце\b)",
     re.IGNORECASE,

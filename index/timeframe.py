@@ -553,6 +553,10 @@ UPCOMING = re.compile(r"\b(?:will|would|takes?\s+effect|to\s+take\s+effect|comes
                       r"|planned|expected|is\s+to|are\s+to|набуде|набирає|вступит|вступает)\b", re.IGNORECASE)
 
 
+_FROM_A_DAY = re.compile(r"\b(?:from|starting|beginning)\s+$", re.IGNORECASE)
+_WILL = re.compile(r"\b(?:will|would|is\s+to|are\s+to|due\s+to|scheduled|planned|takes?\s+effect)\b", re.IGNORECASE)
+
+
 def _spoken_day(sentence: str, published: dt.date) -> dt.date | None:
     found = [(m.start(), published - dt.timedelta(days=1)) for m in _YESTERDAY.finditer(sentence)][:1]
     for m in _WEEKDAY.finditer(sentence):
@@ -560,6 +564,10 @@ def _spoken_day(sentence: str, published: dt.date) -> dt.date | None:
         last = mod.startswith(("last", "past", "минул", "прошл"))
         if day not in _WEEKDAY_OF or (not mod and not day.isascii()) or (mod and not last and mod not in {"on", "у", "в", "во"}):
             continue  # "next Friday", "every Sunday"; a Cyrillic weekday needs "в"/"у" ("среда" is also "environment")
+        if not mod and _FROM_A_DAY.search(sentence, 0, m.start()) and _WILL.search(sentence):  # "would cut ... from Wednesday"
+            ahead = (_WEEKDAY_OF[day] - published.weekday()) % 7 or 7
+            found.append((m.start(), published + dt.timedelta(days=ahead)))
+            break
         back = (published.weekday() - _WEEKDAY_OF[day]) % 7 or (7 if last else 0)
         found.append((m.start(), published - dt.timedelta(days=back)))
         break

@@ -102,6 +102,8 @@ def test_a_month_is_a_time_not_a_key_term(vocabulary):
         ("What night did the rockets slam into that building in Chasiv Yar?", True), ("Which day did Kherson fall?", True),
         ("On which night was the dam hit?", True), ("What year did Russia annex Crimea?", True),
         ("Which weapons did Germany send?", False), ("What nightclub was hit?", False),
+        ("From what day did Gazprom cut Nord Stream 1 down to 33 million cubic metres a day?", True),
+        ("Since which date has the cap applied?", True), ("From what city did they flee?", False),
     ],
 )
 def test_asks_when(question, when):

@@ -489,3 +489,11 @@ def test_a_part_of_today_is_today(question, since, until):
 
 def test_a_morning_that_is_no_time_is_not_one():
     assert parse_window("Is the morning shift at the plant over?", today=TODAY, corpus_end=CORPUS_END) is None
+
+
+def test_a_weekday_a_change_will_come_from_is_the_day_to_come():
+    # "From what day did Gazprom cut Nord Stream 1 down to 33 million cubic metres a day?": the report of Tuesday
+    # 26 July 2022 says it "will cut gas flows ... from Wednesday", which was read as the Wednesday before.
+    assert stated_date("Gazprom said it will cut gas flows to 33 million cubic metres per day from Wednesday.",
+                       D("2022-07-26")) == D("2022-07-27")
+    assert stated_date("Refugees have fled from Monday to Friday.", D("2022-07-26")) == D("2022-07-25")  # no change to come
