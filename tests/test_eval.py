@@ -190,7 +190,7 @@ def test_war_refusals_are_honest_and_rare(war_reports):
 
 
 # The twelve question sets written blind (holdout2-13.jsonl: 732 English answerable questions), measured 2026-12-06
-# (third stop): R@1 0.921, R@3 0.975, first sentence cites gold 0.917, "when" answers stating the date 0.943,
+# (third stop): R@1 0.921, R@3 0.975, first sentence cites gold 0.917, "when" answers stating the date 0.953,
 # answerable refused 10 of 732, beyond the corpus refused 23 of 24 (README, "Answer quality").  holdout6-13 at first
 # sight: R@1 0.885, 0.902, 0.869, 0.885, 0.918, 0.902, 0.885, 0.852.  The code of the stop before (2b8b071) gives
 # 0.906 / 0.964 / 0.898 on the twelve ("when" dates 0.887, answerable refused 19 of 732), under these bars.
