@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from index import eval as evaluation
 from index import text as textlib
+from index.answer import judge
 from index.families import everyday_words, phrasal_words, relatives, spelling_variants
 from index.lexical import Vocabulary
 from index.question import asks_when, key_terms
@@ -387,8 +388,6 @@ def test_an_everyday_word_is_held_by_the_reports_word_the_question_also_uses():
 
 def test_a_question_naming_its_dates_and_subject_is_answered_by_a_report_of_them_that_names_it():
     # "What happened in Mariupol on 9 March?" was refused for weak evidence: "what happened" is close to no report.
-    from index.answer import judge
-
     strike = passage(26, "Three killed in strike on Mariupol maternity hospital", "2022-03-10",
                      "Three people were killed in a Russian air strike on a maternity hospital in Mariupol.", 0.28)
     strike = dataclasses.replace(strike, dense=0.30, coverage=0.37)
