@@ -204,24 +204,3 @@ def everyday_words(text: str) -> list[tuple[str, tuple[str, ...]]]:
     """The everyday words of ``text``, each as (the word as written, the words reports write for it)."""
     return [(match.group(1), written) for pattern, written in _EVERYDAY if (match := pattern.search(text))]
 
-
-# American and British spellings ("defense" / "defence", "mobilization" / "mobilisation", "ruble" / "rouble"): people
-# type one, a corpus writes the other.  Endings, read both ways, then whole words.
-_SPELLING_ENDINGS = (("ization", "isation"), ("izations", "isations"), ("ize", "ise"), ("izes", "ises"), ("ized", "ised"),
-                     ("izing", "ising"), ("ense", "ence"), ("or", "our"), ("ors", "ours"), ("ored", "oured"), ("oring", "ouring"),
-                     ("er", "re"), ("ers", "res"), ("eled", "elled"), ("eling", "elling"), ("og", "ogue"))
-_SPELLING_WORDS = (("ruble", "rouble"), ("rubles", "roubles"), ("program", "programme"), ("programs", "programmes"),
-                   ("gray", "grey"), ("jewelry", "jewellery"), ("maneuver", "manoeuvre"), ("maneuvers", "manoeuvres"),
-                   ("aluminum", "aluminium"), ("plow", "plough"))
-_MIN_SPELLING_STEM = 3  # letters before an ending: "or" / "our" never makes "f" + "our"
-
-
-def spelling_variants(word: str) -> tuple[str, ...]:
-    """The other ways English spells lowercase ``word`` ("defense" -> "defence", "centre" -> "center"); a caller keeps
-    those its corpus holds."""
-    found = [b for a, b in _SPELLING_WORDS if word == a] + [a for a, b in _SPELLING_WORDS if word == b]
-    for one, other in _SPELLING_ENDINGS:
-        for end, replacement in ((one, other), (other, one)):
-            if word.endswith(end) and len(word) - len(end) >= _MIN_SPELLING_STEM:
-                found.append(word[: len(word) - len(end)] + replacement)
-    return tuple(dict.fromkeys(w for w in found if w != word))

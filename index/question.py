@@ -13,8 +13,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from index import spellings
 from index import text as textlib
-from index.families import demonym_twin, everyday_words, number_digits, spelling_variants
+from index.families import demonym_twin, everyday_words, number_digits
 from index.lexical import Vocabulary
 from index.timeframe import UNIT_STEMS, is_holiday, is_month
 
@@ -229,18 +230,6 @@ def time_words_respelled(question: str) -> str:
 
 def _terms(word: str, vocabulary: Vocabulary) -> list[str]:
     """The word's own tokens (lexical_tokens adds the parts of what it reads as a glued word: "hi", "mars"),
-    each as the corpus spells it when it is a typo of a known term."""
+    each as the corpus spells it when it spells it the other English way or it is a typo of a known term."""
     parts = [(part, found[0]) for part in re.findall(r"\w+", word) if (found := textlib.lexical_tokens(part))]
-    return [_spelt(part, t, vocabulary) or vocabulary.closest(t) or t for part, t in parts]
-
-
-def _spelt(word: str, token: str, vocabulary: Vocabulary) -> str | None:
-    """The token of ``word``'s other English spelling when the corpus holds it and not ``token`` ("ruble": "roubl",
-    not the typo "rubbl")."""
-    if token in vocabulary:
-        return None
-    for variant in spelling_variants(word.casefold()):
-        other = textlib.lexical_tokens(variant)[:1]
-        if other and other[0] in vocabulary:
-            return other[0]
-    return None
+    return [spellings.corpus_spellings(part, vocabulary).get(t) or vocabulary.closest(t) or t for part, t in parts]

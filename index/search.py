@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from index import lexical, spellings
-from index.families import aliases, demonym_twin, everyday_words, number_twin, phrasal_words, relatives, spelling_variants
+from index.families import aliases, demonym_twin, everyday_words, number_twin, phrasal_words, relatives
 from index.question import asks_how_many, asks_when
 from index.store.protocol import ParagraphRow, ReadView
 
@@ -373,21 +373,6 @@ def without_clitics(text: str) -> str:
     return _CLITIC.sub("", _IRREGULAR_NOT.sub(lambda m: {"ca": "can", "wo": "will", "sha": "shall"}[m[1].casefold()], text))
 
 
-def english_spellings(text: str, vocabulary: lexical.Vocabulary) -> dict[str, str]:
-    """Each token of ``text`` the vocabulary lacks -> the token of its other English spelling that it holds."""
-    found: dict[str, str] = {}
-    for word in re.findall(r"[a-z]+", text.casefold()):
-        own = lexical.query_tokens(word)[:1]
-        if not own or own[0] in vocabulary:
-            continue
-        for variant in spelling_variants(word):
-            other = lexical.query_tokens(variant)[:1]
-            if other and other[0] in vocabulary:
-                found[own[0]] = other[0]
-                break
-    return found
-
-
 def make_query(text: str, vector: np.ndarray, since: dt.date | None = None, until: dt.date | None = None, *,
                vocabulary: lexical.Vocabulary | None = None, key_terms: tuple[str, ...] = (), unknown: tuple[str, ...] = (),
                also: str = "", terms_required: bool = True) -> Query:
@@ -399,7 +384,7 @@ def make_query(text: str, vector: np.ndarray, since: dt.date | None = None, unti
     related: tuple[tuple[str, frozenset[str]], ...] = ()
     if vocabulary is not None:
         # A word the corpus spells the other way ("defense": "defence") is searched as it spells it, before typos are read.
-        spelt = english_spellings(text_words, vocabulary)
+        spelt = spellings.corpus_spellings(text_words, vocabulary)
         tokens = vocabulary.corrected(tuple(dict.fromkeys(spelt.get(t, t) for t in tokens)),
                                       keep=lexical.ordinary_tokens(text_words) | set(spelt.values()))
         # A token's word family, and the other spellings of a name the corpus writes both ways ("chernobyl", "chornobyl").

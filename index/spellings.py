@@ -11,12 +11,15 @@ corpus's spelling of the same name in two ways:
   "vinnytsia" all fold to "vinica".
 
 Both work on lexical tokens (``text.lexical_tokens``: lowercase, stemmed), as the vocabulary holds them.
+
+English words are spelt two ways too, American and British ("theater" / "theatre", "ruble" / "rouble"):
+``corpus_spellings`` reads a question's word the corpus lacks as the corpus's spelling of it.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 
 from index.text import lexical_tokens
 
@@ -100,3 +103,41 @@ def by_fold(terms: Iterable[tuple[str, int]]) -> dict[str, str]:
             if key not in best or (-count, term) < (-best[key][0], best[key][1]):  # ties: the first in the alphabet
                 best[key] = (count, term)
     return {key: term for key, (_, term) in best.items()}
+
+
+# American and British spellings ("defense" / "defence", "mobilization" / "mobilisation", "ruble" / "rouble"): people
+# type one, a corpus writes the other.  Endings, read both ways, then whole words.
+_SPELLING_ENDINGS = (("ization", "isation"), ("izations", "isations"), ("ize", "ise"), ("izes", "ises"), ("ized", "ised"),
+                     ("izing", "ising"), ("ense", "ence"), ("or", "our"), ("ors", "ours"), ("ored", "oured"), ("oring", "ouring"),
+                     ("er", "re"), ("ers", "res"), ("eled", "elled"), ("eling", "elling"), ("og", "ogue"))
+_SPELLING_WORDS = (("ruble", "rouble"), ("rubles", "roubles"), ("program", "programme"), ("programs", "programmes"),
+                   ("gray", "grey"), ("jewelry", "jewellery"), ("maneuver", "manoeuvre"), ("maneuvers", "manoeuvres"),
+                   ("aluminum", "aluminium"), ("plow", "plough"))
+_MIN_SPELLING_STEM = 3  # letters before an ending: "or" / "our" never makes "f" + "our"
+
+
+def spelling_variants(word: str) -> tuple[str, ...]:
+    """The other ways English spells lowercase ``word`` ("defense" -> "defence", "centre" -> "center"); a caller keeps
+    those its corpus holds."""
+    found = [b for a, b in _SPELLING_WORDS if word == a] + [a for a, b in _SPELLING_WORDS if word == b]
+    for one, other in _SPELLING_ENDINGS:
+        for end, replacement in ((one, other), (other, one)):
+            if word.endswith(end) and len(word) - len(end) >= _MIN_SPELLING_STEM:
+                found.append(word[: len(word) - len(end)] + replacement)
+    return tuple(dict.fromkeys(w for w in found if w != word))
+
+
+def corpus_spellings(text: str, vocabulary: Container[str]) -> dict[str, str]:
+    """Each token of ``text``'s words that ``vocabulary`` lacks -> the token of the word's other English spelling that
+    it holds ("ruble" -> "roubl", not the typo "rubbl"; "theater" -> "theatr")."""
+    found: dict[str, str] = {}
+    for word in re.findall(r"[a-z]+", text.casefold()):
+        own = lexical_tokens(word)[:1]
+        if not own or own[0] in vocabulary:
+            continue
+        for variant in spelling_variants(word):
+            other = lexical_tokens(variant)[:1]
+            if other and other[0] in vocabulary:
+                found[own[0]] = other[0]
+                break
+    return found

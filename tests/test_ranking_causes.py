@@ -19,10 +19,11 @@ from hypothesis import strategies as st
 from index import eval as evaluation
 from index import text as textlib
 from index.answer import judge
-from index.families import everyday_words, phrasal_words, relatives, spelling_variants
+from index.families import everyday_words, phrasal_words, relatives
 from index.lexical import Vocabulary
 from index.question import asks_when, key_terms
 from index.search import Passage, Query, asks_order, headline_coverage, in_story_order, make_query, updates_first, without_clitics
+from index.spellings import spelling_variants
 from index.store.protocol import DocumentRow, ParagraphRow
 from index.timeframe import format_day
 
