@@ -60,6 +60,24 @@ def demonym_twin(stem: str) -> str | None:
     return _demonyms().get(stem)
 
 
+# A place's name and its people's ("Europe" / "European", "Syria" / "Syrian", "Ukraine" / "Ukrainian"): the stem and
+# the stem with one of these endings.
+DEMONYM_ENDINGS = ("n", "an", "ian", "ean")
+DEMONYM_MIN_STEM = 4
+
+
+@functools.cache
+def demonym_forms(stem: str) -> tuple[str, ...]:
+    """The place ``stem`` is the people of, if it is ("russian" -> "russia", "ukrainian" -> "ukrain"), its people
+    ("russia" -> "russian"), and its twin in DEMONYMS ("switzerland" -> "swiss").  A key term is held in any of them
+    (index/search.py ``holds``), asked for each key term of each passage ranked: made once a stem."""
+    places = [stem[:-1]] if stem.endswith("an") else []  # Russian, Crimean, American
+    places += [stem[:-3]] if stem.endswith(("ian", "ean")) else []  # Ukrainian, European
+    irregular = demonym_twin(stem)
+    return (*(place for place in places if len(place) >= DEMONYM_MIN_STEM), *(stem + end for end in DEMONYM_ENDINGS),
+            *((irregular,) if irregular else ()))
+
+
 @functools.cache
 def _demonyms() -> dict[str, str]:
     pairs = [tuple(lexical_tokens(word)[0] for word in pair) for pair in DEMONYMS]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from index import lexical, spellings
-from index.families import aliases, demonym_twin, everyday_words, number_twin, phrasal_words, relatives
+from index.families import aliases, demonym_forms, everyday_words, number_twin, phrasal_words, relatives
 from index.question import asks_how_many, asks_when
 from index.store.protocol import ParagraphRow, ReadView
 
@@ -114,22 +114,6 @@ class Query:
         return sum(holds(term, held) for term in self.key_terms) / len(self.key_terms)
 
 
-# A place's name and its people's ("Europe" / "European", "Syria" / "Syrian", "Ukraine" / "Ukrainian"): the stem and
-# the stem with one of these endings.
-DEMONYM_ENDINGS = ("n", "an", "ian", "ean")
-DEMONYM_MIN_STEM = 4
-
-
-def _demonym_stems(term: str) -> tuple[str, ...]:
-    """The place ``term`` is the people of, if it is ("russian" -> "russia", "ukrainian" -> "ukrain"), and its
-    people ("russia" -> "russian")."""
-    places = [term[:-1]] if term.endswith("an") else []  # Russian, Crimean, American
-    places += [term[:-3]] if term.endswith(("ian", "ean")) else []  # Ukrainian, European
-    irregular = demonym_twin(term)  # "Switzerland" / "Swiss" (index/families.py DEMONYMS)
-    return (*(place for place in places if len(place) >= DEMONYM_MIN_STEM), *(term + end for end in DEMONYM_ENDINGS),
-            *((irregular,) if irregular else ()))
-
-
 def holds(term: str, terms: set[str] | frozenset[str]) -> bool:
     """Whether ``terms`` hold the key term ``term``: a number in either of its spellings ("4", "four"), a capital
     by its country's name ("Washington", "the United States"; index/families.py ALIASES), a place by its people's
@@ -138,7 +122,7 @@ def holds(term: str, terms: set[str] | frozenset[str]) -> bool:
         return True
     if (twin := number_twin(term)) is not None:
         return twin in terms
-    if any(other in terms for other in _demonym_stems(term)):
+    if any(other in terms for other in demonym_forms(term)):
         return True
     return any(all(t in terms for t in alias) for alias in aliases(term))
 
