@@ -548,13 +548,13 @@ def _written_day(sentence: str, published: dt.date | None) -> dt.date | None:
     return None
 
 
-# Words that make a day written without its year one to come: "will", "takes effect", "from", "due to".
-UPCOMING = re.compile(r"\b(?:will|would|takes?\s+effect|to\s+take\s+effect|comes?\s+into\s+force|from|starting|due|scheduled"
-                      r"|planned|expected|is\s+to|are\s+to|набуде|набирає|вступит|вступает)\b", re.IGNORECASE)
-
-
+# Words that say a change is to come ("will cut gas flows ... from Wednesday"): a weekday after "from" is then the
+# day to come.  With a few more ("from 5 December", "expected", "comes into force"), a day written without its year.
+_WILL_WORDS = r"will|would|is\s+to|are\s+to|due\s+to|scheduled|planned|takes?\s+effect"
+_WILL = re.compile(rf"\b(?:{_WILL_WORDS})\b", re.IGNORECASE)
+UPCOMING = re.compile(rf"\b(?:{_WILL_WORDS}|to\s+take\s+effect|comes?\s+into\s+force|from|starting|due|expected"
+                      r"|набуде|набирає|вступит|вступает)\b", re.IGNORECASE)
 _FROM_A_DAY = re.compile(r"\b(?:from|starting|beginning)\s+$", re.IGNORECASE)
-_WILL = re.compile(r"\b(?:will|would|is\s+to|are\s+to|due\s+to|scheduled|planned|takes?\s+effect)\b", re.IGNORECASE)
 
 
 def _spoken_day(sentence: str, published: dt.date) -> dt.date | None:
