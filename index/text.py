@@ -121,7 +121,7 @@ def closest_spelling(word: str, candidates: dict[str, list[str]], max_length_gap
     found = process.extract(word, near, scorer=fuzz.ratio, score_cutoff=TYPO_MIN_SIMILARITY, limit=None)
     if not found:
         return None
-    order = (lambda w: prefer(w)) if prefer is not None else (lambda w: 0)
+    order = prefer or (lambda w: 0)
     return min(found, key=lambda hit: (OSA.distance(word, hit[0]), -hit[1], order(hit[0]), hit[2]))[0]
 
 
