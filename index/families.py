@@ -215,7 +215,38 @@ EVERYDAY: tuple[tuple[str, tuple[str, ...]], ...] = (
     (r"(mps)", ("lawmakers", "parliament", "deputies", "duma")),
     (r"(meps)", ("lawmakers", "parliament", "european")),
 )
-_EVERYDAY = tuple((re.compile(rf"\b{pattern}\b", re.IGNORECASE), written) for pattern, written in EVERYDAY)
+# Acronyms people ask with and reports write out ("the NBU": "the National Bank of Ukraine"): (the acronym, the
+# report's words).  Matched as typed in capitals, with or without a plural "s": "mod" in chat is a moderator.
+ACRONYMS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("MoD|MOD", ("ministry", "defence", "defense")),
+    ("DoD", ("pentagon", "defense", "department")),
+    ("NBU", ("national", "bank")),
+    ("MFA", ("foreign", "ministry")),
+    ("ZNPP", ("zaporizhzhia", "nuclear", "plant")),
+    ("NPP", ("nuclear", "plant")),
+    ("AFU|ZSU", ("armed", "forces", "army")),
+    ("UNSC", ("security", "council")),
+    ("UNGA", ("general", "assembly")),
+    ("NSDC", ("security", "council")),
+    ("GUR", ("intelligence",)),
+    ("DPR", ("donetsk", "separatist")),
+    ("LPR", ("luhansk", "separatist")),
+    ("POTUS", ("president",)),
+    ("PMC", ("private", "military", "mercenary", "mercenaries")),
+    ("MLRS", ("rocket", "launchers", "launch")),
+    ("APC", ("armoured", "armored", "personnel")),
+    ("IFV", ("infantry", "fighting")),
+    ("MBT", ("tanks", "tank")),
+    ("ICBM", ("intercontinental", "ballistic")),
+    ("UAV", ("drones", "drone", "unmanned")),
+    ("KIA", ("killed",)),
+    ("ICRC", ("red", "cross")),
+    ("OHCHR", ("human", "rights")),
+    ("CPI", ("inflation", "consumer")),
+)
+_EVERYDAY = (*(
+    (re.compile(rf"\b{pattern}\b", re.IGNORECASE), written) for pattern, written in EVERYDAY
+), *((re.compile(rf"\b({pattern})s?\b"), written) for pattern, written in ACRONYMS))
 
 
 def everyday_words(text: str) -> list[tuple[str, tuple[str, ...]]]:

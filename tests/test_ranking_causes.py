@@ -307,10 +307,22 @@ def vocabulary_of(*texts: str, extra: tuple[str, ...] = ()) -> Vocabulary:
     ("Which sites got knocked out by hackers?", "websites were disrupted by cyberattacks", {"websit", "cyberattack"}),
     ("steadfast noon how many planes", "The exercise involves about 60 aircraft", {"aircraft"}),
     ("were ppl trying to get out", "people trying to flee", {"peopl"}),
+    # From holdout15's misses: acronyms reports write out.
+    ("On what date did the NBU hike rates to 25 percent?", "The National Bank of Ukraine raised its key interest rate",
+     {"nation", "bank"}),
+    ("What day did the Russian MoD say its last troops were out of Kherson?", "Russia's defence ministry said",
+     {"defenc", "ministri"}),
+    ("how many APCs in the package", "the package includes 200 armoured personnel carriers", {"armour", "personnel"}),
 ])
 def test_everyday_phrases_search_the_words_reports_write(question, report, words):
     asked = make_query(question, np.zeros(4, np.float32), vocabulary=vocabulary_of(question, report))
     assert words <= set(asked.search_tokens())
+
+
+def test_an_acronym_is_read_only_in_capitals():
+    assert not everyday_words("ask a mod to pin it")  # a moderator, not the Ministry of Defence
+    assert [w for w, _ in everyday_words("the MoD said")] == ["MoD"]
+    assert [w for w, _ in everyday_words("How many APCs did they send?")] == ["APC"]
 
 
 def test_a_blocked_road_is_no_veto():
