@@ -94,7 +94,7 @@ def asks_how_many(question: str) -> bool:
     return bool(_HOW_MANY.search(question))
 
 
-def _is_name(word: str, first: bool) -> bool:
+def _is_name(word: str, first: bool, english: bool = True) -> bool:
     if any(ch.isdigit() for ch in word):
         return not _YEAR.fullmatch(word)  # a year is a time window (index/timeframe.py), not a name
     if is_month(word):  # so is a month: "in mid-April" asks for dates, not for reports that write "April"
@@ -113,10 +113,33 @@ def _is_name(word: str, first: bool) -> bool:
     if rank is None and textlib.ordinary_spelling(lower) or not word[0].isupper() and textlib.slip_of_common_word(lower):
         return False  # a typo of an ordinary word ("janaury", "familly": a rare word of the list), not a name
     limit = _FIRST_WORD_ORDINARY_RANK if first and word[0].isupper() else _ORDINARY_RANK
+    if english and rank is not None and rank > limit and _inflects_an_ordinary_word(lower, limit):
+        return False  # "blasts", "downed", "shelling": rare forms of ordinary words, no names
     parts = lower.split("-")
     if rank is None and len(parts) > 1 and all((textlib.word_rank(part) or limit + 1) <= limit for part in parts):
         return False  # ordinary words joined by a hyphen: "the collapsed high-rise", "a five-storey building"
     return rank is None or rank > limit
+
+
+# Regular English inflections: (ending, what the word ends with without it).
+_INFLECTIONS = (("ies", "y"), ("ied", "y"), ("es", ""), ("s", ""), ("ed", ""), ("d", ""), ("ing", ""), ("ing", "e"))
+_MIN_BASE = 3
+
+
+def _inflects_an_ordinary_word(word: str, limit: int) -> bool:
+    """Is ``word`` a regular inflection of a word at most ``limit`` in English's frequency rank ("blasts": "blast",
+    "downed": "down", "shelling": "shell", "docked": "dock", "rigged": "rig")?  A consonant before "ys" makes no
+    plural: "germanys" is a name's possessive typed without its apostrophe."""
+    for ending, restored in _INFLECTIONS:
+        if not word.endswith(ending) or len(word) - len(ending) < _MIN_BASE:
+            continue
+        base = word[: -len(ending)] + restored
+        if ending == "s" and base.endswith("y") and base[-2] not in "aeiou":
+            continue
+        bases = (base, base[:-1]) if not restored and base[-1] == base[-2] else (base,)
+        if any((rank := textlib.word_rank(b)) is not None and rank <= limit for b in bases):
+            return True
+    return False
 
 
 # Negations typed without their apostrophe that no stopword ends: "won't", "ain't", "shan't".
@@ -137,16 +160,17 @@ def mistyped_stopword(word: str) -> bool:
     return len(word) >= _FILLER_TYPO_MIN and any(len(s) >= _FILLER_TYPO_MIN and _one_edit(word, s) for s in textlib.STOPWORDS)
 
 
-def key_terms(question: str, vocabulary: Vocabulary, max_share: float = KEY_MAX_SHARE, *, number_words: bool = True) -> Terms:
+def key_terms(question: str, vocabulary: Vocabulary, max_share: float = KEY_MAX_SHARE, *, english: bool = True) -> Terms:
     """The key terms of ``question`` (typos read as the corpus's closest term; those held by at most
     ``max_share`` of the paragraphs) and the named words it lacks.
     Links and chat mentions name nothing the question asks about ("https://evil.example", "<@123>", "@everyone").
-    A number written as a word names the number its digits do ("four million", "4 million"), unless not
-    ``number_words``: a question asked in Ukrainian or Russian, whose reports in its own language write
-    "четырех", which no English key term holds."""
+    Unless not ``english`` (``question`` is the English rendering of a question asked in Ukrainian or Russian,
+    whose key terms only rank), a number written as a word names the number its digits do ("four million",
+    "4 million"; reports in the question's own language write "четырех", which no English key term holds), and a
+    rare form of an ordinary word is none ("blasts"; of a rendering's few words, "shelling" still ranks)."""
     words = [m.group() for m in _WORD.finditer(_NOT_ASKED.sub(" ", question))]
     words = [_PLURAL_OF_A_MODEL.sub("", word) for word in words]  # "S-300s", "F-16s": the S-300, the F-16
-    if number_words:
+    if english:
         words = [number_digits(word.casefold()) or word for word in words]
     terms = [_terms(word, vocabulary) for word in words]
     # A name the corpus writes in another form is known: "Switzerland" when it writes "Swiss" (index/families.py).
@@ -154,7 +178,7 @@ def key_terms(question: str, vocabulary: Vocabulary, max_share: float = KEY_MAX_
     key: dict[str, None] = {}
     unknown: list[str] = []
     for i, word in enumerate(words):
-        if not _is_name(word, first=i == 0):
+        if not _is_name(word, first=i == 0, english=english):
             continue
         if word.isdigit() and i + 1 < len(words) and words[i + 1].casefold().startswith(UNIT_STEMS):
             continue  # "two weeks later", "3 days ago": a time, not a number asked about
