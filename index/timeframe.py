@@ -88,6 +88,7 @@ PARTS = r"""early|mid|late|(?:(?:at|in)\s+)?the\s+(?:beginning|start|middle|end)
 SEASON_REL = r"this|last|цього|цієї|минулого|минулої|этим|этой|этого|прошлым|прошлой|прошлого"
 POINT = rf"""(?P<iso_y>{YEAR})-(?P<iso_m>0?[1-9]|1[0-2])-(?P<iso_d>{DAY})
     |\b(?<![\d.])(?P<dot_d>[12]\d|3[01]|0?[1-9])\.(?P<dot_m>0?[1-9]|1[0-2])\.(?P<dot_y>199\d|20\d\d)(?![\d%]|[.,]\d)
+    |\b(?<![\d./])(?!24/7\b)(?P<slash_a>[12]\d|3[01]|0?[1-9])/(?P<slash_b>[12]\d|3[01]|0?[1-9])(?:/(?P<slash_y>199\d|20\d\d|\d\d))?(?![\d/%]|[.,]\d)
     |(?:\bthe\s+)?(?P<dmy_d>{DAY})\s+(?:of\s+)?(?P<dmy_m>{MONTH})(?:,?\s+(?P<dmy_y>{YEAR}){YEAR_WORD})?
     |(?P<md_m>{MONTH})(?:\s+(?P<md_d>{DAY})(?:,?\s+(?P<md_y>{YEAR}))?|,?\s+(?:of\s+)?(?P<my_y>{YEAR}){YEAR_WORD})?
     |(?P<part>\b(?:{PARTS}))[\s-]*(?P<part_m>{MONTH})(?:,?\s+(?P<part_y>{YEAR}){YEAR_WORD})?
@@ -169,7 +170,7 @@ _YESTERDAY = re.compile(r"\b(?:yesterday|вчора|учора|вчера)\b", r
 _RANGE_AFTER = re.compile(rf"\s*(?:[-–—]|(?:to|and|until|till|through|до|по|і|и|та)\b)\s*(?:\d|{MONTH})", re.IGNORECASE)
 _NOT_A_DAY_OF_ITS_OWN = {"since", "from", "between", "until", "till", "after", "before", "by", "to", "and", "through", "з", "із",
                          "від", "до", "після", "по", "між", "і", "с", "со", "от", "после", "между", "и", "та", "-", "–", "—"}
-_TOKEN = re.compile(r"\w+")
+_TOKEN = re.compile(r"\d{1,2}/\d{1,2}(?:/\d{2,4})?|\w+")  # a day written with slashes ("1/26") is one word
 UNIT_STEMS = ("day", "week", "month", "year", "дн", "ден", "тиж", "недел", "місяц", "месяц", "рік", "рок", "год", "лет")
 _CALENDAR_WORDS = set(_MONTH_OF) | set(_SEASON_OF)
 _RELATIVE_WORDS = {"yesterday", "today", "вчора", "учора", "вчера", "сьогодні", "сегодня", "торік", "morning", "afternoon", "evening",
@@ -238,6 +239,8 @@ def _point(m: re.Match) -> _Point | None:
     """The period a match of ``POINT`` names; None when a word is not in the tables (odd case folding)."""
     years = (m["iso_y"], m["dot_y"], m["dmy_y"], m["md_y"], m["part_y"], m["season_y"], m["my_y"], m["year"])
     year = next((int(y) for y in years if y), None)
+    if m["slash_a"]:
+        return _slash_point(int(m["slash_a"]), int(m["slash_b"]), m["slash_y"])
     word = next((w for w in (m["dmy_m"], m["md_m"], m["part_m"]) if w), None)
     number = m["iso_m"] or m["dot_m"]
     month = int(number) if number else _MONTH_OF.get(word.casefold().rstrip(".")) if word else None
@@ -254,6 +257,17 @@ def _point(m: re.Match) -> _Point | None:
     if m["md_m"]:
         return _Point(month, year=year, bare=year is None) if month else None
     return _Point(None, year=year, bare=True)
+
+
+def _slash_point(a: int, b: int, year: str | None) -> _Point | None:
+    """The day "1/26" or "26/1" names (with its year: "4/23/2022", "23/04/22"): the day is the number past 12, the
+    month the other.  None when neither is past 12 ("3/4", "9/11": only the writer's habit tells which is the
+    month) or both are."""
+    readings = [(month, day) for month, day in ((a, b), (b, a)) if month <= 12 < day]
+    if len(readings) != 1:
+        return None
+    month, day = readings[0]
+    return _Point(month, day, year=(2000 + int(year) if len(year) == 2 else int(year)) if year else None)
 
 
 def _day_number(m: re.Match) -> int | None:
@@ -476,7 +490,7 @@ def _has_units(words: set[str]) -> bool:
 
 
 def _has_calendar(words: set[str]) -> bool:
-    return not words.isdisjoint(_CALENDAR_WORDS) or any(len(word) == 4 and word.isdigit() for word in words)
+    return not words.isdisjoint(_CALENDAR_WORDS) or any(len(word) == 4 and word.isdigit() or "/" in word for word in words)
 
 
 # Each kind: its pattern, its resolver, and a test that the question holds a word it needs (a regex scan
