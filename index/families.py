@@ -174,6 +174,7 @@ PHRASAL: tuple[tuple[tuple[str, ...], str, tuple[str, ...]], ...] = (
     (("wrap", "wraps", "wrapped", "wrapping"), "up", ("ended", "completed", "finished")),
     (("tag", "tags", "tagged", "tagging"), "along", ("accompanied", "joined")),
     (("knock", "knocks", "knocked", "knocking"), "out", ("disabled", "offline", "destroyed")),
+    (("black", "blacks", "blacked", "blacking"), "out", ("blackouts", "blackout", "darkness", "electricity")),
 )
 _PHRASAL = tuple((re.compile(rf"\b({'|'.join(forms)})(?:\s+[\w'’-]+){{0,2}}?\s+(?:in\s+)?{particle}\b", re.IGNORECASE), written)
                  for forms, particle, written in PHRASAL)
