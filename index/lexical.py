@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 import shutil
 from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
@@ -34,8 +35,12 @@ IDS = "lexical_ids.npy"
 
 
 def query_tokens(text: str) -> tuple[str, ...]:
-    """A question's distinct search tokens, in order."""
-    return tuple(dict.fromkeys(textlib.lexical_tokens(text)))
+    """A question's distinct search tokens, in order; a model's plural ("F-16s", "AT-4s": "16s", "4s") is searched
+    with its singular ("16", "4"), which reports write as often."""
+    return tuple(dict.fromkeys(form for token in textlib.lexical_tokens(text) for form in (token, _MODEL_PLURAL.sub("", token))))
+
+
+_MODEL_PLURAL = re.compile(r"(?<=\d)s$")
 
 
 def ordinary_tokens(text: str) -> set[str]:

@@ -316,6 +316,10 @@ def vocabulary_of(*texts: str, extra: tuple[str, ...] = ()) -> Vocabulary:
     # holdout17: "Death toll from the 23 November strikes that blacked out the whole country?" ranked the report of
     # "widespread blackouts" fifth.
     ("Which strikes blacked out the whole country?", "Moldova also suffered widespread blackouts", {"blackout"}),
+    # holdout14: "How many AT-4s are in the 800 million dollar package Biden announced?" searched "4s", which no
+    # report of "6,000 AT-4 anti-armour systems" holds.
+    ("How many AT-4s are in the package?", "6,000 AT-4 anti-armour systems", {"4"}),
+    ("when did the first F-16s arrive", "The F-16 jets arrived", {"16"}),
 ])
 def test_everyday_phrases_search_the_words_reports_write(question, report, words):
     asked = make_query(question, np.zeros(4, np.float32), vocabulary=vocabulary_of(question, report))
