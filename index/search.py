@@ -91,6 +91,9 @@ class Query:
     # The question asks how things stood by the end of its dates ("How many had fled by late May?"): the newest
     # reports first, as for "latest".
     as_of: bool = False
+    # Reports after ``until`` up to this day are of the dates searched too when they hold this token: a year's
+    # figures come out in the months after it ("How much did the economy shrink in 2022?": "... in 2022", in March 2023).
+    stated_after: tuple[dt.date, str] | None = None
 
     def holding(self, terms: set[str] | frozenset[str]) -> set[str] | frozenset[str]:
         """``terms`` (a passage's or sentence's) with the search tokens whose relatives are among them."""
@@ -129,6 +132,16 @@ def holds(term: str, terms: set[str] | frozenset[str]) -> bool:
 
 def _in_range(row: ParagraphRow, since: dt.date | None, until: dt.date | None) -> bool:
     return _days_in_range([doc.date for doc in row.documents], since, until)
+
+
+def in_dates(row: ParagraphRow, query: Query) -> bool:
+    """Is ``row`` of the dates ``query`` searches: reported within them, or after them stating them?"""
+    if _in_range(row, query.since, query.until):
+        return True
+    if query.stated_after is None:
+        return False
+    last, token = query.stated_after
+    return token in row.lex and _in_range(row, query.until, last)
 
 
 def _days_in_range(dates: Sequence[str | None], since: dt.date | None, until: dt.date | None) -> bool:
@@ -220,9 +233,10 @@ def retrieve(view: ReadView, query: Query, k: int, *, dense_weight: float, mode:
         return []
     if filtered:  # only the candidates within the dates are read whole
         dates = view.paragraph_dates(ids)
-        ids = [i for i in ids if _days_in_range(dates.get(i, ()), query.since, query.until)]
+        last = query.stated_after[0] if query.stated_after else query.until
+        ids = [i for i in ids if _days_in_range(dates.get(i, ()), query.since, last)]
     rows = view.paragraphs(ids)
-    ids = [i for i in ids if i in rows and (not filtered or _in_range(rows[i], query.since, query.until))]
+    ids = [i for i in ids if i in rows and (not filtered or in_dates(rows[i], query))]
     if not ids:
         return []
     vectors = view.vectors_of(ids)

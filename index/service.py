@@ -43,7 +43,16 @@ from index.search import DEFAULT_MODE, Passage, Query, make_query, retrieve, upd
 from index.store import ChangeReport, DocumentRow, NothingToIndex, ReadView, Store, Transaction, WriteInProgress, open_store
 from index.subscriptions import Subscription, SubscriptionStore
 from index.text import load_word_lists, normalize_unicode
-from index.timeframe import Window, format_day, format_window, parse_window, strip_window, weekday_window, year_earlier
+from index.timeframe import (
+    Window,
+    format_day,
+    format_window,
+    parse_window,
+    reported_after,
+    strip_window,
+    weekday_window,
+    year_earlier,
+)
 
 log = logging.getLogger(__name__)
 
@@ -270,7 +279,8 @@ class CrisisService:
         if until is not None and window.until <= today < until:
             until = today
         # "By late May": how things stood then, the newest reports of the window first.
-        answer = self._answer(question, search, k, window.since, until, mode, compose_answer, as_of=window.since is None)
+        answer = self._answer(question, search, k, window.since, until, mode, compose_answer, as_of=window.since is None,
+                              stated_after=reported_after(window))
         key = "searching_corpus" if window.relative_to == "corpus" else "searching"
         answer.note = phrase(key, search.language, window=format_window(window, search.language))
         return answer
@@ -292,9 +302,9 @@ class CrisisService:
         return answer, Turn(question, searched, tuple(c.paragraph_id for c in answer.citations))
 
     def _answer(self, question: str, search: _Search, k: int | None, since: dt.date | None, until: dt.date | None, mode: str,
-                compose_answer: bool, *, as_of: bool = False) -> Answer:
+                compose_answer: bool, *, as_of: bool = False, stated_after: tuple[dt.date, str] | None = None) -> Answer:
         view, language = search.view, search.language
-        query = replace(search.query, since=since, until=until, as_of=as_of)
+        query = replace(search.query, since=since, until=until, as_of=as_of, stated_after=stated_after)
         passages = self._ranked(search, query, k, mode)
         settings = self.settings
         if not compose_answer:

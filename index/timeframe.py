@@ -612,6 +612,19 @@ def format_window(window: Window, lang: str = "en") -> str:
     return ANY_TIME[lang]
 
 
+YEAR_REPORTED_DAYS = 120  # a year's figures (output, trade, casualties) come out in the months after it
+
+
+def reported_after(window: Window) -> tuple[dt.date, str] | None:
+    """For a whole calendar year ("in 2022"), the last day a later report of it may come, and the word it states
+    the year by: "Ukraine's economy shrank by about 30 percent in 2022", in a report of March 2023.  None for any
+    other window."""
+    since, until = window.since, window.until
+    if since is None or until is None or (since.month, since.day, until.month, until.day) != (1, 1, 12, 31) or since.year != until.year:
+        return None
+    return until + dt.timedelta(days=YEAR_REPORTED_DAYS), str(since.year)
+
+
 def strip_window(question: str, window: Window) -> str:
     """The question without its time phrase: "What happened in Kherson in March 2022?" -> "What happened in Kherson?"."""
     words = window.phrase.split()

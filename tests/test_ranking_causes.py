@@ -22,7 +22,17 @@ from index.answer import judge
 from index.families import everyday_words, phrasal_words, relatives
 from index.lexical import Vocabulary
 from index.question import asks_when, key_terms
-from index.search import Passage, Query, asks_order, headline_coverage, in_story_order, make_query, updates_first, without_clitics
+from index.search import (
+    Passage,
+    Query,
+    asks_order,
+    headline_coverage,
+    in_dates,
+    in_story_order,
+    make_query,
+    updates_first,
+    without_clitics,
+)
 from index.spellings import spelling_variants
 from index.store.protocol import DocumentRow, ParagraphRow
 from index.timeframe import format_day
@@ -436,3 +446,17 @@ def test_a_word_spelt_the_other_english_way_searches_the_corpus_spelling(questio
 def test_short_words_have_no_other_spelling(word):
     # "or" / "our" and "er" / "re" need three letters before the ending: "for" is never "f" + "our".
     assert spelling_variants(word) == ()
+
+
+def test_a_years_figures_reported_after_it_are_of_that_year():
+    # holdout17 and holdout18, two writers: "How much did Ukraine's economy shrink in 2022?" searched 2022's reports
+    # alone, and "Ukraine's economy shrank by about 30 percent in 2022" came in a report of 31 March 2023.
+    year = query("How much did Ukraine's economy shrink?", ())
+    year = dataclasses.replace(year, since=dt.date(2022, 1, 1), until=dt.date(2023, 1, 2),
+                               stated_after=(dt.date(2023, 5, 1), "2022"))
+    stating = passage(1, "IMF approves loan", "2023-03-31", "Ukraine's economy shrank by about 30 percent in 2022.", 0.5)
+    silent = passage(2, "IMF approves loan", "2023-03-31", "The IMF approved a $15.6 billion loan.", 0.5)
+    too_late = passage(3, "Economy review", "2023-09-01", "The economy shrank by 30 percent in 2022.", 0.5)
+    within = passage(4, "World Bank forecast", "2022-04-10", "The economy is expected to shrink by 45 percent.", 0.5)
+    assert [in_dates(p.paragraph, year) for p in (stating, silent, too_late, within)] == [True, False, False, True]
+    assert not in_dates(stating.paragraph, dataclasses.replace(year, stated_after=None))

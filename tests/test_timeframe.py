@@ -20,6 +20,7 @@ from index.timeframe import (
     format_day,
     format_window,
     parse_window,
+    reported_after,
     stated_date,
     strip_window,
     year_earlier,
@@ -503,3 +504,10 @@ def test_a_weekday_a_change_will_come_from_is_the_day_to_come():
     assert stated_date("Gazprom said it will cut gas flows to 33 million cubic metres per day from Wednesday.",
                        D("2022-07-26")) == D("2022-07-27")
     assert stated_date("Refugees have fled from Monday to Friday.", D("2022-07-26")) == D("2022-07-25")  # no change to come
+
+
+def test_a_whole_year_is_also_reported_in_the_months_after_it():
+    year = parse_window("How much did Ukraine's economy shrink in 2022?", today=TODAY, corpus_end=CORPUS_END)
+    assert reported_after(year) == (D("2023-04-30"), "2022")
+    for question in ("What happened in March 2022?", "What happened on 24.02.2022?", "since 2022", "in the first year of the war"):
+        assert reported_after(parse_window(question, today=TODAY, corpus_end=CORPUS_END)) is None, question
