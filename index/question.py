@@ -160,14 +160,17 @@ def mistyped_stopword(word: str) -> bool:
     return len(word) >= _FILLER_TYPO_MIN and any(len(s) >= _FILLER_TYPO_MIN and _one_edit(word, s) for s in textlib.STOPWORDS)
 
 
-def key_terms(question: str, vocabulary: Vocabulary, max_share: float = KEY_MAX_SHARE, *, english: bool = True) -> Terms:
+def key_terms(question: str, vocabulary: Vocabulary, max_share: float = KEY_MAX_SHARE, *, english: bool = True,
+              years: tuple[int, int] | None = None) -> Terms:
     """The key terms of ``question`` (typos read as the corpus's closest term; those held by at most
     ``max_share`` of the paragraphs) and the named words it lacks.
     Links and chat mentions name nothing the question asks about ("https://evil.example", "<@123>", "@everyone").
     Unless not ``english`` (``question`` is the English rendering of a question asked in Ukrainian or Russian,
     whose key terms only rank), a number written as a word names the number its digits do ("four million",
     "4 million"; reports in the question's own language write "четырех", which no English key term holds), and a
-    rare form of an ordinary word is none ("blasts"; of a rendering's few words, "shelling" still ranks)."""
+    rare form of an ordinary word is none ("blasts"; of a rendering's few words, "shelling" still ranks).
+    A year is no key term (a time is a window, index/timeframe.py), except one outside ``years``, the corpus's
+    first and last: "What were the Minsk agreements of 2015 supposed to do?" asks about what is of that year."""
     words = [m.group() for m in _WORD.finditer(_NOT_ASKED.sub(" ", question))]
     words = [_PLURAL_OF_A_MODEL.sub("", word) for word in words]  # "S-300s", "F-16s": the S-300, the F-16
     if english:
@@ -178,6 +181,12 @@ def key_terms(question: str, vocabulary: Vocabulary, max_share: float = KEY_MAX_
     key: dict[str, None] = {}
     unknown: list[str] = []
     for i, word in enumerate(words):
+        if years is not None and _YEAR.fullmatch(word) and not years[0] <= int(word) <= years[1]:
+            if word in vocabulary:
+                key[word] = None
+            else:
+                unknown.append(word)
+            continue
         if not _is_name(word, first=i == 0, english=english):
             continue
         if word.isdigit() and i + 1 < len(words) and words[i + 1].casefold().startswith(UNIT_STEMS):

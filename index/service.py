@@ -182,7 +182,8 @@ class CrisisService:
         """The query for ``searched`` in ``view``: its words, key terms and embedding, no dates yet."""
         vocabulary = view.vocabulary()
         english = searched if language == "en" else self.crosslingual.english_query(searched, vocabulary)
-        terms = key_terms(english, vocabulary, english=language == "en")
+        reach = self.reach(view)
+        terms = key_terms(english, vocabulary, english=language == "en", years=reach and (reach.first.year, reach.last.year))
         # A name typed in English that the corpus never mentions is a subject it does not cover; names found
         # for a Ukrainian or Russian question are guesses, and only rank.
         embedded = respelled(english, vocabulary) if language == "en" else english
