@@ -100,7 +100,7 @@ def test_a_year_outside_the_corpus_is_what_the_question_asks_about():
     assert "2015" in terms.unknown
     assert key_terms("russia default 1918 bonds", corpus, years=(2022, 2023)).key == ("1918",)
     assert key_terms("What did Kramatorsk see after the 2022 invasion?", corpus, years=(2022, 2023)).key == ("kramatorsk",)
-    assert key_terms("What were the Minsk agreements of 2015 supposed to do?", corpus).unknown == ()  # no corpus dates
+    assert "2015" not in key_terms("What were the Minsk agreements of 2015 supposed to do?", corpus).unknown  # no corpus dates
 
 
 def test_a_year_is_not_a_key_term_but_other_numbers_are(vocabulary):
