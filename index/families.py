@@ -175,6 +175,7 @@ PHRASAL: tuple[tuple[tuple[str, ...], str, tuple[str, ...]], ...] = (
     (("tag", "tags", "tagged", "tagging"), "along", ("accompanied", "joined")),
     (("knock", "knocks", "knocked", "knocking"), "out", ("disabled", "offline", "destroyed")),
     (("black", "blacks", "blacked", "blacking"), "out", ("blackouts", "blackout", "darkness", "electricity")),
+    (("dig", "digs", "dug", "digging"), "up", ("exhumation", "exhumations", "exhumed", "exhume")),
 )
 _PHRASAL = tuple((re.compile(rf"\b({'|'.join(forms)})(?:\s+[\w'’-]+){{0,2}}?\s+(?:in\s+)?{particle}\b", re.IGNORECASE), written)
                  for forms, particle, written in PHRASAL)
@@ -215,6 +216,8 @@ EVERYDAY: tuple[tuple[str, tuple[str, ...]], ...] = (
     (r"(number)\s+two", ("deputy",)),
     (r"(mps)", ("lawmakers", "parliament", "deputies", "duma")),
     (r"(meps)", ("lawmakers", "parliament", "european")),
+    (r"(learn|learns|learned|learnt|learning)", ("trained", "training")),
+    (r"(?:go|goes|went|going|get|got)\s+(?:to\s+go\s+)?(first)", ("priority",)),
 )
 # Acronyms people ask with and reports write out ("the NBU": "the National Bank of Ukraine"): (the acronym, the
 # report's words).  Matched as typed in capitals, with or without a plural "s": "mod" in chat is a moderator.

@@ -330,6 +330,12 @@ def vocabulary_of(*texts: str, extra: tuple[str, ...] = ()) -> Vocabulary:
     # report of "6,000 AT-4 anti-armour systems" holds.
     ("How many AT-4s are in the package?", "6,000 AT-4 anti-armour systems", {"4"}),
     ("when did the first F-16s arrive", "The F-16 jets arrived", {"16"}),
+    # holdout17: digging up the bodies at Izium ("exhumations began on Friday"), learning to run the Patriots
+    # ("trained to operate it"), who got to go first ("priority given to women with children").
+    ("What day did they start digging up the bodies at Izium?", "Exhumations began on Friday", {"exhum"}),
+    ("where were soldiers supposed to learn to run the patriot battery", "trained to operate it in a third country",
+     {"train"}),
+    ("Who got to go first in the Kherson evacuation?", "priority given to women with children", {"prioriti"}),
 ])
 def test_everyday_phrases_search_the_words_reports_write(question, report, words):
     asked = make_query(question, np.zeros(4, np.float32), vocabulary=vocabulary_of(question, report))
