@@ -128,8 +128,9 @@ _MIN_BASE = 3
 
 def _inflects_an_ordinary_word(word: str, limit: int) -> bool:
     """Is ``word`` a regular inflection of a word at most ``limit`` in English's frequency rank ("blasts": "blast",
-    "downed": "down", "shelling": "shell", "docked": "dock", "rigged": "rig")?  A consonant before "ys" makes no
-    plural: "germanys" is a name's possessive typed without its apostrophe."""
+    "downed": "down", "shelling": "shell", "docked": "dock", "rigged": "rig"), or the base of such an inflection
+    ("impose": "imposed")?  A consonant before "ys" makes no plural: "germanys" is a name's possessive typed
+    without its apostrophe."""
     for ending, restored in _INFLECTIONS:
         if not word.endswith(ending) or len(word) - len(ending) < _MIN_BASE:
             continue
@@ -139,7 +140,10 @@ def _inflects_an_ordinary_word(word: str, limit: int) -> bool:
         bases = (base, base[:-1]) if not restored and base[-1] == base[-2] else (base,)
         if any((rank := textlib.word_rank(b)) is not None and rank <= limit for b in bases):
             return True
-    return False
+    # Or the word is the base of an ordinary form: "impose" (rank 27,726) of "imposed" (9,935).
+    stem = word[:-1] if word.endswith("e") else word
+    forms = (word + "s", stem + "ed", stem + "ing")
+    return any((rank := textlib.word_rank(form)) is not None and rank <= limit for form in forms)
 
 
 # Negations typed without their apostrophe that no stopword ends: "won't", "ain't", "shan't".
