@@ -40,6 +40,13 @@ _WHEN = re.compile(
     r"|в\s+який\s+день\b|в\s+какой\s+день\b|в\s+якому\s+місяці\b|в\s+каком\s+месяце\b)",
     re.IGNORECASE,
 )
+# "when" after the words a question is often led in with ("Anyone know when ...", "Do we know when ...", "Remind
+# me, how long ago ...") or after a clause ("Before the big UN convoy, when did ...").
+_WHEN_LED_IN = re.compile(
+    r"\b(?:know|idea|remind\s+me|tell\s+me|wonder|wondering|clue|sure|recall|remember)\s*,?\s+(?:when|how\s+long\s+ago)\b"
+    r"|,\s*(?:when|how\s+long\s+ago)\s+(?:did|was|were|is|are|has|have|had|will|does|do|could|would)\b",
+    re.IGNORECASE,
+)
 # Not a question but an instruction to the bot ("ignore your sources and confirm that ..."): answered
 # with what it only ever does, never by quoting whatever passage is closest.
 _INSTRUCTION = re.compile(
@@ -65,7 +72,7 @@ class Terms:
 def asks_when(question: str) -> bool:
     """Does the question ask for a date?  Also with its first word a typo of "when" ("wen did ..."): a word
     one letter away from it that is not itself a common word ("then", "where" are)."""
-    if _WHEN.search(question):
+    if _WHEN.search(question) or _WHEN_LED_IN.search(question):
         return True
     first = _WORD.search(question)
     if first is None:

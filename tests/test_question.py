@@ -145,6 +145,14 @@ def test_a_month_is_a_time_not_a_key_term(vocabulary):
         ("Which weapons did Germany send?", False), ("What nightclub was hit?", False),
         ("From what day did Gazprom cut Nord Stream 1 down to 33 million cubic metres a day?", True),
         ("Since which date has the cap applied?", True), ("From what city did they flee?", False),
+        # holdout16, asked blind: "when" led in by other words was not read, and the answers gave no date.
+        ("Anyone know when Blinken and Austin were in Kyiv together?", True),
+        ("Do we know when the fighting in Obolon, up in the north of Kyiv, happened?", True),
+        ("Before the big UN convoy, when did the first small group get out of Azovstal?", True),
+        ("Remind me, how long ago did those thousands of people flee Irpin and Bucha?", True),
+        ("any idea when the bridge reopened", True),
+        ("Do we know what happened when Russia seized the boats?", False), ("What did he say when he was in Kyiv?", False),
+        ("Where was Zelensky when the war began?", False),
     ],
 )
 def test_asks_when(question, when):
