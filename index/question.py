@@ -33,18 +33,21 @@ _CLITIC_END = re.compile(r"'(?:s|re|ve|ll|d|m)$|(?<=s)'$")
 # swapped ("whta", "wehre") is that word, not a name: these words are at least this long.
 _FILLER_TYPO_MIN = 4
 
-_WHEN = re.compile(
-    r"^\W*(?:and\s+|so\s+)?(when\b|(?:what|which)\s+(?:day|date|time|month|year|night|morning|evening|weekend|week)\b"
+_WHEN_WORDS = (
+    r"(when\b|(?:what|which)\s+(?:day|date|time|month|year|night|morning|evening|weekend|week)\b"
     r"|(?:on|in|from|since|until|till|by)\s+(?:what|which)\s+(?:day|date|night|morning|evening|weekend)\b|how\s+long\s+ago\b"
     r"|since\s+when\b|in\s+(?:what|which)\s+(?:month|year)\b|коли\b|когда\b|якого\s+числа\b|какого\s+числа\b"
-    r"|в\s+який\s+день\b|в\s+какой\s+день\b|в\s+якому\s+місяці\b|в\s+каком\s+месяце\b)",
-    re.IGNORECASE,
+    r"|в\s+який\s+день\b|в\s+какой\s+день\b|в\s+якому\s+місяці\b|в\s+каком\s+месяце\b)"
 )
+_WHEN = re.compile(r"^\W*(?:and\s+|so\s+)?" + _WHEN_WORDS, re.IGNORECASE)
+_AUXILIARY = r"(?:did|was|were|is|are|has|have|had|will|does|do|could|would)\b"
 # "when" after the words a question is often led in with ("Anyone know when ...", "Do we know when ...", "Remind
-# me, how long ago ...") or after a clause ("Before the big UN convoy, when did ...").
+# me, how long ago ...") or after a clause ("Before the big UN convoy, when did ...", "Makiivka strike, what night
+# was it?"), and "how many days back" anywhere.
 _WHEN_LED_IN = re.compile(
     r"\b(?:know|idea|remind\s+me|tell\s+me|wonder|wondering|clue|sure|recall|remember)\s*,?\s+(?:when|how\s+long\s+ago)\b"
-    r"|,\s*(?:when|how\s+long\s+ago)\s+(?:did|was|were|is|are|has|have|had|will|does|do|could|would)\b",
+    r"|[,;:?.!]\s*" + _WHEN_WORDS + r"\s+" + _AUXILIARY  # "Makiivka strike, what night was it?", "..., right? When was that?"
+    + r"|\bhow\s+(?:long|many\s+(?:days|weeks|months|years))\s+(?:ago|back)\b",  # "how many days back was that?"
     re.IGNORECASE,
 )
 # Not a question but an instruction to the bot ("ignore your sources and confirm that ..."): answered

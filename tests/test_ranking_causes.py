@@ -336,6 +336,7 @@ def vocabulary_of(*texts: str, extra: tuple[str, ...] = ()) -> Vocabulary:
     ("where were soldiers supposed to learn to run the patriot battery", "trained to operate it in a third country",
      {"train"}),
     ("Who got to go first in the Kherson evacuation?", "priority given to women with children", {"prioriti"}),
+    ("When were the nuclear plants hooked back up to the grid?", "the plants were reconnected to the grid", {"reconnect"}),
 ])
 def test_everyday_phrases_search_the_words_reports_write(question, report, words):
     asked = make_query(question, np.zeros(4, np.float32), vocabulary=vocabulary_of(question, report))
