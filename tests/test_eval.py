@@ -189,23 +189,24 @@ def test_war_refusals_are_honest_and_rare(war_reports):
     assert english.refused / english.answerable <= WAR_REFUSED_SHARE, [m for m in english.misses if m.problem == "refused"]
 
 
-# The twelve question sets written blind (holdout2-13.jsonl: 732 English answerable questions), measured 2026-12-06
-# (third stop): R@1 0.921, R@3 0.975, first sentence cites gold 0.917, "when" answers stating the date 0.953,
-# answerable refused 10 of 732, beyond the corpus refused 23 of 24 (README, "Answer quality").  holdout6-13 at first
-# sight: R@1 0.885, 0.902, 0.869, 0.885, 0.918, 0.902, 0.885, 0.852.  The code of the stop before (2b8b071) gives
-# 0.906 / 0.964 / 0.898 on the twelve ("when" dates 0.887, answerable refused 19 of 732), under these bars.
-BLIND_SETS = tuple(f"holdout{n}" for n in range(2, 14))
-WAR_BLIND_R1, WAR_BLIND_R3, WAR_BLIND_FIRST_SENTENCE = 0.91, 0.97, 0.91
+# The seventeen question sets written blind (holdout2-18.jsonl: 1,037 English answerable questions), measured
+# 2026-12-06 (fourth stop): R@1 0.915, R@3 0.977, first sentence cites gold 0.916, "when" answers stating the date
+# 0.928, answerable refused 12 of 1,037, beyond the corpus refused 34 of 34 (README, "Answer quality").  At first
+# sight: holdout6-18 R@1 0.885, 0.902, 0.869, 0.885, 0.918, 0.902, 0.885, 0.852, 0.902, 0.869, 0.885, 0.869, 0.885.
+# The code of the stop before (5bdc628) gives 0.909 / 0.974 / 0.912 on the seventeen ("when" dates 0.905, answerable
+# refused 19 of 1,037, two beyond the corpus answered), under these bars.
+BLIND_SETS = tuple(f"holdout{n}" for n in range(2, 19))
+WAR_BLIND_R1, WAR_BLIND_R3, WAR_BLIND_FIRST_SENTENCE, WAR_BLIND_REFUSED_SHARE = 0.91, 0.975, 0.91, 0.015
 
 
 def test_war_answers_hold_on_the_sets_written_blind(war_service):
     questions = [q for name in BLIND_SETS for q in evaluation.load_questions(WAR / f"{name}.jsonl")]
     english = evaluation.evaluate(war_service, [q for q in questions if q.kind not in OTHER_LANGUAGES], "final")
-    assert english.answerable >= 720
+    assert english.answerable >= 1030
     assert english.recall[1] >= WAR_BLIND_R1 and english.recall[3] >= WAR_BLIND_R3, [m.question for m in english.misses]
     assert english.first_sentence_gold >= WAR_BLIND_FIRST_SENTENCE
     assert english.by_kind["when"].states_date >= WAR_WHEN_DATE
-    assert english.refused / english.answerable <= WAR_REFUSED_SHARE
+    assert english.refused / english.answerable <= WAR_BLIND_REFUSED_SHARE
     beyond = english.by_kind["beyond"]
     assert beyond.abstention_recall * beyond.unanswerable >= beyond.unanswerable - 1  # at most one answered
 
