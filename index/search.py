@@ -57,6 +57,8 @@ HEADLINE_PENALTY = KEY_TERM_PENALTY / 2
 _CLITIC = re.compile(r"(?<=[^\W\d_])(?:['’](?:s|re|ve|ll|d|m)|n['’]t)\b", re.IGNORECASE)
 _IRREGULAR_NOT = re.compile(r"\b(ca|wo|sha)n['’]t\b", re.IGNORECASE)
 _FIRST = re.compile(r"\b(first|earliest|initial|initially|originally)\b", re.IGNORECASE)
+_NEXT = re.compile(r"\b(?:the\s+)?(?:day|morning)\s+after\b(?!\s+(?:the\s+)?(?:invasion|war)\b)|\bnext\s+day\b|\bsecond\s+day\s+of\b"
+                   r"|\ba\s+day\s+later\b|\bfollowing\s+day\b", re.IGNORECASE)
 _FINAL = re.compile(r"\b(final|finally|eventually|ultimately|in\s+the\s+end)\b", re.IGNORECASE)
 
 
@@ -163,9 +165,12 @@ def wants_recent(text: str) -> bool:
 
 
 def asks_order(text: str) -> str | None:
-    """"first" when the question asks for the first of several reports, "final" for the last, else None."""
+    """"first" when the question asks for the first of several reports, "final" for the last, "next" for the one
+    after the first ("the day after the Dnipro apartment block was hit"), else None."""
     if _FINAL.search(text):
         return "final"
+    if _NEXT.search(text):
+        return "next"
     return "first" if _FIRST.search(text) else None
 
 
@@ -277,7 +282,7 @@ def retrieve(view: ReadView, query: Query, k: int, *, dense_weight: float, mode:
         return chosen
     order = asks_order(query.text)
     if order is not None:
-        reports = in_story_order(candidates, query, first=order == "first")[:k]
+        reports = in_story_order(candidates, query, first=order != "final", after_first=order == "next")[:k]
         return reports + [p for p in chosen if p.id not in {r.id for r in reports}][: k - len(reports)]
     return updates_first(chosen, query, view)
 
@@ -325,9 +330,10 @@ def newest_first(passages: list[Passage]) -> list[Passage]:
     return relevant + rest
 
 
-def in_story_order(passages: list[Passage], query: Query, *, first: bool) -> list[Passage]:
+def in_story_order(passages: list[Passage], query: Query, *, first: bool, after_first: bool = False) -> list[Passage]:
     """Of ``passages`` (best first), the reports of the story asked about, earliest first (``first``) or newest
-    first: "the first package", "the final toll".  A report of the story scores close to the best (as for
+    first: "the first package", "the final toll"; with ``after_first``, the reports after the first day's go first,
+    earliest first ("the day after the block was hit").  A report of the story scores close to the best (as for
     "latest") and names as many of the key terms as the best does, in its text and in its headline."""
     if not passages:
         return passages
@@ -342,7 +348,15 @@ def in_story_order(passages: list[Passage], query: Query, *, first: bool) -> lis
     # One passage per report, its best: a report's other paragraphs do not push the next report down.
     reports = list({p.paragraph.document.id: p for p in reversed(reports)}.values())[::-1]
     if first:
-        return sorted(reports, key=lambda p: _earliest(p.paragraph) or dt.date.max)
+        reports = sorted(reports, key=lambda p: _earliest(p.paragraph) or dt.date.max)
+        if after_first and (anchor := _earliest(best.paragraph)) is not None:
+            # The story's days around the best report ("the day after the Dnipro block was hit" is not a day after
+            # a strike on Dnipro ten months before): the reports after its first day go first, earliest first.
+            near = [p for p in reports if (day := _earliest(p.paragraph)) is not None and abs((day - anchor).days) <= UPDATE_DAYS]
+            start = min(_earliest(p.paragraph) for p in near) if near else anchor
+            later = [p for p in near if _earliest(p.paragraph) > start]
+            reports = later + [p for p in reports if p not in later]
+        return reports
     return sorted(reports, key=lambda p: _newest(p.paragraph) or dt.date.min, reverse=True)
 
 

