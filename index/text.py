@@ -80,7 +80,9 @@ STOPWORDS = frozenset(
     ourselves out over own same she should so some such than that the their theirs them
     themselves then there these they this those through to too under until up very was we were
     what when where which while who whom why will with would you your yours yourself
-    yourselves s t don dont isnt doesnt said says""".split()
+    yourselves s t don dont isnt doesnt said says
+    noone alot idk tbh btw pls plz thx gotta dunno kinda sorta yall nah yep nope lol omg smth sth tho cuz coz
+    afaik imo imho wut""".split()  # the last two lines: chat words, which name nothing ("noone" was read as "noon")
 )
 
 

@@ -77,6 +77,14 @@ def test_an_acronym_reports_write_out_is_no_unknown_name(vocabulary):
     assert key_terms("What did the XQZ say about Kherson?", vocabulary).unknown == ("XQZ",)
 
 
+def test_chat_words_name_nothing():
+    # holdout19: "when dose the grain deal run out if noone extends it" was refused: "noone" was read as "noon"
+    # (NATO's Steadfast Noon exercise), a key term no report of the grain deal holds.
+    corpus = vocabulary_of([*NEWS, "NATO's Steadfast Noon exercise began.", "The grain deal expires in November."])
+    assert key_terms("when dose the grain deal run out if noone extends it", corpus).key == ()
+    assert textlib.lexical_tokens("noone idk tbh lol nah") == []
+
+
 def test_a_rare_form_of_an_ordinary_word_is_no_key_term():
     # holdout17: "On Feb 10 2023 Russia fired a bunch of cruise missiles at us, ... how many were downed?" was
     # refused: "downed" (rank 21,552 in English) was a name, its key term "down" held by no report of "shot down";

@@ -352,6 +352,7 @@ def vocabulary_of(*texts: str, extra: tuple[str, ...] = ()) -> Vocabulary:
      {"train"}),
     ("Who got to go first in the Kherson evacuation?", "priority given to women with children", {"prioriti"}),
     ("When were the nuclear plants hooked back up to the grid?", "the plants were reconnected to the grid", {"reconnect"}),
+    ("when does the grain deal run out", "the deal expires on 19 November", {"expir"}),
 ])
 def test_everyday_phrases_search_the_words_reports_write(question, report, words):
     asked = make_query(question, np.zeros(4, np.float32), vocabulary=vocabulary_of(question, report))
