@@ -36,7 +36,7 @@ _FILLER_TYPO_MIN = 4
 _WHEN_WORDS = (
     r"(when\b|(?:what|which)\s+(?:day|date|time|month|year|night|morning|evening|weekend|week)\b"
     r"|(?:on|in|from|since|until|till|by)\s+(?:what|which)\s+(?:day|date|night|morning|evening|weekend)\b|how\s+long\s+ago\b"
-    r"|since\s+when\b|in\s+(?:what|which)\s+(?:month|year)\b|коли\b|когда\b|якого\s+числа\b|какого\s+числа\b"
+    r"|(?:since|from|until|till)\s+when\b|in\s+(?:what|which)\s+(?:month|year)\b|коли\b|когда\b|якого\s+числа\b|какого\s+числа\b"
     r"|в\s+який\s+день\b|в\s+какой\s+день\b|в\s+якому\s+місяці\b|в\s+каком\s+месяце\b)"
 )
 _WHEN = re.compile(r"^\W*(?:and\s+|so\s+)?" + _WHEN_WORDS, re.IGNORECASE)
@@ -45,8 +45,10 @@ _AUXILIARY = r"(?:did|was|were|is|are|has|have|had|will|does|do|could|would)\b"
 # me, how long ago ...") or after a clause ("Before the big UN convoy, when did ...", "Makiivka strike, what night
 # was it?"), and "how many days back" anywhere.
 _WHEN_LED_IN = re.compile(
-    r"\b(?:know|idea|remind\s+me|tell\s+me|wonder|wondering|clue|sure|recall|remember)\s*,?\s+(?:when|how\s+long\s+ago)\b"
+    r"\b(?:know|idea|remind\s+me|tell\s+me|wonder|wondering|clue|sure|recall|remember)\s*,?\s+"
+    r"(?:when|how\s+long\s+ago|(?:what|which)\s+(?:day|date|night))\b"  # "anyone know what day the swap happened?"
     r"|[,;:?.!]\s*" + _WHEN_WORDS + r"\s+" + _AUXILIARY  # "Makiivka strike, what night was it?", "..., right? When was that?"
+    + r"|[?.!]\s*" + _WHEN_WORDS + r"(?:\s+exactly)?\W*$"  # "Was the exchange last week? What day exactly?"
     + r"|\bhow\s+(?:long|many\s+(?:days|weeks|months|years))\s+(?:ago|back)\b",  # "how many days back was that?"
     re.IGNORECASE,
 )

@@ -163,6 +163,11 @@ def test_a_month_is_a_time_not_a_key_term(vocabulary):
         ("Makiivka strike, what night was it exactly?", True), ("Borrell went to Bucha, right? When was that?", True),
         ("Shaheds hit Odesa the day Kyiv cut ties with Iran, how many days back was that?", True),
         ("What did he say, when asked about the war?", False), ("How many days did the siege last?", False),
+        # holdout21 and holdout22, this stop's last blind check.
+        ("Was that all-women prisoner exchange last week? what day exactly?", True),
+        ("anyone know what day the all-female prisoner swap happened?", True),
+        ("From when to when was Putin's Orthodox Christmas truce supposed to run?", True),
+        ("Does anyone know what Zelensky said?", False),
         ("Do we know what happened when Russia seized the boats?", False), ("What did he say when he was in Kyiv?", False),
         ("Where was Zelensky when the war began?", False),
     ],
