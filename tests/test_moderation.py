@@ -121,10 +121,22 @@ async def test_pages_and_files_that_fail_are_reported_and_change_nothing(double,
         assert "use a .txt" in edit.json["content"]
         _, callback, _ = await command(double, "sources add", **MOD)
         assert callback.json["type"] == 4 and "either a `url` or a `file`" in callback.json["data"]["content"]
+        # An action is audited after its reply: wait for the six rows (each posted to the log channel once written),
+        # or a busy machine asks for the audit before the last is in (5 of 6 seen under a test suite running beside it).
+        await wait_for_log_posts(double, 6)
         _, callback, _ = await command(double, "sources audit", **MOD)
         failures = callback.json["data"]["embeds"][0]["description"].splitlines()
         assert len(failures) == 6 and all("FAILED" in line for line in failures)
     assert store.current_folder(service.data_dir) == before
+
+
+async def wait_for_log_posts(double, count: int, timeout: float = 30) -> None:
+    """Until the bot has posted ``count`` messages to the log channel."""
+    start = 0
+    for _ in range(count):
+        post = await double.wait_for(
+            lambda r: r.method == "POST" and r.path == f"/channels/{LOG_CHANNEL_ID}/messages", timeout=timeout, start=start)
+        start = double.requests.index(post) + 1
 
 
 class GatedService:
