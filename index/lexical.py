@@ -37,10 +37,11 @@ IDS = "lexical_ids.npy"
 def query_tokens(text: str) -> tuple[str, ...]:
     """A question's distinct search tokens, in order; a model's plural ("F-16s", "AT-4s": "16s", "4s") is searched
     with its singular ("16", "4"), which reports write as often."""
-    return tuple(dict.fromkeys(form for token in textlib.lexical_tokens(text) for form in (token, _MODEL_PLURAL.sub("", token))))
+    return tuple(dict.fromkeys(form for token in textlib.lexical_tokens(text) for form in (token, MODEL_PLURAL.sub("", token))))
 
 
-_MODEL_PLURAL = re.compile(r"(?<=\d)s$")
+# A model's plural ending: "F-16s", "S-300's" (a question's word, index/question.py) and "16s" (a token).
+MODEL_PLURAL = re.compile(r"(?<=\d)[’']?s$")
 
 
 def ordinary_tokens(text: str) -> set[str]:

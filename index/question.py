@@ -16,12 +16,11 @@ from dataclasses import dataclass
 from index import spellings
 from index import text as textlib
 from index.families import demonym_twin, everyday_words, number_digits
-from index.lexical import Vocabulary
+from index.lexical import MODEL_PLURAL, Vocabulary
 from index.timeframe import UNIT_STEMS, is_holiday, is_month
 
 # A name is a word written with a capital inside the question, an acronym, or a word too rare in
-# English to be an ordinary one (wordninja's frequency rank beyond this): "kramatorsk", "himars".
-_ORDINARY_RANK = 20_000
+# English to be an ordinary one (wordninja's frequency rank beyond text.ORDINARY_RANK): "kramatorsk", "himars".
 _FIRST_WORD_ORDINARY_RANK = 5_000  # the first word is capitalised anyway: a name only if rare
 # A key term must tell passages apart: one held by more than this share of paragraphs does not.
 KEY_MAX_SHARE = 0.05
@@ -124,7 +123,7 @@ def _is_name(word: str, first: bool, english: bool = True) -> bool:
         return True
     if rank is None and textlib.ordinary_spelling(lower) or not word[0].isupper() and textlib.slip_of_common_word(lower):
         return False  # a typo of an ordinary word ("janaury", "familly": a rare word of the list), not a name
-    limit = _FIRST_WORD_ORDINARY_RANK if first and word[0].isupper() else _ORDINARY_RANK
+    limit = _FIRST_WORD_ORDINARY_RANK if first and word[0].isupper() else textlib.ORDINARY_RANK
     if english and rank is not None and rank > limit and _inflects_an_ordinary_word(lower, limit):
         return False  # "blasts", "downed", "shelling": rare forms of ordinary words, no names
     parts = lower.split("-")
@@ -166,7 +165,7 @@ def mistyped_stopword(word: str) -> bool:
     """Is ``word`` a question word or pronoun typed without its apostrophe or with one slip ("whats",
     "whos", "theyre", "cant", "whta"), and not a word of its own?"""
     rank = textlib.word_rank(word)
-    if rank is not None and rank <= _ORDINARY_RANK or not word.isalpha():
+    if rank is not None and rank <= textlib.ORDINARY_RANK or not word.isalpha():
         return False
     for end in ("s", "re", "ve", "ll", "d", "m", "t", "nt"):  # "cant" and "didnt" are "can't" and "didn't"
         if word.endswith(end) and word[: -len(end)] in textlib.STOPWORDS:
@@ -188,7 +187,7 @@ def key_terms(question: str, vocabulary: Vocabulary, max_share: float = KEY_MAX_
     A year is no key term (a time is a window, index/timeframe.py), except one outside ``years``, the corpus's
     first and last: "What were the Minsk agreements of 2015 supposed to do?" asks about what is of that year."""
     words = [m.group() for m in _WORD.finditer(_NOT_ASKED.sub(" ", question))]
-    words = [_PLURAL_OF_A_MODEL.sub("", word) for word in words]  # "S-300s", "F-16s": the S-300, the F-16
+    words = [MODEL_PLURAL.sub("", word) for word in words]  # "S-300s", "F-16s": the S-300, the F-16
     if english:
         words = [number_digits(word.casefold()) or word for word in words]
     terms = [_terms(word, vocabulary) for word in words]
@@ -223,7 +222,6 @@ def key_terms(question: str, vocabulary: Vocabulary, max_share: float = KEY_MAX_
     return Terms(tuple(key), tuple(dict.fromkeys(unknown)))
 
 
-_PLURAL_OF_A_MODEL = re.compile(r"(?<=\d)[’']?s$")
 _DAY_OF_MONTH = re.compile(r"(?:[1-9]|[12]\d|3[01])(?:st|nd|rd|th)?", re.IGNORECASE)
 
 
