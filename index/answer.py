@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from index import lexical
+from index import lexical, search
 from index import text as textlib
 from index.config import Settings
 from index.embed import Embedder
@@ -174,12 +174,14 @@ def _same_event(a: Passage, b: Passage) -> bool:
     return da is not None and db is not None and abs((da - db).days) <= SAME_EVENT_DAYS
 
 
-def about_the_question(query: Query, passages: list[Passage]) -> list[Passage]:
+def about_the_question(query: Query, passages: list[Passage], context: list[Passage] | None = None) -> list[Passage]:
     """The passages about what the question names: those holding all its key terms, else those holding the
-    most of them; none when no passage holds any."""
+    most of them; none when no passage holds any.  A passage also holds what the passages of its report among
+    ``context`` hold: a report names its subject in its lead and tells the rest in the paragraphs after it."""
     if not query.key_terms or not query.terms_required or not passages:
         return passages
-    coverage = [query.key_coverage(p.paragraph) for p in passages]
+    reports = search.reports_terms(p.paragraph for p in context or ())
+    coverage = [query.key_share(search.report_terms(p.paragraph, reports)) for p in passages]
     best = max(coverage)
     if best == 0:
         return []
@@ -260,7 +262,7 @@ def compose(
 
     # Score every sentence of the strongest passages about what the question names.
     pool = [p for p in passages[: max_citations * 2] if p.dense >= min_dense * 0.6 or p.coverage >= min_coverage]
-    pool = about_the_question(query, pool) or about_the_question(query, passages[:1]) or passages[:1]
+    pool = about_the_question(query, pool, passages) or about_the_question(query, passages[:1]) or passages[:1]
     sentences, vectors = _sentences(embedder, pool)
     cos = vectors @ query.vector
     weights = view.term_weights(query.tokens)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -183,6 +183,25 @@ def headline_coverage(query: Query, row: ParagraphRow) -> float:
                for doc in row.documents)
 
 
+def reports_terms(rows: Iterable[ParagraphRow]) -> dict[str, set[str]]:
+    """Each report's terms, of its paragraphs among ``rows``."""
+    reports: dict[str, set[str]] = {}
+    for row in rows:
+        for doc in row.documents:
+            reports.setdefault(doc.id, set()).update(row.lex)
+    return reports
+
+
+def report_terms(row: ParagraphRow, reports: dict[str, set[str]]) -> set[str]:
+    """``row``'s terms, with those of the other paragraphs of its reports (``reports_terms``): a report names
+    what it is about in its lead, and a detail paragraph after it ("The man killed was the girl's father")
+    is about the same."""
+    held = set(row.lex)
+    for doc in row.documents:
+        held |= reports.get(doc.id, set())
+    return held
+
+
 @functools.lru_cache(maxsize=4096)
 def _title_terms(title: str) -> frozenset[str]:
     return frozenset(lexical.query_tokens(title))
@@ -249,6 +268,7 @@ def retrieve(view: ReadView, query: Query, k: int, *, dense_weight: float, mode:
     bm25_max = max(lexical_hits.values(), default=0.0)
     recency = _recency(rows, ids) if mode == "final" and (query.as_of or wants_recent(query.text)) else {}
     weights = view.term_weights(query.tokens)
+    reports = reports_terms(rows[pid] for pid in ids) if mode == "final" and query.key_terms else {}
     candidates = []
     for i, pid in enumerate(ids):
         cos = float(cosines[i])
@@ -263,7 +283,7 @@ def retrieve(view: ReadView, query: Query, k: int, *, dense_weight: float, mode:
         else:
             score = dense_weight * cos + (1 - dense_weight) * lex_norm * cov + recency.get(pid, 0.0)
             if mode == "final":
-                named = query.key_coverage(rows[pid], lex)
+                named = query.key_share(report_terms(rows[pid], reports)) if query.key_terms else 1.0
                 score -= KEY_TERM_PENALTY * (1 - named)
                 if named > 0 and headline_coverage(query, rows[pid]) == 0:
                     score -= HEADLINE_PENALTY

@@ -284,3 +284,26 @@ def test_by_a_date_asks_how_things_stood_then_the_newest_report_of_the_window_fi
     answer = war_service.ask("How many refugees had fled Ukraine by late May 2022?", today=dt.date(2026, 12, 6))
     assert answer.note == "Searching until 31 May 2022."
     assert answer.citations[0].date == "2022-05-20" and "More than 6 million" in answer.answer, answer.answer
+
+
+def test_a_detail_paragraph_answers_for_the_report_whose_lead_names_the_subject(war_service):
+    # A report names its subject in its lead and tells the rest after it.  The paragraph that answers "did Poland ask
+    # for NATO consultations?" does not name Przewodow, so it was dropped as not about the question and the lead
+    # (two men killed) answered; the same for the UN ambassador's paragraph, which does not give the 141 votes.
+    today = dt.date(2026, 12, 6)
+    poland = war_service.ask("Did Warsaw formally ask the other NATO allies to sit down and talk after the missile came down in "
+                             "Przewodow?", today=today)
+    assert "did not formally request consultations under Article 4" in poland.answer, poland.answer
+    envoy = war_service.ask("Who's Ukraine's ambassador at the UN, the guy who thanked countries after the 141-vote resolution?",
+                            today=today)
+    assert "Sergiy Kyslytsya" in envoy.answer, envoy.answer
+
+
+def test_a_detail_paragraph_is_not_ranked_as_another_event_for_lacking_the_name_its_lead_gives(war_service):
+    # The key-term penalty held the detail paragraph (it does not repeat "HIMARS" or "12", nor "Serhiivka") below another
+    # package's or the same strike's other report, which then answered.
+    today = dt.date(2026, 12, 6)
+    package = war_service.ask("How many tactical vehicles came with the US package that took the HIMARS count to 12?", today=today)
+    assert "three tactical vehicles" in package.answer.splitlines()[0], package.answer
+    kremlin = war_service.ask("did the kremlin admit targetting civilans in serhiivka or wat", today=today)
+    assert "did not target civilians" in kremlin.answer.splitlines()[0], kremlin.answer
