@@ -153,15 +153,17 @@ RARE_TYPO_RATIO = 50  # a rare word is a slip of a common one this many times as
 
 @functools.lru_cache(maxsize=20_000)
 def slip_of_common_word(word: str) -> str | None:
-    """The common word a rare lowercase ``word`` of the word list is by the two slips a word list keeps as words of
-    their own, a letter typed twice ("familly") or two letters swapped ("thier", "recieve"), when that word is far more
-    common; None for a common word, a word no list holds, or a rare word of its own ("drone", "shelling")."""
+    """The common word a rare lowercase ``word`` of the word list is by the slips a word list keeps as words of
+    their own, a letter typed twice ("familly") or once where it is doubled ("writen", "occured"), or two letters
+    swapped ("thier", "recieve"), when that word is far more common; None for a common word, a word no list holds,
+    or a rare word of its own ("drone", "shelling")."""
     rank = word_rank(word)
     if rank is None or rank <= ORDINARY_RANK or not word.isalpha() or len(word) < 4:
         return None
     once = {word[:i] + word[i + 1:] for i in range(1, len(word)) if word[i] == word[i - 1]}
+    twice = {word[:i] + word[i] + word[i:] for i in range(len(word))}
     swapped = {word[:i] + word[i + 1] + word[i] + word[i + 2:] for i in range(len(word) - 1) if word[i] != word[i + 1]}
-    common = [w for w in once | swapped if (r := word_rank(w)) is not None and r <= ORDINARY_RANK and r * RARE_TYPO_RATIO <= rank]
+    common = [w for w in once | twice | swapped if (r := word_rank(w)) is not None and r <= ORDINARY_RANK and r * RARE_TYPO_RATIO <= rank]
     return min(common, key=lambda w: word_rank(w) or ORDINARY_RANK) if common else None
 
 
