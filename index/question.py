@@ -222,12 +222,21 @@ def key_terms(question: str, vocabulary: Vocabulary, max_share: float = KEY_MAX_
     return Terms(tuple(key), tuple(dict.fromkeys(unknown)))
 
 
-_DAY_OF_MONTH = re.compile(r"(?:[1-9]|[12]\d|3[01])(?:st|nd|rd|th)?", re.IGNORECASE)
+_DAY = r"(?:[1-9]|[12]\d|3[01])(?:st|nd|rd|th)?"
+_DAY_OF_MONTH = re.compile(rf"{_DAY}(?:[-–]{_DAY})?", re.IGNORECASE)  # "9", "9th", "19-20" (days of a month)
+_DAY_RANGE_WORDS = {"and", "to", "until", "till", "through"}
 
 
 def _beside_a_month(words: list[str], i: int) -> bool:
-    after = words[i + 2] if i + 2 < len(words) and words[i + 1].casefold() == "of" else words[i + 1] if i + 1 < len(words) else ""
-    return is_month(after) or i > 0 and is_month(words[i - 1])
+    """Whether day ``words[i]`` is of a month the words around it name: "9 March", "March 9th", "the 9th of March",
+    "19 and 20 November", "November 19 and 20"."""
+    j = i + 1
+    if j + 1 < len(words) and words[j].casefold() in _DAY_RANGE_WORDS and _DAY_OF_MONTH.fullmatch(words[j + 1]):
+        j += 2  # "19 and 20 November": the first day of a range
+    after = words[j + 1] if j + 1 < len(words) and words[j].casefold() == "of" else words[j] if j < len(words) else ""
+    if is_month(after) or i > 0 and is_month(words[i - 1]):
+        return True
+    return i > 2 and words[i - 1].casefold() in _DAY_RANGE_WORDS and _DAY_OF_MONTH.fullmatch(words[i - 2]) and is_month(words[i - 3])
 
 
 def respelled(question: str, vocabulary: Vocabulary) -> str:

@@ -104,6 +104,10 @@ _OPEN = re.compile(rf"""\b(?P<op>since|after|before|prior\s+to|until|till|by|up\
     (?P<on>\s+(?:on|onwards?|forward|to\s+(?:now|date|today)|until\s+now))?""", _FLAGS)
 _RANGE = re.compile(rf"""(?:\b(?P<lead>between|from|з|із|від|між|с|со|от|между)\s+)?(?P<a>{POINT_FREE})
     (?:\s*[-–—]\s*|\s+(?P<word>and|to|until|till|through|thru|і|й|та|и|по|до)\s+)(?P<b>{POINT_FREE})""", _FLAGS)
+# "19-20 November 2022", "between 19 and 20 November", "November 19-20": days of one month.
+_DAY_RANGE = re.compile(rf"""(?:\bon\s+)?(?:\b(?P<lead>between|from)\s+)?(?:\bthe\s+)?(?P<d1>{DAY})(?:\s*[-–—]\s*|\s+(?:and|to|until|till|through)\s+)
+        (?:the\s+)?(?P<d2>{DAY})\s+(?:of\s+)?(?P<m>{MONTH})(?:,?\s+(?P<y>{YEAR}){YEAR_WORD})?
+    |(?:\bon\s+)?(?P<m2>{MONTH})\s+(?P<e1>{DAY})(?:\s*[-–—]\s*|\s+(?:and|to|until|till|through)\s+)(?P<e2>{DAY})(?:,?\s+(?P<y2>{YEAR}))?""", _FLAGS)
 NUMBER = rf"\d{{1,3}}|{_words(NUMBERS)}"
 UNIT = r"days?|weeks?|months?|years?|дн\w*|день|тиж\w*|недел\w*|місяц\w*|месяц\w*|рік|рок\w*|год\w*|лет"
 _RELATIVE = re.compile(rf"""\b(?:(?P<yesterday>yesterday|вчора|учора|вчера)|(?P<today>today|сьогодні|сегодня
@@ -357,6 +361,17 @@ def _range(m: re.Match, ctx: _Context) -> _Span | None:
     return (since, until, relative_to) if since <= until else None
 
 
+def _day_range(m: re.Match, ctx: _Context) -> _Span | None:
+    month = _MONTH_OF.get((m["m"] or m["m2"]).casefold().rstrip("."))
+    if month is None:
+        return None
+    year = int(m["y"] or m["y2"]) if m["y"] or m["y2"] else None
+    first, last = (_Point(month, int(re.sub(r"\D", "", day)), year=year) for day in (m["d1"] or m["e1"], m["d2"] or m["e2"]))
+    since, _, relative_to = _resolve(first, ctx)
+    _, until, _ = _resolve(last, ctx) if year is not None else (*last.span(since.year), None)
+    return (since, until, relative_to) if since < until else None
+
+
 def _relative(m: re.Match, ctx: _Context) -> _Span | None:
     today, days, kind = ctx.today, dt.timedelta, m.lastgroup or ""
     if kind in ("ago", "unit"):
@@ -502,7 +517,7 @@ _KINDS: tuple[tuple[re.Pattern, Callable[[re.Match, _Context], _Span | None], Ca
     (_HOLIDAY, _holiday, lambda words: not words.isdisjoint(_HOLIDAY_WORDS)),
     (_WAR, _war, lambda words: not words.isdisjoint(_WAR_WORDS) or _has_units(words)),
     (_RELATIVE, _relative, lambda words: not words.isdisjoint(_RELATIVE_WORDS) or _has_units(words)),
-    (_RANGE, _range, _has_calendar), (_OPEN, _open, _has_calendar), (_POINT, _alone, _has_calendar))
+    (_DAY_RANGE, _day_range, _has_calendar), (_RANGE, _range, _has_calendar), (_OPEN, _open, _has_calendar), (_POINT, _alone, _has_calendar))
 
 
 def parse_window(question: str, *, today: dt.date, corpus_end: dt.date | None = None) -> Window | None:

@@ -229,6 +229,25 @@ def test_the_phrase_is_the_words_as_typed(question, phrase):
 
 
 @pytest.mark.parametrize(("question", "since", "until"), [
+    # "on 19-20 November 2022" was read as 20 November alone, "19" left as a number asked about.
+    ("After the shelling on 19-20 November 2022, why did the plant need power?", "2022-11-19", "2022-11-20"),
+    ("What happened on 19 and 20 November 2022?", "2022-11-19", "2022-11-20"),
+    ("What happened between 10 and 12 October 2022?", "2022-10-10", "2022-10-12"),
+    ("Strikes of 10–11 October 2022", "2022-10-10", "2022-10-11"),
+    ("Shelling on November 19-20, 2022", "2022-11-19", "2022-11-20"),
+])
+def test_days_of_one_month_are_one_window(question, since, until):
+    window = parse_window(question, today=TODAY, corpus_end=CORPUS_END)
+    assert (window.since, window.until) == (D(since), D(until)), window
+
+
+@pytest.mark.parametrize("question", ["Were 20-30 people killed in May 2022?", "Between 5 and 10 soldiers died in March 2022"])
+def test_a_range_of_counts_before_a_month_is_no_range_of_days(question):
+    window = parse_window(question, today=TODAY, corpus_end=CORPUS_END)
+    assert window.since.day == 1 and window.until.day >= 28, window
+
+
+@pytest.mark.parametrize(("question", "since", "until"), [
     ("in June", "2026-06-01", "2026-06-30"),
     ("in December", "2026-12-01", "2026-12-31"),
     ("8 April", "2026-04-08", "2026-04-08"),
