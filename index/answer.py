@@ -6,6 +6,7 @@ import datetime as dt
 import functools
 import itertools
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -219,19 +220,28 @@ def _states_a_date(passage: Passage) -> bool:
     return stated_date(passage.paragraph.text, _published(passage)) is not None
 
 
-def _lead_date(picked: list[tuple[Passage, str]], language: str) -> str:
+def _words_asked(query: Query) -> Callable[[str], int]:
+    """How many of the question's words (or their relatives: "withdrawn" for "pull out") a piece of text holds, its
+    names aside: the name of what a story is about is in all of its clauses, said or meant ("the site")."""
+    asked = set(query.tokens) - set(query.key_terms)
+    return lambda text: len(asked & query.holding(_sentence_terms(text)))
+
+
+def _lead_date(picked: list[tuple[Passage, str]], language: str, query: Query) -> str:
     """For a "when" question: the date the quoted sentences give, else the one their paragraphs give, else
     the date of the first report, saying which.  Of the days the first report's sentences give in the days
     before it was published, the earliest: the event comes before what was said about it ("destroyed the
-    theatre on Wednesday", then "On Thursday, the ombudsman said")."""
+    theatre on Wednesday", then "On Thursday, the ombudsman said").  A sentence's background event is its day
+    when it is what the question asks about (``stated_date``)."""
     first = picked[0][0]
     published = _published(first)
-    stated = [(passage, stated_date(text, _published(passage))) for passage, text in picked]
+    asked = _words_asked(query)
+    stated = [(passage, stated_date(text, _published(passage), asked)) for passage, text in picked]
     recent = sorted(day for passage, day in stated if day is not None and published is not None
                     and passage.paragraph.document == first.paragraph.document and 0 <= (published - day).days <= NEWS_DAYS)
     if len(recent) > 1:
         return phrase("stated", language, day=format_day(recent[0], language))
-    paragraphs = ((p, stated_date(p.paragraph.text, _published(p))) for p in dict.fromkeys(p for p, _ in picked))
+    paragraphs = ((p, stated_date(p.paragraph.text, _published(p), asked)) for p in dict.fromkeys(p for p, _ in picked))
     day = next((day for _, day in itertools.chain(stated, paragraphs) if day is not None), None)
     if day is not None:
         return phrase("stated", language, day=format_day(day, language))
@@ -302,7 +312,7 @@ def compose(
     # Read in the order the sources tell it: by citation, then by position in the paragraph.
     picked.sort(key=lambda ps: (cited[ps[0].id], ps[0].paragraph.text.find(ps[1])))
     by_id = {p.id: p for p, _ in picked}
-    lines = [_lead_date(picked, language)] if when else []
+    lines = [_lead_date(picked, language, query)] if when else []
     for pid, n in sorted(cited.items(), key=lambda kv: kv[1]):
         said = " ".join(sentence for passage, sentence in picked if passage.id == pid)
         published = _published(by_id[pid])

@@ -142,8 +142,8 @@ def _aliases() -> dict[str, tuple[tuple[str, ...], ...]]:
 # a word or two later ("pulled its troops out").
 PHRASAL: tuple[tuple[tuple[str, ...], str, tuple[str, ...]], ...] = (
     (("blow", "blows", "blew", "blown", "blowing"), "up", ("explosion", "exploded", "blast", "destroyed")),
-    (("pull", "pulls", "pulled", "pulling"), "out", ("withdraw", "withdrew", "withdrawal", "retreat", "left")),
-    (("pull", "pulls", "pulled", "pulling"), "back", ("withdraw", "withdrew", "withdrawal", "retreat", "left")),
+    (("pull", "pulls", "pulled", "pulling"), "out", ("withdraw", "withdrew", "withdrawn", "withdrawal", "retreat", "left")),
+    (("pull", "pulls", "pulled", "pulling"), "back", ("withdraw", "withdrew", "withdrawn", "withdrawal", "retreat", "left")),
     (("run", "runs", "ran", "running"), "away", ("fled", "flee", "escaped")),
     (("call", "calls", "called", "calling"), "off", ("cancelled", "postponed", "suspended", "halted")),
     (("take", "takes", "took", "taken", "taking"), "over", ("captured", "seized", "control", "replaced", "appointed")),

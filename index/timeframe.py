@@ -540,21 +540,49 @@ def parse_window(question: str, *, today: dt.date, corpus_end: dt.date | None = 
     return best[2] if best else None
 
 
-def stated_date(sentence: str, published: dt.date | None) -> dt.date | None:
+def stated_date(sentence: str, published: dt.date | None, asked: Callable[[str], int] | None = None) -> dt.date | None:
     """The day a news sentence gives for its event ("on Friday", "8 квітня"), or None when it names none.
     A date written out wins over a weekday or "yesterday", which need the publication date, unless it lies
     more than a week before publication on another weekday: then it dates the background, the weekday the news
-    ("ordered Russia on Wednesday to suspend the operations it began on 24 February")."""
+    ("ordered Russia on Wednesday to suspend the operations it began on 24 February").
+
+    With ``asked`` (how many of the question's words a piece of the sentence holds), a background event the
+    sentence dates from its own day, or from the war's first, is the day given when the question's words are
+    in its clause rather than the rest: "said on Sunday, a day after Russia's defence ministry announced that its
+    troops had withdrawn" gives Saturday for "When did the Russians pull out of Lyman?"; "after they seized the
+    site on the first day of the invasion", 24 February 2022.  A sentence whose only day is the war's first gives it."""
     try:
-        written = _written_day(sentence, published)
-        if published is None:
-            return written
-        spoken = _spoken_day(sentence, published) if written is None or (published - written).days > NEWS_DAYS else None
-        if written is None or spoken is not None and spoken.weekday() != written.weekday():
-            return spoken
-        return written
+        day = _news_day(sentence, published)
+        first = _FIRST_DAY.search(sentence)
+        if day is None:
+            return INVASION if first else None
+        if asked is None:
+            return day
+        if first:
+            start = sentence.rfind(",", 0, first.start()) + 1
+            if asked(sentence[start : first.start()]) > asked(sentence[:start] + sentence[first.end() :]):
+                return INVASION
+        if (later := _DAYS_AFTER.search(sentence)) and asked(later["clause"]) > asked(sentence[: later.start()]):
+            return day - dt.timedelta(days=_number(later["n"]) or 1)
+        return day
     except (ValueError, OverflowError):  # a day before year 1
         return None
+
+
+def _news_day(sentence: str, published: dt.date | None) -> dt.date | None:
+    written = _written_day(sentence, published)
+    if published is None:
+        return written
+    spoken = _spoken_day(sentence, published) if written is None or (published - written).days > NEWS_DAYS else None
+    if written is None or spoken is not None and spoken.weekday() != written.weekday():
+        return spoken
+    return written
+
+
+# "..., a day after Russia's defence ministry announced ...": an event of the days before the sentence's own day.
+_DAYS_AFTER = re.compile(r"\b(?P<n>a|one|two|three|four|five|six|\d)\s+days?\s+after\s+(?P<clause>[^;]+)", re.IGNORECASE)
+# "seized on the first day of the invasion": 24 February 2022.
+_FIRST_DAY = re.compile(rf"\bon\s+the\s+(?:very\s+)?first\s+day\s+of\s+{WAR}", _FLAGS)
 
 
 NEWS_DAYS = 7  # a report's news is of the week before it; a date written further back may be background

@@ -307,3 +307,13 @@ def test_a_detail_paragraph_is_not_ranked_as_another_event_for_lacking_the_name_
     assert "three tactical vehicles" in package.answer.splitlines()[0], package.answer
     kremlin = war_service.ask("did the kremlin admit targetting civilans in serhiivka or wat", today=today)
     assert "did not target civilians" in kremlin.answer.splitlines()[0], kremlin.answer
+
+
+def test_a_when_question_about_a_sentences_background_event_gets_that_events_day(war_service):
+    # "Ukrainian forces have retaken the town of Lyman ..., Zelensky said on Sunday, a day after Russia's defence ministry
+    # announced that its troops had withdrawn": "When did the Russians pull out of Lyman?" was answered with Sunday.
+    today = dt.date(2026, 12, 6)
+    pulled = war_service.ask("When did the Russians pull out of Lyman?", today=today)
+    assert pulled.answer.splitlines()[0].startswith("1 Oct 2022"), pulled.answer
+    retaken = war_service.ask("When did Ukraine retake Lyman?", today=today)
+    assert retaken.answer.splitlines()[0].startswith("2 Oct 2022"), retaken.answer

@@ -530,3 +530,32 @@ def test_a_whole_year_is_also_reported_in_the_months_after_it():
     assert reported_after(year) == (D("2023-04-30"), "2022")
     for question in ("What happened in March 2022?", "What happened on 24.02.2022?", "since 2022", "in the first year of the war"):
         assert reported_after(parse_window(question, today=TODAY, corpus_end=CORPUS_END)) is None, question
+
+
+def _asking(*words: str):
+    """How many of ``words`` a piece of a sentence holds (what index/answer.py counts for the question's words)."""
+    return lambda text: sum(word in text.casefold() for word in words)
+
+
+FINED = ("A Moscow court fined Marina Ovsyannikova 30,000 roubles on Tuesday, a day after she burst onto the set of the "
+         "main evening news holding a sign reading No war.")
+LEFT = ("Russian forces have left the Chernobyl nuclear power plant, Energoatom said on Thursday, more than a month after "
+        "they seized the site on the first day of the invasion.")
+
+
+def test_a_background_event_is_the_day_given_when_the_question_asks_about_it():
+    # "When did Marina Ovsyannikova run onto the Channel One evening news set?" was answered with the day of the fine,
+    # 15 March; she burst onto the set a day before.  Asked about the fine, the fine's day.
+    published = D("2022-03-15")
+    assert stated_date(FINED, published) == D("2022-03-15")
+    assert stated_date(FINED, published, _asking("set", "news", "sign")) == D("2022-03-14")
+    assert stated_date(FINED, published, _asking("fined", "court")) == D("2022-03-15")
+    # "two days after" counts two
+    assert stated_date("Kyiv said on Friday, two days after the strike hit the dam.", D("2022-06-11"), _asking("dam")) == D("2022-06-08")
+
+
+def test_the_first_day_of_the_invasion_is_24_february_2022():
+    assert stated_date("The island was seized by Russia on the first day of the invasion.", D("2022-06-30")) == D("2022-02-24")
+    published = D("2022-03-31")
+    assert stated_date(LEFT, published, _asking("seized")) == D("2022-02-24")
+    assert stated_date(LEFT, published, _asking("left", "forces")) == D("2022-03-31")
