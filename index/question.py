@@ -101,6 +101,21 @@ def is_instruction(question: str) -> bool:
     return bool(_INSTRUCTION.search(question))
 
 
+# "Once it came out that the guards were alive, what did the border service want Moscow to do?", "How did the Kremlin
+# react when the UN's top court told Russia to stop?": what is asked, and the event it is asked about.
+_SETTING = r"(?:when|after|once|before|while|as\s+soon\s+as|now\s+that)"
+_SETTING_FIRST = re.compile(rf"^\s*{_SETTING}\b[^,?]+,\s*(?P<asked>.+)$", re.IGNORECASE)
+_SETTING_AFTER = re.compile(rf"^(?P<asked>.+?)\s+{_SETTING}\s+\S.+$", re.IGNORECASE)
+
+
+def asked_part(question: str) -> str | None:
+    """What an English question asks, without the event it sets it in ("How did the Kremlin react" of "How did the Kremlin
+    react when the UN's top court told Russia to stop its military operation?"); None for a question without such a
+    setting, or whose asking part is under three words."""
+    m = _SETTING_FIRST.match(question) or _SETTING_AFTER.match(question)
+    return m["asked"] if m and len(m["asked"].split()) >= 3 else None
+
+
 def asks_how_many(question: str) -> bool:
     return bool(_HOW_MANY.search(question))
 

@@ -317,3 +317,15 @@ def test_a_when_question_about_a_sentences_background_event_gets_that_events_day
     assert pulled.answer.splitlines()[0].startswith("1 Oct 2022"), pulled.answer
     retaken = war_service.ask("When did Ukraine retake Lyman?", today=today)
     assert retaken.answer.splitlines()[0].startswith("2 Oct 2022"), retaken.answer
+
+
+def test_a_later_paragraph_of_the_report_answers_what_is_asked_about_its_event(war_service):
+    # The report's lead (the court's order; the guards alive) answered what the question asks about the event (the
+    # Kremlin's reaction; what the border service wanted), which a later paragraph of the same report tells.
+    today = dt.date(2026, 12, 6)
+    kremlin = war_service.ask("How did the Kremlin react when the UN's top court told Russia to stop its military operation?",
+                              today=today)
+    assert "could not take the ruling into account" in kremlin.answer.splitlines()[0], kremlin.answer
+    guards = war_service.ask("Once it came out that the Snake Island guys were actually alive, what did Ukraine's border guard "
+                             "service want Moscow to do?", today=today)
+    assert "called on Russia to release them" in guards.answer.splitlines()[0], guards.answer

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from index import text as textlib
 from index.lexical import Vocabulary
 from index.phrases import LANGUAGES, TEXTS, phrase
-from index.question import asks_how_many, asks_when, is_instruction, key_terms, time_words_respelled
+from index.question import asked_part, asks_how_many, asks_when, is_instruction, key_terms, time_words_respelled
 
 NEWS = [
     "A missile struck the railway station in Kramatorsk, killing at least 50 people.",
@@ -356,3 +356,15 @@ def test_a_model_in_the_plural_is_the_model():
     vocabulary = Vocabulary({"300": 2, "sloviansk": 3}, 100)
     terms = key_terms("How many S-300s hit Sloviansk?", vocabulary)
     assert terms.unknown == () and terms.key == ("300", "sloviansk")
+
+
+@pytest.mark.parametrize("question, asked", [
+    ("How did the Kremlin react when the UN's top court told Russia to stop its military operation?", "How did the Kremlin react"),
+    ("Once it came out that the Snake Island guys were alive, what did the border guard service want Moscow to do?",
+     "what did the border guard service want Moscow to do?"),
+    ("When did Russia invade?", None),  # a question about a time, not set in one
+    ("What happened in Kherson?", None),
+    ("Who died when it fell?", None),  # too little asked to find it by
+])
+def test_what_a_question_asks_apart_from_the_event_it_sets_it_in(question, asked):
+    assert asked_part(question) == asked
