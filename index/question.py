@@ -116,6 +116,25 @@ def asked_part(question: str) -> str | None:
     return m["asked"] if m and len(m["asked"].split()) >= 3 else None
 
 
+# What "how many" counts ("How many injured were being reported?"), and the words reports count it in: "how many died"
+# in "killed" and "death toll", "how many were hurt" in "injured" and "wounded".
+_COUNTED = re.compile(r"\bhow\s+many\s+((?:[\w'’-]+\s*){1,3})", re.IGNORECASE)
+_COUNTED_ALIKE = (frozenset({"kill", "die", "dead", "death", "toll", "live", "fatal"}), frozenset({"injur", "wound", "hurt"}))
+_NOT_COUNTED = frozenset({"peopl", "ukrainian", "russian"})  # who, not what happened to them
+
+
+def counted_terms(question: str) -> frozenset[str]:
+    """The terms of what an English "how many" question counts (empty when it counts nothing it names)."""
+    m = _COUNTED.search(question)
+    if m is None:
+        return frozenset()
+    terms = set(textlib.lexical_tokens(m.group(1))) - _NOT_COUNTED
+    for alike in _COUNTED_ALIKE:
+        if terms & alike:
+            terms |= alike
+    return frozenset(terms)
+
+
 def asks_how_many(question: str) -> bool:
     return bool(_HOW_MANY.search(question))
 

@@ -329,3 +329,13 @@ def test_a_later_paragraph_of_the_report_answers_what_is_asked_about_its_event(w
     guards = war_service.ask("Once it came out that the Snake Island guys were actually alive, what did Ukraine's border guard "
                              "service want Moscow to do?", today=today)
     assert "called on Russia to release them" in guards.answer.splitlines()[0], guards.answer
+
+
+def test_a_how_many_answer_quotes_the_figure_of_what_is_counted_first(war_service):
+    # Every sentence with a number had the same bonus: the lead's death toll (or the package's other items) answered
+    # "how many wounded" (or "how many Javelins"), and the figure asked for came second or not at all.
+    today = dt.date(2026, 12, 6)
+    wounded = war_service.ask("According to Ukrzaliznytsia, how many people were wounded in the Kramatorsk station strike?", today=today)
+    assert "More than 100 people were wounded" in wounded.sentences[0].text, wounded.answer
+    javelins = war_service.ask("How many Javelin missiles were in the US military aid package announced on 13 April 2022?", today=today)
+    assert "500 Javelin missiles" in javelins.sentences[0].text, javelins.answer

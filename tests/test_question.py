@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from index import text as textlib
 from index.lexical import Vocabulary
 from index.phrases import LANGUAGES, TEXTS, phrase
-from index.question import asked_part, asks_how_many, asks_when, is_instruction, key_terms, time_words_respelled
+from index.question import asked_part, asks_how_many, asks_when, counted_terms, is_instruction, key_terms, time_words_respelled
 
 NEWS = [
     "A missile struck the railway station in Kramatorsk, killing at least 50 people.",
@@ -368,3 +368,13 @@ def test_a_model_in_the_plural_is_the_model():
 ])
 def test_what_a_question_asks_apart_from_the_event_it_sets_it_in(question, asked):
     assert asked_part(question) == asked
+
+
+@pytest.mark.parametrize("question, counted", [
+    ("How many Javelin missiles were in the package?", {"javelin", "missil"}),
+    ("How many people died in Serhiivka?", {"kill", "die", "dead", "death", "toll", "live", "fatal"}),
+    ("The day after, how many injured were being reported?", {"injur", "wound", "hurt"}),
+    ("What was the death toll?", set()),  # counts, but names nothing counted beside the toll it asks for
+])
+def test_what_a_how_many_question_counts(question, counted):
+    assert counted_terms(question) == counted
