@@ -24,8 +24,9 @@ def eval_command(
         typer.Option("--source", "-s", help="Evaluate on a temporary index of this corpus instead of the configured one; repeat for more."),
     ] = None,
 ) -> None:
-    """Score answers on a QA set: Recall@1/3/5, MRR, abstention, whether the first sentence cites a gold passage,
-    states the gold date, quotes a confusable neighbour, or alters the source's words; overall and per kind of question.
+    """Score answers on a QA set: Recall@1/3/5, MRR, abstention, whether the first sentence cites a gold passage
+    and quotes the gold text, states the gold date, quotes a confusable neighbour, or alters the source's words;
+    overall and per kind of question.
 
     A conversation is asked turn by turn, each read against the ones before it, and its last turn is scored;
     its "full" question (the context written out) is scored alone too, as the "written out" figures."""

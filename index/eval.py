@@ -84,6 +84,7 @@ class Outcome:
     rank: int | None  # of the first relevant passage, None if none in the top DEPTH
     took_ms: float
     answer_hit: bool | None = None  # the answer quotes a gold substring (answers composed, gold text given)
+    first_hit: bool | None = None  # the answer's first sentence quotes one (answered, gold text given)
     first_gold: bool | None = None  # the answer's first sentence cites a relevant passage (answered, answerable)
     states_date: bool | None = None  # the answer text states the gold date (answered, gold_date given)
     neighbour: bool | None = None  # the answer cites a confusable neighbour's document (answered, neighbour_ids given)
@@ -107,6 +108,9 @@ class Report:
     # Of the answerable questions with gold text, the share whose composed answer quotes it
     # (None when answers were not composed): does sentence extraction keep the answer?
     answer_hit: float | None = None
+    # Of the answered questions with gold text, the share whose first answer sentence quotes it: the sentence a
+    # member reads first says what was asked, not only something of the right report.
+    first_sentence_quotes_gold: float | None = None
     # Of the answered answerable questions, the share whose first answer sentence cites a relevant passage.
     first_sentence_gold: float | None = None
     # Of the answered questions with a gold date, the share whose answer states it.
@@ -125,7 +129,7 @@ class Report:
         data = asdict(self)
         data["recall"] = {f"@{k}": round(v, 4) for k, v in self.recall.items()}
         for key in ("mrr", "abstention_precision", "abstention_recall", "answer_rate", "took_ms_p50", "answer_hit",
-                    "first_sentence_gold", "states_date", "quotes_neighbour"):
+                    "first_sentence_quotes_gold", "first_sentence_gold", "states_date", "quotes_neighbour"):
             data[key] = None if data[key] is None else round(data[key], 4)
         data["by_kind"] = {kind: report.to_json() for kind, report in self.by_kind.items()}
         data["written_out"] = self.written_out.to_json() if self.written_out is not None else None
@@ -283,6 +287,9 @@ def _outcome(service: CrisisService, question: Question, mode: str, full: bool, 
     if question.gold:
         squashed = _squash(answer.answer)
         outcome.answer_hit = any(_squash(g) in squashed for g in question.gold)
+        if answer.sentences:
+            first_sentence = _squash(answer.sentences[0].text)
+            outcome.first_hit = any(_squash(g) in first_sentence for g in question.gold)
     if question.answerable and answer.sentences:
         first = cited[answer.sentences[0].n]
         outcome.first_gold = first.paragraph_id in passages and is_relevant(question, passages[first.paragraph_id])
@@ -350,6 +357,7 @@ def summarise(mode: str, outcomes: Sequence[Outcome], misses: Sequence[Miss] = (
         answer_rate=(n - refused_answerable) / n if n else 1.0,
         took_ms_p50=statistics.median(o.took_ms for o in outcomes) if outcomes else 0.0,
         answer_hit=_share(o.answer_hit for o in answerable),
+        first_sentence_quotes_gold=_share(o.first_hit for o in answerable),
         first_sentence_gold=_share(o.first_gold for o in answerable),
         states_date=_share(o.states_date for o in outcomes),
         quotes_neighbour=_share(o.neighbour for o in outcomes),
@@ -415,8 +423,8 @@ def _figure(value: float | int | None) -> str:
 def kind_table(report: Report) -> str:
     """One row per kind of question, then all: every figure of one mode."""
     head = ("| kind | n | R@1 | R@3 | MRR | refused | answer rate | abstain R | first sentence gold | "
-            "states date | quotes neighbour | altered |")
-    rows = [head, "|" + "---|" * 12]
+            "first sentence quotes gold | states date | quotes neighbour | altered |")
+    rows = [head, "|" + "---|" * 13]
     rows_of = [*report.by_kind.items(), ("all", report)]
     if report.written_out is not None:
         rows_of.append(("all, written out", report.written_out))
@@ -426,6 +434,6 @@ def kind_table(report: Report) -> str:
             f"{_figure(r.recall[3] if r.answerable else None)} | {_figure(r.mrr if r.answerable else None)} | "
             f"{r.refused}/{r.answerable} | {_figure(r.answer_rate if r.answerable else None)} | "
             f"{_figure(r.abstention_recall if r.unanswerable else None)} | {_figure(r.first_sentence_gold)} | "
-            f"{_figure(r.states_date)} | {_figure(r.quotes_neighbour)} | {_figure(r.altered_sentences)} |"
+            f"{_figure(r.first_sentence_quotes_gold)} | {_figure(r.states_date)} | {_figure(r.quotes_neighbour)} | {_figure(r.altered_sentences)} |"
         )
     return "\n".join(rows)

@@ -6,6 +6,7 @@ Thresholds sit a little below the figures measured when they were set
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from pathlib import Path
@@ -339,3 +340,14 @@ def test_a_how_many_answer_quotes_the_figure_of_what_is_counted_first(war_servic
     assert "More than 100 people were wounded" in wounded.sentences[0].text, wounded.answer
     javelins = war_service.ask("How many Javelin missiles were in the US military aid package announced on 13 April 2022?", today=today)
     assert "500 Javelin missiles" in javelins.sentences[0].text, javelins.answer
+
+
+def test_eval_says_whether_the_first_sentence_quotes_the_gold_text(war_service):
+    # "First sentence gold" counts a sentence of the right report, which may be its lead when a later paragraph holds
+    # what was asked; this one counts the sentence a member reads first saying it.
+    question = evaluation.Question("How did the Kremlin react when the UN's top court told Russia to stop its military operation?",
+                                   ("could not take the ruling into account",), ("a-064",), True, 1, kind="paraphrase")
+    wrong = dataclasses.replace(question, gold=("13 votes to two",))
+    report = evaluation.evaluate(war_service, [question, wrong], "final")
+    assert report.first_sentence_quotes_gold == 0.5 and report.by_kind["paraphrase"].first_sentence_quotes_gold == 0.5
+    assert "first sentence quotes gold" in evaluation.kind_table(report)
