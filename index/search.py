@@ -51,7 +51,7 @@ COVERAGE_TIE = 1e-9
 # penalty for not naming it at all.
 HEADLINE_PENALTY = KEY_TERM_PENALTY / 2
 # Words that ask for the first or the last of several reports of a story ("the aid package that *first*
-# included HIMARS", "the *final* death toll"): of the passages relevant enough (RECENT_RELEVANT_SHARE of
+# included HIMARS", "the *final* death toll", "once the toll was *updated*"): of the passages relevant enough (RECENT_RELEVANT_SHARE of
 # the best, as for "latest"), the earliest or the newest goes first.  "First" before a unit of time is a
 # time phrase (index/timeframe.py) and asks for early reports all the same.
 _CLITIC = re.compile(r"(?<=[^\W\d_])(?:['’](?:s|re|ve|ll|d|m)|n['’]t)\b", re.IGNORECASE)
@@ -59,7 +59,7 @@ _IRREGULAR_NOT = re.compile(r"\b(ca|wo|sha)n['’]t\b", re.IGNORECASE)
 _FIRST = re.compile(r"\b(first|earliest|initial|initially|originally)\b", re.IGNORECASE)
 _NEXT = re.compile(r"\b(?:the\s+)?(?:day|morning)\s+after\b(?!\s+(?:the\s+)?(?:invasion|war)\b)|\bnext\s+day\b|\bsecond\s+day\s+of\b"
                    r"|\ba\s+day\s+later\b|\bfollowing\s+day\b", re.IGNORECASE)
-_FINAL = re.compile(r"\b(final|finally|eventually|ultimately|in\s+the\s+end)\b", re.IGNORECASE)
+_FINAL = re.compile(r"\b(final|finally|eventually|ultimately|in\s+the\s+end|updated|revised)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

@@ -67,6 +67,10 @@ def test_final_puts_the_newest_report_of_the_story_first_and_first_the_earliest(
     newest = in_story_order(ranked, KRAMATORSK, first=False)
     # The in-passing mention is newer but no report of the story; the weak one is not relevant enough.
     assert [p.id for p in newest] == [2, 1]
+    # "Once the toll was updated, how many people were wounded in the missile strike on the civilian car convoy in
+    # Zaporizhzhia?" was answered from the first day's report (28 wounded; 88 the next day).
+    assert asks_order("Once the toll was updated, how many were wounded?") == "final"
+    assert asks_order("What did the revised figures say?") == "final"
     first = query("How many died in the first Kramatorsk report?", ("kramatorsk",))
     assert asks_order(first.text) == "first"
     assert [p.id for p in in_story_order([LATER_TOLL, FIRST_TOLL, OTHER], first, first=True)] == [1, 2]
