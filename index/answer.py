@@ -178,10 +178,20 @@ def _published(passage: Passage) -> dt.date | None:
 
 def _same_event(a: Passage, b: Passage) -> bool:
     """Whether two passages report one event: one source carries both, or they are dated days apart at most."""
-    if {d.id for d in a.paragraph.documents} & {d.id for d in b.paragraph.documents}:
+    if _same_report(a, b):
         return True
     da, db = _published(a), _published(b)
     return da is not None and db is not None and abs((da - db).days) <= SAME_EVENT_DAYS
+
+
+def _number_bonus(counted: frozenset[str], terms: set[str] | frozenset[str], in_answering_report: bool) -> float:
+    """What a sentence stating a number gains for a "how many" question: NUMBER_BONUS; when the question names what
+    it counts, COUNTED_BONUS (NUMBER_BONUS outside the answering report) if the sentence holds it, else nothing."""
+    if not counted:
+        return NUMBER_BONUS
+    if counted.isdisjoint(terms):
+        return 0.0
+    return COUNTED_BONUS if in_answering_report else NUMBER_BONUS
 
 
 def _same_report(a: Passage, b: Passage) -> bool:
@@ -320,9 +330,8 @@ def compose(
         cov = lexical.coverage(weights, query.holding(_sentence_terms(sentence)))
         # A sentence inherits some of its passage's standing: context counts.
         score = float(c) + SENTENCE_LEXICAL_WEIGHT * cov + 0.5 * passage.score
-        if how_many and _NUMBER.search(sentence):  # with what is counted, if the question names it
-            score += NUMBER_BONUS if not counted else 0.0 if not counted & query.holding(_sentence_terms(sentence)) else \
-                COUNTED_BONUS if _same_report(anchor, passage) else NUMBER_BONUS
+        if how_many and _NUMBER.search(sentence):
+            score += _number_bonus(counted, query.holding(_sentence_terms(sentence)), _same_report(anchor, passage))
         scores.append(score)
     order = sorted(range(len(sentences)), key=lambda i: (sentences[i][0].id != anchor.id, -scores[i]))
     best = scores[order[0]]

@@ -434,6 +434,7 @@ def kind_table(report: Report) -> str:
             f"{_figure(r.recall[3] if r.answerable else None)} | {_figure(r.mrr if r.answerable else None)} | "
             f"{r.refused}/{r.answerable} | {_figure(r.answer_rate if r.answerable else None)} | "
             f"{_figure(r.abstention_recall if r.unanswerable else None)} | {_figure(r.first_sentence_gold)} | "
-            f"{_figure(r.first_sentence_quotes_gold)} | {_figure(r.states_date)} | {_figure(r.quotes_neighbour)} | {_figure(r.altered_sentences)} |"
+            f"{_figure(r.first_sentence_quotes_gold)} | {_figure(r.states_date)} | {_figure(r.quotes_neighbour)} | "
+            f"{_figure(r.altered_sentences)} |"
         )
     return "\n".join(rows)

@@ -570,6 +570,7 @@ def stated_date(sentence: str, published: dt.date | None, asked: Callable[[str],
 
 
 def _news_day(sentence: str, published: dt.date | None) -> dt.date | None:
+    """The day of a sentence's news: a date written out, else a weekday or "yesterday" (see ``stated_date``)."""
     written = _written_day(sentence, published)
     if published is None:
         return written
