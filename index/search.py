@@ -52,8 +52,8 @@ COVERAGE_TIE = 1e-9
 HEADLINE_PENALTY = KEY_TERM_PENALTY / 2
 # Words that ask for the first or the last of several reports of a story ("the aid package that *first*
 # included HIMARS", "the *final* death toll", "once the toll was *updated*"): of the passages relevant enough
-# (RECENT_RELEVANT_SHARE of the best, as for "latest"), the earliest or the newest goes first.  "First" before a unit of time is a
-# time phrase (index/timeframe.py) and asks for early reports all the same.
+# (RECENT_RELEVANT_SHARE of the best, as for "latest"), the earliest or the newest goes first.  "First" before a
+# unit of time is a time phrase (index/timeframe.py) and asks for early reports all the same.
 _CLITIC = re.compile(r"(?<=[^\W\d_])(?:['’](?:s|re|ve|ll|d|m)|n['’]t)\b", re.IGNORECASE)
 _IRREGULAR_NOT = re.compile(r"\b(ca|wo|sha)n['’]t\b", re.IGNORECASE)
 _FIRST = re.compile(r"\b(first|earliest|initial|initially|originally)\b", re.IGNORECASE)

@@ -105,9 +105,10 @@ _OPEN = re.compile(rf"""\b(?P<op>since|after|before|prior\s+to|until|till|by|up\
 _RANGE = re.compile(rf"""(?:\b(?P<lead>between|from|з|із|від|між|с|со|от|между)\s+)?(?P<a>{POINT_FREE})
     (?:\s*[-–—]\s*|\s+(?P<word>and|to|until|till|through|thru|і|й|та|и|по|до)\s+)(?P<b>{POINT_FREE})""", _FLAGS)
 # "19-20 November 2022", "between 19 and 20 November", "November 19-20": days of one month.
-_DAY_RANGE = re.compile(rf"""(?:\bon\s+)?(?:\b(?P<lead>between|from)\s+)?(?:\bthe\s+)?(?P<d1>{DAY})(?:\s*[-–—]\s*|\s+(?:and|to|until|till|through)\s+)
+_DAY_TO = r"(?:\s*[-–—]\s*|\s+(?:and|to|until|till|through)\s+)"
+_DAY_RANGE = re.compile(rf"""(?:\bon\s+)?(?:\b(?P<lead>between|from)\s+)?(?:\bthe\s+)?(?P<d1>{DAY}){_DAY_TO}
         (?:the\s+)?(?P<d2>{DAY})\s+(?:of\s+)?(?P<m>{MONTH})(?:,?\s+(?P<y>{YEAR}){YEAR_WORD})?
-    |(?:\bon\s+)?(?P<m2>{MONTH})\s+(?P<e1>{DAY})(?:\s*[-–—]\s*|\s+(?:and|to|until|till|through)\s+)(?P<e2>{DAY})(?:,?\s+(?P<y2>{YEAR}))?""", _FLAGS)
+    |(?:\bon\s+)?(?P<m2>{MONTH})\s+(?P<e1>{DAY}){_DAY_TO}(?P<e2>{DAY})(?:,?\s+(?P<y2>{YEAR}))?""", _FLAGS)
 NUMBER = rf"\d{{1,3}}|{_words(NUMBERS)}"
 UNIT = r"days?|weeks?|months?|years?|дн\w*|день|тиж\w*|недел\w*|місяц\w*|месяц\w*|рік|рок\w*|год\w*|лет"
 _RELATIVE = re.compile(rf"""\b(?:(?P<yesterday>yesterday|вчора|учора|вчера)|(?P<today>today|сьогодні|сегодня
@@ -348,6 +349,11 @@ def _range(m: re.Match, ctx: _Context) -> _Span | None:
     first, last = _point_of(m["a"]), _point_of(m["b"])
     if first is None or last is None:
         return None
+    return _between(first, last, ctx)
+
+
+def _between(first: _Point, last: _Point, ctx: _Context) -> _Span | None:
+    """From ``first`` to ``last``: a missing year is the other end's, else the latest such period by the anchor."""
     if last.year is not None:
         last_year = last.year
     elif first.year is not None:
@@ -367,9 +373,8 @@ def _day_range(m: re.Match, ctx: _Context) -> _Span | None:
         return None
     year = int(m["y"] or m["y2"]) if m["y"] or m["y2"] else None
     first, last = (_Point(month, int(re.sub(r"\D", "", day)), year=year) for day in (m["d1"] or m["e1"], m["d2"] or m["e2"]))
-    since, _, relative_to = _resolve(first, ctx)
-    _, until, _ = _resolve(last, ctx) if year is not None else (*last.span(since.year), None)
-    return (since, until, relative_to) if since < until else None
+    span = _between(first, last, ctx)
+    return span if span is not None and span[0] < span[1] else None  # "20-20 November" is no range
 
 
 def _relative(m: re.Match, ctx: _Context) -> _Span | None:
@@ -553,12 +558,11 @@ def stated_date(sentence: str, published: dt.date | None, asked: Callable[[str],
     site on the first day of the invasion", 24 February 2022.  A sentence whose only day is the war's first gives it."""
     try:
         day = _news_day(sentence, published)
-        first = _FIRST_DAY.search(sentence)
         if day is None:
-            return INVASION if first else None
+            return INVASION if _FIRST_DAY.search(sentence) else None
         if asked is None:
             return day
-        if first:
+        if first := _FIRST_DAY.search(sentence):
             start = sentence.rfind(",", 0, first.start()) + 1
             if asked(sentence[start : first.start()]) > asked(sentence[:start] + sentence[first.end() :]):
                 return INVASION
