@@ -239,7 +239,7 @@ def judge(query: Query, passages: list[Passage], *, min_evidence: float = MIN_EV
     ok, reason = supported(passages, min_evidence=min_evidence, coverage_weight=coverage_weight)
     if not ok and _named_and_dated(query, passages):
         ok, reason = True, f"a report of the dates asked holds {', '.join(query.key_terms)} ({reason})"
-    if ok and not about_the_question(query, passages):
+    if ok and not about_the_question(query, passages) and not set(query.key_terms) <= set(query.plain_terms):
         return False, f"no passage holds {', '.join(query.key_terms)}"
     return ok, reason
 

@@ -114,9 +114,10 @@ def _numbers() -> dict[str, str]:
 # A capital named for its government, and the country the reports name instead ("when Zelensky came to
 # Washington": "met Biden at the White House", "the United States announced"), or a city named for the courts
 # it seats ("the judges in The Hague": "the International Court of Justice"): one place to a key term
-# (index/search.py ``holds``), in either direction.
+# (index/search.py ``holds``), in either direction; a name of two groups is held by the names of both.
 ALIASES = (
     ("Washington", "United States", "American", "White House"),
+    ("American", "US"),  # not "Washington": "the US" is any report of American aid, "Washington" a visit there
     ("London", "Britain", "British", "UK", "United Kingdom", "Downing Street"),
     ("Brussels", "EU", "European Union", "European Commission"),
     ("Moscow", "Kremlin"),
@@ -134,7 +135,12 @@ def aliases(token: str) -> tuple[tuple[str, ...], ...]:
 @functools.cache
 def _aliases() -> dict[str, tuple[tuple[str, ...], ...]]:
     groups = [[tuple(lexical_tokens(name)) for name in group] for group in ALIASES]
-    return {name[0]: tuple(other for other in group if other != name) for group in groups for name in group if len(name) == 1}
+    found: dict[str, dict[tuple[str, ...], None]] = {}
+    for group in groups:
+        for name in group:
+            if len(name) == 1:
+                found.setdefault(name[0], {}).update(dict.fromkeys(other for other in group if other != name))
+    return {token: tuple(others) for token, others in found.items()}
 
 
 # Phrasal verbs people ask with and the words reports write for them ("Why did Ukraine pull out of Lysychansk?"
@@ -249,6 +255,9 @@ ACRONYMS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("ICRC", ("red", "cross")),
     ("OHCHR", ("human", "rights")),
     ("CPI", ("inflation", "consumer")),
+    ("ICJ", ("international", "court", "justice")),
+    ("WWII|WW2", ("second", "world", "war")),
+    ("WWI|WW1", ("first", "world", "war")),
 )
 _EVERYDAY = (*(
     (re.compile(rf"\b{pattern}\b", re.IGNORECASE), written) for pattern, written in EVERYDAY

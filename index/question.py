@@ -71,6 +71,9 @@ class Terms:
     # Capitalised names the corpus does not hold at all, as typed ("Kursk", "Python"); a lowercase rare
     # word is more likely a typo, and a first name before a known name ("Liz Truss") does not count.
     unknown: tuple[str, ...]
+    # Key terms only words of English typed in lower case gave ("catastrophe": rare enough to be a key term, but no
+    # name): they rank, but a question asking with other words ("a radiation disaster") is no reason to refuse.
+    plain: tuple[str, ...] = ()
 
 
 def asks_when(question: str) -> bool:
@@ -228,6 +231,7 @@ def key_terms(question: str, vocabulary: Vocabulary, max_share: float = KEY_MAX_
     # A name the corpus writes in another form is known: "Switzerland" when it writes "Swiss" (index/families.py).
     known = [any(t in vocabulary or demonym_twin(t) in vocabulary for t in found) for found in terms]
     key: dict[str, None] = {}
+    named: set[str] = set()  # key terms a name gave
     unknown: list[str] = []
     for i, word in enumerate(words):
         if years is not None and _YEAR.fullmatch(word) and not years[0] <= int(word) <= years[1]:
@@ -250,10 +254,13 @@ def key_terms(question: str, vocabulary: Vocabulary, max_share: float = KEY_MAX_
                     and not is_holiday(word)):
                 unknown.append(word)
             continue
+        plain = word[0].islower() and textlib.word_rank(_CLITIC_END.sub("", word.casefold())) is not None
         for term in terms[i]:
             if term in vocabulary and vocabulary.share(term) <= max_share:
                 key[term] = None
-    return Terms(tuple(key), tuple(dict.fromkeys(unknown)))
+                if not plain:
+                    named.add(term)
+    return Terms(tuple(key), tuple(dict.fromkeys(unknown)), tuple(t for t in key if t not in named))
 
 
 _DAY = r"(?:[1-9]|[12]\d|3[01])(?:st|nd|rd|th)?"

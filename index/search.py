@@ -96,6 +96,9 @@ class Query:
     # Reports after ``until`` up to this day are of the dates searched too when they hold this token: a year's
     # figures come out in the months after it ("How much did the economy shrink in 2022?": "... in 2022", in March 2023).
     stated_after: tuple[dt.date, str] | None = None
+    # The key terms only ordinary words typed in lower case gave (index/question.py ``Terms.plain``): no passage
+    # holding them refuses nothing.
+    plain_terms: tuple[str, ...] = ()
 
     def holding(self, terms: set[str] | frozenset[str]) -> set[str] | frozenset[str]:
         """``terms`` (a passage's or sentence's) with the search tokens whose relatives are among them."""
@@ -407,7 +410,7 @@ def without_clitics(text: str) -> str:
 
 def make_query(text: str, vector: np.ndarray, since: dt.date | None = None, until: dt.date | None = None, *,
                vocabulary: lexical.Vocabulary | None = None, key_terms: tuple[str, ...] = (), unknown: tuple[str, ...] = (),
-               also: str = "", terms_required: bool = True) -> Query:
+               also: str = "", terms_required: bool = True, plain_terms: tuple[str, ...] = ()) -> Query:
     """The query for ``text`` (and the words of ``also``: a question as asked, when ``text`` is its English
     rendering); with the index's ``vocabulary``, a word it does not know is read as the known term it most
     likely misspells ("kramatorks" finds "kramatorsk")."""
@@ -430,4 +433,5 @@ def make_query(text: str, vector: np.ndarray, since: dt.date | None = None, unti
                 found[verb_tokens[0]] |= {w for word in written for w in lexical.query_tokens(word)[:1]
                                           if w in vocabulary and w != verb_tokens[0]}
         related = tuple((t, frozenset(family)) for t, family in found.items() if family)
-    return Query(text, vector.astype(np.float32), tokens, since, until, key_terms, unknown, terms_required, related)
+    return Query(text, vector.astype(np.float32), tokens, since, until, key_terms, unknown, terms_required, related,
+                 plain_terms=plain_terms)

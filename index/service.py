@@ -189,7 +189,7 @@ class CrisisService:
         embedded = respelled(english, vocabulary) if language == "en" else english
         query = make_query(english, self.embedder.encode_one(embedded), vocabulary=vocabulary, key_terms=terms.key,
                            unknown=terms.unknown if language == "en" else (), also="" if language == "en" else searched,
-                           terms_required=language == "en")
+                           terms_required=language == "en", plain_terms=terms.plain)
         return _Search(view, query, searched, language)
 
     def _ranked(self, search: _Search, query: Query, k: int | None, mode: str) -> list[Passage]:
@@ -242,7 +242,8 @@ class CrisisService:
         reach = self.reach(view)
         today = today or dt.date.today()
         dated = time_words_respelled(question)  # "in janaury" names a time too
-        window = parse_window(dated, today=today, corpus_end=reach.last if reach else None) or weekday_window(dated, today)
+        end = reach.last if reach else None
+        window = parse_window(dated, today=today, corpus_end=end) or weekday_window(dated, today, end)
         if window is None or since is not None or until is not None:
             return self._timed(self._answer(question, self._search(question, language, view), k, since, until, mode, compose_answer), start)
         searched = strip_window(dated, window) or dated

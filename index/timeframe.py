@@ -168,7 +168,8 @@ _HOLIDAY = re.compile(rf"""(?P<rel>\b(?:(?:just|right|shortly|soon|days|a\s+day|
     (?:\s+(?:of\s+)?(?P<year>{YEAR}))?
     (?!\s+(?:{_EVENT_NOUNS})\b)""", _FLAGS)
 _HOLIDAY_WORDS = {word for name in _HOLIDAYS for word in name.split()}
-HOLIDAY_MARGIN_DAYS = 7  # "after Easter": the week after it; "before": the week before; "over", "at": the day either side
+HOLIDAY_MARGIN_DAYS = 7  # "after Easter": the week after it; "before", "for": the week before; "over", "at": the day either side
+_BARE = frozenset({"on", "у", "в", "во"})  # "on Friday": a Friday; "last Friday", "минулої п'ятниці": the latest one
 _WEEKDAY = re.compile(rf"\b(?:(?P<mod>on|last|past|this|next|every|coming|у|в|во|минул\w*|прошл\w*|наступн\w*|следующ\w*"
                       rf"|кожн\w*|кажд\w*)\s+)?(?P<day>\b(?:{_words(_WEEKDAY_OF)}))\b", re.IGNORECASE)
 _YESTERDAY = re.compile(r"\b(?:yesterday|вчора|учора|вчера)\b", re.IGNORECASE)
@@ -486,6 +487,8 @@ def _holiday(m: re.Match, ctx: _Context) -> _Span | None:
         return None, last, basis
     if rel.endswith(("before", "перед")):
         return first - margin, last, basis
+    if rel == "for":  # "a truce for Orthodox Christmas": offered in the week before it
+        return first - margin, last + dt.timedelta(days=1), basis
     return first - dt.timedelta(days=1), last + dt.timedelta(days=1), basis
 
 
@@ -624,7 +627,7 @@ def _spoken_day(sentence: str, published: dt.date) -> dt.date | None:
     for m in _WEEKDAY.finditer(sentence):
         mod, day = (m["mod"] or "").casefold(), m["day"].casefold().replace("’", "'").replace("ʼ", "'")
         last = mod.startswith(("last", "past", "минул", "прошл"))
-        if day not in _WEEKDAY_OF or (not mod and not day.isascii()) or (mod and not last and mod not in {"on", "у", "в", "во"}):
+        if day not in _WEEKDAY_OF or (not mod and not day.isascii()) or (mod and not last and mod not in _BARE):
             continue  # "next Friday", "every Sunday"; a Cyrillic weekday needs "в"/"у" ("среда" is also "environment")
         if not mod and _FROM_A_DAY.search(sentence, 0, m.start()) and _WILL.search(sentence):  # "would cut ... from Wednesday"
             ahead = (_WEEKDAY_OF[day] - published.weekday()) % 7 or 7
@@ -712,12 +715,17 @@ def year_earlier(window: Window) -> Window:
     return Window(back(window.since), back(window.until), window.phrase, window.relative_to)
 
 
-def weekday_window(question: str, today: dt.date) -> Window | None:
+def weekday_window(question: str, today: dt.date, corpus_end: dt.date | None = None) -> Window | None:
     """A day a question names by its weekday ("the Kyiv strike last Sunday", "on Friday"): the latest such
-    day up to ``today``, or None.  ``parse_window`` leaves weekdays alone: they need the day of asking."""
+    day up to ``today``, or None.  ``parse_window`` leaves weekdays alone: they need the day of asking.
+    A bare "on Saturday" more than a week after ``corpus_end`` is the weekday of a story the corpus tells ("the
+    revised Kramatorsk station toll given on Saturday"), no day of this week: None."""
     m = next((m for m in _WEEKDAY.finditer(question) if m["mod"]), None)  # "the Sunday Times" names no day
     try:
         day = _spoken_day(m[0], today) if m else None
     except (ValueError, OverflowError):
         return None
+    if day and corpus_end and m["mod"].casefold() in _BARE and (day - corpus_end).days > NEWS_DAYS:
+        return None
     return Window(day, day, m[0], "today") if day else None
+

@@ -23,6 +23,7 @@ from index.timeframe import (
     reported_after,
     stated_date,
     strip_window,
+    weekday_window,
     year_earlier,
 )
 
@@ -176,6 +177,9 @@ WINDOWS = [  # question, since, until, relative_to (today=TODAY, corpus_end=CORP
     ("the missile strike before easter", "2023-04-02", "2023-04-16", "corpus"),
     ("Was Kyiv hit on New Year's Eve?", "2022-12-30", "2023-01-01", "corpus"),
     ("How many had died by Christmas?", None, "2022-12-25", "corpus"),
+    # "for" a holiday is what was prepared for it: the week before and the day ("Putin's offer of a truce for Orthodox
+    # Christmas" was made on 5 January)
+    ("Putin's offer of a truce for Orthodox Christmas", "2022-12-31", "2023-01-08", "corpus"),
     ("Що сталося на Великдень?", "2023-04-15", "2023-04-17", "corpus"),
     ("Что было после Пасхи 2022?", "2022-04-24", "2022-05-01", "calendar"),
     ("у перші дні війни", "2022-02-24", "2022-03-03", "calendar"),
@@ -559,3 +563,18 @@ def test_the_first_day_of_the_invasion_is_24_february_2022():
     published = D("2022-03-31")
     assert stated_date(LEFT, published, _asking("seized")) == D("2022-02-24")
     assert stated_date(LEFT, published, _asking("left", "forces")) == D("2022-03-31")
+
+
+def test_a_weekday_is_the_latest_such_day_of_the_week_asked_in():
+    assert weekday_window("the Kyiv strike last Sunday", TODAY) == Window(D("2026-11-29"), D("2026-11-29"), "last Sunday", "today")
+    assert weekday_window("What happened in Kherson on Friday?", D("2023-05-02"), D("2023-04-30")).since == D("2023-04-28")
+
+
+def test_a_bare_weekday_long_after_the_corpus_is_the_story_s_own():
+    """Asked of a corpus that ended months before, "the revised Kramatorsk station toll given on Saturday" names the
+    Saturday of that story, not the last one: no window (it was refused as "nothing on 5 Dec 2026").  "Last Saturday"
+    still means the last one."""
+    question = "In the revised Kramatorsk station toll given on Saturday, how many were dead?"
+    assert weekday_window(question, TODAY, CORPUS_END) is None
+    assert weekday_window(question, TODAY) is not None  # the corpus's end unknown: the day of asking counts
+    assert weekday_window("What happened last Saturday?", TODAY, CORPUS_END).since == D("2026-11-28")
