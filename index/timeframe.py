@@ -124,7 +124,7 @@ _RELATIVE = re.compile(rf"""\b(?:(?P<yesterday>yesterday|вчора|учора|�
         \s+(?:(?P<n>{NUMBER})\s+)?(?P<unit>{UNIT}))\b(?!\s+of\b)""", _FLAGS)
 WAR = r"""(?:the\s+)?(?:full[-\s]scale\s+|russian\s+|повномасштабн\w+\s+|полномасштабн\w+\s+)?
     (?:war|invasion|війни|вторгнення|войны|вторжения)"""
-_WAR = re.compile(rf"""(?:\b(?:in|during|over|у|в)\s+)?(?:\bthe\s+)?(?P<first>\b(?:first|перш\w+|перв\w+))\s+
+_WAR = re.compile(rf"""(?:\b(?:in|during|over|у|в)\s+)?(?:\b(?P<its>its|their)\s+|\bthe\s+)?(?P<first>\b(?:first|перш\w+|перв\w+))\s+
         (?:(?P<n>\d{{1,3}})\s+)?(?:few\s+|кілька\s+|несколько\s+)?
         (?P<unit>weekends?|days?|weeks?|months?|years?|дн\w+|день|тиж\w+|недел\w+|місяц\w*|месяц\w*|рік|року|год|года)\b
         (?P<war>\s+(?:of\s+)?{WAR})?(?!\s+of\b)
@@ -132,6 +132,11 @@ _WAR = re.compile(rf"""(?:\b(?:in|during|over|у|в)\s+)?(?:\bthe\s+)?(?P<first>
         |начала\s+|момента\s+)?{WAR}(?:\s+(?:began|started|broke\s+out))?
     |\b(?P<before>before|prior\s+to|до)\s+(?:the\s+)?(?:(?:start|beginning|outbreak)\s+of\s+|початку\s+|начала\s+)?{WAR}""",
                   _FLAGS)
+# An event of its own before "the first days" makes them its days, not the war's ("how far did the counteroffensive get in
+# the first 4 days"); a typo with a letter missing too ("counterofensive").
+_OWN_EVENT = re.compile(r"\b(?:counter-?)?of?f?ensive|\bsiege\b|\btalks\b|\bevacuations?\b|\boccupation\b|\bmobili[sz]ation\b"
+                        r"|\bblockade\b|\bdeal\b|\bceasefire\b|\btruce\b|\bexercises?\b|\bcampaign\b|\bpush\b", re.IGNORECASE)
+_OWN_EVENT_REACH = 50  # characters before "the first days": the event is of the same clause
 # "Before the war" after these describes how things were, as reports written during the war tell it ("the 45,000 who
 # lived there before the war", "its population before the invasion"), not a time to search.
 _PRE_WAR_STATE = re.compile(r"""\b(?:lived|live|lives|living|population|inhabitants|residents|home\s+to|used\s+to|жил\w*|прожива\w*
@@ -407,6 +412,8 @@ def _war(m: re.Match, ctx: _Context) -> _Span | None:
             return None  # "the 45,000 who lived there before the war": a pre-war figure, which reports of the war give
         return None, INVASION - dt.timedelta(days=1), "calendar"
     n, unit = _number(m["n"]), m["unit"].casefold()
+    if m["war"] is None and (m["its"] or _OWN_EVENT.search(ctx.question, max(0, m.start() - _OWN_EVENT_REACH), m.start())):
+        return None  # "the counteroffensive ... in the first 4 days", "in its first week": that event's days
     if m["war"] is None and n is None and not _ENDS_HERE.match(ctx.question, m.end()):
         return None  # "the first week of March", "the first day after the referendum"; a question that ends
         # "in the first week?" asks about the war's, as it does on a server about the war
