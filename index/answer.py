@@ -325,6 +325,10 @@ def compose(
     anchor = next((p for p in pool if _same_event(pool[0], p) and _states_a_date(p)), pool[0]) if when else pool[0]
     if not when and not how_many and language == "en":
         anchor = _answering_paragraph(embedder, question, anchor, sentences, vectors)
+    # A question asking for one report of a story ("the first reports", "a day after", "updated", "latest") is answered
+    # from that report alone: another day's report of the story is a neighbour with the figure set aside.
+    one_report = search.asks_order(query.text) is not None or search.wants_recent(query.text)
+    with_anchor = _same_report if one_report else _same_event
     scores = []
     for (passage, sentence), c in zip(sentences, cos):
         cov = lexical.coverage(weights, query.holding(_sentence_terms(sentence)))
@@ -342,7 +346,7 @@ def compose(
         passage, sentence = sentences[i]
         if len(picked) >= MAX_SENTENCES or scores[i] < best * SENTENCE_KEEP_RATIO:
             break
-        if passage.id != anchor.id and (scores[i] < best * OTHER_PASSAGE_KEEP_RATIO or not _same_event(anchor, passage)):
+        if passage.id != anchor.id and (scores[i] < best * OTHER_PASSAGE_KEEP_RATIO or not with_anchor(anchor, passage)):
             continue
         if passage.id not in cited and len(cited) >= max_citations:
             continue

@@ -352,3 +352,16 @@ def test_eval_says_whether_the_first_sentence_quotes_the_gold_text(war_service):
     report = evaluation.evaluate(war_service, [question, wrong], "final")
     assert report.first_sentence_quotes_gold == 0.5 and report.by_kind["paraphrase"].first_sentence_quotes_gold == 0.5
     assert "first sentence quotes gold" in evaluation.kind_table(report)
+
+
+def test_a_question_asking_for_one_report_of_a_story_quotes_that_report_alone(war_service):
+    # "A day after the missile strike on the civilian car convoy in Zaporizhzhia, what was the updated number of wounded?"
+    # quoted the next day's report (88 wounded), then the first day's too (28 wounded): the figure the question set
+    # aside, from a confusable neighbour.  A question that asks for the first, the next, the final or the latest report
+    # of a story is answered from the one report it asks for.
+    today = dt.date(2026, 12, 6)
+    convoy = war_service.ask("A day after the missile strike on the civilian car convoy in Zaporizhzhia, what was the updated "
+                             "number of wounded?", today=today)
+    assert "88 people wounded" in convoy.answer and "28 wounded" not in convoy.answer, convoy.answer
+    uman = war_service.ask("Uman apartment block strike: in the first reports, how many of the dead were kids?", today=today)
+    assert "three children" in uman.answer and "six children" not in uman.answer, uman.answer
