@@ -50,6 +50,10 @@ COVERAGE_TIE = 1e-9
 # only mentioned in passing: "ten times larger than Chernobyl" in a report on Zaporizhzhia): half the
 # penalty for not naming it at all.
 HEADLINE_PENALTY = KEY_TERM_PENALTY / 2
+# Taken off a report after the month asked that states it (``Query.stated_after``): a report of the month tells its news
+# first, when it tells it at all ("the evacuation that began in October", in November, is not October's report).  Not
+# after a year: its figures come out after it ("shrank by about 30 percent in 2022", in March 2023).
+STATED_AFTER_PENALTY = 0.05
 # Words that ask for the first or the last of several reports of a story ("the aid package that *first*
 # included HIMARS", "the *final* death toll", "once the toll was *updated*"): of the passages relevant enough
 # (RECENT_RELEVANT_SHARE of the best, as for "latest"), the earliest or the newest goes first.  "First" before a
@@ -272,6 +276,7 @@ def retrieve(view: ReadView, query: Query, k: int, *, dense_weight: float, mode:
     recency = _recency(rows, ids) if mode == "final" and (query.as_of or wants_recent(query.text)) else {}
     weights = view.term_weights(query.tokens)
     reports = reports_terms(rows[pid] for pid in ids) if mode == "final" and query.key_terms else {}
+    month_after = filtered and query.stated_after is not None and not query.stated_after[1].isdigit()
     candidates = []
     for i, pid in enumerate(ids):
         cos = float(cosines[i])
@@ -290,6 +295,8 @@ def retrieve(view: ReadView, query: Query, k: int, *, dense_weight: float, mode:
                 score -= KEY_TERM_PENALTY * (1 - named)
                 if named > 0 and headline_coverage(query, rows[pid]) == 0:
                     score -= HEADLINE_PENALTY
+                if month_after and not _in_range(rows[pid], query.since, query.until):
+                    score -= STATED_AFTER_PENALTY
         candidates.append(Passage(rows[pid], score, cos, bm25, cov))
     order = np.argsort([-c.score for c in candidates], kind="stable")
     candidates = [candidates[i] for i in order]

@@ -322,8 +322,8 @@ def _alone(m: re.Match, ctx: _Context) -> _Span | None:
         return None  # "in the 2015 talks": a year naming a thing, whose reports may come from any year
     if point.season and prep == "for":
         return None  # "to take residents in for the winter": what it is for, not when it happened
-    if not prep and m["md_m"] in ("may", "march"):
-        return None  # "troops may 5 times", "they march 2022 miles": a lowercase verb, not a month
+    if not prep and m["md_m"] in ("may", "march") and (not m["my_y"] or _COUNTED.match(ctx.question, m.end())):
+        return None  # "troops may 5 times", "they march 2022 miles": a lowercase verb, not a month ("march 2023" is one)
     if m["season_rel"]:
         this = m["season_rel"].casefold() in {"this", "цього", "цієї", "этим", "этой", "этого"}
         year = point.recent_year(ctx.today)
@@ -332,6 +332,11 @@ def _alone(m: re.Match, ctx: _Context) -> _Span | None:
         since, until = point.span(year)
         return since, min(until, ctx.today) if this else until, "today"
     return _resolve(point, ctx)
+
+
+# What a number after a lowercase "march" or "may" counts, when it is no year: "they march 2022 miles".
+_COUNTED = re.compile(r"\s+(?:miles?|km|kilomet\w*|met(?:re|er)s?|times|people|men|troops|soldiers|steps|tonnes|tons)\b",
+                      re.IGNORECASE)
 
 
 def _open(m: re.Match, ctx: _Context) -> _Span | None:
@@ -671,16 +676,24 @@ def format_window(window: Window, lang: str = "en") -> str:
 
 
 YEAR_REPORTED_DAYS = 120  # a year's figures (output, trade, casualties) come out in the months after it
+MONTH_REPORTED_DAYS = 45  # a month's (inflation, refugees, exports) in the weeks after it
+# The search term a report states a month by ("Inflation reached 16.4 percent in April"); none for May, a word of
+# every other report ("may").
+_MONTH_TERMS = ("januari", "februari", "march", "april", None, "june", "juli", "august", "septemb", "octob", "novemb", "decemb")
 
 
 def reported_after(window: Window) -> tuple[dt.date, str] | None:
-    """For a whole calendar year ("in 2022"), the last day a later report of it may come, and the word it states
-    the year by: "Ukraine's economy shrank by about 30 percent in 2022", in a report of March 2023.  None for any
-    other window."""
+    """For a whole calendar year ("in 2022") or month ("april 2022"), the last day a later report of it may come, and
+    the search term it states the year or month by: "Ukraine's economy shrank by about 30 percent in 2022", in a
+    report of March 2023.  None for any other window."""
     since, until = window.since, window.until
-    if since is None or until is None or (since.month, since.day, until.month, until.day) != (1, 1, 12, 31) or since.year != until.year:
+    if since is None or until is None or since.year != until.year or since.day != 1:
         return None
-    return until + dt.timedelta(days=YEAR_REPORTED_DAYS), str(since.year)
+    if (since.month, until.month, until.day) == (1, 12, 31):
+        return until + dt.timedelta(days=YEAR_REPORTED_DAYS), str(since.year)
+    if since.month == until.month and until == _month_end(since) and (term := _MONTH_TERMS[since.month - 1]):
+        return until + dt.timedelta(days=MONTH_REPORTED_DAYS), term
+    return None
 
 
 def strip_window(question: str, window: Window) -> str:

@@ -365,3 +365,15 @@ def test_a_question_asking_for_one_report_of_a_story_quotes_that_report_alone(wa
     assert "88 people wounded" in convoy.answer and "28 wounded" not in convoy.answer, convoy.answer
     uman = war_service.ask("Uman apartment block strike: in the first reports, how many of the dead were kids?", today=today)
     assert "three children" in uman.answer and "six children" not in uman.answer, uman.answer
+
+
+def test_a_months_figures_are_found_in_the_report_after_it_that_states_the_month(war_service):
+    # "ukraine inflation april 2022" searched April's reports only; the figure came in May ("Inflation reached 16.4
+    # percent in April").  A later report stating the month counts, but below the month's own: "the evacuation that
+    # began in October", in November, must not answer for October's plan.
+    today = dt.date(2026, 12, 6)
+    inflation = war_service.ask("ukraine inflation april 2022", today=today)
+    assert "16.4 percent in April" in inflation.answer, inflation.answer
+    kherson = war_service.ask("How many people was the Moscow-installed boss in Kherson planning to move out across the river "
+                              "in October?", today=today)
+    assert "between 50,000 and 60,000" in kherson.answer.splitlines()[0], kherson.answer
