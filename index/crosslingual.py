@@ -193,6 +193,8 @@ def _starts_phrase(word: str, following: str) -> bool:
     return bool(following) and any(word[:n] + " " + following[:5] in _PREFIX for n in range(len(word), 3, -1))
 
 
+MIN_SPELLED = 4  # Cyrillic terms shorter than this are no names an English question could give
+STEM_ENDING = 3  # letters a Ukrainian or Russian stemmer takes off a name at most
 PASSAGE_CACHE = 5_000  # passages' USE vectors kept for re-ranking: about 10 MB
 _model = None
 _model_lock = threading.Lock()  # one encode at a time: the numpy forward pass sets BLAS threads around it
@@ -227,6 +229,8 @@ class CrossLingual:
         self._vectors = np.zeros((0, 512), np.float32)
         self._hubness = np.zeros(0, np.float32)
         self._vocabulary_cache: tuple[Collection[str], dict[str, list[str]], np.ndarray] | None = None
+        self._spellings_cache: tuple[Collection[str], dict[str, frozenset[str]]] | None = None
+        self._romanised: dict[str, tuple[str, ...]] = {}  # Cyrillic term -> the search terms of its romanisations
 
     def load(self) -> None:
         """Load USE and the word list's vectors now (about 5 s), rather than in the first Ukrainian or Russian question."""
@@ -309,6 +313,25 @@ class CrossLingual:
         query = query[:1].upper() + query[1:]
         return query + "?" if query and question.rstrip().endswith("?") else query
 
+    def cyrillic_spellings(self, vocabulary: Collection[str]) -> dict[str, frozenset[str]]:
+        """The corpus's Cyrillic search terms by the search term of each of their romanisations ("prigozhin":
+        {"пригожин"}), for the last ``vocabulary`` seen: how a name an English question gives finds the Ukrainian
+        and Russian reports that write it in Cyrillic.  No model needed."""
+        cached = self._spellings_cache
+        if cached is not None and cached[0] is vocabulary:
+            return cached[1]
+        found: dict[str, set[str]] = {}
+        for term in vocabulary:
+            if len(term) >= MIN_SPELLED and "\u0400" <= term[0] <= "\u04ff" and term.isalpha():
+                tokens = self._romanised.get(term)
+                if tokens is None:  # kept across vocabularies: a new index holds mostly the same terms
+                    tokens = self._romanised[term] = tuple({t for latin in _romanisations(term) for t in lexical_tokens(latin)[:1]})
+                for token in tokens:
+                    found.setdefault(token, set()).add(term)
+        spellings = {token: frozenset(terms) for token, terms in found.items()}
+        self._spellings_cache = (vocabulary, spellings)
+        return spellings
+
     def _name(self, word: str, vocabulary: Collection[str], min_exact: int) -> str | None:
         """The vocabulary's form of a name: a transliteration whose search term (``min_exact`` letters or
         more) is in it, or one close (NAME_MIN_SCORE) to a vocabulary term that is no common English word."""
@@ -368,6 +391,16 @@ class CrossLingual:
             if scores[rows][form, best] >= TRANSLATION_MIN and cosines[rows][form, best] >= TRANSLATION_MIN_COSINE:
                 out[i] = self._words[best]
         return out
+
+
+def spelt_in_cyrillic(token: str, spellings: dict[str, frozenset[str]]) -> frozenset[str]:
+    """The Cyrillic search terms ``spellings`` (``CrossLingual.cyrillic_spellings``) has for the English search term
+    ``token``: those romanised as it, or as it less an ending of up to STEM_ENDING letters (the stem of "Газпром" is
+    "газпр": "gazprom")."""
+    for length in range(len(token), max(MIN_SPELLED, len(token) - STEM_ENDING) - 1, -1):
+        if found := spellings.get(token[:length]):
+            return found
+    return frozenset()
 
 
 def _read_vectors(path: Path, rows: int) -> np.ndarray | None:

@@ -25,7 +25,7 @@ from pathlib import Path
 from index.answer import Answer, compose, judge
 from index.config import BUNDLED_CORPUS, Settings
 from index.conversation import Turn, resolve
-from index.crosslingual import CrossLingual, detect_language
+from index.crosslingual import CrossLingual, detect_language, spelt_in_cyrillic
 from index.documents import document_id
 from index.embed import Embedder, Progress
 from index.errors import BadInput, BadQuestion
@@ -34,15 +34,16 @@ from index.fetch import FetchPolicy, check_url, fetch_document
 from index.importing import ByteProgress, ImportOptions, ImportResult, import_archives
 from index.ingest import Document, LoadReport, Problem, load
 from index.kept import WEB, KeptFolder, KeptSources, kept_sources
+from index.lexical import Vocabulary
 from index.metrics import Metrics
 from index.phrases import phrase
 from index.polls import PollReport
-from index.question import is_instruction, key_terms, respelled, time_words_respelled
+from index.question import Terms, is_instruction, key_terms, respelled, time_words_respelled
 from index.refresh import RefreshReport, refresh_url_sources
 from index.search import DEFAULT_MODE, Passage, Query, make_query, retrieve, updates_first
 from index.store import ChangeReport, DocumentRow, NothingToIndex, ReadView, Store, Transaction, WriteInProgress, open_store
 from index.subscriptions import Subscription, SubscriptionStore
-from index.text import load_word_lists, normalize_unicode
+from index.text import lexical_tokens, load_word_lists, normalize_unicode
 from index.timeframe import (
     Window,
     format_day,
@@ -95,6 +96,7 @@ class _Search:
     searched: str  # the text searched: the question as asked, less a time phrase
     language: str
     found: dict = field(default_factory=dict)
+    spelt: bool = False  # an English question whose names the corpus also writes in Cyrillic (``_spelt_in_cyrillic``)
 
 
 @dataclass
@@ -190,13 +192,32 @@ class CrisisService:
         query = make_query(english, self.embedder.encode_one(embedded), vocabulary=vocabulary, key_terms=terms.key,
                            unknown=terms.unknown if language == "en" else (), also="" if language == "en" else searched,
                            terms_required=language == "en", plain_terms=terms.plain)
-        return _Search(view, query, searched, language)
+        spelt = query if language != "en" else self._spelt_in_cyrillic(query, terms, vocabulary)
+        return _Search(view, spelt, searched, language, spelt=spelt is not query)
+
+    def _spelt_in_cyrillic(self, query: Query, terms: Terms, vocabulary: Vocabulary) -> Query:
+        """``query`` with the Cyrillic spellings the corpus has of the names it gives ("Prigozhin": "пригожин") among
+        their relatives: an English question finds the Ukrainian and Russian reports too, and a name only they write
+        is no name the corpus never mentions."""
+        spellings = self.crosslingual.cyrillic_spellings(vocabulary)
+        unknown = {name: lexical_tokens(name)[:1] for name in terms.unknown}
+        found = {t: cyrillic for t in (*terms.key, *(t for ts in unknown.values() for t in ts))
+                 if (cyrillic := spelt_in_cyrillic(t, spellings))}
+        if not found:
+            return query
+        related = dict(query.related)
+        for token, cyrillic in found.items():
+            related[token] = related.get(token, frozenset()) | cyrillic
+        return replace(query, related=tuple(related.items()),
+                       unknown=tuple(name for name, ts in unknown.items() if not (ts and ts[0] in found)))
 
     def _ranked(self, search: _Search, query: Query, k: int | None, mode: str) -> list[Passage]:
         """The passages for ``query`` (``search.query`` with the dates searched)."""
         view = search.view
         k = k or self.settings.top_k
         if search.language == "en":
+            if search.spelt and (read := self._read_in_cyrillic(search, query, k, mode)):
+                return read
             return retrieve(view, query, k, dense_weight=self.settings.dense_weight, mode=mode, found=search.found)
         # Asked in Ukrainian or Russian: the English words found for it retrieve, the multilingual model
         # re-ranks the candidates against the question as asked.
@@ -206,6 +227,22 @@ class CrisisService:
         reranked = sorted((replace(p, score=p.score + CROSSLINGUAL_WEIGHT * float(s)) for p, s in zip(wide, similarity)),
                           key=lambda p: -p.score)
         return updates_first(reranked[:k], query, view) if mode == "final" else reranked[:k]
+
+    def _read_in_cyrillic(self, search: _Search, query: Query, k: int, mode: str) -> list[Passage]:
+        """For an English question whose names the corpus also writes in Cyrillic: the candidates again, those in
+        Ukrainian or Russian scored by the multilingual model's similarity instead of MiniLM's, which reads no
+        Cyrillic ("Which country came third at Eurovision 2022?": "третє - Іспанія"); empty when no candidate is."""
+        wide = retrieve(search.view, query, max(k, CROSSLINGUAL_CANDIDATES), dense_weight=self.settings.dense_weight,
+                        mode=mode, found=search.found)
+        foreign = [p for p in wide if detect_language(p.paragraph.text) != "en"]
+        if not foreign:
+            return []
+        similarity = self.crosslingual.similarities(search.searched, [f"{p.paragraph.document.title}. {p.paragraph.text}"
+                                                                     for p in foreign])
+        weight = self.settings.dense_weight
+        read = {p.id: replace(p, score=p.score + weight * (float(s) - p.dense), dense=float(s)) for p, s in zip(foreign, similarity)}
+        ranked = sorted((read.get(p.id, p) for p in wide), key=lambda p: -p.score)[:k]
+        return updates_first(ranked, query, search.view) if mode == "final" else ranked
 
     def reach(self, view: ReadView) -> Reach | None:
         """The dates the corpus covers (None when no document is dated), worked out once per published index."""

