@@ -364,6 +364,11 @@ def vocabulary_of(*texts: str, extra: tuple[str, ...] = ()) -> Vocabulary:
     ("Who got to go first in the Kherson evacuation?", "priority given to women with children", {"prioriti"}),
     ("When were the nuclear plants hooked back up to the grid?", "the plants were reconnected to the grid", {"reconnect"}),
     ("when does the grain deal run out", "the deal expires on 19 November", {"expir"}),
+    # holdout13: "How many towns and villages did Ukraine say it got back in a single day ...?" ("recaptured 12
+    # settlements"), "Did Kyiv threaten anything if the Russians pulled something ...?" ("Kyiv warned it would respond")
+    ("How many towns and villages did Ukraine get back in a day?", "Ukraine recaptured 12 settlements", {"settlement", "recaptur"}),
+    ("Which villages did they take back?", "Ukraine retook the settlement", {"settlement", "retook"}),
+    ("Did Kyiv threaten anything?", "Kyiv warned it would respond militarily", {"warn"}),
 ])
 def test_everyday_phrases_search_the_words_reports_write(question, report, words):
     asked = make_query(question, np.zeros(4, np.float32), vocabulary=vocabulary_of(question, report))
