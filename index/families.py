@@ -219,6 +219,9 @@ EVERYDAY: tuple[tuple[str, tuple[str, ...]], ...] = (
     (r"(pms?)", ("prime",)),
     (r"(ppl)", ("people",)),
     (r"(villages|towns)", ("settlements",)),
+    (r"(harbours?|harbors?)", ("ports", "port")),
+    (r"(assurances?)", ("guarantees", "guarantee")),
+    (r"(clear|clears|cleared|clearing)\s+(?:\w+\s+){0,4}?(?:sea\s+)?mines", ("demined", "demining", "demine")),
     (r"(threaten|threatens|threatened|threatening)", ("warned", "warning")),
     (r"(planes?)", ("aircraft", "jets", "bombers")),
     (r"(hackers?|hacked|hacking)", ("cyberattack", "cyberattacks", "websites")),
@@ -259,6 +262,7 @@ ACRONYMS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("OHCHR", ("human", "rights")),
     ("CPI", ("inflation", "consumer")),
     ("ICJ", ("international", "court", "justice")),
+    ("TV", ("televised", "television")),
     ("WWII|WW2", ("second", "world", "war")),
     ("WWI|WW1", ("first", "world", "war")),
 )

@@ -225,8 +225,9 @@ def key_terms(question: str, vocabulary: Vocabulary, max_share: float = KEY_MAX_
     first and last: "What were the Minsk agreements of 2015 supposed to do?" asks about what is of that year."""
     words = [m.group() for m in _WORD.finditer(_NOT_ASKED.sub(" ", question))]
     words = [MODEL_PLURAL.sub("", word) for word in words]  # "S-300s", "F-16s": the S-300, the F-16
-    if english:
-        words = [number_digits(word.casefold()) or word for word in words]
+    if english:  # a number word after "which", "the" counts what is asked for, no number asked about: "Which two senators"
+        words = [word if i and words[i - 1].casefold() in _COUNT_OF else number_digits(word.casefold()) or word
+                 for i, word in enumerate(words)]
     terms = [_terms(word, vocabulary) for word in words]
     # A name the corpus writes in another form is known: "Switzerland" when it writes "Swiss" (index/families.py).
     known = [any(t in vocabulary or demonym_twin(t) in vocabulary for t in found) for found in terms]
@@ -263,6 +264,7 @@ def key_terms(question: str, vocabulary: Vocabulary, max_share: float = KEY_MAX_
     return Terms(tuple(key), tuple(dict.fromkeys(unknown)), tuple(t for t in key if t not in named))
 
 
+_COUNT_OF = frozenset({"which", "what", "the", "those", "these", "all"})
 _DAY = r"(?:[1-9]|[12]\d|3[01])(?:st|nd|rd|th)?"
 _DAY_OF_MONTH = re.compile(rf"{_DAY}(?:[-–]{_DAY})?", re.IGNORECASE)  # "9", "9th", "19-20" (days of a month)
 _DAY_RANGE_WORDS = {"and", "to", "until", "till", "through"}

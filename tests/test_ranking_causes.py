@@ -369,6 +369,11 @@ def vocabulary_of(*texts: str, extra: tuple[str, ...] = ()) -> Vocabulary:
     ("How many towns and villages did Ukraine get back in a day?", "Ukraine recaptured 12 settlements", {"settlement", "recaptur"}),
     ("Which villages did they take back?", "Ukraine retook the settlement", {"settlement", "retook"}),
     ("Did Kyiv threaten anything?", "Kyiv warned it would respond militarily", {"warn"}),
+    # holdout27, holdout30: "Before Ukraine clears its harbours of sea mines, what assurance does Zelensky want from
+    # Moscow?" ("guarantees that Russia would not use demined ports"); holdout21: "Putin's TV speech" ("a televised address")
+    ("What assurance does Zelensky want before Ukraine clears its harbours of sea mines?",
+     "guarantees that Russia would not use demined ports", {"guarante", "port", "demin"}),
+    ("How long was Putin's TV speech?", "In a televised address of almost an hour", {"televis"}),
 ])
 def test_everyday_phrases_search_the_words_reports_write(question, report, words):
     asked = make_query(question, np.zeros(4, np.float32), vocabulary=vocabulary_of(question, report))
