@@ -121,6 +121,7 @@ ALIASES = (
     ("London", "Britain", "British", "UK", "United Kingdom", "Downing Street"),
     ("Brussels", "EU", "European Union", "European Commission"),
     ("Moscow", "Kremlin"),
+    ("Minsk", "Belarus", "Belarusian"),
     ("Beijing", "China", "Chinese"),
     ("Hague", "International Court of Justice", "World Court", "ICJ", "International Criminal Court", "ICC"),
     ("Bundeswehr", "German armed forces", "German army"),  # and an army by its own name

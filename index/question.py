@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from index import spellings
 from index import text as textlib
-from index.families import demonym_twin, everyday_words, number_digits
+from index.families import aliases, demonym_twin, everyday_words, number_digits
 from index.lexical import MODEL_PLURAL, Vocabulary
 from index.timeframe import UNIT_STEMS, is_holiday, is_month
 
@@ -27,7 +27,7 @@ KEY_MAX_SHARE = 0.05
 _WORD = re.compile(r"[^\W_](?:[\w'’.-]*[^\W_])?")
 _YEAR = re.compile(r"(19|20)\d\d")
 _NOT_ASKED = re.compile(r"\b(?:https?|ftp)://\S+|\bwww\.\S+|<(?:@[!&]?|#)\d+>|@(?:everyone|here)\b", re.IGNORECASE)
-_CLITIC_END = re.compile(r"'(?:s|re|ve|ll|d|m)$|(?<=s)'$")
+_CLITIC_END = re.compile(r"'(?:s|re|ve|ll|d|m)$|(?<=s)'$|(?<=[a-z]{2})n't$")  # "chief's", "hadn't": "chief", "had"
 # A question word or pronoun typed without its apostrophe ("whats", "wheres", "theyre") or with two letters
 # swapped ("whta", "wehre") is that word, not a name: these words are at least this long.
 _FILLER_TYPO_MIN = 4
@@ -230,7 +230,7 @@ def key_terms(question: str, vocabulary: Vocabulary, max_share: float = KEY_MAX_
                  for i, word in enumerate(words)]
     terms = [_terms(word, vocabulary) for word in words]
     # A name the corpus writes in another form is known: "Switzerland" when it writes "Swiss" (index/families.py).
-    known = [any(t in vocabulary or demonym_twin(t) in vocabulary for t in found) for found in terms]
+    known = [any(t in vocabulary or demonym_twin(t) in vocabulary or by_alias(t, vocabulary) for t in found) for found in terms]
     key: dict[str, None] = {}
     named: set[str] = set()  # key terms a name gave
     unknown: list[str] = []
@@ -331,4 +331,11 @@ def _terms(word: str, vocabulary: Vocabulary) -> list[str]:
     """The word's own tokens (lexical_tokens adds the parts of what it reads as a glued word: "hi", "mars"),
     each as the corpus spells it when it spells it the other English way or it is a typo of a known term."""
     parts = [(part, found[0]) for part in re.findall(r"\w+", word) if (found := textlib.lexical_tokens(part))]
-    return [spellings.corpus_spellings(part, vocabulary).get(t) or vocabulary.closest(t) or t for part, t in parts]
+    return [spellings.corpus_spellings(part, vocabulary).get(t) or (t if by_alias(t, vocabulary) else vocabulary.closest(t)) or t
+            for part, t in parts]
+
+
+def by_alias(token: str, vocabulary: Vocabulary) -> bool:
+    """Does the corpus name what ``token`` names by another name (index/families.py ALIASES: "minsk" in reports of
+    "Belarus")?  Then it is no typo of a term the corpus holds ("maisk"), nor a name it never mentions."""
+    return any(all(t in vocabulary for t in alias) for alias in aliases(token))

@@ -12,7 +12,7 @@ import numpy as np
 
 from index import lexical, spellings
 from index.families import aliases, demonym_forms, everyday_words, number_twin, phrasal_words, relatives
-from index.question import asks_how_many, asks_when
+from index.question import asks_how_many, asks_when, by_alias
 from index.store.protocol import ParagraphRow, ReadView
 
 CANDIDATES = 50  # per retriever, before fusion
@@ -427,11 +427,15 @@ def make_query(text: str, vector: np.ndarray, since: dt.date | None = None, unti
     if vocabulary is not None:
         # A word the corpus spells the other way ("defense": "defence") is searched as it spells it, before typos are read.
         spelt = spellings.corpus_spellings(text_words, vocabulary)
+        # A name the corpus gives only by another name ("Minsk": "Belarus") is no typo, and is searched by that name.
+        named_otherwise = {t for t in tokens if t not in vocabulary and by_alias(t, vocabulary)}
         tokens = vocabulary.corrected(tuple(dict.fromkeys(spelt.get(t, t) for t in tokens)),
-                                      keep=lexical.ordinary_tokens(text_words) | set(spelt.values()))
+                                      keep=lexical.ordinary_tokens(text_words) | set(spelt.values()) | named_otherwise)
         # A token's word family, and the other spellings of a name the corpus writes both ways ("chernobyl", "chornobyl").
         found = {t: {r for r in (*relatives(t), *spellings.other_spellings(t)) if r in vocabulary and r not in tokens}
                  for t in tokens}
+        for t in named_otherwise:
+            found[t] |= {alias[0] for alias in aliases(t) if len(alias) == 1}
         # "pulled out", "nukes": reports write "withdrew", "nuclear"; also when the question writes it too ("POWs in the
         # first prisoner swap": a report of "prisoners of war" holds what "POWs" asks)
         for verb, written in (*phrasal_words(text_words), *everyday_words(text_words)):

@@ -526,3 +526,10 @@ def test_a_years_figures_reported_after_it_are_of_that_year():
     within = passage(4, "World Bank forecast", "2022-04-10", "The economy is expected to shrink by 45 percent.", 0.5)
     assert [in_dates(p.paragraph, year) for p in (stating, silent, too_late, within)] == [True, False, False, True]
     assert not in_dates(stating.paragraph, dataclasses.replace(year, stated_after=None))
+
+
+def test_a_capital_the_corpus_names_only_by_its_country_searches_the_country():
+    # holdout29: "What has Moscow already done to get Minsk's air force able to carry nuclear bombs?" searched "maisk".
+    vocabulary = vocabulary_of("Russia helped Belarus convert ten aircraft", "Shelling hit Maisk village")
+    asked = make_query("What did Russia do for Minsk's air force?", np.zeros(4, np.float32), vocabulary=vocabulary)
+    assert "maisk" not in asked.search_tokens() and "belarus" in asked.search_tokens()
