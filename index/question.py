@@ -264,6 +264,7 @@ def key_terms(question: str, vocabulary: Vocabulary, max_share: float = KEY_MAX_
     return Terms(tuple(key), tuple(dict.fromkeys(unknown)), tuple(t for t in key if t not in named))
 
 
+# A number word after these counts the things asked for ("Which two senators", "the two men"): no number asked about.
 _COUNT_OF = frozenset({"which", "what", "the", "those", "these", "all"})
 _DAY = r"(?:[1-9]|[12]\d|3[01])(?:st|nd|rd|th)?"
 _DAY_OF_MONTH = re.compile(rf"{_DAY}(?:[-–]{_DAY})?", re.IGNORECASE)  # "9", "9th", "19-20" (days of a month)

@@ -192,8 +192,8 @@ class CrisisService:
         query = make_query(english, self.embedder.encode_one(embedded), vocabulary=vocabulary, key_terms=terms.key,
                            unknown=terms.unknown if language == "en" else (), also="" if language == "en" else searched,
                            terms_required=language == "en", plain_terms=terms.plain)
-        spelt = query if language != "en" else self._spelt_in_cyrillic(query, terms, vocabulary)
-        return _Search(view, spelt, searched, language, spelt=spelt is not query)
+        bridged = query if language != "en" else self._spelt_in_cyrillic(query, terms, vocabulary)
+        return _Search(view, bridged, searched, language, spelt=bridged is not query)
 
     def _spelt_in_cyrillic(self, query: Query, terms: Terms, vocabulary: Vocabulary) -> Query:
         """``query`` with the Cyrillic spellings the corpus has of the names it gives ("Prigozhin": "пригожин") among
