@@ -111,6 +111,23 @@ _SETTING_FIRST = re.compile(rf"^\s*{_SETTING}\b[^,?]+,\s*(?P<asked>.+)$", re.IGN
 _SETTING_AFTER = re.compile(rf"^(?P<asked>.+?)\s+{_SETTING}\s+\S.+$", re.IGNORECASE)
 
 
+# What a question says it does not ask about, to tell its event from a neighbour: "(not the fuel depot hit later in
+# March)", "- not the first one -", ", not the all-women exchange in October,", "Not the World Bank number, ...".
+_CONTRAST = re.compile(
+    r"\s*\(\s*not\b[^)]*\)"
+    r"|\s+[-–—]\s*not\b.*?(?:\s[-–—](?=\s)|(?=\?)|$)"
+    r"|,\s*not\s+(?:the|a|an|its|their|his|her|that|this)\b[^,?;]*(?=[,?;]|$)"
+    r"|^\s*not\s+(?:the|a|an|its|their|that|this)\b[^,?]*,\s*",
+    re.IGNORECASE,
+)
+
+
+def without_contrast(question: str) -> str:
+    """``question`` without what it says it does not ask about: its words, names and times are a neighbour's
+    ("In the big September prisoner swap, not the all-women exchange in October, who ...?" searched October)."""
+    return _CONTRAST.sub("", question).strip()
+
+
 def asked_part(question: str) -> str | None:
     """What an English question asks, without the event it sets it in ("How did the Kremlin react" of "How did the Kremlin
     react when the UN's top court told Russia to stop its military operation?"); None for a question without such a

@@ -38,7 +38,7 @@ from index.lexical import Vocabulary
 from index.metrics import Metrics
 from index.phrases import phrase
 from index.polls import PollReport
-from index.question import Terms, is_instruction, key_terms, respelled, time_words_respelled
+from index.question import Terms, is_instruction, key_terms, respelled, time_words_respelled, without_contrast
 from index.refresh import RefreshReport, refresh_url_sources
 from index.search import DEFAULT_MODE, Passage, Query, make_query, retrieve, updates_first
 from index.store import ChangeReport, DocumentRow, NothingToIndex, ReadView, Store, Transaction, WriteInProgress, open_store
@@ -278,11 +278,14 @@ class CrisisService:
             return self._timed(answer, start)
         reach = self.reach(view)
         today = today or dt.date.today()
-        dated = time_words_respelled(question)  # "in janaury" names a time too
+        # What the question says it does not ask about ("not the all-women exchange in October") is searched neither
+        # for its words nor for its time.
+        asked = without_contrast(question) if language == "en" else question
+        dated = time_words_respelled(asked)  # "in janaury" names a time too
         end = reach.last if reach else None
         window = parse_window(dated, today=today, corpus_end=end) or weekday_window(dated, today, end)
         if window is None or since is not None or until is not None:
-            return self._timed(self._answer(question, self._search(question, language, view), k, since, until, mode, compose_answer), start)
+            return self._timed(self._answer(question, self._search(asked, language, view), k, since, until, mode, compose_answer), start)
         searched = strip_window(dated, window) or dated
         if reach is not None and not reach.overlaps(window.since, window.until):
             text = phrase("reach", language, first=format_day(reach.first, language), last=format_day(reach.last, language),

@@ -384,3 +384,15 @@ def test_an_english_question_finds_a_report_only_a_cyrillic_source_gives(war_ser
     # are the question's, and the multilingual model scores it as it does for a Russian question.
     answer = war_service.ask("gazprom pgnig bulgargaz", today=dt.date(2026, 12, 6))
     assert "«Булгаргаз»" in answer.answer, answer.answer
+
+
+def test_what_a_question_sets_aside_is_not_searched(war_service):
+    # holdout31-32: the neighbour a confusable question names to set it aside ("not the all-women exchange in October",
+    # "(not the refinery hit in April)") was searched, its month as the dates: the neighbour answered, or nothing did.
+    today = dt.date(2026, 12, 6)
+    swap = war_service.ask("In the big September prisoner swap, not the all-women exchange in October, who did Ukraine hand "
+                           "over in return?", today=today)
+    assert swap.since is None and any("Medvedchuk" in p.paragraph.text for p in swap.passages[:3]), swap.answer
+    mall = war_service.ask("In the first reports on the Kremenchuk shopping centre strike (not the refinery hit in April), how "
+                           "many people did Zelensky say were inside the mall?", today=today)
+    assert "more than 1,000 people were in the Amstor mall" in mall.answer, mall.answer
