@@ -286,6 +286,9 @@ def test_a_capital_named_for_its_government_is_held_by_the_countrys_name():
     # Christmas?" was refused, "no passage holds american": the report writes "US President Joe Biden said".
     american = query("What did the American president say?", ("american",))
     assert american.key_coverage(passage(15, "T", "2023-01-05", "US President Joe Biden said no.", 0.4).paragraph) == 1.0
+    # holdout32: "Could Warsaw get by once the Russian gas giant stopped sending it gas?" ("Poland said it could manage")
+    warsaw = query("Could Warsaw get by without Russian gas?", ("warsaw",))
+    assert warsaw.key_coverage(passage(17, "T", "2022-04-27", "Poland said it could manage without Russian gas.", 0.4).paragraph) == 1.0
     assert washington.key_coverage(passage(16, "T", "2022-12-21", "The US announced $1.85 billion.", 0.4).paragraph) == 0.0
 
 
@@ -374,6 +377,10 @@ def vocabulary_of(*texts: str, extra: tuple[str, ...] = ()) -> Vocabulary:
     ("What assurance does Zelensky want before Ukraine clears its harbours of sea mines?",
      "guarantees that Russia would not use demined ports", {"guarante", "port", "demin"}),
     ("How long was Putin's TV speech?", "In a televised address of almost an hour", {"televis"}),
+    # holdout32: "Did Washington give Moscow a heads-up before the American president's secret trip to the Ukrainian
+    # capital?" ("Russia had been notified of the trip", "Biden arrived in Kyiv")
+    ("Did Moscow get a heads-up before the trip to the Ukrainian capital?", "Russia had been notified of the trip to Kyiv",
+     {"notifi", "kyiv"}),
 ])
 def test_everyday_phrases_search_the_words_reports_write(question, report, words):
     asked = make_query(question, np.zeros(4, np.float32), vocabulary=vocabulary_of(question, report))
