@@ -64,6 +64,9 @@ _FIRST = re.compile(r"\b(first|earliest|initial|initially|originally)\b", re.IGN
 _NEXT = re.compile(r"\b(?:the\s+)?(?:day|morning)\s+after\b(?!\s+(?:the\s+)?(?:invasion|war)\b)|\bnext\s+day\b|\bsecond\s+day\s+of\b"
                    r"|\ba\s+day\s+later\b|\bfollowing\s+day\b", re.IGNORECASE)
 _FINAL = re.compile(r"\b(final|finally|eventually|ultimately|in\s+the\s+end|updated|revised)\b", re.IGNORECASE)
+# What came before a story's end or revision is its first report: "before the toll was revised", "before rescuers finished".
+_BEFORE_LAST = re.compile(r"\bbefore\s+(?:[\w'’-]+\s+){0,4}?(?:final|updated|revised|revision|finished|completed|ended|over"
+                          r"|published|released)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -174,6 +177,8 @@ def wants_recent(text: str) -> bool:
 def asks_order(text: str) -> str | None:
     """"first" when the question asks for the first of several reports, "final" for the last, "next" for the one
     after the first ("the day after the Dnipro apartment block was hit"), else None."""
+    if _BEFORE_LAST.search(text):
+        return "first"
     if _FINAL.search(text):
         return "final"
     if _NEXT.search(text):
