@@ -258,7 +258,7 @@ def key_terms(question: str, vocabulary: Vocabulary, max_share: float = KEY_MAX_
             else:
                 unknown.append(word)
             continue
-        if not _is_name(word, first=i == 0, english=english):
+        if not _is_name(word, first=i == 0, english=english) or _typed_for_a_word(words, i):
             continue
         if word.isdigit() and i + 1 < len(words) and words[i + 1].casefold().startswith(UNIT_STEMS):
             continue  # "two weeks later", "3 days ago": a time, not a number asked about
@@ -281,6 +281,16 @@ def key_terms(question: str, vocabulary: Vocabulary, max_share: float = KEY_MAX_
     return Terms(tuple(key), tuple(dict.fromkeys(unknown)), tuple(t for t in key if t not in named))
 
 
+def _typed_for_a_word(words: list[str], i: int) -> bool:
+    """Is ``words[i]`` a "2" or "4" typed for "to" or "for": between a word and itself ("door 2 door") or before an
+    article or pronoun ("credit 4 the blast", "go 2 u")?"""
+    if words[i] not in ("2", "4"):
+        return False
+    after = words[i + 1].casefold() if i + 1 < len(words) else ""
+    return after in _CHAT_NEXT or (i > 0 and after == words[i - 1].casefold())
+
+
+_CHAT_NEXT = frozenset({"the", "a", "an", "my", "me", "u", "you", "him", "her", "them", "us", "ur", "this", "that", "it"})
 # A number word after these counts the things asked for ("Which two senators", "the two men"): no number asked about.
 _COUNT_OF = frozenset({"which", "what", "the", "those", "these", "all"})
 _DAY = r"(?:[1-9]|[12]\d|3[01])(?:st|nd|rd|th)?"

@@ -162,6 +162,11 @@ def test_a_number_written_as_a_word_is_the_key_term_its_digits_are(vocabulary):
     assert key_terms("Which two senators went to Kramatorsk?", vocabulary).key == ("kramatorsk",)
     assert key_terms("What three towns did Kramatorsk help?", vocabulary).key == ("kramatorsk",)
     assert key_terms("Did the two men reach Kramatorsk?", vocabulary).key == ("kramatorsk",)
+    # Nor "2" and "4" typed for "to" and "for" (holdout31: "r they goin door 2 door w soldiers for the referendums in the
+    # occupied areas??" answered from a report holding "2"; holdout25: "did kyiv take credit 4 the crimea bridge blast??").
+    assert key_terms("r they goin door 2 door in kramatorsk", vocabulary).key == ("kramatorsk",)
+    assert key_terms("did kyiv take credit 4 the kramatorsk blast??", vocabulary).key == ("kramatorsk",)
+    assert key_terms("did 4 people die in kramatorsk", vocabulary).key == ("4", "kramatorsk")
     # Not for the word-by-word English of a Ukrainian or Russian question: its own reports write "четырех".
     assert key_terms("Were fifty people killed at Kramatorsk?", vocabulary, english=False).key == ("kramatorsk",)
 
