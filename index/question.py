@@ -124,8 +124,9 @@ _CONTRAST = re.compile(
 
 def without_contrast(question: str) -> str:
     """``question`` without what it says it does not ask about: its words, names and times are a neighbour's
-    ("In the big September prisoner swap, not the all-women exchange in October, who ...?" searched October)."""
-    return _CONTRAST.sub("", question).strip()
+    ("In the big September prisoner swap, not the all-women exchange in October, who ...?" searched October); the
+    question as it is when nothing else is left."""
+    return _CONTRAST.sub("", question).strip() or question
 
 
 def asked_part(question: str) -> str | None:

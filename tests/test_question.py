@@ -431,6 +431,7 @@ def test_what_a_how_many_question_counts(question, counted):
     ("Not the World Bank number, what does Ukraine's central bank expect?", "what does Ukraine's central bank expect?"),
     ("Was it not the Kremlin that said so?", "Was it not the Kremlin that said so?"),  # a question, no contrast
     ("Why did the bank not cut rates?", "Why did the bank not cut rates?"),
+    ("(not the one in March)", "(not the one in March)"),  # nothing else asked: the question as it is
 ])
 def test_what_a_question_says_it_does_not_ask_about_is_not_searched(question, asked):
     # holdout31: "In the big September prisoner swap, not the all-women exchange in October, who did Ukraine hand over
