@@ -331,11 +331,12 @@ def compose(
     with_anchor = _same_report if one_report else _same_event
     scores = []
     for (passage, sentence), c in zip(sentences, cos):
-        cov = lexical.coverage(weights, query.holding(_sentence_terms(sentence)))
+        held = query.holding(_sentence_terms(sentence))
+        cov = lexical.coverage(weights, held)
         # A sentence inherits some of its passage's standing: context counts.
         score = float(c) + SENTENCE_LEXICAL_WEIGHT * cov + 0.5 * passage.score
         if how_many and _NUMBER.search(sentence):
-            score += _number_bonus(counted, query.holding(_sentence_terms(sentence)), _same_report(anchor, passage))
+            score += _number_bonus(counted, held, _same_report(anchor, passage))
         scores.append(score)
     order = sorted(range(len(sentences)), key=lambda i: (sentences[i][0].id != anchor.id, -scores[i]))
     best = scores[order[0]]
