@@ -58,25 +58,31 @@ def write_archive(path: Path, megabytes: float) -> int:
 # --- the child: one import, its peak RSS --------------------------------------------------------
 
 
-class StandInRuntime:
-    """A deterministic hash embedder of the bundled model's dimension: no model, same shapes."""
+def stand_in_runtime():
+    """The stand-in's class, made when first needed (the child imports the index package late)."""
+    from index.embed.runtime import EmbeddingRuntime
 
-    mean_pooling = False
-    dimension = 384
+    class StandInRuntime(EmbeddingRuntime):
+        """A deterministic hash embedder of the bundled model's dimension: no model, same shapes."""
 
-    @classmethod
-    def open(cls, source, options):
-        return cls()
+        mean_pooling = False
+        dimension = 384
 
-    def forward(self, texts):
-        from index.embed.runtime import ModelOutput
+        @classmethod
+        def open(cls, source, options):
+            return cls()
 
-        outputs = []
-        for text in texts:
-            seed = int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little")
-            vector = np.random.default_rng(seed).standard_normal(self.dimension).astype(np.float32)
-            outputs.append(ModelOutput(vector, np.zeros((1, self.dimension), np.float32), None))
-        return outputs
+        def forward(self, texts):
+            from index.embed.runtime import ModelOutput
+
+            outputs = []
+            for text in texts:
+                seed = int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little")
+                vector = np.random.default_rng(seed).standard_normal(self.dimension).astype(np.float32)
+                outputs.append(ModelOutput(vector, np.zeros((1, self.dimension), np.float32), None))
+            return outputs
+
+    return StandInRuntime
 
 
 class CountingSink:
@@ -110,7 +116,7 @@ def child(archive: Path, data_dir: Path, embedder_kind: str, sink: str, batch_si
         service = CountingSink(data_dir)
     else:
         if embedder_kind == "stand-in":
-            embedder_module.RUNTIMES["stand-in"] = StandInRuntime.open
+            embedder_module.RUNTIMES["stand-in"] = stand_in_runtime().open
         embedder = Embedder(backend="stand-in" if embedder_kind == "stand-in" else "auto")
         embedder.load()
         service = CrisisService(Settings(_env_file=None, data_dir=data_dir), embedder=embedder)
