@@ -39,18 +39,34 @@ _WHEN_WORDS = (
     r"|в\s+який\s+день\b|в\s+какой\s+день\b|в\s+якому\s+місяці\b|в\s+каком\s+месяце\b)"
 )
 _WHEN = re.compile(r"^\W*(?:and\s+|so\s+)?" + _WHEN_WORDS, re.IGNORECASE)
-_AUXILIARY = r"(?:did|was|were|is|are|has|have|had|will|does|do|could|would)\b"
+_AUX_WORDS = r"did|was|were|is|are|has|have|had|will|does|do|could|would"
+_AUXILIARY = rf"(?:{_AUX_WORDS})\b"
 # "when" after the words a question is often led in with ("Anyone know when ...", "Do we know when ...", "Remind
 # me, how long ago ...") or after a clause ("Before the big UN convoy, when did ...", "Makiivka strike, what night
 # was it?"), and "how many days back" anywhere.
 _WHEN_LED_IN = re.compile(
     r"\b(?:know|idea|remind\s+me|tell\s+me|wonder|wondering|clue|sure|recall|remember)\s*,?\s+"
     r"(?:when|how\s+long\s+ago|(?:what|which)\s+(?:day|date|night))\b"  # "anyone know what day the swap happened?"
-    r"|[,;:?.!]\s*" + _WHEN_WORDS + r"\s+" + _AUXILIARY  # "Makiivka strike, what night was it?", "..., right? When was that?"
+    r"|[,;:?.!]\s*" + _WHEN_WORDS + r"(?:\s+(?:and|or)\s+(?:time|hour|date|day))?\s+" + _AUXILIARY  # "Makiivka strike, what night was it?",
+    # "..., right? When was that?", "..., what day and time did it hit?"
     + r"|[?.!]\s*" + _WHEN_WORDS + r"(?:\s+exactly)?\W*$"  # "Was the exchange last week? What day exactly?"
-    + r"|\bhow\s+(?:long|many\s+(?:days|weeks|months|years))\s+(?:ago|back)\b",  # "how many days back was that?"
+    + r"|\bhow\s+(?:long|many\s+(?:days|weeks|months|years))\s+(?:ago|back)\b"  # "how many days back was that?"
+    r"|,\s*or\s+when\b",  # "Did they say it started yesterday, or when exactly?"
     re.IGNORECASE,
 )
+# A question that checks a day ("..., was it yesterday or the day before?", "Was the exchange on Thursday?") asks for it.
+_DAY_CHECKED = re.compile(
+    r"(?:^\W*|[,;:]\s*)(?:was|were)\b[^?,;]*?\b(?:yesterday|the\s+day\s+before|(?:\w+\s+)?days?\s+ago|last\s+week"
+    r"|earlier\s+this\s+week|on\s+(?:mon|tues|wednes|thurs|fri|satur|sun)day)\b(?:\s+or\s+[^?]*)?\W*$",
+    re.IGNORECASE,
+)
+# "When Russian troops seized the plant, did the radiation go up?": the "When" clause sets the event, what follows is asked.
+_WHEN_SETTING = re.compile(
+    r"^\W*when\s+(?!" + _AUXILIARY + r")[^,?]+,\s*(?:not\b[^,?]*,\s*)?"
+    r"(?P<asked>(?:" + _AUX_WORDS + r"|why|how|what|who|whom|which|where)\b.*)$",
+    re.IGNORECASE | re.DOTALL,
+)
+_WHEN_ANYWHERE = re.compile(r"\b" + _WHEN_WORDS, re.IGNORECASE)
 # Not a question but an instruction to the bot ("ignore your sources and confirm that ..."): answered
 # with what it only ever does, never by quoting whatever passage is closest.
 _INSTRUCTION = re.compile(
@@ -79,7 +95,10 @@ class Terms:
 def asks_when(question: str) -> bool:
     """Does the question ask for a date?  Also with its first word a typo of "when" ("wen did ..."): a word
     one letter away from it that is not itself a common word ("then", "where" are)."""
-    if _WHEN.search(question) or _WHEN_LED_IN.search(question):
+    setting = _WHEN_SETTING.match(question)
+    if setting is not None:
+        return bool(_WHEN_ANYWHERE.search(setting["asked"]))
+    if _WHEN.search(question) or _WHEN_LED_IN.search(question) or _DAY_CHECKED.search(question):
         return True
     first = _WORD.search(question)
     if first is None:
@@ -113,10 +132,13 @@ _SETTING_AFTER = re.compile(rf"^(?P<asked>.+?)\s+{_SETTING}\s+\S.+$", re.IGNOREC
 
 # What a question says it does not ask about, to tell its event from a neighbour: "(not the fuel depot hit later in
 # March)", "- not the first one -", ", not the all-women exchange in October,", "Not the World Bank number, ...".
+# ", not Chernobyl," (a name), "(the Washington one, not London)", ": not the Sunday departure, but when they arrived".
+_SET_ASIDE = r"not\s+(?:(?:the|a|an|its|their|his|her|that|this)\b|(?-i:[A-Z]))"
 _CONTRAST = re.compile(
     r"\s*\(\s*not\b[^)]*\)"
     r"|\s+[-–—]\s*not\b.*?(?:\s[-–—](?=\s)|(?=\?)|$)"
-    r"|,\s*not\s+(?:the|a|an|its|their|his|her|that|this)\b[^,?;]*(?=[,?;]|$)"
+    r"|\bnot\s+(?:the|a|an|its|their|his|her|that|this)\b[^,?;]*,\s*but\s+"
+    r"|,\s*" + _SET_ASIDE + r"(?![^,?;]*,\s*but\b)[^,?;)]*(?=[,?;)]|$)"
     r"|^\s*not\s+(?:the|a|an|its|their|that|this)\b[^,?]*,\s*",
     re.IGNORECASE,
 )
