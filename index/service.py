@@ -322,7 +322,7 @@ class CrisisService:
             until = today
         # "By late May": how things stood then, the newest reports of the window first.
         answer = self._answer(question, search, k, window.since, until, mode, compose_answer, as_of=window.since is None,
-                              stated_after=reported_after(window))
+                              stated_after=reported_after(window, today))
         key = "searching_corpus" if window.relative_to == "corpus" else "searching"
         answer.note = phrase(key, search.language, window=format_window(window, search.language))
         return answer

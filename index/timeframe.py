@@ -679,14 +679,20 @@ YEAR_REPORTED_DAYS = 120  # a year's figures (output, trade, casualties) come ou
 MONTH_REPORTED_DAYS = 45  # a month's (inflation, refugees, exports) in the weeks after it
 # The search term a report states a month by ("Inflation reached 16.4 percent in April"); none for May, a word of
 # every other report ("may").
+_WEEKDAY_TERMS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")  # as text.lexical_tokens gives them
 _MONTH_TERMS = ("januari", "februari", "march", "april", None, "june", "juli", "august", "septemb", "octob", "novemb", "decemb")
 
 
-def reported_after(window: Window) -> tuple[dt.date, str] | None:
+def reported_after(window: Window, today: dt.date | None = None) -> tuple[dt.date, str] | None:
     """For a whole calendar year ("in 2022") or month ("april 2022"), the last day a later report of it may come, and
     the search term it states the year or month by: "Ukraine's economy shrank by about 30 percent in 2022", in a
-    report of March 2023.  None for any other window."""
+    report of March 2023.  For one day, a report of the week after it that names its weekday ("Austin said on
+    Wednesday", in a report of Saturday 23 July for "on 20 July"), but none published after ``today`` ("yesterday").
+    None for any other window."""
     since, until = window.since, window.until
+    if since is not None and since == until:
+        last = until + dt.timedelta(days=NEWS_DAYS - 1)
+        return min(last, today) if today is not None and today >= until else last, _WEEKDAY_TERMS[since.weekday()]
     if since is None or until is None or since.year != until.year or since.day != 1:
         return None
     if (since.month, until.month, until.day) == (1, 12, 31):

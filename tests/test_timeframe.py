@@ -545,9 +545,19 @@ def test_a_whole_year_or_month_is_also_reported_after_it():
     april = parse_window("ukraine inflation april 2022", today=TODAY, corpus_end=CORPUS_END)
     assert reported_after(april) == (D("2022-06-14"), "april")
     assert reported_after(parse_window("in May 2022", today=TODAY, corpus_end=CORPUS_END)) is None  # "may" says nothing
-    for question in ("What happened on 24.02.2022?", "since 2022", "in the first year of the war", "in early March 2022",
-                     "between March and May 2022"):
+    for question in ("since 2022", "in the first year of the war", "in early March 2022", "between March and May 2022"):
         assert reported_after(parse_window(question, today=TODAY, corpus_end=CORPUS_END)) is None, question
+
+
+def test_one_day_is_also_reported_in_the_week_after_it_by_its_weekday():
+    # holdout38, written blind: "What did Lloyd Austin say on 20 July 2022 about ...?" is answered by a report of 23 July
+    # ("Austin said on Wednesday that ..."), past the days a report of the 20th comes out in; the question was refused.
+    day = parse_window("What did Lloyd Austin say on 20 July 2022?", today=TODAY, corpus_end=CORPUS_END)
+    assert reported_after(day) == (D("2022-07-26"), "wednesday")
+    assert reported_after(parse_window("What happened on 24.02.2022?", today=TODAY, corpus_end=CORPUS_END)) == (D("2022-03-02"), "thursday")
+    # dev: "What happened in Sloviansk yesterday?" asked on 15 April 2023 must not find a report of the 16th.
+    yesterday = parse_window("What happened in Sloviansk yesterday?", today=D("2023-04-15"), corpus_end=CORPUS_END)
+    assert reported_after(yesterday, D("2023-04-15")) == (D("2023-04-15"), "friday")
 
 
 def _asking(*words: str):
