@@ -6,7 +6,7 @@ import datetime as dt
 import functools
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -62,11 +62,11 @@ _CLITIC = re.compile(r"(?<=[^\W\d_])(?:['’](?:s|re|ve|ll|d|m)|n['’]t)\b", re
 _IRREGULAR_NOT = re.compile(r"\b(ca|wo|sha)n['’]t\b", re.IGNORECASE)
 _FIRST = re.compile(r"\b(first|earliest|initial|initially|originally)\b", re.IGNORECASE)
 _NEXT = re.compile(r"\b(?:the\s+)?(?:day|morning)\s+after\b(?!\s+(?:the\s+)?(?:invasion|war)\b)|\bnext\s+day\b|\bsecond\s+day\s+of\b"
-                   r"|\ba\s+day\s+later\b|\bfollowing\s+day\b", re.IGNORECASE)
+                   r"|\ba\s+day\s+later\b|\bfollowing\s+day\b|\bafter\s+the\s+(?:first|initial)\b", re.IGNORECASE)
 _FINAL = re.compile(r"\b(final|finally|eventually|ultimately|in\s+the\s+end|updated|revised)\b", re.IGNORECASE)
 # What came before a story's end or revision is its first report: "before the toll was revised", "before rescuers finished".
 _BEFORE_LAST = re.compile(r"\bbefore\s+(?:[\w'’-]+\s+){0,4}?(?:final|updated|revised|revision|finished|completed|ended|over"
-                          r"|published|released)\b", re.IGNORECASE)
+                          r"|published|released|estimate|estimated)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -373,6 +373,8 @@ def in_story_order(passages: list[Passage], query: Query, *, first: bool, after_
     if not passages:
         return passages
     best = passages[0]
+    # A figure the question names ("a week after the first 410 figure") is of one report, not of the story.
+    query = replace(query, key_terms=tuple(t for t in query.key_terms if not _is_number(t)))
     named, headlined = query.key_coverage(best.paragraph), headline_coverage(query, best.paragraph)
     # A story the headlines name (every key term in them) is told by every report so headlined that scores
     # STORY_SHARE of the best: an earlier report of a toll is asked about in other words than the later one.
@@ -393,6 +395,10 @@ def in_story_order(passages: list[Passage], query: Query, *, first: bool, after_
             reports = later + [p for p in reports if p not in later]
         return reports
     return sorted(reports, key=lambda p: _newest(p.paragraph) or dt.date.min, reverse=True)
+
+
+def _is_number(term: str) -> bool:
+    return term.isdigit() or number_twin(term) is not None
 
 
 def _mmr(candidates: list[Passage], vectors: np.ndarray, k: int) -> list[Passage]:
