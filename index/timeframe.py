@@ -111,7 +111,8 @@ _DAY_RANGE = re.compile(rf"""(?:\bon\s+)?(?:\b(?P<lead>between|from)\s+)?(?:\bth
     |(?:\bon\s+)?(?P<m2>{MONTH})\s+(?P<e1>{DAY}){_DAY_TO}(?P<e2>{DAY})(?:,?\s+(?P<y2>{YEAR}))?""", _FLAGS)
 NUMBER = rf"\d{{1,3}}|{_words(NUMBERS)}"
 UNIT = r"days?|weeks?|months?|years?|дн\w*|день|тиж\w*|недел\w*|місяц\w*|месяц\w*|рік|рок\w*|год\w*|лет"
-_RELATIVE = re.compile(rf"""\b(?:(?P<yesterday>yesterday|вчора|учора|вчера)|(?P<today>today|сьогодні|сегодня
+_RELATIVE = re.compile(rf"""\b(?:(?P<day_before>(?:the\s+)?day\s+before\s+yesterday|позавчора|позавчера)
+    |(?P<yesterday>yesterday|вчора|учора|вчера)|(?P<today>today|сьогодні|сегодня
         |this\s+(?:morning|afternoon|evening)|tonight)
     |(?P<last_night>last\s+night|цієї\s+ночі|минулої\s+ночі|этой\s+ночью|прошлой\s+ночью)
     |(?P<this_week>this\s+week|цього\s+тижня|на\s+цьому\s+тижні|на\s+этой\s+неделе)
@@ -184,7 +185,7 @@ _NOT_A_DAY_OF_ITS_OWN = {"since", "from", "between", "until", "till", "after", "
 _TOKEN = re.compile(r"\d{1,2}/\d{1,2}(?:/\d{2,4})?|\w+")  # a day written with slashes ("1/26") is one word
 UNIT_STEMS = ("day", "week", "month", "year", "дн", "ден", "тиж", "недел", "місяц", "месяц", "рік", "рок", "год", "лет")
 _CALENDAR_WORDS = set(_MONTH_OF) | set(_SEASON_OF)
-_RELATIVE_WORDS = {"yesterday", "today", "вчора", "учора", "вчера", "сьогодні", "сегодня", "торік", "morning", "afternoon", "evening",
+_RELATIVE_WORDS = {"yesterday", "позавчора", "позавчера", "today", "вчора", "учора", "вчера", "сьогодні", "сегодня", "торік", "morning", "afternoon", "evening",
                    "tonight", "night", "ночі", "ночью"}
 _WAR_WORDS = {"war", "invasion", "війни", "вторгнення", "войны", "вторжения"}
 _ENDS_HERE = re.compile(r"\s*[?.!]*\s*$")
@@ -402,7 +403,7 @@ def _relative(m: re.Match, ctx: _Context) -> _Span | None:
             return today - days(n * step), today, "today"  # "the past 7 days", "last week", "in the last month"
         kind = "last_month" if step == 30 else "last_year"  # "last month": the calendar month before this one
     month = today.replace(day=1)
-    return {"yesterday": (today - days(1), today - days(1)), "today": (today, today), "last_night": (today - days(1), today),
+    return {"day_before": (today - days(2), today - days(2)), "yesterday": (today - days(1), today - days(1)), "today": (today, today), "last_night": (today - days(1), today),
             "this_week": (today - days(today.weekday()), today), "last_week": (today - days(7), today),
             "this_month": (month, today), "last_month": (_add_months(month, -1), month - days(1)),
             "this_year": (month.replace(month=1), today),

@@ -122,6 +122,10 @@ WINDOWS = [  # question, since, until, relative_to (today=TODAY, corpus_end=CORP
     ("с марта по май", "2022-03-01", "2022-05-31", "corpus"),
     # relative to today
     ("What happened yesterday?", "2026-12-04", "2026-12-04", "today"),
+    # holdout35, written blind: "Was it the day before yesterday that Moscow announced Azovstal had fallen?" searched
+    # yesterday, found nothing and was refused.
+    ("Was it the day before yesterday that Azovstal fell?", "2026-12-03", "2026-12-03", "today"),
+    ("Що сталося позавчора?", "2026-12-03", "2026-12-03", "today"), ("Что было позавчера?", "2026-12-03", "2026-12-03", "today"),
     ("What happened today?", "2026-12-05", "2026-12-05", "today"),
     ("this week", "2026-11-30", "2026-12-05", "today"),
     ("last week", "2026-11-28", "2026-12-05", "today"),
