@@ -222,6 +222,7 @@ EVERYDAY: tuple[tuple[str, tuple[str, ...]], ...] = (
     (r"(boss|bosses)", ("director", "head", "chief", "leader", "secretary")),
     (r"(blocked|blocking|blocks)\s+(?:\w+\s+){0,3}?(?:vote|resolution|motion)", ("vetoed", "veto")),
     (r"(grab|grabs|grabbed|grabbing|snatched)", ("seized", "detained", "captured", "abducted")),
+    (r"(take|takes|took|taken|taking)\s+control\b", ("seized", "captured")),
     (r"(pms?)", ("prime",)),
     (r"(ppl)", ("people",)),
     (r"(villages|towns)", ("settlements",)),

@@ -402,6 +402,9 @@ def vocabulary_of(*texts: str, extra: tuple[str, ...] = ()) -> Vocabulary:
     # capital?" ("Russia had been notified of the trip", "Biden arrived in Kyiv")
     ("Did Moscow get a heads-up before the trip to the Ukrainian capital?", "Russia had been notified of the trip to Kyiv",
      {"notifi", "kyiv"}),
+    # holdout35, written blind: "When did the Russians take control of the Zaporizhzhia nuclear power station?" found a
+    # report of April on the plant "under Russian control" before the one that it was "seized".
+    ("When did the Russians take control of the plant?", "Russian forces have seized the nuclear power plant", {"seiz"}),
 ])
 def test_everyday_phrases_search_the_words_reports_write(question, report, words):
     asked = make_query(question, np.zeros(4, np.float32), vocabulary=vocabulary_of(question, report))
