@@ -224,8 +224,10 @@ class CrisisService:
         wide = retrieve(view, query, max(k, CROSSLINGUAL_CANDIDATES), dense_weight=self.settings.dense_weight, mode=mode,
                         found=search.found)
         similarity = self.crosslingual.similarities(search.searched, [f"{p.paragraph.document.title}. {p.paragraph.text}" for p in wide])
-        reranked = sorted((replace(p, score=p.score + CROSSLINGUAL_WEIGHT * float(s)) for p, s in zip(wide, similarity)),
-                          key=lambda p: -p.score)
+        # MiniLM reads no Cyrillic: a Ukrainian or Russian passage's closeness in meaning is the multilingual model's.
+        reranked = sorted((replace(p, score=p.score + CROSSLINGUAL_WEIGHT * float(s),
+                                   dense=max(p.dense, float(s)) if detect_language(p.paragraph.text) != "en" else p.dense)
+                           for p, s in zip(wide, similarity)), key=lambda p: -p.score)
         return updates_first(reranked[:k], query, view) if mode == "final" else reranked[:k]
 
     def _read_in_cyrillic(self, search: _Search, query: Query, k: int, mode: str) -> list[Passage]:
