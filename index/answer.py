@@ -7,7 +7,7 @@ import functools
 import itertools
 import re
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
@@ -219,15 +219,26 @@ def _answering_paragraph(embedder: Embedder, question: str, anchor: Passage, sen
 def about_the_question(query: Query, passages: list[Passage], context: list[Passage] | None = None) -> list[Passage]:
     """The passages about what the question names: those holding all its key terms, else those holding the
     most of them; none when no passage holds any.  A passage also holds what the passages of its report among
-    ``context`` hold: a report names its subject in its lead and tells the rest in the paragraphs after it."""
+    ``context`` hold: a report names its subject in its lead and tells the rest in the paragraphs after it.
+
+    The best-ranked passage stays when it holds every name the question gives: an ordinary lowercase word ("rubble",
+    or "leav" of "leavin") or, when one report of a story is asked for, a figure ("before the toll was raised to 19")
+    is no reason to answer from a passage ranked below it."""
     if not query.key_terms or not query.terms_required or not passages:
         return passages
     reports = search.reports_terms(p.paragraph for p in context or ())
-    coverage = [query.key_share(search.report_terms(p.paragraph, reports)) for p in passages]
+    terms = [search.report_terms(p.paragraph, reports) for p in passages]
+    coverage = [query.key_share(held) for held in terms]
     best = max(coverage)
     if best == 0:
         return []
-    return [p for p, c in zip(passages, coverage) if c == best]
+    about = [p for p, c in zip(passages, coverage) if c == best]
+    if about[0] is not passages[0]:
+        ordered = search.asks_order(query.text) is not None
+        names = tuple(t for t in query.key_terms if t not in query.plain_terms and not (ordered and search.is_number(t)))
+        if len(names) < len(query.key_terms) and (not names or replace(query, key_terms=names).key_share(terms[0]) == 1):
+            about.insert(0, passages[0])
+    return about
 
 
 def judge(query: Query, passages: list[Passage], *, min_evidence: float = MIN_EVIDENCE,

@@ -374,7 +374,7 @@ def in_story_order(passages: list[Passage], query: Query, *, first: bool, after_
         return passages
     best = passages[0]
     # A figure the question names ("a week after the first 410 figure") is of one report, not of the story.
-    query = replace(query, key_terms=tuple(t for t in query.key_terms if not _is_number(t)))
+    query = replace(query, key_terms=tuple(t for t in query.key_terms if not is_number(t)))
     named, headlined = query.key_coverage(best.paragraph), headline_coverage(query, best.paragraph)
     # A story the headlines name (every key term in them) is told by every report so headlined that scores
     # STORY_SHARE of the best: an earlier report of a toll is asked about in other words than the later one.
@@ -397,7 +397,8 @@ def in_story_order(passages: list[Passage], query: Query, *, first: bool, after_
     return sorted(reports, key=lambda p: _newest(p.paragraph) or dt.date.min, reverse=True)
 
 
-def _is_number(term: str) -> bool:
+def is_number(term: str) -> bool:
+    """Whether a key term is a number ("19", or a number word's stem)."""
     return term.isdigit() or number_twin(term) is not None
 
 
