@@ -151,6 +151,21 @@ def without_contrast(question: str) -> str:
     return _CONTRAST.sub("", question).strip() or question
 
 
+# The names and figures of what a question sets aside ("not Chernobyl", "not the first police figure of 18").
+_ASIDE_NAME = re.compile(r"(?<![\w'’])(?:[A-Z][\w'’-]*|\d[\d,.]*\d|\d)")
+
+
+def set_aside(question: str) -> tuple[str, ...]:
+    """The search tokens of the names and figures ``question`` says it does not ask about, less those the rest of it
+    gives: a passage holding them is likelier the neighbour's ("not Chernobyl", "not the first police figure of 18")."""
+    removed = " ".join(m.group() for m in _CONTRAST.finditer(question))
+    if not removed:
+        return ()
+    kept = set(textlib.lexical_tokens(without_contrast(question)))
+    words = [w for w in _ASIDE_NAME.findall(removed) if w.casefold() != "not"]
+    return tuple(dict.fromkeys(t for w in words for t in textlib.lexical_tokens(w) if t not in kept))
+
+
 def asked_part(question: str) -> str | None:
     """What an English question asks, without the event it sets it in ("How did the Kremlin react" of "How did the Kremlin
     react when the UN's top court told Russia to stop its military operation?"); None for a question without such a

@@ -54,6 +54,8 @@ HEADLINE_PENALTY = KEY_TERM_PENALTY / 2
 # first, when it tells it at all ("the evacuation that began in October", in November, is not October's report).  Not
 # after a year: its figures come out after it ("shrank by about 30 percent in 2022", in March 2023).
 STATED_AFTER_PENALTY = 0.05
+# Taken off a passage holding a name or figure of what the question sets aside ("not Chernobyl"): the neighbour's.
+SET_ASIDE_PENALTY = 0.1
 # Words that ask for the first or the last of several reports of a story ("the aid package that *first*
 # included HIMARS", "the *final* death toll", "once the toll was *updated*"): of the passages relevant enough
 # (RECENT_RELEVANT_SHARE of the best, as for "latest"), the earliest or the newest goes first.  "First" before a
@@ -106,6 +108,9 @@ class Query:
     # The key terms only ordinary words typed in lower case gave (index/question.py ``Terms.plain``): no passage
     # holding them refuses nothing.
     plain_terms: tuple[str, ...] = ()
+    # The names and figures of what the question sets aside (index/question.py ``set_aside``): a passage holding them is
+    # likelier the neighbour's.
+    set_aside: tuple[str, ...] = ()
 
     def holding(self, terms: set[str] | frozenset[str]) -> set[str] | frozenset[str]:
         """``terms`` (a passage's or sentence's) with the search tokens whose relatives are among them."""
@@ -302,6 +307,8 @@ def retrieve(view: ReadView, query: Query, k: int, *, dense_weight: float, mode:
                     score -= HEADLINE_PENALTY
                 if month_after and not _in_range(rows[pid], query.since, query.until):
                     score -= STATED_AFTER_PENALTY
+                if query.set_aside and not lex.isdisjoint(query.set_aside):
+                    score -= SET_ASIDE_PENALTY
         candidates.append(Passage(rows[pid], score, cos, bm25, cov))
     order = np.argsort([-c.score for c in candidates], kind="stable")
     candidates = [candidates[i] for i in order]
@@ -429,7 +436,8 @@ def without_clitics(text: str) -> str:
 
 def make_query(text: str, vector: np.ndarray, since: dt.date | None = None, until: dt.date | None = None, *,
                vocabulary: lexical.Vocabulary | None = None, key_terms: tuple[str, ...] = (), unknown: tuple[str, ...] = (),
-               also: str = "", terms_required: bool = True, plain_terms: tuple[str, ...] = ()) -> Query:
+               also: str = "", terms_required: bool = True, plain_terms: tuple[str, ...] = (),
+               set_aside: tuple[str, ...] = ()) -> Query:
     """The query for ``text`` (and the words of ``also``: a question as asked, when ``text`` is its English
     rendering); with the index's ``vocabulary``, a word it does not know is read as the known term it most
     likely misspells ("kramatorks" finds "kramatorsk")."""
@@ -457,4 +465,4 @@ def make_query(text: str, vector: np.ndarray, since: dt.date | None = None, unti
                                           if w in vocabulary and w != verb_tokens[0]}
         related = tuple((t, frozenset(family)) for t, family in found.items() if family)
     return Query(text, vector.astype(np.float32), tokens, since, until, key_terms, unknown, terms_required, related,
-                 plain_terms=plain_terms)
+                 plain_terms=plain_terms, set_aside=set_aside)

@@ -38,7 +38,7 @@ from index.lexical import Vocabulary
 from index.metrics import Metrics
 from index.phrases import phrase
 from index.polls import PollReport
-from index.question import Terms, is_instruction, key_terms, respelled, time_words_respelled, without_contrast
+from index.question import Terms, is_instruction, key_terms, respelled, set_aside, time_words_respelled, without_contrast
 from index.refresh import RefreshReport, refresh_url_sources
 from index.search import DEFAULT_MODE, Passage, Query, make_query, retrieve, updates_first
 from index.store import ChangeReport, DocumentRow, NothingToIndex, ReadView, Store, Transaction, WriteInProgress, open_store
@@ -180,8 +180,9 @@ class CrisisService:
         query = replace(search.query, since=since, until=until)
         return search.view, query, self._ranked(search, query, k, mode)
 
-    def _search(self, searched: str, language: str, view: ReadView) -> _Search:
-        """The query for ``searched`` in ``view``: its words, key terms and embedding, no dates yet."""
+    def _search(self, searched: str, language: str, view: ReadView, aside: tuple[str, ...] = ()) -> _Search:
+        """The query for ``searched`` in ``view``: its words, key terms and embedding, no dates yet; ``aside``: the
+        search tokens of what the question sets aside (index/question.py ``set_aside``)."""
         vocabulary = view.vocabulary()
         english = searched if language == "en" else self.crosslingual.english_query(searched, vocabulary)
         reach = self.reach(view)
@@ -191,7 +192,7 @@ class CrisisService:
         embedded = respelled(english, vocabulary) if language == "en" else english
         query = make_query(english, self.embedder.encode_one(embedded), vocabulary=vocabulary, key_terms=terms.key,
                            unknown=terms.unknown if language == "en" else (), also="" if language == "en" else searched,
-                           terms_required=language == "en", plain_terms=terms.plain)
+                           terms_required=language == "en", plain_terms=terms.plain, set_aside=aside)
         bridged = query if language != "en" else self._spelt_in_cyrillic(query, terms, vocabulary)
         return _Search(view, bridged, searched, language, spelt=bridged is not query)
 
@@ -283,11 +284,12 @@ class CrisisService:
         # What the question says it does not ask about ("not the all-women exchange in October") is searched neither
         # for its words nor for its time.
         asked = without_contrast(question) if language == "en" else question
+        aside = set_aside(question) if language == "en" else ()
         dated = time_words_respelled(asked)  # "in janaury" names a time too
         end = reach.last if reach else None
         window = parse_window(dated, today=today, corpus_end=end) or weekday_window(dated, today, end)
         if window is None or since is not None or until is not None:
-            return self._timed(self._answer(question, self._search(asked, language, view), k, since, until, mode, compose_answer), start)
+            return self._timed(self._answer(question, self._search(asked, language, view, aside), k, since, until, mode, compose_answer), start)
         searched = strip_window(dated, window) or dated
         if reach is not None and not reach.overlaps(window.since, window.until):
             text = phrase("reach", language, first=format_day(reach.first, language), last=format_day(reach.last, language),
@@ -299,7 +301,7 @@ class CrisisService:
         # reaches; and the one before it too when it answers far better (the April of 2022 for "How many marines
         # gave up in Mariupol in April?", where April 2023 has only a report naming Mariupol in passing).
         answer = None
-        search = self._search(searched, language, view)  # one embedding and one search, however many years are tried
+        search = self._search(searched, language, view, aside)  # one embedding and one search, however many years are tried
         for _ in range(MAX_YEARS_BACK):
             found = self._in_window(question, search, k, window, today, mode, compose_answer)
             if answer is not None and not answer.abstained:  # the year before an answered one: only when far better

@@ -165,3 +165,15 @@ def test_a_russian_question_answered_by_a_russian_report_is_not_refused(tmp_path
     assert not answer.abstained, answer.reason
     assert cited_ids(answer) == ["rate-ru"] and "20%" in answer.answer
     assert svc.ask("Как вырастить помидоры на балконе?", today=TODAY).abstained
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("How many people died in the strike on civilians, not Kramatorsk?", "kremenchuk-1"),
+    ("How many died in the missile strike (not the one in Kramatorsk)?", "kremenchuk-1"),
+    ("How many people were killed in the Russian missile strike, not Kremenchuk?", "kramatorsk-1"),
+])
+def test_a_passage_naming_what_the_question_sets_aside_is_the_neighbour(news, question, expected):
+    # holdout35, written blind: "When Russian troops seized the Zaporizhzhia nuclear plant, not Chernobyl, did the
+    # radiation readings go up?" was answered from the report of Chernobyl's seizure, which scored the highest.
+    answer = news.ask(question, today=TODAY)
+    assert not answer.abstained and cited_ids(answer)[0] == expected, answer.answer

@@ -20,6 +20,7 @@ from index.question import (
     counted_terms,
     is_instruction,
     key_terms,
+    set_aside,
     time_words_respelled,
     without_contrast,
 )
@@ -462,3 +463,11 @@ def test_what_a_question_says_it_does_not_ask_about_is_not_searched(question, as
     # in return?" searched October, and found the all-women exchange.
     assert without_contrast(question) == asked
 
+
+
+def test_the_names_and_figures_a_question_sets_aside():
+    assert set_aside("When Russian troops seized the Zaporizhzhia plant, not Chernobyl, did the radiation go up?") == ("chernobyl",)
+    assert set_aside("Once the toll was corrected, not the first police figure of 18, how many were dead?") == ("18",)
+    assert set_aside("On his first trip (the Washington one, not London), who did he address?") == ("london",)
+    assert set_aside("Not the World Bank number, what does Ukraine's central bank expect?") == ("world",)  # "bank" is asked
+    assert set_aside("What did the World Bank say?") == ()
