@@ -92,6 +92,12 @@ class Terms:
     plain: tuple[str, ...] = ()
 
 
+# The common nouns of places' names: the word before one is the name ("Eiffel Tower"), not a first name.
+_PLACE_NOUNS = frozenset("""tower towers bridge square street avenue road station plant palace museum cathedral church
+    airport river lake island park stadium hospital hotel castle gate hall centre center university mall market port harbour
+    harbor dam canal sea mountains mountain valley forest desert falls bay beach theatre theater arena zoo library""".split())
+
+
 def asks_when(question: str) -> bool:
     """Does the question ask for a date?  Also with its first word a typo of "when" ("wen did ..."): a word
     one letter away from it that is not itself a common word ("then", "where" are)."""
@@ -303,7 +309,9 @@ def key_terms(question: str, vocabulary: Vocabulary, max_share: float = KEY_MAX_
         if _DAY_OF_MONTH.fullmatch(word) and _beside_a_month(words, i):
             continue  # "on 9 March", "April 18th": a day of the dates searched (index/timeframe.py), not a number asked about
         if terms[i] and not known[i]:
-            next_is_known_name = i + 1 < len(words) and words[i + 1][0].isupper() and known[i + 1]
+            # ("Liz Truss"), but not before a common noun of a place's name ("Eiffel Tower", "Wembley Stadium")
+            next_is_known_name = (i + 1 < len(words) and words[i + 1][0].isupper() and known[i + 1]
+                                  and words[i + 1].casefold() not in _PLACE_NOUNS)
             # "MPs", "POWs": words of everyday speech (index/families.py) that reports write otherwise, no names
             # nor is a holiday: "the Halloween missile strikes" names a day, which reports give as a date
             if (word[0].isupper() and len(word) >= 3 and not next_is_known_name and not everyday_words(word)

@@ -471,3 +471,11 @@ def test_the_names_and_figures_a_question_sets_aside():
     assert set_aside("On his first trip (the Washington one, not London), who did he address?") == ("london",)
     assert set_aside("Not the World Bank number, what does Ukraine's central bank expect?") == ("world",)  # "bank" is asked
     assert set_aside("What did the World Bank say?") == ()
+
+
+def test_a_name_before_a_place_noun_is_a_name_not_a_first_name():
+    # "How tall is the Eiffel Tower?" was answered from the tower beside Babyn Yar: "Eiffel" was read as a first name
+    # before a known name, as "Liz" in "Liz Truss", and the corpus's "tower" made it a question about the war.
+    news = vocabulary_of(["The TV tower in Kyiv was hit near Babyn Yar.", "Truss said Britain would send more aid."] * 20)
+    assert key_terms("How tall is the Eiffel Tower?", news).unknown == ("Eiffel",)
+    assert key_terms("What did Liz Truss promise Kyiv?", news).unknown == ()
