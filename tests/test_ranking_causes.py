@@ -580,3 +580,18 @@ def test_an_ordinary_word_or_a_figure_does_not_take_the_answer_from_the_best_pas
     # One report asked for: the figure of the report set aside ("before the toll was raised to 19") decides nothing.
     first_report = query("In the first reports, before the toll was raised to 52, how many died in Kramatorsk?", ("kramatorsk", "52"))
     assert about_the_question(first_report, [FIRST_TOLL, LATER_TOLL])[0] is FIRST_TOLL
+
+
+def test_the_passages_about_what_the_question_names_must_bear_it_out_themselves():
+    # "How many people died in the earthquake in Turkey?" was close to every death toll of the war, and answered from the
+    # only passage naming Turkey, on its NATO veto.
+    toll = passage(41, "Kramatorsk toll rises", "2022-04-09", "The death toll in Kramatorsk has risen to 52.", 0.5)
+    toll = dataclasses.replace(toll, dense=0.52, coverage=0.32)
+    nato = passage(42, "Turkey lifts NATO veto", "2022-06-28", "Turkey agreed to support the NATO bids of Finland and Sweden.", 0.2)
+    nato = dataclasses.replace(nato, dense=0.22, coverage=0.17)
+    asked = query("How many people died in the earthquake in Turkey?", ("turkey",))
+    ok, reason = judge(asked, [toll, nato])
+    assert not ok and reason.startswith("weak evidence about turkey"), reason
+    # The same question whose passage naming Turkey bears it out is answered.
+    strong = dataclasses.replace(nato, dense=0.5, coverage=0.5)
+    assert judge(asked, [toll, strong])[0]
