@@ -47,8 +47,8 @@ _AUXILIARY = rf"(?:{_AUX_WORDS})\b"
 _WHEN_LED_IN = re.compile(
     r"\b(?:know|idea|remind\s+me|tell\s+me|wonder|wondering|clue|sure|recall|remember)\s*,?\s+"
     r"(?:when|how\s+long\s+ago|(?:what|which)\s+(?:day|date|night))\b"  # "anyone know what day the swap happened?"
-    r"|[,;:?.!]\s*" + _WHEN_WORDS + r"(?:\s+(?:and|or)\s+(?:time|hour|date|day))?\s+" + _AUXILIARY  # "Makiivka strike, what night was it?",
-    # "..., right? When was that?", "..., what day and time did it hit?"
+    # "Makiivka strike, what night was it?", "..., right? When was that?", "..., what day and time did it hit?"
+    r"|[,;:?.!]\s*" + _WHEN_WORDS + r"(?:\s+(?:and|or)\s+(?:time|hour|date|day))?\s+" + _AUXILIARY
     + r"|[?.!]\s*" + _WHEN_WORDS + r"(?:\s+exactly)?\W*$"  # "Was the exchange last week? What day exactly?"
     + r"|\bhow\s+(?:long|many\s+(?:days|weeks|months|years))\s+(?:ago|back)\b"  # "how many days back was that?"
     r"|,\s*or\s+when\b",  # "Did they say it started yesterday, or when exactly?"

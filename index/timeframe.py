@@ -185,8 +185,8 @@ _NOT_A_DAY_OF_ITS_OWN = {"since", "from", "between", "until", "till", "after", "
 _TOKEN = re.compile(r"\d{1,2}/\d{1,2}(?:/\d{2,4})?|\w+")  # a day written with slashes ("1/26") is one word
 UNIT_STEMS = ("day", "week", "month", "year", "дн", "ден", "тиж", "недел", "місяц", "месяц", "рік", "рок", "год", "лет")
 _CALENDAR_WORDS = set(_MONTH_OF) | set(_SEASON_OF)
-_RELATIVE_WORDS = {"yesterday", "позавчора", "позавчера", "today", "вчора", "учора", "вчера", "сьогодні", "сегодня", "торік", "morning", "afternoon", "evening",
-                   "tonight", "night", "ночі", "ночью"}
+_RELATIVE_WORDS = {"yesterday", "позавчора", "позавчера", "today", "вчора", "учора", "вчера", "сьогодні", "сегодня", "торік",
+                   "morning", "afternoon", "evening", "tonight", "night", "ночі", "ночью"}
 _WAR_WORDS = {"war", "invasion", "війни", "вторгнення", "войны", "вторжения"}
 _ENDS_HERE = re.compile(r"\s*[?.!]*\s*$")
 # A lowercase word after "the YEAR" makes the year part of a name ("the 2015 talks"), not a time.
@@ -403,7 +403,8 @@ def _relative(m: re.Match, ctx: _Context) -> _Span | None:
             return today - days(n * step), today, "today"  # "the past 7 days", "last week", "in the last month"
         kind = "last_month" if step == 30 else "last_year"  # "last month": the calendar month before this one
     month = today.replace(day=1)
-    return {"day_before": (today - days(2), today - days(2)), "yesterday": (today - days(1), today - days(1)), "today": (today, today), "last_night": (today - days(1), today),
+    return {"day_before": (today - days(2), today - days(2)), "yesterday": (today - days(1), today - days(1)),
+            "today": (today, today), "last_night": (today - days(1), today),
             "this_week": (today - days(today.weekday()), today), "last_week": (today - days(7), today),
             "this_month": (month, today), "last_month": (_add_months(month, -1), month - days(1)),
             "this_year": (month.replace(month=1), today),
@@ -680,8 +681,9 @@ YEAR_REPORTED_DAYS = 120  # a year's figures (output, trade, casualties) come ou
 MONTH_REPORTED_DAYS = 45  # a month's (inflation, refugees, exports) in the weeks after it
 # The search term a report states a month by ("Inflation reached 16.4 percent in April"); none for May, a word of
 # every other report ("may").
-_WEEKDAY_TERMS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")  # as text.lexical_tokens gives them
 _MONTH_TERMS = ("januari", "februari", "march", "april", None, "june", "juli", "august", "septemb", "octob", "novemb", "decemb")
+# The search term a report names a day of the week before it by ("Austin said on Wednesday").
+_WEEKDAY_TERMS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 def reported_after(window: Window, today: dt.date | None = None) -> tuple[dt.date, str] | None:
