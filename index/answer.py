@@ -248,13 +248,17 @@ def judge(query: Query, passages: list[Passage], *, min_evidence: float = MIN_EV
     if query.unknown:
         return False, f"the sources never mention {', '.join(query.unknown)}"
     ok, reason = supported(passages, min_evidence=min_evidence, coverage_weight=coverage_weight)
-    dated = False
-    if not ok and _named_and_dated(query, passages):
-        ok, reason, dated = True, f"a report of the dates asked holds {', '.join(query.key_terms)} ({reason})", True
-    about = about_the_question(query, passages) if ok else passages
-    if ok and not about and not set(query.key_terms) <= set(query.plain_terms):
+    dated = not ok and _named_and_dated(query, passages)
+    if dated:
+        ok, reason = True, f"a report of the dates asked holds {', '.join(query.key_terms)} ({reason})"
+    if not ok:
+        return ok, reason
+    about = about_the_question(query, passages)
+    if not about:
+        if set(query.key_terms) <= set(query.plain_terms):
+            return ok, reason
         return False, f"no passage holds {', '.join(query.key_terms)}"
-    if ok and about and about is not passages and not dated:
+    if about is not passages and not dated:
         # The passages about what the question names must bear it out themselves: "How many people died in the earthquake
         # in Turkey?" is close to every death toll, but the only passage naming Turkey is about NATO.
         held, detail = supported(about, min_evidence=min_evidence, coverage_weight=coverage_weight)

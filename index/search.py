@@ -50,9 +50,9 @@ COVERAGE_TIE = 1e-9
 # only mentioned in passing: "ten times larger than Chernobyl" in a report on Zaporizhzhia): half the
 # penalty for not naming it at all.
 HEADLINE_PENALTY = KEY_TERM_PENALTY / 2
-# Taken off a report after the month asked that states it (``Query.stated_after``): a report of the month tells its news
-# first, when it tells it at all ("the evacuation that began in October", in November, is not October's report).  Not
-# after a year: its figures come out after it ("shrank by about 30 percent in 2022", in March 2023).
+# Taken off a report after the month or day asked that states it (``Query.stated_after``): a report of the month tells its
+# news first, when it tells it at all ("the evacuation that began in October", in November, is not October's report).
+# Not after a year: its figures come out after it ("shrank by about 30 percent in 2022", in March 2023).
 STATED_AFTER_PENALTY = 0.05
 # Taken off a passage holding a name or figure of what the question sets aside ("not Chernobyl"): the neighbour's.
 SET_ASIDE_PENALTY = 0.1
@@ -286,7 +286,7 @@ def retrieve(view: ReadView, query: Query, k: int, *, dense_weight: float, mode:
     recency = _recency(rows, ids) if mode == "final" and (query.as_of or wants_recent(query.text)) else {}
     weights = view.term_weights(query.tokens)
     reports = reports_terms(rows[pid] for pid in ids) if mode == "final" and query.key_terms else {}
-    month_after = filtered and query.stated_after is not None and not query.stated_after[1].isdigit()
+    stated_later = filtered and query.stated_after is not None and not query.stated_after[1].isdigit()  # not a year
     candidates = []
     for i, pid in enumerate(ids):
         cos = float(cosines[i])
@@ -305,7 +305,7 @@ def retrieve(view: ReadView, query: Query, k: int, *, dense_weight: float, mode:
                 score -= KEY_TERM_PENALTY * (1 - named)
                 if named > 0 and headline_coverage(query, rows[pid]) == 0:
                     score -= HEADLINE_PENALTY
-                if month_after and not _in_range(rows[pid], query.since, query.until):
+                if stated_later and not _in_range(rows[pid], query.since, query.until):
                     score -= STATED_AFTER_PENALTY
                 if query.set_aside and not lex.isdisjoint(query.set_aside):
                     score -= SET_ASIDE_PENALTY

@@ -122,6 +122,11 @@ def check_question(question: str, limit: int) -> str:
     return question
 
 
+def _in_cyrillic(passage: Passage) -> bool:
+    """Is ``passage`` written in Ukrainian or Russian (which MiniLM does not read)?"""
+    return detect_language(passage.paragraph.text) != "en"
+
+
 class CrisisService:
     def __init__(self, settings: Settings | None = None, *, embedder: Embedder | None = None, store: Store | None = None):
         """``store`` defaults to the one the settings name (``index.store.open_store``: Postgres when
@@ -224,10 +229,9 @@ class CrisisService:
         # re-ranks the candidates against the question as asked.
         wide = retrieve(view, query, max(k, CROSSLINGUAL_CANDIDATES), dense_weight=self.settings.dense_weight, mode=mode,
                         found=search.found)
-        similarity = self.crosslingual.similarities(search.searched, [f"{p.paragraph.document.title}. {p.paragraph.text}" for p in wide])
+        similarity = self._similarities(search.searched, wide)
         # MiniLM reads no Cyrillic: a Ukrainian or Russian passage's closeness in meaning is the multilingual model's.
-        reranked = sorted((replace(p, score=p.score + CROSSLINGUAL_WEIGHT * float(s),
-                                   dense=max(p.dense, float(s)) if detect_language(p.paragraph.text) != "en" else p.dense)
+        reranked = sorted((replace(p, score=p.score + CROSSLINGUAL_WEIGHT * s, dense=max(p.dense, s) if _in_cyrillic(p) else p.dense)
                            for p, s in zip(wide, similarity)), key=lambda p: -p.score)
         return updates_first(reranked[:k], query, view) if mode == "final" else reranked[:k]
 
@@ -237,15 +241,19 @@ class CrisisService:
         Cyrillic ("Which country came third at Eurovision 2022?": "третє - Іспанія"); empty when no candidate is."""
         wide = retrieve(search.view, query, max(k, CROSSLINGUAL_CANDIDATES), dense_weight=self.settings.dense_weight,
                         mode=mode, found=search.found)
-        foreign = [p for p in wide if detect_language(p.paragraph.text) != "en"]
+        foreign = [p for p in wide if _in_cyrillic(p)]
         if not foreign:
             return []
-        similarity = self.crosslingual.similarities(search.searched, [f"{p.paragraph.document.title}. {p.paragraph.text}"
-                                                                     for p in foreign])
         weight = self.settings.dense_weight
-        read = {p.id: replace(p, score=p.score + weight * (float(s) - p.dense), dense=float(s)) for p, s in zip(foreign, similarity)}
+        read = {p.id: replace(p, score=p.score + weight * (s - p.dense), dense=s)
+                for p, s in zip(foreign, self._similarities(search.searched, foreign))}
         ranked = sorted((read.get(p.id, p) for p in wide), key=lambda p: -p.score)[:k]
         return updates_first(ranked, query, search.view) if mode == "final" else ranked
+
+    def _similarities(self, searched: str, passages: list[Passage]) -> list[float]:
+        """The multilingual model's similarity of ``searched`` to each passage, read with its document's title."""
+        texts = [f"{p.paragraph.document.title}. {p.paragraph.text}" for p in passages]
+        return [float(s) for s in self.crosslingual.similarities(searched, texts)]
 
     def reach(self, view: ReadView) -> Reach | None:
         """The dates the corpus covers (None when no document is dated), worked out once per published index."""
