@@ -319,12 +319,24 @@ def key_terms(question: str, vocabulary: Vocabulary, max_share: float = KEY_MAX_
                 unknown.append(word)
             continue
         plain = word[0].islower() and textlib.word_rank(_CLITIC_END.sub("", word.casefold())) is not None
+        ordinary = _ordinary_parts(word)
         for term in terms[i]:
             if term in vocabulary and vocabulary.share(term) <= max_share:
                 key[term] = None
-                if not plain:
+                if not plain and term not in ordinary:
                     named.add(term)
     return Terms(tuple(key), tuple(dict.fromkeys(unknown)), tuple(t for t in key if t not in named))
+
+
+def _ordinary_parts(word: str) -> frozenset[str]:
+    """The terms of a hyphenated name's ordinary lowercase parts, which name nothing: "held" of "Ukrainian-held",
+    "back" of "Kremlin-backed", "made" of "US-made"."""
+    parts = word.split("-")
+    if len(parts) < 2 or not any(part[:1].isupper() for part in parts):
+        return frozenset()
+    return frozenset(term for part in parts if part.isalpha() and part.islower()
+                     and (rank := textlib.word_rank(part)) is not None and rank <= textlib.ORDINARY_RANK
+                     for term in textlib.lexical_tokens(part)[:1])
 
 
 def _typed_for_a_word(words: list[str], i: int) -> bool:
