@@ -379,14 +379,38 @@ def respelled(question: str, vocabulary: Vocabulary) -> str:
         if not tokens or tokens[0] in vocabulary:
             return word
         lower = word.casefold()
-        if textlib.word_rank(lower) is not None:  # an English word: only ever another spelling of a name ("Kiev")
-            spelling = vocabulary.other_spelling(tokens[0])
+        if textlib.word_rank(lower) is not None:  # an English word: only ever another spelling ("ruble": "rouble", "Kiev")
+            spelling = next((variant for variant in spellings.spelling_variants(lower)
+                             if (found := textlib.lexical_tokens(variant)) and found[0] in vocabulary), None)
+            spelling = spelling or vocabulary.other_spelling(tokens[0])
         else:
-            spelling = textlib.ordinary_spelling(lower) or vocabulary.closest(tokens[0])
+            spelling = _ordinary_meant(lower, vocabulary) or vocabulary.closest(tokens[0]) or textlib.ordinary_spelling(lower)
         if not spelling:
             return word
         return spelling.capitalize() if word[0].isupper() else spelling
     return _WORD.sub(fixed, question)
+
+
+def _ordinary_meant(word: str, vocabulary: Vocabulary) -> str | None:
+    """The common English word a lowercase ``word`` neither English nor the corpus knows misspells, when the corpus
+    writes it ("tryin": "trying"); None otherwise: "herson" is no "heron", which no report mentions, but "Kherson"."""
+    meant = textlib.ordinary_spelling(word)
+    tokens = textlib.lexical_tokens(meant) if meant else []
+    return meant if tokens and tokens[0] in vocabulary else None
+
+
+def typed_for(text: str, vocabulary: Vocabulary) -> dict[str, str]:
+    """The search token of each word of ``text`` typed for a common word the corpus writes, and that word's
+    ("tryin": "tri", the stem of "trying", not the corpus's closest term "train"); words either knows are left out."""
+    out: dict[str, str] = {}
+    for word in _WORD.findall(text):
+        lower = word.casefold()
+        if not (lower.isascii() and lower.isalpha()) or textlib.word_rank(lower) is not None:
+            continue
+        tokens = textlib.lexical_tokens(lower)
+        if tokens and tokens[0] not in vocabulary and (meant := _ordinary_meant(lower, vocabulary)):
+            out[tokens[0]] = textlib.lexical_tokens(meant)[0]
+    return out
 
 
 _MONTHS = ("january", "february", "march", "april", "august", "september", "october", "november", "december")

@@ -12,7 +12,7 @@ import numpy as np
 
 from index import lexical, spellings
 from index.families import aliases, demonym_forms, everyday_words, number_twin, phrasal_words, relatives
-from index.question import asks_how_many, asks_when, by_alias
+from index.question import asks_how_many, asks_when, by_alias, typed_for
 from index.store.protocol import ParagraphRow, ReadView
 
 CANDIDATES = 50  # per retriever, before fusion
@@ -449,8 +449,10 @@ def make_query(text: str, vector: np.ndarray, since: dt.date | None = None, unti
         spelt = spellings.corpus_spellings(text_words, vocabulary)
         # A name the corpus gives only by another name ("Minsk": "Belarus") is no typo, and is searched by that name.
         named_otherwise = {t for t in tokens if t not in vocabulary and by_alias(t, vocabulary)}
-        tokens = vocabulary.corrected(tuple(dict.fromkeys(spelt.get(t, t) for t in tokens)),
-                                      keep=lexical.ordinary_tokens(text_words) | set(spelt.values()) | named_otherwise)
+        # A common word typed with a slip is searched as that word, not as the corpus's closest term ("tryin": not "train").
+        typed = typed_for(text_words, vocabulary)
+        tokens = vocabulary.corrected(tuple(dict.fromkeys(typed.get(t, spelt.get(t, t)) for t in tokens)),
+                                      keep=lexical.ordinary_tokens(text_words) | set(spelt.values()) | named_otherwise | set(typed.values()))
         # A token's word family, and the other spellings of a name the corpus writes both ways ("chernobyl", "chornobyl").
         found = {t: {r for r in (*relatives(t), *spellings.other_spellings(t)) if r in vocabulary and r not in tokens}
                  for t in tokens}
