@@ -48,7 +48,7 @@ _WHEN_LED_IN = re.compile(
     r"\b(?:know|idea|remind\s+me|tell\s+me|wonder|wondering|clue|sure|recall|remember)\s*,?\s+"
     r"(?:when|how\s+long\s+ago|(?:what|which)\s+(?:day|date|night))\b"  # "anyone know what day the swap happened?"
     # "Makiivka strike, what night was it?", "..., right? When was that?", "..., what day and time did it hit?"
-    r"|[,;:?.!]\s*" + _WHEN_WORDS + r"(?:\s+(?:and|or)\s+(?:time|hour|date|day))?\s+" + _AUXILIARY
+    r"|[,;:?.!]\s*" + _WHEN_WORDS + r"(?:\s+(?:and|or)\s+(?:time|hour|date|day))?(?:\s+exactly)?\s+" + _AUXILIARY
     + r"|[?.!]\s*" + _WHEN_WORDS + r"(?:\s+exactly)?\W*$"  # "Was the exchange last week? What day exactly?"
     + r"|\bhow\s+(?:long|many\s+(?:days|weeks|months|years))\s+(?:ago|back)\b"  # "how many days back was that?"
     r"|,\s*or\s+when\b",  # "Did they say it started yesterday, or when exactly?"
@@ -57,7 +57,8 @@ _WHEN_LED_IN = re.compile(
 # A question that checks a day ("..., was it yesterday or the day before?", "Was the exchange on Thursday?") asks for it.
 _DAY_CHECKED = re.compile(
     r"(?:^\W*|[,;:]\s*)(?:was|were)\b[^?,;]*?\b(?:yesterday|the\s+day\s+before|(?:\w+\s+)?days?\s+ago|last\s+week"
-    r"|earlier\s+this\s+week|on\s+(?:mon|tues|wednes|thurs|fri|satur|sun)day)\b(?:\s+or\s+[^?]*)?\W*$",
+    r"|earlier\s+this\s+week|on\s+(?:mon|tues|wednes|thurs|fri|satur|sun)day)\b"
+    r"(?:\s+on\s+(?:mon|tues|wednes|thurs|fri|satur|sun)day)?(?:\s+(?:night|morning|afternoon|evening))?\b(?:\s+or\s+[^?]*)?\W*$",
     re.IGNORECASE,
 )
 # "When Russian troops seized the plant, did the radiation go up?": the "When" clause sets the event, what follows is asked.

@@ -222,6 +222,10 @@ def test_a_month_is_a_time_not_a_key_term(vocabulary):
         ("When Russia's defence ministry announced it had taken Soledar, why did it say the town mattered?", False),
         ("When the dam was hit, how many people were evacuated?", False),
         ("When, exactly, did the dam burst?", True), ("When was the bridge hit, and by whom?", True),
+        # holdout41-44, written blind this stop: answered without the date first.
+        ("The strikes three days ago that left a million households in the dark, which day exactly was that?", True),
+        ("The HIMARS hit on the ammo depot in Nova Kakhovka, was that two days ago on Monday night?", True),
+        ("Was the convoy hit on Sunday morning?", True), ("Was the convoy on Sunday a big one?", False),
     ],
 )
 def test_asks_when(question, when):
