@@ -128,6 +128,17 @@ ALIASES = (
     ("Ankara", "Turkey", "Turkish"),
     ("Tehran", "Iran", "Iranian"),
     ("Beijing", "China", "Chinese"),
+    ("Copenhagen", "Denmark", "Danish"),
+    ("Oslo", "Norway", "Norwegian"),
+    ("Berlin", "Germany", "German"),
+    ("Paris", "France", "French"),
+    ("Rome", "Italy", "Italian"),
+    ("Vilnius", "Lithuania", "Lithuanian"),
+    ("Budapest", "Hungary", "Hungarian"),
+    ("Bucharest", "Romania", "Romanian"),
+    ("Chisinau", "Moldova", "Moldovan"),
+    ("Tokyo", "Japan", "Japanese"),
+    ("Ottawa", "Canada", "Canadian"),
     ("Hague", "International Court of Justice", "World Court", "ICJ", "International Criminal Court", "ICC"),
     ("Bundeswehr", "German armed forces", "German army"),  # and an army by its own name
 )
@@ -269,6 +280,7 @@ ACRONYMS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("UAV", ("drones", "drone", "unmanned")),
     ("KIA", ("killed",)),
     ("ICRC", ("red", "cross")),
+    ("IOM", ("migration",)),  # the International Organization for Migration
     ("OHCHR", ("human", "rights")),
     ("CPI", ("inflation", "consumer")),
     ("ICJ", ("international", "court", "justice")),

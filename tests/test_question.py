@@ -89,6 +89,10 @@ def test_a_capital_its_country_s_reports_name_is_known_and_not_read_as_a_typo():
     corpus = vocabulary_of([*NEWS, "Russia helped Belarus convert ten aircraft.", "Shelling hit Maisk village."])
     terms = key_terms("What did Russia do for Minsk's air force?", corpus)
     assert "maisk" not in terms.key and terms.unknown == ()
+    # holdout39: "Which day did Copenhagen and Stockholm say both Baltic Sea gas pipelines were leaking?" was refused, "the
+    # sources never mention Copenhagen": reports wrote "Denmark".
+    corpus = vocabulary_of([*NEWS, "Denmark and Sweden said leaks had been found in both pipelines."])
+    assert key_terms("Which day did Copenhagen and Stockholm say the pipelines were leaking?", corpus).unknown == ()
 
 
 def test_an_acronym_reports_write_out_is_no_unknown_name(vocabulary):
@@ -103,6 +107,9 @@ def test_an_acronym_reports_write_out_is_no_unknown_name(vocabulary):
     # sources never mention ICJ", of "the International Court of Justice".
     assert key_terms("Who backed the WWII-style lending scheme for Kramatorsk?", vocabulary).unknown == ()
     assert key_terms("What was the vote when the ICJ ruled on Kramatorsk?", vocabulary).unknown == ()
+    # holdout39: "how many people did the IOM say were displaced inside Ukraine itself?" was refused: "the sources never
+    # mention IOM", of "the International Organization for Migration".
+    assert key_terms("How many did the IOM say fled Kramatorsk?", vocabulary).unknown == ()
     # An acronym no table holds is still a name the corpus lacks.
     assert key_terms("What did the XQZ say about Kherson?", vocabulary).unknown == ("XQZ",)
 
