@@ -191,8 +191,8 @@ def test_war_refusals_are_honest_and_rare(war_reports):
 
 
 # The forty-five question sets written blind (holdout2-46.jsonl: 2,745 English answerable questions), measured
-# 2026-12-07 (eighth stop): R@1 0.9213, R@3 0.9767, first sentence cites gold 0.9236, "when" answers stating the date
-# 0.9252, answerable refused 23 of 2,745, beyond the corpus refused 89 of 90 (README, "Answer quality").  At first
+# 2026-12-07 (eighth stop): R@1 0.9213, R@3 0.9770, first sentence cites gold 0.9236, "when" answers stating the date
+# 0.9254, answerable refused 21 of 2,745, beyond the corpus refused 89 of 90 (README, "Answer quality").  At first
 # sight: holdout6-40 R@1 0.885, 0.902, 0.869, 0.885, 0.918, 0.902, 0.885, 0.852, 0.902, 0.869, 0.885, 0.869, 0.885,
 # 0.885, 0.934, 0.902, 0.869, 0.902, 0.902, 0.902, 0.951, 0.885 (holdout27-28 together), 0.934 (holdout29-30), 0.869
 # (holdout31-32), 0.910 (holdout33-34), 0.898 (holdout35-38), 0.918 (holdout39-40), 0.951 (holdout41-44), 0.902
