@@ -128,17 +128,10 @@ ALIASES = (
     ("Ankara", "Turkey", "Turkish"),
     ("Tehran", "Iran", "Iranian"),
     ("Beijing", "China", "Chinese"),
-    ("Copenhagen", "Denmark", "Danish"),
-    ("Oslo", "Norway", "Norwegian"),
-    ("Berlin", "Germany", "German"),
-    ("Paris", "France", "French"),
-    ("Rome", "Italy", "Italian"),
-    ("Vilnius", "Lithuania", "Lithuanian"),
-    ("Budapest", "Hungary", "Hungarian"),
-    ("Bucharest", "Romania", "Romanian"),
-    ("Chisinau", "Moldova", "Moldovan"),
-    ("Tokyo", "Japan", "Japanese"),
-    ("Ottawa", "Canada", "Canadian"),
+    # (a country's people's word is its demonym, DEMONYMS: held, not searched)
+    ("Copenhagen", "Denmark"), ("Oslo", "Norway"), ("Berlin", "Germany"), ("Paris", "France"), ("Rome", "Italy"),
+    ("Vilnius", "Lithuania"), ("Budapest", "Hungary"), ("Bucharest", "Romania"), ("Chisinau", "Moldova"),
+    ("Tokyo", "Japan"), ("Ottawa", "Canada"),
     ("Hague", "International Court of Justice", "World Court", "ICJ", "International Criminal Court", "ICC"),
     ("Bundeswehr", "German armed forces", "German army"),  # and an army by its own name
 )
