@@ -244,10 +244,11 @@ def about_the_question(query: Query, passages: list[Passage], context: list[Pass
     if about[0] is not passages[0]:
         ordered = search.asks_order(query.text) is not None
         names = tuple(t for t in query.key_terms if t not in query.plain_terms and not (ordered and search.is_number(t)))
-        if len(names) < len(query.key_terms) and (not names or replace(query, key_terms=names).key_share(terms[0]) == 1):
-            about.insert(0, passages[0])
-        elif (answering and names and replace(query, key_terms=names).key_share(terms[0]) > 0 and passages[0].score > 0
-              and all(p.score < LEAD_KEPT_BELOW * passages[0].score for p in about)):
+        held = replace(query, key_terms=names).key_share(terms[0]) if names else 0.0
+        every_name = len(names) < len(query.key_terms) and (not names or held == 1)
+        far_below = answering and held > 0 and passages[0].score > 0 and all(
+            p.score < LEAD_KEPT_BELOW * passages[0].score for p in about)
+        if every_name or far_below:
             about.insert(0, passages[0])
     return about
 

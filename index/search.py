@@ -451,8 +451,8 @@ def make_query(text: str, vector: np.ndarray, since: dt.date | None = None, unti
         named_otherwise = {t for t in tokens if t not in vocabulary and by_alias(t, vocabulary)}
         # A common word typed with a slip is searched as that word, not as the corpus's closest term ("tryin": not "train").
         typed = typed_for(text_words, vocabulary)
-        tokens = vocabulary.corrected(tuple(dict.fromkeys(typed.get(t, spelt.get(t, t)) for t in tokens)),
-                                      keep=lexical.ordinary_tokens(text_words) | set(spelt.values()) | named_otherwise | set(typed.values()))
+        keep = lexical.ordinary_tokens(text_words) | set(spelt.values()) | named_otherwise | set(typed.values())
+        tokens = vocabulary.corrected(tuple(dict.fromkeys(typed.get(t, spelt.get(t, t)) for t in tokens)), keep=keep)
         # A token's word family, and the other spellings of a name the corpus writes both ways ("chernobyl", "chornobyl").
         found = {t: {r for r in (*relatives(t), *spellings.other_spellings(t)) if r in vocabulary and r not in tokens}
                  for t in tokens}
