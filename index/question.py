@@ -381,9 +381,7 @@ def respelled(question: str, vocabulary: Vocabulary) -> str:
             return word
         lower = word.casefold()
         if textlib.word_rank(lower) is not None:  # an English word: only ever another spelling ("ruble": "rouble", "Kiev")
-            spelling = next((variant for variant in spellings.spelling_variants(lower)
-                             if (found := textlib.lexical_tokens(variant)) and found[0] in vocabulary), None)
-            spelling = spelling or vocabulary.other_spelling(tokens[0])
+            spelling = spellings.corpus_variant(lower, vocabulary) or vocabulary.other_spelling(tokens[0])
         else:
             spelling = _ordinary_meant(lower, vocabulary) or vocabulary.closest(tokens[0]) or textlib.ordinary_spelling(lower)
         if not spelling:

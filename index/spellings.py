@@ -133,11 +133,15 @@ def corpus_spellings(text: str, vocabulary: Container[str]) -> dict[str, str]:
     found: dict[str, str] = {}
     for word in re.findall(r"[a-z]+", text.casefold()):
         own = lexical_tokens(word)[:1]
-        if not own or own[0] in vocabulary:
-            continue
-        for variant in spelling_variants(word):
-            other = lexical_tokens(variant)[:1]
-            if other and other[0] in vocabulary:
-                found[own[0]] = other[0]
-                break
+        if own and own[0] not in vocabulary and (variant := corpus_variant(word, vocabulary)):
+            found[own[0]] = lexical_tokens(variant)[0]
     return found
+
+
+def corpus_variant(word: str, vocabulary: Container[str]) -> str | None:
+    """The other English spelling of the lowercase ``word`` whose token ``vocabulary`` holds ("ruble" -> "rouble"), or None."""
+    for variant in spelling_variants(word):
+        other = lexical_tokens(variant)[:1]
+        if other and other[0] in vocabulary:
+            return variant
+    return None
