@@ -34,6 +34,7 @@ _FILLER_TYPO_MIN = 4
 
 _WHEN_WORDS = (
     r"(when\b|(?:what|which)\s+(?:day|date|time|month|year|night|morning|evening|weekend|week)\b"
+    r"|what\s+(?:was|is)\s+the\s+(?:exact\s+)?(?:date|day)\b(?!['’]|\s+(?:like|before|after)\b)"  # "What was the date of ...?"
     r"|(?:on|in|from|since|until|till|by)\s+(?:what|which)\s+(?:day|date|night|morning|evening|weekend)\b|how\s+long\s+ago\b"
     r"|(?:since|from|until|till)\s+when\b|in\s+(?:what|which)\s+(?:month|year)\b|коли\b|когда\b|якого\s+числа\b|какого\s+числа\b"
     r"|в\s+який\s+день\b|в\s+какой\s+день\b|в\s+якому\s+місяці\b|в\s+каком\s+месяце\b)"
@@ -48,17 +49,23 @@ _WHEN_LED_IN = re.compile(
     r"\b(?:know|idea|remind\s+me|tell\s+me|wonder|wondering|clue|sure|recall|remember)\s*,?\s+"
     r"(?:when|how\s+long\s+ago|(?:what|which)\s+(?:day|date|night))\b"  # "anyone know what day the swap happened?"
     # "Makiivka strike, what night was it?", "..., right? When was that?", "..., what day and time did it hit?"
-    r"|[,;:?.!]\s*" + _WHEN_WORDS + r"(?:\s+(?:and|or)\s+(?:time|hour|date|day))?(?:\s+exactly)?\s+" + _AUXILIARY
+    r"|(?:[,;:?.!]|\s[-–—])\s*(?:but\s+|and\s+|so\s+)?" + _WHEN_WORDS + r"(?:\s+(?:and|or)\s+(?:time|hour|date|day))?(?:\s+exactly)?\s+"
+    + _AUXILIARY
+    + r"|(?:[,;:?.!]|\s[-–—])\s*what\s+(?:was|is)\s+the\s+(?:exact\s+)?(?:date|day)\W*$"  # "..., what was the date?"
     + r"|[?.!]\s*" + _WHEN_WORDS + r"(?:\s+exactly)?\W*$"  # "Was the exchange last week? What day exactly?"
     + r"|\bhow\s+(?:long|many\s+(?:days|weeks|months|years))\s+(?:ago|back)\b"  # "how many days back was that?"
     r"|,\s*or\s+when\b",  # "Did they say it started yesterday, or when exactly?"
     re.IGNORECASE,
 )
 # A question that checks a day ("..., was it yesterday or the day before?", "Was the exchange on Thursday?") asks for it.
+_DAY_PHRASE = (r"(?:yesterday|the\s+day\s+before(?:\s+yesterday)?|(?:\w+\s+)?days?\s+ago|last\s+week"
+               r"|earlier\s+this\s+week|on\s+(?:mon|tues|wednes|thurs|fri|satur|sun)day)\b")
 _DAY_CHECKED = re.compile(
-    r"(?:^\W*|[,;:]\s*)(?:was|were)\b[^?,;]*?\b(?:yesterday|the\s+day\s+before|(?:\w+\s+)?days?\s+ago|last\s+week"
-    r"|earlier\s+this\s+week|on\s+(?:mon|tues|wednes|thurs|fri|satur|sun)day)\b"
-    r"(?:\s+on\s+(?:mon|tues|wednes|thurs|fri|satur|sun)day)?(?:\s+(?:night|morning|afternoon|evening))?\b(?:\s+or\s+[^?]*)?\W*$",
+    r"(?:^\W*|[,;:]\s*|\s[-–—]\s*)(?:was|were|did\s+(?:that|it|this)\s+happen)\b[^?,;]*?\b" + _DAY_PHRASE
+    + r"(?:\s+on\s+(?:mon|tues|wednes|thurs|fri|satur|sun)day)?(?:\s+(?:night|morning|afternoon|evening))?\b"
+    + r"(?:\s+or\s+[^?]*|,\s*and\s+(?:at\s+)?what\s+time\b[^?]*)?\W*$"  # "..., and at what time of day?"
+    # "Was it the day before yesterday that the bomb hit the school?"
+    r"|^\W*was\s+it\s+(?:really\s+|only\s+|just\s+)?" + _DAY_PHRASE + r"(?:\s+(?:night|morning|afternoon|evening))?\s+(?:that|when)\b",
     re.IGNORECASE,
 )
 # "When Russian troops seized the plant, did the radiation go up?": the "When" clause sets the event, what follows is asked.

