@@ -105,6 +105,9 @@ class Query:
     # Reports after ``until`` up to this day are of the dates searched too when they hold this token: a year's
     # figures come out in the months after it ("How much did the economy shrink in 2022?": "... in 2022", in March 2023).
     stated_after: tuple[dt.date, str] | None = None
+    # For one day asked, reports after it up to this day are of the dates searched too when they hold both tokens, its
+    # number and its month: a day's news is retold by its date ("20 soldiers were freed on 13 October", on 18 October).
+    stated_on: tuple[dt.date, tuple[str, str]] | None = None
     # The key terms only ordinary words typed in lower case gave (index/question.py ``Terms.plain``): no passage
     # holding them refuses nothing.
     plain_terms: tuple[str, ...] = ()
@@ -155,10 +158,20 @@ def in_dates(row: ParagraphRow, query: Query) -> bool:
     """Is ``row`` of the dates ``query`` searches: reported within them, or after them stating them?"""
     if _in_range(row, query.since, query.until):
         return True
-    if query.stated_after is None:
-        return False
-    last, token = query.stated_after
-    return token in row.lex and _in_range(row, query.until, last)
+    if query.stated_on is not None and _states(row, query.until, *query.stated_on):
+        return True
+    return query.stated_after is not None and _states(row, query.until, query.stated_after[0], (query.stated_after[1],))
+
+
+def _states(row: ParagraphRow, after: dt.date | None, last: dt.date, tokens: Sequence[str]) -> bool:
+    """Is ``row`` reported after ``after`` up to ``last``, holding every one of ``tokens``?"""
+    return all(token in row.lex for token in tokens) and _in_range(row, after, last)
+
+
+def _stated_until(query: Query) -> dt.date | None:
+    """The last day a report of the dates ``query`` searches may come: its end, or later when a later report may state them."""
+    lasts = [stated[0] for stated in (query.stated_after, query.stated_on) if stated is not None]
+    return max(lasts) if lasts else query.until
 
 
 def _days_in_range(dates: Sequence[str | None], since: dt.date | None, until: dt.date | None) -> bool:
@@ -274,8 +287,7 @@ def retrieve(view: ReadView, query: Query, k: int, *, dense_weight: float, mode:
         return []
     if filtered:  # only the candidates within the dates are read whole
         dates = view.paragraph_dates(ids)
-        last = query.stated_after[0] if query.stated_after else query.until
-        ids = [i for i in ids if _days_in_range(dates.get(i, ()), query.since, last)]
+        ids = [i for i in ids if _days_in_range(dates.get(i, ()), query.since, _stated_until(query))]
     rows = view.paragraphs(ids)
     ids = [i for i in ids if i in rows and (not filtered or in_dates(rows[i], query))]
     if not ids:
@@ -286,7 +298,8 @@ def retrieve(view: ReadView, query: Query, k: int, *, dense_weight: float, mode:
     recency = _recency(rows, ids) if mode == "final" and (query.as_of or wants_recent(query.text)) else {}
     weights = view.term_weights(query.tokens)
     reports = reports_terms(rows[pid] for pid in ids) if mode == "final" and query.key_terms else {}
-    stated_later = filtered and query.stated_after is not None and not query.stated_after[1].isdigit()  # not a year
+    stated_later = filtered and (query.stated_on is not None  # a later report than a day's or a month's (not a year's)
+                                 or query.stated_after is not None and not query.stated_after[1].isdigit())
     candidates = []
     for i, pid in enumerate(ids):
         cos = float(cosines[i])
@@ -353,6 +366,8 @@ def updates_first(passages: list[Passage], query: Query, view: ReadView) -> list
             and 0 < sign * (other - here_day).days <= UPDATE_DAYS and ordered[j].score >= here.score - UPDATE_MARGIN
             and (here.id, ordered[j].id) in similar and here.id in complete and ordered[j].id in complete
             and (earlier or counting or ordered[j].coverage >= here.coverage - COVERAGE_TIE)
+            # A report after the dates asked, searched only for stating them, retells them: it is no update of their own.
+            and (not _in_range(here.paragraph, query.since, query.until) or _in_range(ordered[j].paragraph, query.since, query.until))
         ]
         if moved:
             ordered.insert(i, ordered.pop(max(moved, key=lambda j: sign * day(ordered[j].paragraph).toordinal())))

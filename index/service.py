@@ -50,6 +50,7 @@ from index.timeframe import (
     format_window,
     parse_window,
     reported_after,
+    stated_on,
     strip_window,
     weekday_window,
     year_earlier,
@@ -334,7 +335,7 @@ class CrisisService:
             until = today
         # "By late May": how things stood then, the newest reports of the window first.
         answer = self._answer(question, search, k, window.since, until, mode, compose_answer, as_of=window.since is None,
-                              stated_after=reported_after(window, today))
+                              stated_after=reported_after(window, today), stated_on=stated_on(window, today))
         key = "searching_corpus" if window.relative_to == "corpus" else "searching"
         answer.note = phrase(key, search.language, window=format_window(window, search.language))
         return answer
@@ -356,9 +357,10 @@ class CrisisService:
         return answer, Turn(question, searched, tuple(c.paragraph_id for c in answer.citations))
 
     def _answer(self, question: str, search: _Search, k: int | None, since: dt.date | None, until: dt.date | None, mode: str,
-                compose_answer: bool, *, as_of: bool = False, stated_after: tuple[dt.date, str] | None = None) -> Answer:
+                compose_answer: bool, *, as_of: bool = False, stated_after: tuple[dt.date, str] | None = None,
+                stated_on: tuple[dt.date, tuple[str, str]] | None = None) -> Answer:
         view, language = search.view, search.language
-        query = replace(search.query, since=since, until=until, as_of=as_of, stated_after=stated_after)
+        query = replace(search.query, since=since, until=until, as_of=as_of, stated_after=stated_after, stated_on=stated_on)
         passages = self._ranked(search, query, k, mode)
         settings = self.settings
         if not compose_answer:

