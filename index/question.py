@@ -326,7 +326,8 @@ def key_terms(question: str, vocabulary: Vocabulary, max_share: float = KEY_MAX_
                     and not is_holiday(word)):
                 unknown.append(word)
             continue
-        plain = word[0].islower() and textlib.word_rank(_CLITIC_END.sub("", word.casefold())) is not None
+        plain = (word[0].islower() and textlib.word_rank(_CLITIC_END.sub("", word.casefold())) is not None
+                 or _the_west(words, i))
         ordinary = _ordinary_parts(word)
         for term in terms[i]:
             if term in vocabulary and vocabulary.share(term) <= max_share:
@@ -334,6 +335,13 @@ def key_terms(question: str, vocabulary: Vocabulary, max_share: float = KEY_MAX_
                 if not plain and term not in ordinary:
                     named.add(term)
     return Terms(tuple(key), tuple(dict.fromkeys(unknown)), tuple(t for t in key if t not in named))
+
+
+def _the_west(words: list[str], i: int) -> bool:
+    """Is ``words[i]`` "the West", the Western governments together: no name a report must hold, since reports name them
+    ("the United States, the European Union, Britain and Canada", "the G7", "the allies"); not "the West Bank"."""
+    return (words[i] == "West" and i > 0 and words[i - 1].casefold() == "the"
+            and not (i + 1 < len(words) and words[i + 1][:1].isupper()))
 
 
 def _ordinary_parts(word: str) -> frozenset[str]:

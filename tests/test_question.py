@@ -405,6 +405,14 @@ def test_the_ordinary_part_of_a_hyphenated_name_is_a_plain_term():
     assert key_terms("Who built Nord-Stream?", vocabulary).plain == ()  # both parts of a name are names
 
 
+def test_the_west_is_a_plain_term():
+    # holdout48, written blind: "What ceiling did the West put on the cheaper Russian refined products, like fuel oil?" was
+    # refused, "no passage holds west": reports name the Western governments ("the G7, the EU and Australia").
+    vocabulary = Vocabulary({"west": 3, "bank": 2, "kherson": 2}, 100)
+    assert key_terms("What ceiling did the West put on fuel oil?", vocabulary).plain == ("west",)
+    assert key_terms("What happened in the West Bank?", vocabulary).plain == ()  # a place's name
+
+
 @pytest.mark.parametrize("typed, meant", [("familly", "family"), ("thier", "their"), ("writen", "written"), ("begining", "beginning")])
 def test_a_rare_word_that_is_a_slip_of_a_common_one_is_no_name(typed, meant):
     # "was a familly killed at the irpin bridge when ppl were trying to get out" was refused: the word list holds
