@@ -591,14 +591,31 @@ def stated_date(sentence: str, published: dt.date | None, asked: Callable[[str],
 
 
 def _news_day(sentence: str, published: dt.date | None) -> dt.date | None:
-    """The day of a sentence's news: a date written out, else a weekday or "yesterday" (see ``stated_date``)."""
-    written = _written_day(sentence, published)
+    """The day of a sentence's news: a date written out (or a holiday's, "on New Year's Day"), else a weekday or
+    "yesterday" (see ``stated_date``)."""
+    written = _written_day(sentence, published) or _holiday_day(sentence, published)
     if published is None:
         return written
     spoken = _spoken_day(sentence, published) if written is None or (published - written).days > NEWS_DAYS else None
     if written is None or spoken is not None and spoken.weekday() != written.weekday():
         return spoken
     return written
+
+
+def _holiday_day(sentence: str, published: dt.date | None) -> dt.date | None:
+    """The day of a holiday on a fixed day the sentence's news is on ("struck ... shortly after midnight on New Year's
+    Day", in a report of 2 January 2023: 1 January 2023), its latest on or before ``published``; none for Easter, whose
+    church a report rarely says, nor for a holiday that names an event ("the Victory Day parade")."""
+    if published is None:
+        return None
+    for m in _HOLIDAY.finditer(sentence):
+        day = _HOLIDAYS[" ".join(m["name"].casefold().replace("’", "'").replace("ʼ", "'").split())]
+        if m["rel"].split()[-1].casefold() not in ("on", "на") or not isinstance(day, tuple):
+            continue  # "before Christmas" is no day of its own
+        year = int(m["year"]) if m["year"] else published.year
+        found = dt.date(year, *day)
+        return found if m["year"] or found <= published else found.replace(year=year - 1)
+    return None
 
 
 # "..., a day after Russia's defence ministry announced ...": an event of the days before the sentence's own day.

@@ -542,6 +542,17 @@ def test_a_weekday_a_change_will_come_from_is_the_day_to_come():
     assert stated_date("Refugees have fled from Monday to Friday.", D("2022-07-26")) == D("2022-07-25")  # no change to come
 
 
+def test_a_holiday_on_a_fixed_day_is_the_day_a_sentence_gives():
+    # holdout20: "Makiivka strike, what night was it exactly?" led with 2 January 2023, the day the ministry spoke, for a
+    # strike "shortly after midnight on New Year's Day".
+    makiivka = ("Russia's Defence Ministry said on Monday that 63 of its servicemen had been killed when Ukrainian forces "
+                "struck Makiivka shortly after midnight on New Year's Day.")
+    assert stated_date(makiivka, D("2023-01-02")) == D("2023-01-01")
+    assert stated_date("Zelensky spoke in Kyiv on Independence Day.", D("2022-08-26")) == D("2022-08-24")
+    assert stated_date("Shelling went on before Christmas, officials said.", D("2022-12-27")) is None  # no day of its own
+    assert stated_date("Services were held on Easter.", D("2022-04-26")) is None  # which church's?
+
+
 def test_a_whole_year_or_month_is_also_reported_after_it():
     year = parse_window("How much did Ukraine's economy shrink in 2022?", today=TODAY, corpus_end=CORPUS_END)
     assert reported_after(year) == (D("2023-04-30"), "2022")
