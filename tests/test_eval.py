@@ -190,23 +190,23 @@ def test_war_refusals_are_honest_and_rare(war_reports):
     assert english.refused / english.answerable <= WAR_REFUSED_SHARE, [m for m in english.misses if m.problem == "refused"]
 
 
-# The forty-five question sets written blind (holdout2-46.jsonl: 2,745 English answerable questions), measured
-# 2026-12-07 (eighth stop): R@1 0.9213, R@3 0.9770, first sentence cites gold 0.9236, "when" answers stating the date
-# 0.9254, answerable refused 21 of 2,745, beyond the corpus refused 89 of 90 (README, "Answer quality").  At first
+# The forty-nine question sets written blind (holdout2-50.jsonl: 2,989 English answerable questions), measured
+# 2026-12-07 (ninth stop): R@1 0.9224, R@3 0.9769, first sentence cites gold 0.9242, "when" answers stating the date
+# 0.9315, answerable refused 22 of 2,989, beyond the corpus refused 97 of 98 (README, "Answer quality").  At first
 # sight: holdout6-40 R@1 0.885, 0.902, 0.869, 0.885, 0.918, 0.902, 0.885, 0.852, 0.902, 0.869, 0.885, 0.869, 0.885,
 # 0.885, 0.934, 0.902, 0.869, 0.902, 0.902, 0.902, 0.951, 0.885 (holdout27-28 together), 0.934 (holdout29-30), 0.869
 # (holdout31-32), 0.910 (holdout33-34), 0.898 (holdout35-38), 0.918 (holdout39-40), 0.951 (holdout41-44), 0.902
-# (holdout45-46).  The code of the stop before (68e15f4) gives 0.9206 / 0.9756 / 0.9213, "when" 0.9202, on the
-# forty-five: under the bars of the first sentence and "when".
-BLIND_SETS = tuple(f"holdout{n}" for n in range(2, 47))
+# (holdout45-46), 0.951 (holdout47-48), 0.902 (holdout49-50).  The code of the stop before (70d268c) gives
+# 0.9217 / 0.9762 / 0.9237, "when" 0.9132, refused 26, on the forty-nine: under the bar of "when".
+BLIND_SETS = tuple(f"holdout{n}" for n in range(2, 51))
 WAR_BLIND_R1, WAR_BLIND_R3, WAR_BLIND_FIRST_SENTENCE = 0.920, 0.975, 0.922
-WAR_BLIND_WHEN_DATE, WAR_BLIND_REFUSED_SHARE = 0.922, 0.01
+WAR_BLIND_WHEN_DATE, WAR_BLIND_REFUSED_SHARE = 0.925, 0.01
 
 
 def test_war_answers_hold_on_the_sets_written_blind(war_service):
     questions = [q for name in BLIND_SETS for q in evaluation.load_questions(WAR / f"{name}.jsonl")]
     english = evaluation.evaluate(war_service, [q for q in questions if q.kind not in OTHER_LANGUAGES], "final")
-    assert english.answerable >= 2740
+    assert english.answerable >= 2985
     assert english.recall[1] >= WAR_BLIND_R1 and english.recall[3] >= WAR_BLIND_R3, [m.question for m in english.misses]
     assert english.first_sentence_gold >= WAR_BLIND_FIRST_SENTENCE
     assert english.by_kind["when"].states_date >= WAR_BLIND_WHEN_DATE
