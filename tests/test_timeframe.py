@@ -9,7 +9,7 @@ import timeit
 
 import dateparser
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from index.timeframe import (
@@ -425,6 +425,9 @@ ONLY_AT_THE_END = {"casualties 2023?", "How many of its soldiers did Russia admi
        st.sampled_from([q for q, *_ in WINDOWS if q not in ONLY_AT_THE_END]),
        st.lists(st.sampled_from(FILLER), max_size=5))
 def test_strip_window_removes_the_phrase_and_keeps_every_other_word(before, named, after):
+    # "... may 2022 troops": a lowercase "may" or "march" and a number before what is counted is a verb and a count
+    # ("the troops may 5 times", tested with the look-alikes above), no window.
+    assume(not (after[:1] == ["troops"] and re.search(r"\b(?:may|march)\s+\d+$", named)))
     question = " ".join([*before, named, *after]) + "?"
     window = parse_window(question, today=TODAY, corpus_end=CORPUS_END)
     stripped = strip_window(question, window)
