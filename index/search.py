@@ -360,14 +360,15 @@ def updates_first(passages: list[Passage], query: Query, view: ReadView) -> list
     while i < len(ordered):
         here = ordered[i]
         here_day = day(here.paragraph)
+        # A report after the dates asked, searched only for stating them, retells them: it is no update of their own.
+        here_within = _in_range(here.paragraph, query.since, query.until)
         moved = [
             j for j in range(i + 1, len(ordered))
             if here_day is not None and (other := day(ordered[j].paragraph)) is not None
             and 0 < sign * (other - here_day).days <= UPDATE_DAYS and ordered[j].score >= here.score - UPDATE_MARGIN
             and (here.id, ordered[j].id) in similar and here.id in complete and ordered[j].id in complete
             and (earlier or counting or ordered[j].coverage >= here.coverage - COVERAGE_TIE)
-            # A report after the dates asked, searched only for stating them, retells them: it is no update of their own.
-            and (not _in_range(here.paragraph, query.since, query.until) or _in_range(ordered[j].paragraph, query.since, query.until))
+            and (not here_within or _in_range(ordered[j].paragraph, query.since, query.until))
         ]
         if moved:
             ordered.insert(i, ordered.pop(max(moved, key=lambda j: sign * day(ordered[j].paragraph).toordinal())))

@@ -473,10 +473,15 @@ def _anniversary(m: re.Match, ctx: _Context) -> _Span | None:
     return day - dt.timedelta(days=1), day + dt.timedelta(days=1), "calendar"
 
 
+def _holiday_of(name: str) -> tuple[int, int] | str:
+    """The (month, day) of the holiday ``name`` as matched ("New Year’s  Day"), or "easter" / "orthodox easter"."""
+    return _HOLIDAYS[" ".join(name.casefold().replace("’", "'").replace("ʼ", "'").split())]
+
+
 def _holiday_days(name: str, year: int) -> tuple[dt.date, dt.date]:
     """The first and last day ``name`` can mean in ``year``: "Easter" asked about a war in Ukraine may be either
     church's (17 and 24 April 2022), so it spans both."""
-    day = _HOLIDAYS[" ".join(name.casefold().replace("’", "'").replace("ʼ", "'").split())]
+    day = _holiday_of(name)
     if day == "orthodox easter":
         return (easter(year, EASTER_ORTHODOX),) * 2
     if day == "easter":
@@ -609,7 +614,7 @@ def _holiday_day(sentence: str, published: dt.date | None) -> dt.date | None:
     if published is None:
         return None
     for m in _HOLIDAY.finditer(sentence):
-        day = _HOLIDAYS[" ".join(m["name"].casefold().replace("’", "'").replace("ʼ", "'").split())]
+        day = _holiday_of(m["name"])
         if m["rel"].split()[-1].casefold() not in ("on", "на") or not isinstance(day, tuple):
             continue  # "before Christmas" is no day of its own
         year = int(m["year"]) if m["year"] else published.year
@@ -711,8 +716,7 @@ def reported_after(window: Window, today: dt.date | None = None) -> tuple[dt.dat
     None for any other window."""
     since, until = window.since, window.until
     if since is not None and since == until:
-        last = until + dt.timedelta(days=NEWS_DAYS - 1)
-        return min(last, today) if today is not None and today >= until else last, _WEEKDAY_TERMS[since.weekday()]
+        return _not_after(until + dt.timedelta(days=NEWS_DAYS - 1), until, today), _WEEKDAY_TERMS[since.weekday()]
     if since is None or until is None or since.year != until.year or since.day != 1:
         return None
     if (since.month, until.month, until.day) == (1, 12, 31):
@@ -732,8 +736,13 @@ def stated_on(window: Window, today: dt.date | None = None) -> tuple[dt.date, tu
     since, until = window.since, window.until
     if since is None or since != until or (month := _MONTH_TERMS[since.month - 1]) is None:
         return None
-    last = until + dt.timedelta(days=DAY_STATED_DAYS)
-    return (min(last, today) if today is not None and today >= until else last), (str(since.day), month)
+    return _not_after(until + dt.timedelta(days=DAY_STATED_DAYS), until, today), (str(since.day), month)
+
+
+def _not_after(last: dt.date, until: dt.date, today: dt.date | None) -> dt.date:
+    """``last``, but no later than ``today`` when the day asked (``until``) is not after it: nothing is yet published
+    after the day a question is asked ("yesterday")."""
+    return min(last, today) if today is not None and today >= until else last
 
 
 def strip_window(question: str, window: Window) -> str:
