@@ -84,6 +84,7 @@ YEAR = r"\b(?<![$€£#\d.,])(?:199\d|20\d\d)(?![\d%]|[.,]\d)"
 YEAR_WORD = r"(?:\s*(?:року|році|рік|р\.|году|года|год|г\.)(?!\w))?"
 PARTS = r"""early|mid|late|(?:(?:at|in)\s+)?the\s+(?:beginning|start|middle|end)\s+of
     |(?:(?:at|in|during|over)\s+)?the\s+(?:first|last|final)\s+(?:few\s+)?(?:week|days)\s+of
+    |the\s+(?:first|last|final)\s+day\s+of
     |на\s+початку|наприкінці|(?:[ву]\s+)?(?:кінці|середині)|в\s+(?:начале|конце|середине)"""
 SEASON_REL = r"this|last|цього|цієї|минулого|минулої|этим|этой|этого|прошлым|прошлой|прошлого"
 POINT = rf"""(?P<iso_y>{YEAR})-(?P<iso_m>0?[1-9]|1[0-2])-(?P<iso_d>{DAY})
@@ -139,9 +140,10 @@ _OWN_EVENT = re.compile(r"\b(?:counter-?)?of?f?ensive|\bsiege\b|\btalks\b|\bevac
                         r"|\bblockade\b|\bdeal\b|\bceasefire\b|\btruce\b|\bexercises?\b|\bcampaign\b|\bpush\b", re.IGNORECASE)
 _OWN_EVENT_REACH = 50  # characters before "the first days": the event is of the same clause
 # "Before the war" after these describes how things were, as reports written during the war tell it ("the 45,000 who
-# lived there before the war", "its population before the invasion"), not a time to search.
+# lived there before the war", "its population before the invasion", "grain exports per month before the war"), not a
+# time to search.
 _PRE_WAR_STATE = re.compile(r"""\b(?:lived|live|lives|living|population|inhabitants|residents|home\s+to|used\s+to|жил\w*|прожива\w*
-    |населення|населения|мешкал\w*)\b(?:\W+\w+){0,3}\W*$""", _FLAGS)
+    |населення|населения|мешкал\w*|(?:per|each)\s+(?:day|week|month|year))\b(?:\W+\w+){0,3}\W*$""", _FLAGS)
 # "On day two of the invasion", "the third day of the war", "the day before the invasion": one day of the war's calendar.
 _DAY_ORDINALS = {"second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4, "fifth": 5, "5th": 5, "sixth": 6, "6th": 6,
                  "seventh": 7, "7th": 7}
@@ -260,6 +262,8 @@ def _point(m: re.Match) -> _Point | None:
         return _Point(month, day, year=year) if month else None
     if m["part"]:
         text = m["part"].casefold()
+        if re.search(r"\bday\s+of$", text):  # "the last day of October": one day (span() ends it with the month)
+            return _Point(month, 1 if "first" in text else 31, year=year) if month else None
         part = 1 if "mid" in text or "серед" in text else 2 if any(s in text for s in ("late", "end", "last", "final", "кінц", "конц")) else 0
         return _Point(month, part=part, year=year) if month else None
     if m["season"]:
@@ -340,6 +344,11 @@ _COUNTED = re.compile(r"\s+(?:miles?|km|kilomet\w*|met(?:re|er)s?|times|people|m
                       re.IGNORECASE)
 
 
+# An event named by its date ("after the oct 31 strikes"): "after" it is from that day, as its own reports tell the aftermath.
+_EVENT_OF_THE_DAY = re.compile(r"""(?:'s)?\s+(?:(?:russian|ukrainian|missile|drone|air|rocket|mass(?:ive)?)\s+)?
+    (?:strikes?|attacks?|shelling|bombing|bombardment|blasts?|explosions?|raids?|barrage|assault)\b""", _FLAGS)
+
+
 def _open(m: re.Match, ctx: _Context) -> _Span | None:
     op = " ".join(m["op"].casefold().split())
     point = _point_of(m["a"])
@@ -347,6 +356,8 @@ def _open(m: re.Match, ctx: _Context) -> _Span | None:
         return None  # "reports from March 2022" name March itself
     since, until, relative_to = _resolve(point, ctx)
     if op in {"after", "після", "после"}:
+        if _EVENT_OF_THE_DAY.match(ctx.question, m.end()):
+            return since, None, relative_to  # "after the 31 October strikes": the reports of that day tell what followed
         return until + dt.timedelta(days=1), None, relative_to
     if op in {"before", "prior to", "до"}:
         return None, since - dt.timedelta(days=1), relative_to
@@ -753,9 +764,14 @@ def strip_window(question: str, window: Window) -> str:
         phrase = re.compile(r"\s+".join(map(re.escape, words)), re.IGNORECASE)
         while (shorter := _tidy(phrase.sub(" ", text))) != text:
             text = shorter
-    if question[:1].isupper() and text[:1].islower() and len(text[:1].upper()) == 1:
-        text = text[0].upper() + text[1:]  # the phrase opened the question
+    if question[:1].isupper() and _ASKING.match(text) and len(text[:1].upper()) == 1:
+        text = text[0].upper() + text[1:]  # the phrase opened the question; a noun it left first stays lowercase, no name
     return text
+
+
+# The words a question goes on with after a time phrase that opened it ("In March 2022, what happened ...").
+_ASKING = re.compile(r"""(?:what|how|when|where|who|whom|whose|which|why|is|are|was|were|do|does|did|has|have|had|can|could
+    |will|would|should|i|tell|give|list|show|any)\b""", re.VERBOSE)
 
 
 def _tidy(text: str) -> str:

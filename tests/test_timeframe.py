@@ -487,11 +487,40 @@ def test_the_year_before_a_holiday_is_that_years_holiday():
 
 @pytest.mark.parametrize("question", ["How many people were left in Izium out of the roughly 45,000 who lived there before the war?",
                                       "What was Mariupol's population before the invasion?",
-                                      "How many residents did Bakhmut have before the war?"])
+                                      "How many residents did Bakhmut have before the war?",
+                                      "ukraine grain exports per month before the war"])
 def test_before_the_war_after_a_state_is_a_pre_war_figure_not_a_time(question):
     # Was read as "until 23 Feb 2022": nothing then said how many were left, and the question was refused; the
     # report of the city's recapture says "about 8,000 to 10,000 residents remained, from a pre-war population of 45,000".
     assert parse_window(question, today=TODAY, corpus_end=CORPUS_END) is None
+
+
+@pytest.mark.parametrize(("question", "day"), [
+    ("How many sites did the Russians hit on the last day of October?", "2022-10-31"),
+    ("what happened on the first day of March 2022", "2022-03-01"),
+    ("strikes on the final day of february 2023", "2023-02-28"),
+])
+def test_the_first_or_last_day_of_a_month_is_that_day(question, day):
+    # holdout50: "the last day of October" was read as the whole of October, and a report of 9 October answered.
+    window = parse_window(question, today=TODAY, corpus_end=CORPUS_END)
+    assert (window.since, window.until) == (D(day), D(day))
+
+
+def test_after_a_day_s_strikes_is_from_that_day():
+    # holdout50: "kyiv water back on after oct 31 strikes" searched from 1 November, without the report of 31 October
+    # that said when the water would be back.
+    window = parse_window("kyiv water back on after oct 31 strikes", today=TODAY, corpus_end=CORPUS_END)
+    assert (window.since, window.until) == (D("2022-10-31"), None)
+    assert parse_window("What happened after the 10 October missile strikes?", today=TODAY, corpus_end=CORPUS_END).since == D("2022-10-10")
+    assert parse_window("What happened after 10 October?", today=TODAY, corpus_end=CORPUS_END).since == D("2022-10-11")
+    assert parse_window("What happened after 10 October talks?", today=TODAY, corpus_end=CORPUS_END).since == D("2022-10-11")
+
+
+def test_a_noun_left_first_by_the_time_phrase_stays_lowercase():
+    # holdout51: "During the September breakthrough, did our guys ..." was searched as "Breakthrough, did ...", and a
+    # capitalised first word as rare as "breakthrough" is read as a name no passage held: refused.
+    question = "During the September breakthrough, did our guys reach the Russian border anywhere?"
+    assert strip_window(question, parse_window(question, today=TODAY, corpus_end=CORPUS_END)).startswith("breakthrough, did")
 
 
 def test_before_the_war_is_still_a_time_when_it_says_when():
