@@ -304,7 +304,8 @@ def key_terms(question: str, vocabulary: Vocabulary, max_share: float = KEY_MAX_
     named: set[str] = set()  # key terms a name gave
     unknown: list[str] = []
     for i, word in enumerate(words):
-        if years is not None and _YEAR.fullmatch(word) and not years[0] <= int(word) <= years[1]:
+        if (years is not None and _YEAR.fullmatch(word) and not years[0] <= int(word) <= years[1]
+                and not (i + 1 < len(words) and words[i + 1].casefold().startswith(_COUNT_NOUNS))):
             if word in vocabulary:
                 key[word] = None
             else:
@@ -366,6 +367,10 @@ def _typed_for_a_word(words: list[str], i: int) -> bool:
 
 _CHAT_NEXT = frozenset({"the", "a", "an", "my", "me", "u", "you", "him", "her", "them", "us", "ur", "this", "that", "it"})
 # A number word after these counts the things asked for ("Which two senators", "the two men"): no number asked about.
+# What a four-digit number before these counts makes it no year: "2000 euros", "1999 troops".
+_COUNT_NOUNS = ("euro", "dollar", "pound", "rouble", "ruble", "hryvn", "tonne", "ton", "barrel", "troop", "soldier", "people",
+            "civilian", "refugee", "prisoner", "child", "men", "women", "km", "kilomet", "mile", "metre", "meter", "shell",
+            "round", "missile", "drone", "rocket", "tank", "vehicle", "home", "house", "building", "casualt", "dead", "death")
 _COUNT_OF = frozenset({"which", "what", "the", "those", "these", "all"})
 _DAY = r"(?:[1-9]|[12]\d|3[01])(?:st|nd|rd|th)?"
 _DAY_OF_MONTH = re.compile(rf"{_DAY}(?:[-–]{_DAY})?", re.IGNORECASE)  # "9", "9th", "19-20" (days of a month)
