@@ -190,23 +190,24 @@ def test_war_refusals_are_honest_and_rare(war_reports):
     assert english.refused / english.answerable <= WAR_REFUSED_SHARE, [m for m in english.misses if m.problem == "refused"]
 
 
-# The forty-nine question sets written blind (holdout2-50.jsonl: 2,989 English answerable questions), measured
-# 2026-12-07 (ninth stop): R@1 0.9224, R@3 0.9769, first sentence cites gold 0.9242, "when" answers stating the date
-# 0.9315, answerable refused 22 of 2,989, beyond the corpus refused 97 of 98 (README, "Answer quality").  At first
+# The fifty-three question sets written blind (holdout2-54.jsonl: 3,233 English answerable questions), measured
+# 2026-12-07 (tenth stop): R@1 0.9239, R@3 0.9783, first sentence cites gold 0.9259, "when" answers stating the date
+# 0.9283, answerable refused 21 of 3,233, beyond the corpus refused 105 of 106 (README, "Answer quality").  At first
 # sight: holdout6-40 R@1 0.885, 0.902, 0.869, 0.885, 0.918, 0.902, 0.885, 0.852, 0.902, 0.869, 0.885, 0.869, 0.885,
 # 0.885, 0.934, 0.902, 0.869, 0.902, 0.902, 0.902, 0.951, 0.885 (holdout27-28 together), 0.934 (holdout29-30), 0.869
 # (holdout31-32), 0.910 (holdout33-34), 0.898 (holdout35-38), 0.918 (holdout39-40), 0.951 (holdout41-44), 0.902
-# (holdout45-46), 0.951 (holdout47-48), 0.902 (holdout49-50).  The code of the stop before (70d268c) gives
-# 0.9217 / 0.9762 / 0.9237, "when" 0.9132, refused 26, on the forty-nine: under the bar of "when".
-BLIND_SETS = tuple(f"holdout{n}" for n in range(2, 51))
-WAR_BLIND_R1, WAR_BLIND_R3, WAR_BLIND_FIRST_SENTENCE = 0.920, 0.975, 0.922
+# (holdout45-46), 0.951 (holdout47-48), 0.902 (holdout49-50), 0.926 (holdout51-52), 0.918 (holdout53-54).  The code of
+# the stop before (634a9e1) gives 0.9224 / 0.9768 / 0.9246, "when" 0.9283, refused 24, on the fifty-three: under the
+# bar of R@3.
+BLIND_SETS = tuple(f"holdout{n}" for n in range(2, 55))
+WAR_BLIND_R1, WAR_BLIND_R3, WAR_BLIND_FIRST_SENTENCE = 0.922, 0.977, 0.924
 WAR_BLIND_WHEN_DATE, WAR_BLIND_REFUSED_SHARE = 0.925, 0.01
 
 
 def test_war_answers_hold_on_the_sets_written_blind(war_service):
     questions = [q for name in BLIND_SETS for q in evaluation.load_questions(WAR / f"{name}.jsonl")]
     english = evaluation.evaluate(war_service, [q for q in questions if q.kind not in OTHER_LANGUAGES], "final")
-    assert english.answerable >= 2985
+    assert english.answerable >= 3229
     assert english.recall[1] >= WAR_BLIND_R1 and english.recall[3] >= WAR_BLIND_R3, [m.question for m in english.misses]
     assert english.first_sentence_gold >= WAR_BLIND_FIRST_SENTENCE
     assert english.by_kind["when"].states_date >= WAR_BLIND_WHEN_DATE
