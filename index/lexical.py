@@ -119,6 +119,17 @@ class Vocabulary:
         found = [t for letter in spellings.first_letters(key) if (t := self._by_fold(letter).get(key))]
         return max(found, key=self.doc_freq.__getitem__) if found else None
 
+    @functools.cached_property
+    def _listed_by_initial(self) -> dict[str, list[str]]:
+        return textlib.by_initial(textlib.listed_words_of(self.doc_freq))
+
+    def listed_spelling(self, word: str) -> str | None:
+        """The word of the English word list that the lowercase ``word`` most likely misspells, of those whose term the
+        corpus holds ("invincibilty": "invincibility", whose term "invinc" no slip of "invincibilti" reaches), or None."""
+        if len(word) < TYPO_MIN_LENGTH or not word.isalpha():
+            return None
+        return textlib.closest_spelling(word, self._listed_by_initial, max_length_gap=1)
+
     def _closest(self, term: str) -> str | None:
         """The known term ``term`` most likely misspells or spells another way ("kramatorks" -> "kramatorsk",
         "kiev" -> "kyiv"), or None."""

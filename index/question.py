@@ -403,7 +403,8 @@ def respelled(question: str, vocabulary: Vocabulary) -> str:
         if textlib.word_rank(lower) is not None:  # an English word: only ever another spelling ("ruble": "rouble", "Kiev")
             spelling = spellings.corpus_variant(lower, vocabulary) or vocabulary.other_spelling(tokens[0])
         else:
-            spelling = _ordinary_meant(lower, vocabulary) or vocabulary.closest(tokens[0]) or textlib.ordinary_spelling(lower)
+            spelling = (_ordinary_meant(lower, vocabulary) or vocabulary.closest(tokens[0]) or textlib.ordinary_spelling(lower)
+                        or vocabulary.listed_spelling(lower))
         if not spelling:
             return word
         return spelling.capitalize() if word[0].isupper() else spelling
@@ -427,7 +428,8 @@ def typed_for(text: str, vocabulary: Vocabulary) -> dict[str, str]:
         if not (lower.isascii() and lower.isalpha()) or textlib.word_rank(lower) is not None:
             continue
         tokens = textlib.lexical_tokens(lower)
-        if tokens and tokens[0] not in vocabulary and (meant := _ordinary_meant(lower, vocabulary)):
+        if tokens and tokens[0] not in vocabulary and (meant := _ordinary_meant(lower, vocabulary) or (
+                vocabulary.closest(tokens[0]) is None and vocabulary.listed_spelling(lower))):
             out[tokens[0]] = textlib.lexical_tokens(meant)[0]
     return out
 

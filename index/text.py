@@ -21,7 +21,7 @@ import hashlib
 import itertools
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
 import Stemmer
@@ -132,6 +132,13 @@ def _ordinary_by_initial() -> dict[str, list[str]]:
     # wordninja's list is in frequency order (``word_rank`` is a word's place in it), so the
     # ordinary words are its first ORDINARY_RANK: 3 ms, where ranking all 125,000 took 120-400 ms.
     return by_initial(w for w in itertools.islice(_LM._wordcost, ORDINARY_RANK) if w.isalpha() and len(w) >= 3)
+
+
+def listed_words_of(terms: Collection[str]) -> list[str]:
+    """The words of the English word list whose search token is one of ``terms`` ("invincibility", whose token is
+    "invinc"): the whole words a corpus writes, which its stemmed terms do not spell out."""
+    words = [w for w in _LM._wordcost if w.isalpha() and len(w) >= 4 and w not in STOPWORDS]
+    return [w for w, stem in zip(words, _STEMMER.stemWords(words)) if stem in terms]
 
 
 def load_word_lists() -> None:

@@ -93,6 +93,16 @@ def test_a_slip_is_read_as_the_word_the_corpus_writes():
     assert "tri" in tokens and "train" not in tokens
 
 
+def test_a_slip_of_a_rare_word_the_corpus_writes_is_read_as_that_word():
+    # holdout40: "wat exactly r these invincibilty points evry1 keeps talkin about" was refused: "invincibility" is no
+    # common word, and the corpus's term for it, "invinc", is no slip of "invincibilti", so the typo was neither
+    # embedded nor searched as the word meant.  A name one slip from a word still reads as the corpus's name.
+    vocabulary = Vocabulary({"invinc": 2, "point": 40, "kherson": 30, "person": 20, "heat": 5}, 100)
+    assert respelled("wat exactly r these invincibilty points", vocabulary) == "wat exactly r these invincibility points"
+    assert respelled("the night herson was liberated", vocabulary) == "the night kherson was liberated"
+    assert "invinc" in make_query("these invincibilty points", np.zeros(4), vocabulary=vocabulary).tokens
+
+
 @given(st.text(alphabet="abcdefghijklmnopqrstuvwxyz'", min_size=1, max_size=20))
 def test_a_fold_is_looked_for_under_every_first_letter_it_can_come_from(term):
     key = spellings.fold(term)
