@@ -131,7 +131,10 @@ ALIASES = (
     # (a country's people's word is its demonym, DEMONYMS: held, not searched)
     ("Copenhagen", "Denmark"), ("Oslo", "Norway"), ("Berlin", "Germany"), ("Paris", "France"), ("Rome", "Italy"),
     ("Vilnius", "Lithuania"), ("Budapest", "Hungary"), ("Bucharest", "Romania"), ("Chisinau", "Moldova"),
-    ("Tokyo", "Japan"), ("Ottawa", "Canada"),
+    ("Tokyo", "Japan"), ("Ottawa", "Canada"), ("Sofia", "Bulgaria", "Bulgarian"), ("Bratislava", "Slovakia", "Slovak"),
+    ("Prague", "Czech Republic", "Czech"), ("Tallinn", "Estonia", "Estonian"), ("Riga", "Latvia", "Latvian"),
+    ("Tbilisi", "Georgia", "Georgian"), ("Pyongyang", "North Korea"), ("Seoul", "South Korea"),
+    ("Rada", "Verkhovna Rada", "parliament"),  # Ukraine's parliament, which reports in English often call just that
     ("Hague", "International Court of Justice", "World Court", "ICJ", "International Criminal Court", "ICC"),
     ("Bundeswehr", "German armed forces", "German army"),  # and an army by its own name
 )
