@@ -345,7 +345,7 @@ _COUNTED = re.compile(r"\s+(?:miles?|km|kilomet\w*|met(?:re|er)s?|times|people|m
 
 
 # An event named by its date ("after the oct 31 strikes"): "after" it is from that day, as its own reports tell the aftermath.
-_EVENT_OF_THE_DAY = re.compile(r"""(?:'s)?\s+(?:(?:russian|ukrainian|missile|drone|air|rocket|mass(?:ive)?)\s+)?
+_EVENT_OF_THE_DAY = re.compile(r"""(?:'s)?\s+(?:[a-z-]+\s+){0,2}
     (?:strikes?|attacks?|shelling|bombing|bombardment|blasts?|explosions?|raids?|barrage|assault)\b""", _FLAGS)
 
 

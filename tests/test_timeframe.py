@@ -512,6 +512,8 @@ def test_after_a_day_s_strikes_is_from_that_day():
     window = parse_window("kyiv water back on after oct 31 strikes", today=TODAY, corpus_end=CORPUS_END)
     assert (window.since, window.until) == (D("2022-10-31"), None)
     assert parse_window("What happened after the 10 October missile strikes?", today=TODAY, corpus_end=CORPUS_END).since == D("2022-10-10")
+    assert parse_window("Who spoke after the 9 October 2022 night strike on Zaporizhzhia?", today=TODAY,
+                        corpus_end=CORPUS_END).since == D("2022-10-09")  # holdout55
     assert parse_window("What happened after 10 October?", today=TODAY, corpus_end=CORPUS_END).since == D("2022-10-11")
     assert parse_window("What happened after 10 October talks?", today=TODAY, corpus_end=CORPUS_END).since == D("2022-10-11")
 
