@@ -144,11 +144,12 @@ _OWN_EVENT_REACH = 50  # characters before "the first days": the event is of the
 # time to search.
 _PRE_WAR_STATE = re.compile(r"""\b(?:lived|live|lives|living|population|inhabitants|residents|home\s+to|used\s+to|жил\w*|прожива\w*
     |населення|населения|мешкал\w*|(?:per|each)\s+(?:day|week|month|year))\b(?:\W+\w+){0,3}\W*$""", _FLAGS)
-# "On day two of the invasion", "the third day of the war", "the day before the invasion": one day of the war's calendar.
+# "On day two of the invasion", "the third day of the war", "the day before the invasion", "the eve of the war": one day
+# of the war's calendar.
 _DAY_ORDINALS = {"second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4, "fifth": 5, "5th": 5, "sixth": 6, "6th": 6,
                  "seventh": 7, "7th": 7}
-_WAR_DAY = re.compile(rf"""\b(?:day\s+(?P<n>{NUMBER})\s+of|(?P<nth>{_words(_DAY_ORDINALS)})\s+day\s+of
-    |day\s+(?P<side>before|after))\s+{WAR}\b""", _FLAGS)
+_WAR_DAY = re.compile(rf"""(?:\b(?:on|by)\s+)?(?:\bthe\s+)?\b(?:day\s+(?P<n>{NUMBER})\s+of|(?P<nth>{_words(_DAY_ORDINALS)})\s+day\s+of
+    |day\s+(?P<side>before|after)|(?P<eve>eve)\s+of)\s+{WAR}\b""", _FLAGS)
 # "A few days into the war", "six months into the invasion": a point of the war's own calendar, searched around it.
 _INTO_WAR = re.compile(rf"""\b(?P<n>{NUMBER}|a\s+few|a\s+couple\s+of|several)\s+(?P<unit>days?|weeks?|months?|years?)\s+
     (?:in)?to\s+{WAR}\b""", _FLAGS)
@@ -461,8 +462,8 @@ def _into_war(m: re.Match, ctx: _Context) -> _Span | None:
 
 
 def _war_day(m: re.Match, ctx: _Context) -> _Span | None:
-    if m["side"]:
-        day = INVASION + dt.timedelta(days=-1 if m["side"].casefold() == "before" else 1)
+    if m["side"] or m["eve"]:
+        day = INVASION + dt.timedelta(days=1 if m["side"] and m["side"].casefold() == "after" else -1)
     else:
         n = _number(m["n"]) if m["n"] else _DAY_ORDINALS[m["nth"].casefold()]
         if not n:
@@ -550,7 +551,7 @@ def _has_calendar(words: set[str]) -> bool:
 # costs far more than a look at the question's set of words, and most questions name no time at all).
 _KINDS: tuple[tuple[re.Pattern, Callable[[re.Match, _Context], _Span | None], Callable[[set[str]], bool]], ...] = (
     (_INTO_WAR, _into_war, lambda words: "into" in words and not words.isdisjoint(_WAR_WORDS)),
-    (_WAR_DAY, _war_day, lambda words: "day" in words and not words.isdisjoint(_WAR_WORDS)),
+    (_WAR_DAY, _war_day, lambda words: not words.isdisjoint({"day", "eve"}) and not words.isdisjoint(_WAR_WORDS)),
     (_ANNIVERSARY, _anniversary, lambda words: "anniversary" in words and not words.isdisjoint(_WAR_WORDS)),
     (_HOLIDAY, _holiday, lambda words: not words.isdisjoint(_HOLIDAY_WORDS)),
     (_WAR, _war, lambda words: not words.isdisjoint(_WAR_WORDS) or _has_units(words)),

@@ -545,10 +545,19 @@ def test_a_day_to_come_is_this_years():
 @pytest.mark.parametrize("question, day", [("What did Russia's envoy say on day two of the invasion?", "2022-02-25"),
                                            ("Which sites were hacked the day before the invasion?", "2022-02-23"),
                                            ("What happened on the third day of the war?", "2022-02-26"),
-                                           ("What happened on day 100 of the war?", "2022-06-03")])
+                                           ("What happened on day 100 of the war?", "2022-06-03"),
+                                           ("What did the Verkhovna Rada vote for on the eve of the invasion?", "2022-02-23")])
 def test_a_day_of_the_wars_calendar(question, day):
     window = parse_window(question, today=TODAY, corpus_end=CORPUS_END)
     assert (window.since, window.until) == (D(day), D(day))
+
+
+@pytest.mark.parametrize("question, stripped", [("What did the Rada vote for on the eve of the invasion?", "What did the Rada vote for?"),
+                                                ("What happened the day before the invasion in Kyiv?", "What happened in Kyiv?"),
+                                                ("On the third day of the war, what fell?", "What fell?")])
+def test_a_day_of_the_wars_calendar_leaves_no_article_behind(question, stripped):
+    # "What happened the day before the invasion in Kyiv?" was searched as "What happened the in Kyiv?"
+    assert strip_window(question, parse_window(question, today=TODAY, corpus_end=CORPUS_END)) == stripped
 
 
 @pytest.mark.parametrize("question, since, until", [
