@@ -366,11 +366,11 @@ def _typed_for_a_word(words: list[str], i: int) -> bool:
 
 
 _CHAT_NEXT = frozenset({"the", "a", "an", "my", "me", "u", "you", "him", "her", "them", "us", "ur", "this", "that", "it"})
-# A number word after these counts the things asked for ("Which two senators", "the two men"): no number asked about.
 # What a four-digit number before these counts makes it no year: "2000 euros", "1999 troops".
 _COUNT_NOUNS = ("euro", "dollar", "pound", "rouble", "ruble", "hryvn", "tonne", "ton", "barrel", "troop", "soldier", "people",
-            "civilian", "refugee", "prisoner", "child", "men", "women", "km", "kilomet", "mile", "metre", "meter", "shell",
-            "round", "missile", "drone", "rocket", "tank", "vehicle", "home", "house", "building", "casualt", "dead", "death")
+                "civilian", "refugee", "prisoner", "child", "men", "women", "km", "kilomet", "mile", "metre", "meter", "shell",
+                "round", "missile", "drone", "rocket", "tank", "vehicle", "home", "house", "building", "casualt", "dead", "death")
+# A number word after these counts the things asked for ("Which two senators", "the two men"): no number asked about.
 _COUNT_OF = frozenset({"which", "what", "the", "those", "these", "all"})
 _DAY = r"(?:[1-9]|[12]\d|3[01])(?:st|nd|rd|th)?"
 _DAY_OF_MONTH = re.compile(rf"{_DAY}(?:[-–]{_DAY})?", re.IGNORECASE)  # "9", "9th", "19-20" (days of a month)
