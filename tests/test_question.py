@@ -167,7 +167,7 @@ def test_a_year_outside_the_corpus_is_what_the_question_asks_about():
 def test_four_digits_before_what_they_count_are_no_year():
     # holdout49: "medvedev europeans gas 2000 euros" was refused: "the sources never mention 2000", read as a year.
     corpus = vocabulary_of([*NEWS, "Europeans would very soon be paying 2,000 euros for 1,000 cubic metres of gas."])
-    for question in ("medvedev europeans gas 2000 euros", "Did Russia send 1500 troops to Kramatorsk?"):
+    for question in ("medvedev europeans gas 2000 euros", "Did Russia send 1999 troops to Kramatorsk?"):
         assert key_terms(question, corpus, years=(2022, 2023)).unknown == ()
 
 
