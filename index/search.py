@@ -50,7 +50,7 @@ COVERAGE_TIE = 1e-9
 # only mentioned in passing: "ten times larger than Chernobyl" in a report on Zaporizhzhia): half the
 # penalty for not naming it at all.
 HEADLINE_PENALTY = KEY_TERM_PENALTY / 2
-# Taken off a report after the month or day asked that states it (``Query.stated_after``): a report of the month tells its
+# Taken off a report after the month or day asked that states it (``Query.stated``): a report of the month tells its
 # news first, when it tells it at all ("the evacuation that began in October", in November, is not October's report).
 # Not after a year: its figures come out after it ("shrank by about 30 percent in 2022", in March 2023).
 STATED_AFTER_PENALTY = 0.05
@@ -102,12 +102,11 @@ class Query:
     # The question asks how things stood by the end of its dates ("How many had fled by late May?"): the newest
     # reports first, as for "latest".
     as_of: bool = False
-    # Reports after ``until`` up to this day are of the dates searched too when they hold this token: a year's
-    # figures come out in the months after it ("How much did the economy shrink in 2022?": "... in 2022", in March 2023).
-    stated_after: tuple[dt.date, str] | None = None
-    # For one day asked, reports after it up to this day are of the dates searched too when they hold both tokens, its
-    # number and its month: a day's news is retold by its date ("20 soldiers were freed on 13 October", on 18 October).
-    stated_on: tuple[dt.date, tuple[str, str]] | None = None
+    # Reports after ``until`` are of the dates searched too when one of these (last day, tokens) holds: reported by that
+    # day, holding every token.  A year's figures come out in the months after it ("How much did the economy shrink in
+    # 2022?": "... in 2022", in March 2023); a day's news is retold by its date ("20 soldiers were freed on 13 October",
+    # on 18 October) or its weekday ("Austin said on Wednesday").
+    stated: tuple[tuple[dt.date, tuple[str, ...]], ...] = ()
     # The key terms only ordinary words typed in lower case gave (index/question.py ``Terms.plain``): no passage
     # holding them refuses nothing.
     plain_terms: tuple[str, ...] = ()
@@ -158,9 +157,7 @@ def in_dates(row: ParagraphRow, query: Query) -> bool:
     """Is ``row`` of the dates ``query`` searches: reported within them, or after them stating them?"""
     if _in_range(row, query.since, query.until):
         return True
-    if query.stated_on is not None and _states(row, query.until, *query.stated_on):
-        return True
-    return query.stated_after is not None and _states(row, query.until, query.stated_after[0], (query.stated_after[1],))
+    return any(_states(row, query.until, last, tokens) for last, tokens in query.stated)
 
 
 def _states(row: ParagraphRow, after: dt.date | None, last: dt.date, tokens: Sequence[str]) -> bool:
@@ -170,8 +167,7 @@ def _states(row: ParagraphRow, after: dt.date | None, last: dt.date, tokens: Seq
 
 def _stated_until(query: Query) -> dt.date | None:
     """The last day a report of the dates ``query`` searches may come: its end, or later when a later report may state them."""
-    lasts = [stated[0] for stated in (query.stated_after, query.stated_on) if stated is not None]
-    return max(lasts) if lasts else query.until
+    return max((last for last, _ in query.stated), default=query.until)
 
 
 def _days_in_range(dates: Sequence[str | None], since: dt.date | None, until: dt.date | None) -> bool:
@@ -298,8 +294,8 @@ def retrieve(view: ReadView, query: Query, k: int, *, dense_weight: float, mode:
     recency = _recency(rows, ids) if mode == "final" and (query.as_of or wants_recent(query.text)) else {}
     weights = view.term_weights(query.tokens)
     reports = reports_terms(rows[pid] for pid in ids) if mode == "final" and query.key_terms else {}
-    stated_later = filtered and (query.stated_on is not None  # a later report than a day's or a month's (not a year's)
-                                 or query.stated_after is not None and not query.stated_after[1].isdigit())
+    # a later report than a day's or a month's (not a year's, whose one token is the year)
+    stated_later = filtered and any(not (len(tokens) == 1 and tokens[0].isdigit()) for _, tokens in query.stated)
     candidates = []
     for i, pid in enumerate(ids):
         cos = float(cosines[i])

@@ -128,6 +128,17 @@ def _in_cyrillic(passage: Passage) -> bool:
     return detect_language(passage.paragraph.text) != "en"
 
 
+def _stated_later(window: Window, today: dt.date) -> tuple[tuple[dt.date, tuple[str, ...]], ...]:
+    """How reports after ``window`` state it (``Query.stated``): a year or month by its term, a day by its weekday
+    (index/timeframe.py ``reported_after``) and by its number and month (``stated_on``)."""
+    rules = []
+    if (after := reported_after(window, today)) is not None:
+        rules.append((after[0], (after[1],)))
+    if (on := stated_on(window, today)) is not None:
+        rules.append(on)
+    return tuple(rules)
+
+
 class CrisisService:
     def __init__(self, settings: Settings | None = None, *, embedder: Embedder | None = None, store: Store | None = None):
         """``store`` defaults to the one the settings name (``index.store.open_store``: Postgres when
@@ -335,7 +346,7 @@ class CrisisService:
             until = today
         # "By late May": how things stood then, the newest reports of the window first.
         answer = self._answer(question, search, k, window.since, until, mode, compose_answer, as_of=window.since is None,
-                              stated_after=reported_after(window, today), stated_on=stated_on(window, today))
+                              stated=_stated_later(window, today))
         key = "searching_corpus" if window.relative_to == "corpus" else "searching"
         answer.note = phrase(key, search.language, window=format_window(window, search.language))
         return answer
@@ -357,10 +368,9 @@ class CrisisService:
         return answer, Turn(question, searched, tuple(c.paragraph_id for c in answer.citations))
 
     def _answer(self, question: str, search: _Search, k: int | None, since: dt.date | None, until: dt.date | None, mode: str,
-                compose_answer: bool, *, as_of: bool = False, stated_after: tuple[dt.date, str] | None = None,
-                stated_on: tuple[dt.date, tuple[str, str]] | None = None) -> Answer:
+                compose_answer: bool, *, as_of: bool = False, stated: tuple[tuple[dt.date, tuple[str, ...]], ...] = ()) -> Answer:
         view, language = search.view, search.language
-        query = replace(search.query, since=since, until=until, as_of=as_of, stated_after=stated_after, stated_on=stated_on)
+        query = replace(search.query, since=since, until=until, as_of=as_of, stated=stated)
         passages = self._ranked(search, query, k, mode)
         settings = self.settings
         if not compose_answer:

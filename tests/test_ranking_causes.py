@@ -550,13 +550,13 @@ def test_a_years_figures_reported_after_it_are_of_that_year():
     # alone, and "Ukraine's economy shrank by about 30 percent in 2022" came in a report of 31 March 2023.
     year = query("How much did Ukraine's economy shrink?", ())
     year = dataclasses.replace(year, since=dt.date(2022, 1, 1), until=dt.date(2023, 1, 2),
-                               stated_after=(dt.date(2023, 5, 1), "2022"))
+                               stated=((dt.date(2023, 5, 1), ("2022",)),))
     stating = passage(1, "IMF approves loan", "2023-03-31", "Ukraine's economy shrank by about 30 percent in 2022.", 0.5)
     silent = passage(2, "IMF approves loan", "2023-03-31", "The IMF approved a $15.6 billion loan.", 0.5)
     too_late = passage(3, "Economy review", "2023-09-01", "The economy shrank by 30 percent in 2022.", 0.5)
     within = passage(4, "World Bank forecast", "2022-04-10", "The economy is expected to shrink by 45 percent.", 0.5)
     assert [in_dates(p.paragraph, year) for p in (stating, silent, too_late, within)] == [True, False, False, True]
-    assert not in_dates(stating.paragraph, dataclasses.replace(year, stated_after=None))
+    assert not in_dates(stating.paragraph, dataclasses.replace(year, stated=()))
 
 
 def test_a_day_retold_by_its_date_in_a_later_report_is_of_that_day():
@@ -564,12 +564,12 @@ def test_a_day_retold_by_its_date_in_a_later_report_is_of_that_day():
     # only report of it is of 18 October ("after 20 Ukrainian soldiers were freed on 13 October"); "What happened to the
     # exhausted Chernobyl plant staff on 20 March 2022?" was refused, its report being of 31 March.
     day = dataclasses.replace(query("How many soldiers were freed in the exchange?", ()), since=dt.date(2022, 10, 13),
-                              until=dt.date(2022, 10, 15), stated_on=(dt.date(2022, 11, 12), ("13", "octob")))
+                              until=dt.date(2022, 10, 15), stated=((dt.date(2022, 11, 12), ("13", "octob")),))
     retold = passage(61, "108 women freed", "2022-10-18", "It came after 20 soldiers were freed on 13 October.", 0.5)
     other_day = passage(62, "108 women freed", "2022-10-18", "It came after 20 soldiers were freed on 6 October.", 0.5)
     too_late = passage(63, "A year of exchanges", "2022-12-20", "20 soldiers were freed on 13 October.", 0.5)
     assert [in_dates(p.paragraph, day) for p in (retold, other_day, too_late)] == [True, False, False]
-    assert not in_dates(retold.paragraph, dataclasses.replace(day, stated_on=None))
+    assert not in_dates(retold.paragraph, dataclasses.replace(day, stated=()))
     # holdout35: what a later report retells of the day ("300 were killed in the strike on 16 March", on 26 March) is
     # no update of the day's own report, which stays first.
     theatre = dataclasses.replace(query("What did the council say of the theatre strike?", ("theatr",)),
