@@ -32,7 +32,8 @@ DEMONYMS = (("Switzerland", "Swiss"), ("Netherlands", "Dutch"), ("France", "Fren
             ("Britain", "British"), ("Poland", "Polish"), ("Turkey", "Turkish"), ("Sweden", "Swedish"), ("Finland", "Finnish"),
             ("Denmark", "Danish"), ("Spain", "Spanish"), ("China", "Chinese"), ("Japan", "Japanese"), ("Ireland", "Irish"),
             ("Norway", "Norwegian"), ("Greece", "Greek"), ("Israel", "Israeli"), ("Iraq", "Iraqi"), ("Portugal", "Portuguese"),
-            ("Belgium", "Belgian"), ("Slovakia", "Slovak"), ("Kazakhstan", "Kazakh"), ("Pakistan", "Pakistani"))
+            ("Belgium", "Belgian"), ("Slovakia", "Slovak"), ("Kazakhstan", "Kazakh"), ("Pakistan", "Pakistani"),
+            ("Jews", "Jewish"))  # a people and its word, as a country and its people's
 
 
 def relatives(stem: str) -> frozenset[str]:

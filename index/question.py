@@ -27,13 +27,16 @@ KEY_MAX_SHARE = 0.05
 _WORD = re.compile(r"[^\W_](?:[\w'’.-]*[^\W_])?")
 _YEAR = re.compile(r"(19|20)\d\d")
 _NOT_ASKED = re.compile(r"\b(?:https?|ftp)://\S+|\bwww\.\S+|<(?:@[!&]?|#)\d+>|@(?:everyone|here)\b", re.IGNORECASE)
+# The end of a sentence just before a word: a full stop, question or exclamation mark after a lowercase word or a
+# figure, not an abbreviation's ("the U.S. Defense Department", "Ukraine vs. Russia").
+_SENTENCE_END = re.compile(r"(?<![^\W\d_])(?:[a-z]{3,}|\d+)[\"'’)]?[.?!]+[\"'’]?\s+$")
 _CLITIC_END = re.compile(r"'(?:s|re|ve|ll|d|m)$|(?<=s)'$|(?<=[a-z]{2})n't$")  # "chief's", "hadn't": "chief", "had"
 # A question word or pronoun typed without its apostrophe ("whats", "wheres", "theyre") or with two letters
 # swapped ("whta", "wehre") is that word, not a name: these words are at least this long.
 _FILLER_TYPO_MIN = 4
 
 _WHEN_WORDS = (
-    r"(when\b|(?:what|which)\s+(?:day|date|time|month|year|night|morning|evening|weekend|week)\b"
+    r"(when\b|(?:what|which)\s+(?:days?|dates?|time|month|year|night|morning|evening|weekend|week)\b"
     r"|what\s+(?:was|is)\s+the\s+(?:exact\s+)?(?:date|day)\b(?!['’]|\s+(?:like|before|after)\b)"  # "What was the date of ...?"
     r"|(?:on|in|from|since|until|till|by)\s+(?:what|which)\s+(?:day|date|night|morning|evening|weekend)\b|how\s+long\s+ago\b"
     r"|(?:since|from|until|till)\s+when\b|in\s+(?:what|which)\s+(?:month|year)\b|коли\b|когда\b|якого\s+числа\b|какого\s+числа\b"
@@ -54,7 +57,8 @@ _WHEN_LED_IN = re.compile(
     + r"|(?:[,;:?.!]|\s[-–—])\s*what\s+(?:was|is)\s+the\s+(?:exact\s+)?(?:date|day)\W*$"  # "..., what was the date?"
     + r"|[?.!]\s*" + _WHEN_WORDS + r"(?:\s+exactly)?\W*$"  # "Was the exchange last week? What day exactly?"
     + r"|\bhow\s+(?:long|many\s+(?:days|weeks|months|years))\s+(?:ago|back)\b"  # "how many days back was that?"
-    r"|,\s*or\s+when\b",  # "Did they say it started yesterday, or when exactly?"
+    r"|,\s*or\s+when\b"  # "Did they say it started yesterday, or when exactly?"
+    r"|(?:[,;:?.!]|\s[-–—])\s*(?:but\s+|and\s+|so\s+)?when['’]s\b",  # "Putin spoke yesterday, when's the site ready?"
     re.IGNORECASE,
 )
 # A question that checks a day ("..., was it yesterday or the day before?", "Was the exchange on Thursday?") asks for it.
@@ -63,7 +67,8 @@ _DAY_PHRASE = (r"(?:yesterday|the\s+day\s+before(?:\s+yesterday)?|(?:\w+\s+)?day
 _DAY_CHECKED = re.compile(
     r"(?:^\W*|[,;:]\s*|\s[-–—]\s*)(?:was|were|did\s+(?:that|it|this)\s+happen)\b[^?,;]*?\b" + _DAY_PHRASE
     + r"(?:\s+on\s+(?:mon|tues|wednes|thurs|fri|satur|sun)day)?(?:\s+(?:night|morning|afternoon|evening))?\b"
-    + r"(?:\s+or\s+[^?]*|,\s*and\s+(?:at\s+)?what\s+time\b[^?]*)?\W*$"  # "..., and at what time of day?"
+    # "..., and at what time of day?", "...? what time of day?"
+    + r"(?:\s+or\s+[^?]*|,\s*and\s+(?:at\s+)?what\s+time\b[^?]*|\?\s*(?:and\s+)?(?:at\s+)?what\s+time\b[^?]*)?\W*$"
     # "Was it the day before yesterday that the bomb hit the school?"
     r"|^\W*was\s+it\s+(?:really\s+|only\s+|just\s+)?" + _DAY_PHRASE + r"(?:\s+(?:night|morning|afternoon|evening))?\s+(?:that|when)\b",
     re.IGNORECASE,
@@ -122,6 +127,18 @@ def asks_when(question: str) -> bool:
     return (rank is None or rank > _FIRST_WORD_ORDINARY_RANK) and _one_edit(word, "when")
 
 
+# "Since when ...?", "From what date ...?", "By when ...?", "Until what day ...?": the day a span starts or ends on.
+_SPAN_ASKED = re.compile(r"\b(?:(?P<start>since|from|starting)|until|till|by)\s+(?:when\b|(?:what|which)\s+(?:day|date|month)\b)",
+                         re.IGNORECASE)
+
+
+def asks_span_start(question: str) -> bool | None:
+    """Whether the question asks for the day a span starts on ("Since when ...?"), or ends on (False: "By when ...?"); None
+    for neither."""
+    m = _SPAN_ASKED.search(question)
+    return None if m is None else m["start"] is not None
+
+
 def _one_edit(a: str, b: str) -> bool:
     """Whether ``a`` is ``b`` with one letter added, dropped, changed, or two neighbours swapped."""
     if a == b or abs(len(a) - len(b)) > 1:
@@ -153,7 +170,8 @@ _CONTRAST = re.compile(
     r"|\s+[-–—]\s*not\b.*?(?:\s[-–—](?=\s)|(?=\?)|$)"
     r"|\bnot\s+(?:the|a|an|its|their|his|her|that|this)\b[^,?;]*,\s*but\s+"
     r"|,\s*" + _SET_ASIDE + r"(?![^,?;]*,\s*but\b)[^,?;)]*(?=[,?;)]|$)"
-    r"|^\s*not\s+(?:the|a|an|its|their|that|this)\b[^,?]*,\s*",
+    r"|^\s*not\s+(?:the|a|an|its|their|that|this)\b[^,?]*,\s*"
+    r"|,?\s*\brather\s+than\b[^,?;:)]*(?=[,?;:)]|$)",  # "the $450m one rather than July's $400m: ..."
     re.IGNORECASE,
 )
 
@@ -166,7 +184,7 @@ def without_contrast(question: str) -> str:
 
 
 # The names and figures of what a question sets aside ("not Chernobyl", "not the first police figure of 18").
-_ASIDE_NAME = re.compile(r"(?<![\w'’])(?:[A-Z][\w'’-]*|\d[\d,.]*\d|\d)")
+_ASIDE_NAME = re.compile(r"(?<![\w'’])(?:[A-Z][\w'’-]*|(?:\d[\d,.]*\d|\d)[a-z]*)")  # "$400m": as searched, "400m"
 
 
 def set_aside(question: str) -> tuple[str, ...]:
@@ -214,7 +232,7 @@ def asks_how_many(question: str) -> bool:
 def _is_name(word: str, first: bool, english: bool = True) -> bool:
     if any(ch.isdigit() for ch in word):
         return not _YEAR.fullmatch(word)  # a year is a time window (index/timeframe.py), not a name
-    if is_month(word):  # so is a month: "in mid-April" asks for dates, not for reports that write "April"
+    if is_month(_CLITIC_END.sub("", word)):  # so is a month: "in mid-April" asks for dates, not for reports that write "April"
         return False
     # A possessive or contraction is its word ("chief's" is "chief"): no word list holds it as typed.
     lower = _CLITIC_END.sub("", word.casefold().replace("’", "'"))
@@ -292,7 +310,10 @@ def key_terms(question: str, vocabulary: Vocabulary, max_share: float = KEY_MAX_
     rare form of an ordinary word is none ("blasts"; of a rendering's few words, "shelling" still ranks).
     A year is no key term (a time is a window, index/timeframe.py), except one outside ``years``, the corpus's
     first and last: "What were the Minsk agreements of 2015 supposed to do?" asks about what is of that year."""
-    words = [m.group() for m in _WORD.finditer(_NOT_ASKED.sub(" ", question))]
+    found = list(_WORD.finditer(_NOT_ASKED.sub(" ", question)))
+    words = [m.group() for m in found]
+    # Where a sentence of the question begins, its first word's capital is the sentence's ("... wave yet. Roughly how many?").
+    opening = {0} | {i for i, m in enumerate(found) if _SENTENCE_END.search(m.string, 0, m.start())}
     words = [MODEL_PLURAL.sub("", word) for word in words]  # "S-300s", "F-16s": the S-300, the F-16
     if english:  # a number word after "which", "the" counts what is asked for, no number asked about: "Which two senators"
         words = [word if i and words[i - 1].casefold() in _COUNT_OF else number_digits(word.casefold()) or word
@@ -311,7 +332,7 @@ def key_terms(question: str, vocabulary: Vocabulary, max_share: float = KEY_MAX_
             else:
                 unknown.append(word)
             continue
-        if not _is_name(word, first=i == 0, english=english) or _typed_for_a_word(words, i):
+        if not _is_name(word, first=i in opening, english=english) or _typed_for_a_word(words, i):
             continue
         if word.isdigit() and i + 1 < len(words) and words[i + 1].casefold().startswith(UNIT_STEMS):
             continue  # "two weeks later", "3 days ago": a time, not a number asked about

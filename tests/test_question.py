@@ -16,6 +16,7 @@ from index.phrases import LANGUAGES, TEXTS, phrase
 from index.question import (
     asked_part,
     asks_how_many,
+    asks_span_start,
     asks_when,
     counted_terms,
     is_instruction,
@@ -199,6 +200,9 @@ def test_a_number_written_as_a_word_is_the_key_term_its_digits_are(vocabulary):
 
 
 def test_a_month_is_a_time_not_a_key_term(vocabulary):
+    news = vocabulary_of([*NEWS, "In July Kramatorsk got aid."])
+    assert key_terms("What was in July's package for Kramatorsk?", news).key == (
+        "kramatorsk",)  # holdout62: "July's $400m" was read as a name, and no passage held "juli"
     # "How many came home in the prisoner swap in mid-April?" had the key term "april": every report of a
     # swap lacked it, and was marked down as about something else.  The month is a window of dates.
     news = vocabulary_of([*NEWS, "The April exchange freed 30 Ukrainians.", "In March the talks stalled in Kherson."])
@@ -266,10 +270,26 @@ def test_a_month_is_a_time_not_a_key_term(vocabulary):
         ("Moscow bragged about the Kinzhal - but on what day did that missile actually hit the depot?", True),
         ("The St Petersburg cafe blast that killed that pro-war blogger, did that happen three days ago?", True),
         ("Did Russia strike Kyiv yesterday?", False), ("The cafe blast - was that a bomb in a statuette?", False),
+        # holdout53-54, the last stop's blind check: "when's" after a clause, and the time of day asked in a sentence of its
+        # own, went unread.
+        ("Putin said something yesterday about nukes in Belarus, when's the storage site supposed to be ready?", True),
+        ("those missiles on kyiv while guterres was in town, was that the day before yesterday? what time of day?", True),
+        ("When's the next aid package?", True), ("Putin spoke, what's the storage site for?", False),
+        # holdout61: "The first Challenger 2 and Leopard 2 tanks turned up in Ukraine earlier this week, which days did officials
+        # confirm it?" was answered without the days.
+        ("The first tanks turned up earlier this week, which days did officials confirm it?", True),
     ],
 )
 def test_asks_when(question, when):
     assert asks_when(question) is when
+
+
+def test_asks_for_the_day_a_span_starts_or_ends_on():
+    assert asks_span_start("Since what date had missiles been battering the power system?") is True
+    assert asks_span_start("From when did the cap apply?") is True
+    assert asks_span_start("By when is the storage site due?") is False
+    assert asks_span_start("When did the strikes start?") is None
+    assert asks_span_start("What has happened since the strikes?") is None
 
 
 def test_asks_how_many():
@@ -397,12 +417,16 @@ def test_an_instruction_to_set_the_sources_aside_is_told_apart_from_a_question(q
      "an international conference in the Swiss city of Lugano"),
     # "the Halloween missile strikes": the report of 31 October gives the day, not the holiday; refused as "nothing on Halloween".
     ("How many flats in Kyiv lost power in the Halloween missile strikes?", "350,000 apartments in Kyiv without power"),
+    # holdout61, written blind: "Why do so many Jewish pilgrims travel to Uman every year?" was refused, "nothing on Jewish":
+    # the report says "a pilgrimage site for thousands of Hasidic Jews".
+    ("Why do so many Jewish pilgrims travel to Uman every year?", "a pilgrimage site for thousands of Hasidic Jews"),
 ])
 def test_a_name_the_corpus_writes_another_way_or_a_holiday_is_no_unknown_name(question, written):
     vocabulary = Vocabulary({t: 2 for t in textlib.lexical_tokens(written + " " + question.replace("Switzerland", "")
-                                                                        .replace("Halloween", ""))}, 100)
+                                                                        .replace("Halloween", "").replace("Jewish", ""))}, 100)
     assert key_terms(question, vocabulary).unknown == ()
-    assert key_terms(question.replace("Switzerland", "Liechtenstein").replace("Halloween", "Hanukkah"), vocabulary).unknown
+    assert key_terms(question.replace("Switzerland", "Liechtenstein").replace("Halloween", "Hanukkah").replace("Jewish", "Amish"),
+                     vocabulary).unknown
 
 
 def test_ordinary_words_joined_by_a_hyphen_are_no_name():
@@ -520,6 +544,14 @@ def test_what_a_how_many_question_counts(question, counted):
      "The first evacuees from Mariupol: when they reached Zaporizhzhia, how many arrived?"),
     ("Did they say that, not only in Kyiv?", "Did they say that, not only in Kyiv?"),  # "not only": no contrast
     ("Who hit it, not Russia?", "Who hit it?"),
+    # holdout60 and holdout62, written blind: "rather than" sets aside as "not" does.  "When the grain deal was extended in
+    # November 2022, rather than the March 2023 rollover, did Moscow insist on any changes?" was refused, "weak evidence
+    # about roll"; "Late-June American aid, the $450m one rather than July's $400m: were there any boats in it?", "no
+    # passage holds juli".
+    ("When the deal was extended in November 2022, rather than the March 2023 rollover, did Moscow insist on changes?",
+     "When the deal was extended in November 2022, did Moscow insist on changes?"),
+    ("Late-June aid, the $450m one rather than July's $400m: were there any boats in it?", "Late-June aid, the $450m one: were there any boats in it?"),
+    ("Why did they stay rather than leave?", "Why did they stay?"),
 ])
 def test_what_a_question_says_it_does_not_ask_about_is_not_searched(question, asked):
     # holdout31: "In the big September prisoner swap, not the all-women exchange in October, who did Ukraine hand over
@@ -534,6 +566,7 @@ def test_the_names_and_figures_a_question_sets_aside():
     assert set_aside("On his first trip (the Washington one, not London), who did he address?") == ("london",)
     assert set_aside("Not the World Bank number, what does Ukraine's central bank expect?") == ("world",)  # "bank" is asked
     assert set_aside("What did the World Bank say?") == ()
+    assert set_aside("Late-June aid, the $450m one rather than July's $400m: any boats?") == ("juli", "400m")
 
 
 def test_a_name_before_a_place_noun_is_a_name_not_a_first_name():
@@ -542,3 +575,15 @@ def test_a_name_before_a_place_noun_is_a_name_not_a_first_name():
     news = vocabulary_of(["The TV tower in Kyiv was hit near Babyn Yar.", "Truss said Britain would send more aid."] * 20)
     assert key_terms("How tall is the Eiffel Tower?", news).unknown == ("Eiffel",)
     assert key_terms("What did Liz Truss promise Kyiv?", news).unknown == ()
+
+
+def test_an_ordinary_word_opening_a_later_sentence_of_the_question_is_no_name():
+    # holdout54, written blind: "On 15 November 2022 Russia hit the grid with what was called its heaviest wave yet. Roughly
+    # how many missiles, and how many got downed?" was refused, "no passage holds rough": a capital after a full stop
+    # is the sentence's, as the question's first word's is.
+    vocabulary = Vocabulary({"rough": 2, "grid": 3, "missil": 5, "kherson": 2, "defens": 2}, 100)
+    assert key_terms("Russia hit the grid again. Roughly how many missiles?", vocabulary).key == ()
+    assert key_terms("Was Kherson hit? Roughly when?", vocabulary).key == ("kherson",)
+    # An abbreviation's full stop ends no sentence: the U.S. Defense Department is named as written.
+    assert key_terms("What did the U.S. Defense Department say?", vocabulary).key == ("defens",)
+    assert key_terms("Was it Kherson vs. Defense?", vocabulary).key == ("kherson", "defens")
