@@ -16,10 +16,10 @@ from index import text as textlib
 from index.config import Settings
 from index.embed import Embedder
 from index.phrases import phrase
-from index.question import asked_part, asks_how_many, asks_when, counted_terms
+from index.question import asked_part, asks_how_many, asks_span_start, asks_when, counted_terms
 from index.search import Passage, Query
 from index.store.protocol import ReadView
-from index.timeframe import NEWS_DAYS, format_day, stated_date
+from index.timeframe import NEWS_DAYS, bound_day, format_day, stated_date
 
 MAX_SENTENCES = 3
 # A further sentence must score at least this share of the best one; one from another passage
@@ -303,14 +303,19 @@ def _words_asked(query: Query) -> Callable[[str], int]:
     return lambda text: len(asked & query.holding(_sentence_terms(text)))
 
 
-def _lead_date(picked: list[tuple[Passage, str]], language: str, query: Query) -> str:
+def _lead_date(picked: list[tuple[Passage, str]], language: str, query: Query, span_start: bool | None = None) -> str:
     """For a "when" question: the date the quoted sentences give, else the one their paragraphs give, else
     the date of the first report, saying which.  Of the days the first report's sentences give in the days
     before it was published, the earliest: the event comes before what was said about it ("destroyed the
     theatre on Wednesday", then "On Thursday, the ombudsman said").  A sentence's background event is its day
-    when it is what the question asks about (``stated_date``)."""
+    when it is what the question asks about (``stated_date``).  Asked "Since when ...?" (``span_start``) or "By when
+    ...?" (false), the day a quoted sentence says a span starts or ends on first ("strikes since 10 October")."""
     first = picked[0][0]
     published = _published(first)
+    if span_start is not None:
+        day = next((day for passage, text in picked if (day := bound_day(text, _published(passage), start=span_start))), None)
+        if day is not None:
+            return phrase("stated", language, day=format_day(day, language))
     asked = _words_asked(query)
     stated = [(passage, stated_date(text, _published(passage), asked)) for passage, text in picked]
     recent = sorted(day for passage, day in stated if day is not None and published is not None
@@ -398,7 +403,7 @@ def compose(
     # Read in the order the sources tell it: by citation, then by position in the paragraph.
     picked.sort(key=lambda ps: (cited[ps[0].id], ps[0].paragraph.text.find(ps[1])))
     by_id = {p.id: p for p, _ in picked}
-    lines = [_lead_date(picked, language, query)] if when else []
+    lines = [_lead_date(picked, language, query, asks_span_start(question))] if when else []
     for pid, n in sorted(cited.items(), key=lambda kv: kv[1]):
         said = " ".join(sentence for passage, sentence in picked if passage.id == pid)
         published = _published(by_id[pid])

@@ -13,7 +13,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from dateutil.easter import EASTER_ORTHODOX, EASTER_WESTERN, easter
@@ -645,20 +645,48 @@ NEWS_DAYS = 7  # a report's news is of the week before it; a date written furthe
 
 
 def _written_day(sentence: str, published: dt.date | None) -> dt.date | None:
-    for m in _POINT.finditer(sentence) if _has_calendar(set(_TOKEN.findall(sentence.casefold()))) else ():
-        before = {word.casefold().strip(",") for word in sentence[: m.start()].split()[-1:] + (m["prep"] or "").split()}
-        point = _point(m) if _day_number(m) else None
-        if point is None or before & _NOT_A_DAY_OF_ITS_OWN or _RANGE_AFTER.match(sentence, m.end()):
-            continue  # a month, a year, or one end of a range
-        if point.year is not None:
-            return point.span(point.year)[0]
-        if published is not None:
-            past = point.span(point.recent_year(published))[0]
-            ahead = point.span(past.year + 1)[0]
-            # A day to come when the sentence says so and it is the nearer: "the cap, which takes effect on 5 December"
-            # in a report of 3 December 2022 is 5 December 2022, not 2021; "was hit on 10 April" on 9 April is 2021.
-            return ahead if (ahead - published).days < (published - past).days and UPCOMING.search(sentence) else past
+    for m, point, before in _written_points(sentence):
+        if before & _NOT_A_DAY_OF_ITS_OWN or _RANGE_AFTER.match(sentence, m.end()):
+            continue  # one end of a range
+        if (day := _day_of(point, sentence, published)) is not None:
+            return day
     return None
+
+
+# The words before a day that make it where a span starts, or where it ends.
+_SPAN_START = frozenset({"since", "from", "starting", "з", "із", "від", "с", "со", "от"})
+_SPAN_END = frozenset({"until", "till", "by", "through", "до", "по"})
+
+
+def bound_day(sentence: str, published: dt.date | None, *, start: bool = True) -> dt.date | None:
+    """The day a span the sentence gives starts on ("strikes since 10 October had damaged ..."), or with ``start``
+    false ends on ("to be completed by 1 July"): what "Since when ...?" and "By when ...?" ask; None when it gives none."""
+    words = _SPAN_START if start else _SPAN_END
+    for _, point, before in _written_points(sentence):
+        if before & words and (day := _day_of(point, sentence, published)) is not None:
+            return day
+    return None
+
+
+def _written_points(sentence: str) -> Iterator[tuple[re.Match, _Point, set[str]]]:
+    """The days written out in ``sentence`` (not a month or a year alone), each with its match and the words before it."""
+    for m in _POINT.finditer(sentence) if _has_calendar(set(_TOKEN.findall(sentence.casefold()))) else ():
+        point = _point(m) if _day_number(m) else None
+        if point is not None:
+            yield m, point, {word.casefold().strip(",") for word in sentence[: m.start()].split()[-1:] + (m["prep"] or "").split()}
+
+
+def _day_of(point: _Point, sentence: str, published: dt.date | None) -> dt.date | None:
+    """The day a point written in ``sentence`` is: of its own year, else of the year ``published`` makes likeliest."""
+    if point.year is not None:
+        return point.span(point.year)[0]
+    if published is None:
+        return None
+    past = point.span(point.recent_year(published))[0]
+    ahead = point.span(past.year + 1)[0]
+    # A day to come when the sentence says so and it is the nearer: "the cap, which takes effect on 5 December"
+    # in a report of 3 December 2022 is 5 December 2022, not 2021; "was hit on 10 April" on 9 April is 2021.
+    return ahead if (ahead - published).days < (published - past).days and UPCOMING.search(sentence) else past
 
 
 # Words that say a change is to come ("will cut gas flows ... from Wednesday"): a weekday after "from" is then the

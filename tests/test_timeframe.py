@@ -17,6 +17,7 @@ from index.timeframe import (
     UPCOMING,
     WEEKDAYS,
     Window,
+    bound_day,
     format_day,
     format_window,
     parse_window,
@@ -673,3 +674,16 @@ def test_a_bare_weekday_long_after_the_corpus_is_the_story_s_own():
     assert weekday_window(question, TODAY, CORPUS_END) is None
     assert weekday_window(question, TODAY) is not None  # the corpus's end unknown: the day of asking counts
     assert weekday_window("What happened last Saturday?", TODAY, CORPUS_END).since == D("2026-11-28")
+
+
+def test_the_day_a_span_starts_or_ends_on_is_what_since_when_and_by_when_ask():
+    # holdout61, written blind: "Since what date had Russian missiles and drones been battering the power system, going by
+    # Ukrenergo's 40 percent damage estimate?" was led with the report's date: the sentence gives "strikes since 10 October",
+    # which is no day of its own news.
+    damage = "Ukrenergo said Russian missile and drone strikes since 10 October had damaged around 40 percent of the power system."
+    assert stated_date(damage, D("2022-11-05")) is None
+    assert bound_day(damage, D("2022-11-05")) == D("2022-10-10")
+    assert bound_day(damage, D("2022-11-05"), start=False) is None
+    assert bound_day("The cap will apply from 5 December.", D("2022-12-03")) == D("2022-12-05")
+    assert bound_day("A storage site is to be completed by 1 July.", D("2023-03-26"), start=False) == D("2023-07-01")
+    assert bound_day("The strike hit on 9 May.", D("2022-05-10")) is None
