@@ -552,6 +552,12 @@ def test_what_a_how_many_question_counts(question, counted):
      "When the deal was extended in November 2022, did Moscow insist on changes?"),
     ("Late-June aid, the $450m one rather than July's $400m: were there any boats in it?", "Late-June aid, the $450m one: were there any boats in it?"),
     ("Why did they stay rather than leave?", "Why did they stay?"),
+    # holdout39, 48 and 49: "as opposed to" and "I don't mean" too.
+    ("What weapons were in the aid Biden announced in Kyiv, as opposed to the Patriot package from Washington?",
+     "What weapons were in the aid Biden announced in Kyiv?"),
+    ("When 2 million had fled, how many had gone to Poland? I don't mean the later 4 million update",
+     "When 2 million had fled, how many had gone to Poland?"),
+    ("What did Putin order at Azovstal instead of storming it?", "What did Putin order at Azovstal instead of storming it?"),
 ])
 def test_what_a_question_says_it_does_not_ask_about_is_not_searched(question, asked):
     # holdout31: "In the big September prisoner swap, not the all-women exchange in October, who did Ukraine hand over
