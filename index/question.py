@@ -350,7 +350,7 @@ def key_terms(question: str, vocabulary: Vocabulary, max_share: float = KEY_MAX_
                 unknown.append(word)
             continue
         plain = (word[0].islower() and textlib.word_rank(_CLITIC_END.sub("", word.casefold())) is not None
-                 or _the_west(words, i))
+                 or _the_west(words, i) or _ordinary_compound(word))
         ordinary = _ordinary_parts(word)
         for term in terms[i]:
             if term in vocabulary and vocabulary.share(term) <= max_share:
@@ -365,6 +365,21 @@ def _the_west(words: list[str], i: int) -> bool:
     ("the United States, the European Union, Britain and Canada", "the G7", "the allies"); not "the West Bank"."""
     return (words[i] == "West" and i > 0 and words[i - 1].casefold() == "the"
             and not (i + 1 < len(words) and words[i + 1][:1].isupper()))
+
+
+# The parts of a compound of everyday words typed as one ("rollover") are at most this rare in English.
+_COMPOUND_PART_RANK = 5_000
+
+
+def _ordinary_compound(word: str) -> bool:
+    """Is lowercase ``word``, which no word list holds, everyday words typed as one ("rollover": "roll" and "over")?
+    Such a word names nothing, as a word of the list would not; a name splits into rarer pieces ("soledar": "sole" and
+    "dar")."""
+    if not word.islower() or textlib.word_rank(word) is not None:
+        return False
+    parts = textlib.split_glued(word, strict=True)
+    return len(parts) > 1 and all(len(part) >= 3 and (textlib.word_rank(part) or _COMPOUND_PART_RANK + 1) <= _COMPOUND_PART_RANK
+                                  for part in parts)
 
 
 def _ordinary_parts(word: str) -> frozenset[str]:

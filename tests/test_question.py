@@ -448,6 +448,15 @@ def test_the_ordinary_part_of_a_hyphenated_name_is_a_plain_term():
     assert key_terms("Who built Nord-Stream?", vocabulary).plain == ()  # both parts of a name are names
 
 
+def test_everyday_words_typed_as_one_are_a_plain_term():
+    # holdout56 and holdout60, written blind: "By the time of the March 2023 grain deal rollover, how much food had left
+    # Ukrainian ports under it?" was refused, "weak evidence about roll": "rollover" is in no word list, and its part "roll"
+    # was read as a name the answer's report had to hold (the report says "extended").
+    vocabulary = Vocabulary({"roll": 2, "soledar": 3, "grain": 9}, 100)
+    assert key_terms("By the time of the grain deal rollover, how much food had left?", vocabulary).plain == ("roll",)
+    assert key_terms("what happened in soledar", vocabulary).plain == ()  # a name: "sole" and "dar", "dar" rare
+
+
 def test_the_west_is_a_plain_term():
     # holdout48, written blind: "What ceiling did the West put on the cheaper Russian refined products, like fuel oil?" was
     # refused, "no passage holds west": reports name the Western governments ("the G7, the EU and Australia").
