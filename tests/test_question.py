@@ -278,6 +278,9 @@ def test_a_month_is_a_time_not_a_key_term(vocabulary):
         # holdout61: "The first Challenger 2 and Leopard 2 tanks turned up in Ukraine earlier this week, which days did officials
         # confirm it?" was answered without the days.
         ("The first tanks turned up earlier this week, which days did officials confirm it?", True),
+        # holdout60: "That prisoner swap where only women came home, which day earlier this week was it announced?"
+        ("That prisoner swap where only women came home, which day earlier this week was it announced?", True),
+        ("The swap, which day last week was it?", True), ("The swap, what this week is about?", False),
     ],
 )
 def test_asks_when(question, when):
