@@ -28,6 +28,15 @@ def news(tmp_path_factory, embedder) -> CrisisService:
     return svc
 
 
+def service_of(tmp_path: Path, embedder, reports: list[dict]) -> CrisisService:
+    """A service over an index of ``reports`` alone (JSON Lines in ``tmp_path``)."""
+    corpus = tmp_path / "reports.jsonl"
+    corpus.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in reports) + "\n", encoding="utf-8")
+    svc = CrisisService(make_settings(tmp_path / "data"), embedder=embedder)
+    svc.build([corpus])
+    return svc
+
+
 def cited_ids(answer) -> list[str]:
     ids = {p.id: p.paragraph.document.id_in_source for p in answer.passages}
     return [ids[c.paragraph_id] for c in answer.citations]
@@ -148,17 +157,13 @@ def test_since_when_is_answered_with_the_day_the_span_starts_on(tmp_path, embedd
     # holdout61, written blind: "Since what date had Russian missiles and drones been battering the power system, going by
     # Ukrenergo's 40 percent damage estimate?" was led with "5 Nov 2022 (the date of the report; the source gives no date
     # for the event)", above "strikes since 10 October had damaged around 40 percent".
-    corpus = tmp_path / "grid.jsonl"
-    reports = [
+    svc = service_of(tmp_path, embedder, [
         {"id": "grid", "title": "Ukrenergo says 40 percent of power system damaged", "date": "2022-11-05", "outlet": "Wire",
          "paragraphs": ["Ukrenergo said Russian missile and drone strikes since 10 October had damaged around 40 percent of "
                         "the country's power system."]},
         {"id": "bridge", "title": "Blast hits Crimean bridge", "date": "2022-10-08", "outlet": "Wire",
          "paragraphs": ["An explosion damaged the Crimean bridge on Saturday morning."]},
-    ]
-    corpus.write_text("\n".join(json.dumps(r) for r in reports) + "\n", encoding="utf-8")
-    svc = CrisisService(make_settings(tmp_path / "data"), embedder=embedder)
-    svc.build([corpus])
+    ])
     answer = svc.ask("Since what date had Russian missiles been battering the power system?", today=TODAY)
     assert answer.answer.splitlines()[0] == "10 Oct 2022 (the date the source gives)", answer.answer
     undated = svc.ask("When did Ukrenergo say the power system was 40 percent damaged?", today=TODAY)
@@ -169,8 +174,7 @@ def test_a_russian_question_answered_by_a_russian_report_is_not_refused(tmp_path
     # holdout38 and 23 more Ukrainian and Russian questions of the war sets: "До какого уровня ЦБ России поднимал ключевую
     # ставку?" found the Russian report that says it first, and was refused as weak evidence, because its closeness
     # in meaning was MiniLM's, which reads no Cyrillic (0.2), not the multilingual model's.
-    corpus = tmp_path / "rates.jsonl"
-    reports = [
+    svc = service_of(tmp_path, embedder, [
         {"id": "rate-ru", "title": "ЦБ России повысил ключевую ставку до 20%", "date": "2022-02-28", "outlet": "Вестник",
          "paragraphs": ["Банк России в понедельник повысил ключевую ставку с 9,5% до 20% годовых, чтобы поддержать рубль "
                         "после введения западных санкций."]},
@@ -178,10 +182,7 @@ def test_a_russian_question_answered_by_a_russian_report_is_not_refused(tmp_path
           enumerate([("Kherson falls", "Russian forces took control of Kherson on Wednesday, its mayor said."),
                      ("Kyiv convoy", "A Russian military convoy stretched for 60 kilometres north of Kyiv."),
                      ("Grain exports halted", "Ukraine's Black Sea ports were blockaded and grain exports stopped.")])),
-    ]
-    corpus.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in reports) + "\n", encoding="utf-8")
-    svc = CrisisService(make_settings(tmp_path / "data"), embedder=embedder)
-    svc.build([corpus])
+    ])
     answer = svc.ask("До какого уровня ЦБ России поднимал ключевую ставку?", today=TODAY)
     assert not answer.abstained, answer.reason
     assert cited_ids(answer) == ["rate-ru"] and "20%" in answer.answer
