@@ -29,7 +29,7 @@ _YEAR = re.compile(r"(19|20)\d\d")
 _NOT_ASKED = re.compile(r"\b(?:https?|ftp)://\S+|\bwww\.\S+|<(?:@[!&]?|#)\d+>|@(?:everyone|here)\b", re.IGNORECASE)
 # The end of a sentence just before a word: a full stop, question or exclamation mark after a lowercase word or a
 # figure, not an abbreviation's ("the U.S. Defense Department", "Ukraine vs. Russia").
-_SENTENCE_END = re.compile(r"(?<![^\W\d_])(?:[a-z]{3,}|\d+)[\"'’)]?[.?!]+[\"'’]?\s+$")
+_SENTENCE_END = re.compile(r"(?<![^\W\d_])(?:[a-z]{3,}|\d+)[\"'’)]?[.?!]+[\"'’]?\s+")
 _CLITIC_END = re.compile(r"'(?:s|re|ve|ll|d|m)$|(?<=s)'$|(?<=[a-z]{2})n't$")  # "chief's", "hadn't": "chief", "had"
 # A question word or pronoun typed without its apostrophe ("whats", "wheres", "theyre") or with two letters
 # swapped ("whta", "wehre") is that word, not a name: these words are at least this long.
@@ -312,10 +312,12 @@ def key_terms(question: str, vocabulary: Vocabulary, max_share: float = KEY_MAX_
     rare form of an ordinary word is none ("blasts"; of a rendering's few words, "shelling" still ranks).
     A year is no key term (a time is a window, index/timeframe.py), except one outside ``years``, the corpus's
     first and last: "What were the Minsk agreements of 2015 supposed to do?" asks about what is of that year."""
-    found = list(_WORD.finditer(_NOT_ASKED.sub(" ", question)))
+    asked = _NOT_ASKED.sub(" ", question)
+    found = list(_WORD.finditer(asked))
     words = [m.group() for m in found]
     # Where a sentence of the question begins, its first word's capital is the sentence's ("... wave yet. Roughly how many?").
-    opening = {0} | {i for i, m in enumerate(found) if _SENTENCE_END.search(m.string, 0, m.start())}
+    starts = {m.end() for m in _SENTENCE_END.finditer(asked)}
+    opening = {0} | {i for i, m in enumerate(found) if m.start() in starts}
     words = [MODEL_PLURAL.sub("", word) for word in words]  # "S-300s", "F-16s": the S-300, the F-16
     if english:  # a number word after "which", "the" counts what is asked for, no number asked about: "Which two senators"
         words = [word if i and words[i - 1].casefold() in _COUNT_OF else number_digits(word.casefold()) or word
