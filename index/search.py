@@ -62,13 +62,14 @@ SET_ASIDE_PENALTY = 0.1
 # unit of time is a time phrase (index/timeframe.py) and asks for early reports all the same.
 _CLITIC = re.compile(r"(?<=[^\W\d_])(?:['’](?:s|re|ve|ll|d|m)|n['’]t)\b", re.IGNORECASE)
 _IRREGULAR_NOT = re.compile(r"\b(ca|wo|sha)n['’]t\b", re.IGNORECASE)
-_FIRST = re.compile(r"\b(first|earliest|initial|initially|originally)\b", re.IGNORECASE)
+_FIRST = re.compile(r"\b(first|earliest|initial|initially|originally|same-day)\b", re.IGNORECASE)
 _NEXT = re.compile(r"\b(?:the\s+)?(?:day|morning)\s+after\b(?!\s+(?:the\s+)?(?:invasion|war)\b)|\bnext\s+day\b|\bsecond\s+day\s+of\b"
                    r"|\ba\s+day\s+later\b|\bfollowing\s+day\b|\bafter\s+the\s+(?:first|initial)\b", re.IGNORECASE)
 _FINAL = re.compile(r"\b(final|finally|eventually|ultimately|in\s+the\s+end|updated|revised)\b", re.IGNORECASE)
 # What came before a story's end or revision is its first report: "before the toll was revised", "before rescuers finished".
+# So is what came before its toll rose: "before the toll went up the next day", "Before Moscow raised the toll to 89".
 _BEFORE_LAST = re.compile(r"\bbefore\s+(?:[\w'’-]+\s+){0,4}?(?:final|updated|revised|revision|finished|completed|ended|over"
-                          r"|published|released|estimate|estimated)\b", re.IGNORECASE)
+                          r"|published|released|estimate|estimated|went\s+up|rose|risen|raised|climbed|increased)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

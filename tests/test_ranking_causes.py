@@ -71,6 +71,13 @@ def test_final_puts_the_newest_report_of_the_story_first_and_first_the_earliest(
     # Zaporizhzhia?" was answered from the first day's report (28 wounded; 88 the next day).
     assert asks_order("Once the toll was updated, how many were wounded?") == "final"
     assert asks_order("What did the revised figures say?") == "final"
+    # holdout40 and holdout39, written blind: "In the very first reports on the missile strike on the Kremenchuk shopping
+    # centre, before the toll went up the next day, how many ...?" was read as asking for the next day's report, and
+    # "Same-day numbers for the strike on the Mykolaiv governor's building" for no report in particular.
+    assert asks_order("In the very first reports, before the toll went up the next day, how many died?") == "first"
+    assert asks_order("Before Moscow raised the Makiivka toll to 89, what was the number of dead?") == "first"
+    assert asks_order("Same-day numbers for the strike on the governor's building: how many were hurt?") == "first"
+    assert asks_order("Before the strike, how many people lived there?") is None
     first = query("How many died in the first Kramatorsk report?", ("kramatorsk",))
     assert asks_order(first.text) == "first"
     assert [p.id for p in in_story_order([LATER_TOLL, FIRST_TOLL, OTHER], first, first=True)] == [1, 2]
