@@ -191,7 +191,7 @@ def test_war_refusals_are_honest_and_rare(war_reports):
 
 
 # The sixty-five question sets written blind (holdout2-66.jsonl: 3,965 English answerable questions), measured
-# 2026-12-07 (eleventh stop): R@1 0.9236, R@3 0.9755, first sentence cites gold 0.9262, "when" answers stating the date
+# 2026-12-07 (eleventh stop): R@1 0.9241, R@3 0.9755, first sentence cites gold 0.9267, "when" answers stating the date
 # 0.9260, answerable refused 35 of 3,965, beyond the corpus refused 128 of 130 (README, "Answer quality").  At first
 # sight: holdout6-40 R@1 0.885, 0.902, 0.869, 0.885, 0.918, 0.902, 0.885, 0.852, 0.902, 0.869, 0.885, 0.869, 0.885,
 # 0.885, 0.934, 0.902, 0.869, 0.902, 0.902, 0.902, 0.951, 0.885 (holdout27-28 together), 0.934 (holdout29-30), 0.869
