@@ -281,6 +281,7 @@ def test_a_month_is_a_time_not_a_key_term(vocabulary):
         # holdout60: "That prisoner swap where only women came home, which day earlier this week was it announced?"
         ("That prisoner swap where only women came home, which day earlier this week was it announced?", True),
         ("The swap, which day last week was it?", True), ("The swap, what this week is about?", False),
+        ("By when is the storage site supposed to be ready?", True),
     ],
 )
 def test_asks_when(question, when):
