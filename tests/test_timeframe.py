@@ -414,6 +414,11 @@ def test_a_stated_day_without_a_written_year_is_never_after_publication(sentence
     if day is not None and not re.search(r"\d{4}", sentence):
         assert day <= published or UPCOMING.search(sentence) and (day - published).days < 183
     assert stated_date(sentence, None) is None or re.search(r"\d{4}", sentence)
+    for start in (True, False):  # so is the day a span starts or ends on
+        bound = bound_day(sentence, published, start=start)
+        if bound is not None and not re.search(r"\d{4}", sentence):
+            assert bound <= published or UPCOMING.search(sentence) and (bound - published).days < 183
+        assert bound_day(sentence, None, start=start) is None or re.search(r"\d{4}", sentence)
 
 
 # A year alone, or "the first week" without "of the war", names a window only at the end of the question.
