@@ -27,9 +27,6 @@ KEY_MAX_SHARE = 0.05
 _WORD = re.compile(r"[^\W_](?:[\w'’.-]*[^\W_])?")
 _YEAR = re.compile(r"(19|20)\d\d")
 _NOT_ASKED = re.compile(r"\b(?:https?|ftp)://\S+|\bwww\.\S+|<(?:@[!&]?|#)\d+>|@(?:everyone|here)\b", re.IGNORECASE)
-# The end of a sentence just before a word: a full stop, question or exclamation mark after a lowercase word or a
-# figure, not an abbreviation's ("the U.S. Defense Department", "Ukraine vs. Russia").
-_SENTENCE_END = re.compile(r"(?<![^\W\d_])(?:[a-z]{3,}|\d+)[\"'’)]?[.?!]+[\"'’]?\s+")
 _CLITIC_END = re.compile(r"'(?:s|re|ve|ll|d|m)$|(?<=s)'$|(?<=[a-z]{2})n't$")  # "chief's", "hadn't": "chief", "had"
 # A question word or pronoun typed without its apostrophe ("whats", "wheres", "theyre") or with two letters
 # swapped ("whta", "wehre") is that word, not a name: these words are at least this long.
@@ -315,8 +312,9 @@ def key_terms(question: str, vocabulary: Vocabulary, max_share: float = KEY_MAX_
     asked = _NOT_ASKED.sub(" ", question)
     found = list(_WORD.finditer(asked))
     words = [m.group() for m in found]
-    # Where a sentence of the question begins, its first word's capital is the sentence's ("... wave yet. Roughly how many?").
-    starts = {m.end() for m in _SENTENCE_END.finditer(asked)}
+    # Where a sentence of the question begins, its first word's capital is the sentence's ("... wave yet. Roughly how many?");
+    # an abbreviation's full stop ends none ("the U.S. Defense Department").
+    starts = {start for start, _ in textlib.sentence_spans(asked)}
     opening = {0} | {i for i, m in enumerate(found) if m.start() in starts}
     words = [MODEL_PLURAL.sub("", word) for word in words]  # "S-300s", "F-16s": the S-300, the F-16
     if english:  # a number word after "which", "the" counts what is asked for, no number asked about: "Which two senators"
