@@ -118,10 +118,12 @@ def _numbers() -> dict[str, str]:
 # (index/search.py ``holds``), in either direction; a name of two groups is held by the names of both.
 ALIASES = (
     ("Washington", "United States", "American", "White House"),
+    ("Washington", "Congress"),  # not "American": the US Congress is in Washington, Americans everywhere
     ("American", "US"),  # not "Washington": "the US" is any report of American aid, "Washington" a visit there
     ("London", "Britain", "British", "UK", "United Kingdom", "Downing Street"),
     ("Brussels", "EU", "European Union", "European Commission"),
     ("Moscow", "Kremlin"),
+    ("Piter", "Petersburg"),  # St Petersburg, as Russians call it
     ("Minsk", "Belarus", "Belarusian"),
     ("Helsinki", "Finland", "Finnish"),
     ("Stockholm", "Sweden", "Swedish"),
@@ -280,6 +282,7 @@ ACRONYMS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("IOM", ("migration",)),  # the International Organization for Migration
     ("OHCHR", ("human", "rights")),
     ("CPI", ("inflation", "consumer")),
+    ("GDP", ("economy", "economic", "output")),
     ("ICJ", ("international", "court", "justice")),
     ("TV", ("televised", "television")),
     ("WWII|WW2", ("second", "world", "war")),

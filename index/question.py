@@ -61,7 +61,8 @@ _WHEN_LED_IN = re.compile(
 )
 # A question that checks a day ("..., was it yesterday or the day before?", "Was the exchange on Thursday?") asks for it.
 _DAY_PHRASE = (r"(?:yesterday|the\s+day\s+before(?:\s+yesterday)?|(?:\w+\s+)?days?\s+ago|last\s+week"
-               r"|earlier\s+this\s+week|on\s+(?:mon|tues|wednes|thurs|fri|satur|sun)day)\b")
+               r"|earlier\s+this\s+week|(?:on|last|this\s+past)\s+(?:mon|tues|wednes|thurs|fri|satur|sun)day"
+               r"|(?:over\s+the|last|this\s+past)\s+weekend)\b")
 _DAY_CHECKED = re.compile(
     r"(?:^\W*|[,;:]\s*|\s[-–—]\s*)(?:was|were|did\s+(?:that|it|this)\s+happen)\b[^?,;]*?\b" + _DAY_PHRASE
     + r"(?:\s+on\s+(?:mon|tues|wednes|thurs|fri|satur|sun)day)?(?:\s+(?:night|morning|afternoon|evening))?\b"
@@ -351,7 +352,7 @@ def key_terms(question: str, vocabulary: Vocabulary, max_share: float = KEY_MAX_
                 unknown.append(word)
             continue
         plain = (word[0].islower() and textlib.word_rank(_CLITIC_END.sub("", word.casefold())) is not None
-                 or _the_west(words, i) or _ordinary_compound(word))
+                 or _the_west(words, i) or _ordinary_compound(word) or _slip_of_a_listed_word(word, terms[i], vocabulary))
         ordinary = _ordinary_parts(word)
         for term in terms[i]:
             if term in vocabulary and vocabulary.share(term) <= max_share:
@@ -381,6 +382,19 @@ def _ordinary_compound(word: str) -> bool:
     parts = textlib.split_glued(word, strict=True)
     return len(parts) > 1 and all(len(part) >= 3 and (textlib.word_rank(part) or _COMPOUND_PART_RANK + 1) <= _COMPOUND_PART_RANK
                                   for part in parts)
+
+
+def _slip_of_a_listed_word(word: str, terms: list[str], vocabulary: Vocabulary) -> bool:
+    """Is lowercase ``word``, which neither the word list nor the corpus holds, a slip of a word the list holds, read as
+    that word's term ("unanimus": "unanimous", the 25,216th)?  Typed right, such a word names nothing; typed wrong,
+    neither.  A slip of a name the list lacks ("mariupl") reads as no listed word's term."""
+    if not word.islower() or textlib.word_rank(word) is not None:
+        return False
+    own = textlib.lexical_tokens(word)[:1]
+    if not own or own[0] in vocabulary:
+        return False
+    meant = vocabulary.listed_spelling(word)
+    return meant is not None and textlib.lexical_tokens(meant)[:1] == terms[:1]
 
 
 def _ordinary_parts(word: str) -> frozenset[str]:

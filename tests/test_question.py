@@ -123,8 +123,18 @@ def test_an_acronym_reports_write_out_is_no_unknown_name(vocabulary):
     # holdout39: "how many people did the IOM say were displaced inside Ukraine itself?" was refused: "the sources never
     # mention IOM", of "the International Organization for Migration".
     assert key_terms("How many did the IOM say fled Kramatorsk?", vocabulary).unknown == ()
+    # holdout67: "What did the World Bank predict for Ukraine's GDP this year in its forecast of 10 April 2022?" was refused:
+    # "the sources never mention GDP"; the report says "Ukraine's economy is expected to shrink".
+    assert key_terms("How much did Kherson's GDP shrink?", vocabulary).unknown == ()
     # An acronym no table holds is still a name the corpus lacks.
     assert key_terms("What did the XQZ say about Kherson?", vocabulary).unknown == ("XQZ",)
+
+
+def test_piter_is_st_petersburg():
+    # holdout64, written blind: "The cafe bombing in Piter with the exploding statuette, was that last Sunday or on the
+    # Saturday?" was refused: "the sources never mention Piter", as Russians call the city reports name St Petersburg.
+    corpus = vocabulary_of([*NEWS, "A blast killed a blogger in a cafe in central St Petersburg."])
+    assert key_terms("How many were hurt in the cafe bombing in Piter?", corpus).unknown == ()
 
 
 def test_chat_words_name_nothing():
@@ -280,6 +290,14 @@ def test_a_month_is_a_time_not_a_key_term(vocabulary):
         ("The first tanks turned up earlier this week, which days did officials confirm it?", True),
         # holdout60: "That prisoner swap where only women came home, which day earlier this week was it announced?"
         ("That prisoner swap where only women came home, which day earlier this week was it announced?", True),
+        # holdout64 and holdout65, written blind: "The cafe bombing in Piter with the exploding statuette, was that last Sunday
+        # or on the Saturday?" and "Was it last Saturday that Visa and Mastercard said they were shutting down everything in
+        # Russia?" were led by the report's date (the next day), not the day the sentence gives.
+        ("The cafe bombing in Piter, was that last Sunday or on the Saturday?", True),
+        ("Was it last Saturday that Visa and Mastercard said they were shutting down?", True),
+        ("Lyman was cleared, was that over the weekend or earlier this week?", True),
+        ("What happened last Sunday in Kyiv?", False),
+        ("How many were killed in the strike last weekend?", False),
         ("The swap, which day last week was it?", True), ("The swap, what this week is about?", False),
         ("By when is the storage site supposed to be ready?", True),
     ],
@@ -467,6 +485,17 @@ def test_the_west_is_a_plain_term():
     vocabulary = Vocabulary({"west": 3, "bank": 2, "kherson": 2}, 100)
     assert key_terms("What ceiling did the West put on fuel oil?", vocabulary).plain == ("west",)
     assert key_terms("What happened in the West Bank?", vocabulary).plain == ()  # a place's name
+
+
+def test_a_slip_of_a_word_the_list_holds_is_a_plain_term():
+    # holdout63, written blind: "icj ruling on russia, was it unanimus or did some judges vote no" was refused, "weak
+    # evidence about unanim": "unanimus" is in no word list, so it was read as a name, the corpus's "unanim", which the
+    # ruling's report ("adopted by 13 votes to two") does not hold.  Typed right, "unanimous" names nothing either.
+    vocabulary = Vocabulary({"unanim": 2, "icj": 2, "judg": 3, "mariupol": 3}, 100)
+    assert "unanim" in key_terms("icj ruling, was it unanimus or did judges vote no", vocabulary).plain
+    assert "unanim" in key_terms("icj ruling, was it unanimous or did judges vote no", vocabulary).plain
+    terms = key_terms("how many died in mariupl", vocabulary)  # a slip of a name no list holds stays a name
+    assert terms.key == ("mariupol",) and terms.plain == ()
 
 
 @pytest.mark.parametrize("typed, meant", [("familly", "family"), ("thier", "their"), ("writen", "written"), ("begining", "beginning")])
