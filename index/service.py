@@ -46,13 +46,12 @@ from index.subscriptions import Subscription, SubscriptionStore
 from index.text import lexical_tokens, load_word_lists, normalize_unicode
 from index.timeframe import (
     Window,
+    asked_window,
     format_day,
     format_window,
-    parse_window,
     reported_after,
     stated_on,
     strip_window,
-    weekday_window,
     year_earlier,
 )
 
@@ -307,7 +306,7 @@ class CrisisService:
         aside = set_aside(question) if language == "en" else ()
         dated = time_words_respelled(asked)  # "in janaury" names a time too
         end = reach.last if reach else None
-        window = parse_window(dated, today=today, corpus_end=end) or weekday_window(dated, today, end)
+        window = asked_window(dated, today, end)
         if window is None or since is not None or until is not None:
             return self._timed(self._answer(question, self._search(asked, language, view, aside), k, since, until, mode, compose_answer), start)
         searched = strip_window(dated, window) or dated

@@ -320,7 +320,8 @@ def _resolve(point: _Point, ctx: _Context) -> tuple[dt.date, dt.date, str]:
 def _alone(m: re.Match, ctx: _Context) -> _Span | None:
     point = _point(m)
     prep = " ".join((m["prep"] or "").casefold().split())
-    if point is None or (point.bare and not prep and not (point.month is None and _ENDS_HERE.match(ctx.question, m.end()))):
+    if point is None or (point.bare and not prep and not (point.month is None and _ENDS_HERE.match(ctx.question, m.end()))
+                         and not _typed_month(m[0], point)):
         return None
     if point.month is None and prep in _WEAK_PREP and not re.match(r"\s*(?:[?.!,;:)]|$)", ctx.question[m.end():]):
         return None  # "a force of 2000 soldiers"
@@ -338,6 +339,15 @@ def _alone(m: re.Match, ctx: _Context) -> _Span | None:
         since, until = point.span(year)
         return since, min(until, ctx.today) if this else until, "today"
     return _resolve(point, ctx)
+
+
+def _typed_month(text: str, point: _Point) -> bool:
+    """Is ``text`` a lone month typed in lower case, as in a search box ("drone blasts russian airfields december")?  A
+    month with a capital and no preposition names an event ("the September counteroffensive"); "may" and "march" are
+    verbs too."""
+    word = text.strip()
+    return (point.month is not None and point.day is None and not point.season and point.part is None
+            and word.isalpha() and word.islower() and word not in ("may", "march"))
 
 
 # What a number after a lowercase "march" or "may" counts, when it is no year: "they march 2022 miles".
@@ -560,23 +570,28 @@ _KINDS: tuple[tuple[re.Pattern, Callable[[re.Match, _Context], _Span | None], Ca
 
 
 def parse_window(question: str, *, today: dt.date, corpus_end: dt.date | None = None) -> Window | None:
-    """The first time window the question names, or None (for "latest", "now", "recently" too)."""
+    """The first time window the question names, or None (for "latest", "now", "recently" too).  A time counted from
+    today gives way to a calendar date the question also names: "this year" of "the World Bank's forecast for this
+    year, of 10 April 2022" is 2022."""
     ctx = _Context(question, today, corpus_end or today, "corpus" if corpus_end else "today")
-    best: tuple[int, int, Window] | None = None
+    found: list[tuple[int, int, Window]] = []
     words = set(_TOKEN.findall(question.casefold()))
     for pattern, resolve, needed in _KINDS:
         for m in pattern.finditer(question) if needed(words) else ():
-            if best is not None and m.start() > best[0]:
-                break
             try:
                 span = resolve(m, ctx)
             except (ValueError, OverflowError):  # a period beyond year 1 or 9999
                 span = None
             if span is not None:
-                found = (m.start(), -len(m[0]), Window(span[0], span[1], m[0].strip(), span[2]))
-                best = min(best, found, key=lambda c: c[:2]) if best else found
+                found.append((m.start(), -len(m[0]), Window(span[0], span[1], m[0].strip(), span[2])))
                 break
-    return best[2] if best else None
+    if not found:
+        return None
+    best = min(found, key=lambda c: c[:2])
+    calendar = [c for c in found if c[2].relative_to == "calendar"]
+    if best[2].relative_to == "today" and calendar:
+        best = min(calendar, key=lambda c: c[:2])
+    return best[2]
 
 
 def stated_date(sentence: str, published: dt.date | None, asked: Callable[[str], int] | None = None) -> dt.date | None:
@@ -831,15 +846,62 @@ def year_earlier(window: Window) -> Window:
 
 def weekday_window(question: str, today: dt.date, corpus_end: dt.date | None = None) -> Window | None:
     """A day a question names by its weekday ("the Kyiv strike last Sunday", "on Friday"): the latest such
-    day up to ``today``, or None.  ``parse_window`` leaves weekdays alone: they need the day of asking.
+    day up to ``today``, or None; else the weekend it names ("over the weekend", "this past weekend").
+    ``parse_window`` leaves weekdays alone: they need the day of asking.
     A bare "on Saturday" more than a week after ``corpus_end`` is the weekday of a story the corpus tells ("the
     revised Kramatorsk station toll given on Saturday"), no day of this week: None."""
     m = next((m for m in _WEEKDAY.finditer(question) if m["mod"]), None)  # "the Sunday Times" names no day
+    if m is None:
+        weekend = _weekend(question, today)
+        if weekend and corpus_end and not _WEEKEND.search(weekend.phrase)["mod"] and (weekend.since - corpus_end).days > NEWS_DAYS:
+            return None  # as a bare weekday: "the curfew Klitschko extended over the weekend" is the story's
+        return weekend
     try:
-        day = _spoken_day(m[0], today) if m else None
+        day = _spoken_day(m[0], today)
     except (ValueError, OverflowError):
         return None
     if day and corpus_end and m["mod"].casefold() in _BARE and (day - corpus_end).days > NEWS_DAYS:
         return None
     return Window(day, day, m[0], "today") if day else None
+
+
+_WEEKEND = re.compile(r"\b(?:(?P<mod>last|this(?:\s+past)?|past)\s+weekend|(?:over|on|at|during)\s+the\s+weekend)\b",
+                      re.IGNORECASE)
+_SATURDAY = 5
+
+
+def _weekend(question: str, today: dt.date) -> Window | None:
+    """The weekend a question names, up to ``today``: the latest that has begun, or for "last weekend" asked on one,
+    the one before ("Putin turned up in Mariupol this past weekend", asked on a Monday: that Saturday and Sunday)."""
+    m = _WEEKEND.search(question)
+    if m is None:
+        return None
+    try:
+        saturday = today - dt.timedelta(days=(today.weekday() - _SATURDAY) % 7)
+        if (m["mod"] or "").casefold() == "last" and today.weekday() >= _SATURDAY:
+            saturday -= dt.timedelta(days=7)
+    except OverflowError:  # before year 1
+        return None
+    return Window(saturday, min(saturday + dt.timedelta(days=1), today), m[0], "today")
+
+
+# Two times offered as alternatives ("over the weekend or earlier this week"): at most this many words between them.
+_ALTERNATIVES = re.compile(r"\W*(?:\w+\W+){0,3}?or\b\W*(?:\w+\W+){0,3}$", re.IGNORECASE)
+
+
+def asked_window(question: str, today: dt.date, corpus_end: dt.date | None = None) -> Window | None:
+    """The dates a question asks about: the time it names (``parse_window``), else the weekday or weekend it names
+    (``weekday_window``); both together when it offers them as alternatives ("was that over the weekend or earlier this
+    week?": from that Saturday to today)."""
+    named = parse_window(question, today=today, corpus_end=corpus_end)
+    spoken = weekday_window(question, today, corpus_end)
+    if named is None or spoken is None:
+        return named or spoken
+    first, second = sorted((named, spoken), key=lambda w: question.find(w.phrase))
+    a, b = question.find(first.phrase), question.find(second.phrase)
+    if a < 0 or b < a + len(first.phrase) or not _ALTERNATIVES.fullmatch(question[a + len(first.phrase) : b]):
+        return named
+    since = min((w.since for w in (first, second) if w.since is not None), default=None)
+    until = None if first.until is None or second.until is None else max(first.until, second.until)
+    return Window(since, until, question[a : b + len(second.phrase)], "today")
 
