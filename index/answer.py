@@ -282,9 +282,12 @@ def judge(query: Query, passages: list[Passage], *, min_evidence: float = MIN_EV
 def _named_and_dated(query: Query, passages: list[Passage]) -> bool:
     """A question that names its dates and its subject ("What happened in Mariupol on 9 March?") is answered by a
     report of those dates that holds every name it gives, however little the rest of its words say: "what
-    happened" is close to no report in meaning."""
+    happened" is close to no report in meaning.  An ordinary word among its key terms need not be held ("the
+    Phoenix Ghost loitering munitions" of a report of "Phoenix Ghost tactical drones"), unless it gives nothing else."""
+    names = tuple(t for t in query.key_terms if t not in query.plain_terms) or query.key_terms
+    named = replace(query, key_terms=names)
     return (query.since is not None or query.until is not None) and bool(query.key_terms) and query.terms_required and any(
-        query.key_coverage(p.paragraph) == 1 for p in passages)
+        named.key_coverage(p.paragraph) == 1 for p in passages)
 
 
 def abstention(query: Query, passages: list[Passage], searched: int, reason: str, *, language: str = "en") -> Answer:
