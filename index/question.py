@@ -363,10 +363,12 @@ def key_terms(question: str, vocabulary: Vocabulary, max_share: float = KEY_MAX_
 
 
 def _the_west(words: list[str], i: int) -> bool:
-    """Is ``words[i]`` "the West", the Western governments together: no name a report must hold, since reports name them
-    ("the United States, the European Union, Britain and Canada", "the G7", "the allies"); not "the West Bank"."""
-    return (words[i] == "West" and i > 0 and words[i - 1].casefold() == "the"
-            and not (i + 1 < len(words) and words[i + 1][:1].isupper()))
+    """Is ``words[i]`` "the West", the Western governments together, or "Western" of what they do ("the Western price
+    ceilings", "Western sanctions"): no name a report must hold, since reports name them ("the United States, the European
+    Union, Britain and Canada", "the G7", "the allies"); not "the West Bank", "Western Ukraine"."""
+    if i + 1 < len(words) and words[i + 1][:1].isupper():
+        return False
+    return words[i] == "West" and i > 0 and words[i - 1].casefold() == "the" or words[i] == "Western"
 
 
 # The parts of a compound of everyday words typed as one ("rollover") are at most this rare in English.

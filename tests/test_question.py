@@ -485,6 +485,12 @@ def test_the_west_is_a_plain_term():
     vocabulary = Vocabulary({"west": 3, "bank": 2, "kherson": 2}, 100)
     assert key_terms("What ceiling did the West put on fuel oil?", vocabulary).plain == ("west",)
     assert key_terms("What happened in the West Bank?", vocabulary).plain == ()  # a place's name
+    # holdout46 and holdout61, written blind: "What was the point of the Western price ceilings on Russian diesel and fuel
+    # oil?" and "What were ordinary Russians doing at cash machines the weekend the Western sanctions landed?" were answered
+    # from reports holding "western" (SWIFT, Lavrov), not from the best-ranked, of the G7's caps and the queues.
+    vocabulary = Vocabulary({"western": 4, "ukrain": 40, "sanction": 6}, 100)
+    assert key_terms("What did the Western sanctions do?", vocabulary).plain == ("western",)
+    assert key_terms("What happened in Western Ukraine?", vocabulary).plain == ()  # a region's name
 
 
 def test_a_slip_of_a_word_the_list_holds_is_a_plain_term():
