@@ -528,9 +528,14 @@ def _holiday(m: re.Match, ctx: _Context) -> _Span | None:
         return None, last, basis
     if rel.endswith(("before", "перед")):
         return first - margin, last, basis
-    if rel == "for":  # "a truce for Orthodox Christmas": offered in the week before it
+    if rel == "for" or _TRUCE_BEFORE.search(ctx.question, 0, m.start()):
+        # "a truce for Orthodox Christmas", "a short truce over Orthodox Christmas": offered in the week before it
         return first - margin, last + dt.timedelta(days=1), basis
     return first - dt.timedelta(days=1), last + dt.timedelta(days=1), basis
+
+
+# A pause in the fighting named just before a holiday it is for ("declaring a short truce over Orthodox Christmas").
+_TRUCE_BEFORE = re.compile(r"\b(?:truce|ceasefire|cease-fire)\s+$", re.IGNORECASE)
 
 
 def is_holiday(word: str) -> bool:

