@@ -890,8 +890,9 @@ def _weekend(question: str, today: dt.date) -> Window | None:
     return Window(saturday, min(saturday + dt.timedelta(days=1), today), m[0], "today")
 
 
-# Two times offered as alternatives ("over the weekend or earlier this week"): at most this many words between them.
-_ALTERNATIVES = re.compile(r"\W*(?:\w+\W+){0,3}?or\b\W*(?:\w+\W+){0,3}$", re.IGNORECASE)
+# What lies between two times offered as alternatives ("over the weekend or earlier this week"): "or", with at most
+# three words either side of it.
+_ALTERNATIVES = re.compile(r"\W*(?:\w+\W+){0,3}?or\b\W*(?:\w+\W+){0,3}", re.IGNORECASE)
 
 
 def asked_window(question: str, today: dt.date, corpus_end: dt.date | None = None) -> Window | None:
