@@ -593,9 +593,9 @@ def parse_window(question: str, *, today: dt.date, corpus_end: dt.date | None = 
     if not found:
         return None
     best = min(found, key=lambda c: c[:2])
-    calendar = [c for c in found if c[2].relative_to == "calendar"]
-    if best[2].relative_to == "today" and calendar:
-        best = min(calendar, key=lambda c: c[:2])
+    fixed = [c for c in found if c[2].relative_to == "calendar"]
+    if best[2].relative_to == "today" and fixed:
+        best = min(fixed, key=lambda c: c[:2])
     return best[2]
 
 
@@ -857,17 +857,19 @@ def weekday_window(question: str, today: dt.date, corpus_end: dt.date | None = N
     revised Kramatorsk station toll given on Saturday"), no day of this week: None."""
     m = next((m for m in _WEEKDAY.finditer(question) if m["mod"]), None)  # "the Sunday Times" names no day
     if m is None:
-        weekend = _weekend(question, today)
-        if weekend and corpus_end and not _WEEKEND.search(weekend.phrase)["mod"] and (weekend.since - corpus_end).days > NEWS_DAYS:
-            return None  # as a bare weekday: "the curfew Klitschko extended over the weekend" is the story's
-        return weekend
+        return _weekend(question, today, corpus_end)
     try:
         day = _spoken_day(m[0], today)
     except (ValueError, OverflowError):
         return None
-    if day and corpus_end and m["mod"].casefold() in _BARE and (day - corpus_end).days > NEWS_DAYS:
+    if day and m["mod"].casefold() in _BARE and _long_after(day, corpus_end):
         return None
     return Window(day, day, m[0], "today") if day else None
+
+
+def _long_after(day: dt.date, corpus_end: dt.date | None) -> bool:
+    """Is ``day`` more than a week after the corpus's last: for a bare weekday or weekend, the story's own, not this week's?"""
+    return corpus_end is not None and (day - corpus_end).days > NEWS_DAYS
 
 
 _WEEKEND = re.compile(r"\b(?:(?P<mod>last|this(?:\s+past)?|past)\s+weekend|(?:over|on|at|during)\s+the\s+weekend)\b",
@@ -875,9 +877,11 @@ _WEEKEND = re.compile(r"\b(?:(?P<mod>last|this(?:\s+past)?|past)\s+weekend|(?:ov
 _SATURDAY = 5
 
 
-def _weekend(question: str, today: dt.date) -> Window | None:
+def _weekend(question: str, today: dt.date, corpus_end: dt.date | None) -> Window | None:
     """The weekend a question names, up to ``today``: the latest that has begun, or for "last weekend" asked on one,
-    the one before ("Putin turned up in Mariupol this past weekend", asked on a Monday: that Saturday and Sunday)."""
+    the one before ("Putin turned up in Mariupol this past weekend", asked on a Monday: that Saturday and Sunday).  As a
+    bare weekday, a bare "over the weekend" long after ``corpus_end`` is the story's ("the curfew Klitschko extended over
+    the weekend"): None."""
     m = _WEEKEND.search(question)
     if m is None:
         return None
@@ -886,6 +890,8 @@ def _weekend(question: str, today: dt.date) -> Window | None:
         if (m["mod"] or "").casefold() == "last" and today.weekday() >= _SATURDAY:
             saturday -= dt.timedelta(days=7)
     except OverflowError:  # before year 1
+        return None
+    if not m["mod"] and _long_after(saturday, corpus_end):
         return None
     return Window(saturday, min(saturday + dt.timedelta(days=1), today), m[0], "today")
 
@@ -903,8 +909,7 @@ def asked_window(question: str, today: dt.date, corpus_end: dt.date | None = Non
     spoken = weekday_window(question, today, corpus_end)
     if named is None or spoken is None:
         return named or spoken
-    first, second = sorted((named, spoken), key=lambda w: question.find(w.phrase))
-    a, b = question.find(first.phrase), question.find(second.phrase)
+    (a, first), (b, second) = sorted(((question.find(w.phrase), w) for w in (named, spoken)), key=lambda placed: placed[0])
     if a < 0 or b < a + len(first.phrase) or not _ALTERNATIVES.fullmatch(question[a + len(first.phrase) : b]):
         return named
     since = min((w.since for w in (first, second) if w.since is not None), default=None)
