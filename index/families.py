@@ -284,6 +284,7 @@ ACRONYMS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("CPI", ("inflation", "consumer")),
     ("GDP", ("economy", "economic", "output")),
     ("ICJ", ("international", "court", "justice")),
+    ("DDoS|DDOS", ("denial", "service", "cyberattack", "cyberattacks")),  # distributed denial-of-service
     ("TV", ("televised", "television")),
     ("WWII|WW2", ("second", "world", "war")),
     ("WWI|WW1", ("first", "world", "war")),

@@ -56,6 +56,7 @@ _WHEN_LED_IN = re.compile(
     + r"|[?.!]\s*" + _WHEN_WORDS + r"(?:\s+exactly)?\W*$"  # "Was the exchange last week? What day exactly?"
     + r"|\bhow\s+(?:long|many\s+(?:days|weeks|months|years))\s+(?:ago|back)\b"  # "how many days back was that?"
     r"|,\s*or\s+when\b"  # "Did they say it started yesterday, or when exactly?"
+    r"|(?:[,;:?.!]|\s[-–—])\s*(?:but\s+|and\s+|so\s+)?when\s+exactly\b"  # "..., when exactly and where was he going?"
     r"|(?:[,;:?.!]|\s[-–—])\s*(?:but\s+|and\s+|so\s+)?when['’]s\b",  # "Putin spoke yesterday, when's the site ready?"
     re.IGNORECASE,
 )
@@ -64,7 +65,9 @@ _DAY_PHRASE = (r"(?:yesterday|the\s+day\s+before(?:\s+yesterday)?|(?:\w+\s+)?day
                r"|earlier\s+this\s+week|(?:on|last|this\s+past)\s+(?:mon|tues|wednes|thurs|fri|satur|sun)day"
                r"|(?:over\s+the|last|this\s+past)\s+weekend)\b")
 _DAY_CHECKED = re.compile(
-    r"(?:^\W*|[,;:]\s*|\s[-–—]\s*)(?:was|were|did\s+(?:that|it|this)\s+happen)\b[^?,;]*?\b" + _DAY_PHRASE
+    # A choice of two days asks which ("did they hit the school last saturday or on sunday?").
+    r"\b" + _DAY_PHRASE + r"\s+or\s+(?:on\s+|the\s+)?(?:" + _DAY_PHRASE + r"|(?:mon|tues|wednes|thurs|fri|satur|sun)day\b)"
+    r"|(?:^\W*|[,;:]\s*|\s[-–—]\s*)(?:was|were|did\s+(?:that|it|this)\s+happen)\b[^?,;]*?\b" + _DAY_PHRASE
     + r"(?:\s+on\s+(?:mon|tues|wednes|thurs|fri|satur|sun)day)?(?:\s+(?:night|morning|afternoon|evening))?\b"
     # "..., and at what time of day?", "...? what time of day?"
     + r"(?:\s+or\s+[^?]*|,\s*and\s+(?:at\s+)?what\s+time\b[^?]*|\?\s*(?:and\s+)?(?:at\s+)?what\s+time\b[^?]*)?\W*$"
