@@ -342,6 +342,8 @@ def key_terms(question: str, vocabulary: Vocabulary, max_share: float = KEY_MAX_
             continue
         if word.isdigit() and i + 1 < len(words) and words[i + 1].casefold().startswith(UNIT_STEMS):
             continue  # "two weeks later", "3 days ago": a time, not a number asked about
+        if word.isdigit() and _guessed(words, i):
+            continue  # "wasnt it like 80 something": the report may say 82
         if _DAY_OF_MONTH.fullmatch(word) and _beside_a_month(words, i):
             continue  # "on 9 March", "April 18th": a day of the dates searched (index/timeframe.py), not a number asked about
         if terms[i] and not known[i]:
@@ -363,6 +365,18 @@ def key_terms(question: str, vocabulary: Vocabulary, max_share: float = KEY_MAX_
                 if not plain and term not in ordinary:
                     named.add(term)
     return Terms(tuple(key), tuple(dict.fromkeys(unknown)), tuple(t for t in key if t not in named))
+
+
+# Words that make the number beside them a guess, not a figure a report must hold.
+_GUESS_BEFORE = frozenset({"like", "around", "roughly", "approximately", "maybe", "perhaps", "nearly", "almost"})
+_GUESS_AFTER = frozenset({"something", "somthing", "someting", "odd", "ish"})
+
+
+def _guessed(words: list[str], i: int) -> bool:
+    """Is the number ``words[i]`` a guess ("like 80 something", "around 50", "50 or so")?"""
+    after = [w.casefold() for w in words[i + 1 : i + 3]]
+    return (i > 0 and words[i - 1].casefold() in _GUESS_BEFORE or bool(after) and after[0] in _GUESS_AFTER
+            or after == ["or", "so"])
 
 
 def _the_west(words: list[str], i: int) -> bool:
