@@ -102,7 +102,11 @@ def number_twin(token: str) -> str | None:
     return _numbers().get(token)
 
 
-_WORD_NUMBERS = {word: str(n) for word, n in [*zip(NUMBER_WORDS, range(2, 21)), *zip(TENS, range(30, 100, 10))]}
+# And an ordinal ("the EU's tenth sanctions round": "its 10th package"); not "first" and "second", mostly no rank in a list.
+ORDINALS = ("third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth", "eleventh", "twelfth", "thirteenth",
+            "fourteenth", "fifteenth", "sixteenth", "seventeenth", "eighteenth", "nineteenth", "twentieth")
+_WORD_NUMBERS = {word: str(n) for word, n in [*zip(NUMBER_WORDS, range(2, 21)), *zip(TENS, range(30, 100, 10))]} | {
+    word: f"{n}{'rd' if n == 3 else 'th'}" for word, n in zip(ORDINALS, range(3, 21))}
 
 
 @functools.cache

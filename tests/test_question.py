@@ -25,6 +25,7 @@ from index.question import (
     time_words_respelled,
     without_contrast,
 )
+from index.search import holds
 
 NEWS = [
     "A missile struck the railway station in Kramatorsk, killing at least 50 people.",
@@ -217,6 +218,12 @@ def test_a_number_written_as_a_word_is_the_key_term_its_digits_are(vocabulary):
     assert key_terms("r they goin door 2 door in kramatorsk", vocabulary).key == ("kramatorsk",)
     assert key_terms("did kyiv take credit 4 the kramatorsk blast??", vocabulary).key == ("kramatorsk",)
     assert key_terms("did 4 people die in kramatorsk", vocabulary).key == ("4", "kramatorsk")
+    # An ordinal too: holdout76 asked for "the EU's tenth sanctions round", whose report says "its 10th package" (and
+    # "10th" is held by "tenth").
+    corpus = vocabulary_of([*NEWS, "The EU agreed its 10th package of sanctions.", "It was the 3rd."])
+    assert "10th" in key_terms("What was in the EU's tenth sanctions round?", corpus).key
+    assert "3rd" in key_terms("What was in the EU's third sanctions round?", corpus).key
+    assert holds("10th", {"tenth"}) and holds("tenth", {"10th"})
     # Not for the word-by-word English of a Ukrainian or Russian question: its own reports write "четырех".
     assert key_terms("Were fifty people killed at Kramatorsk?", vocabulary, english=False).key == ("kramatorsk",)
 
