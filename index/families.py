@@ -144,6 +144,7 @@ ALIASES = (
     ("Rada", "Verkhovna Rada", "parliament"),  # Ukraine's parliament, which reports in English often call just that
     ("Hague", "International Court of Justice", "World Court", "ICJ", "International Criminal Court", "ICC"),
     ("Bundeswehr", "German armed forces", "German army"),  # and an army by its own name
+    ("Donbas", "Donbass", "Donetsk Luhansk"),  # and a region by the two it is made of
 )
 
 
@@ -154,7 +155,8 @@ def aliases(token: str) -> tuple[tuple[str, ...], ...]:
 
 @functools.cache
 def _aliases() -> dict[str, tuple[tuple[str, ...], ...]]:
-    groups = [[tuple(lexical_tokens(name)) for name in group] for group in ALIASES]
+    # A one-word name by its word's own token ("Donbas" is also searched as its part "bas": not a name of two words).
+    groups = [[tuple(lexical_tokens(name)[:1] if " " not in name else lexical_tokens(name)) for name in group] for group in ALIASES]
     found: dict[str, dict[tuple[str, ...], None]] = {}
     for group in groups:
         for name in group:
