@@ -207,6 +207,7 @@ PHRASAL: tuple[tuple[tuple[str, ...], str, tuple[str, ...]], ...] = (
     (("dig", "digs", "dug", "digging"), "up", ("exhumation", "exhumations", "exhumed", "exhume")),
     (("hook", "hooks", "hooked", "hooking"), "up", ("reconnected", "connected", "restored")),
     (("run", "runs", "ran", "running"), "out", ("expire", "expires", "expired", "exhausted")),
+    (("show", "shows", "showed", "shown", "showing"), "up", ("arrived", "delivered")),
 )
 _PHRASAL = tuple((re.compile(rf"\b({'|'.join(forms)})(?:\s+[\w'’-]+){{0,2}}?\s+(?:in\s+)?{particle}\b", re.IGNORECASE), written)
                  for forms, particle, written in PHRASAL)
