@@ -145,6 +145,7 @@ ALIASES = (
     ("Hague", "International Court of Justice", "World Court", "ICJ", "International Criminal Court", "ICC"),
     ("Bundeswehr", "German armed forces", "German army"),  # and an army by its own name
     ("Donbas", "Donbass", "Donetsk Luhansk"),  # and a region by the two it is made of
+    ("Zmiinyi", "Zmiinyy", "Snake Island"),  # and a place by its Ukrainian name
 )
 
 

@@ -54,7 +54,8 @@ _WHEN_LED_IN = re.compile(
     + r"(?:(?:\s+(?:earlier|later))?\s+(?:last|this|that|the|past)\s+(?:week|month|weekend))?\s+"  # "which day earlier this week was it"
     + _AUXILIARY
     + r"|(?:[,;:?.!]|\s[-–—])\s*what\s+(?:was|is)\s+the\s+(?:exact\s+)?(?:date|day)\W*$"  # "..., what was the date?"
-    + r"|[?.!]\s*" + _WHEN_WORDS + r"(?:\s+exactly)?\W*$"  # "Was the exchange last week? What day exactly?"
+    # "Was the exchange last week? What day exactly?", "... taken away last week - on which day?"
+    + r"|(?:[,;:?.!]|\s[-–—])\s*" + _WHEN_WORDS + r"(?:\s+exactly)?\W*$"
     + r"|\bhow\s+(?:long|many\s+(?:days|weeks|months|years))\s+(?:ago|back)\b"  # "how many days back was that?"
     r"|,\s*or\s+when\b"  # "Did they say it started yesterday, or when exactly?"
     r"|(?:[,;:?.!]|\s[-–—])\s*(?:but\s+|and\s+|so\s+)?when\s+exactly\b"  # "..., when exactly and where was he going?"
