@@ -174,7 +174,7 @@ _CONTRAST = re.compile(
     r"|\s+[-–—]\s*not\b.*?(?:\s[-–—](?=\s)|(?=\?)|$)"
     r"|\bnot\s+(?:the|a|an|its|their|his|her|that|this)\b[^,?;]*,\s*but\s+"
     r"|,\s*" + _SET_ASIDE + r"(?![^,?;]*,\s*but\b)[^,?;)]*(?=[,?;)]|$)"
-    r"|^\s*not\s+(?:the|a|an|its|their|that|this)\b[^,?:;]*[,:;]\s*"  # "Not the station massacre: the flats in ..."
+    r"|^\s*not\s+(?:the|a|an|its|their|that|this)\b[^,?:;]*?(?:[,:;]|\s[-–—])\s*"  # "Not the station massacre: the flats in ..."
     r"|,?\s*\b(?:rather\s+than|as\s+opposed\s+to)\b[^,?;:)]*(?=[,?;:)]|$)"  # "the $450m one rather than July's $400m: ..."
     r"|\s*\bI\s+(?:don['’]?t|do\s+not)\s+mean\b[^?.!]*[?.!]?",  # "..., how many went to Poland? I don't mean the later update"
     re.IGNORECASE,
