@@ -6,7 +6,7 @@ import datetime as dt
 import functools
 import itertools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
@@ -306,30 +306,39 @@ def _words_asked(query: Query) -> Callable[[str], int]:
     return lambda text: len(asked & query.holding(_sentence_terms(text)))
 
 
-def _lead_date(picked: list[tuple[Passage, str]], language: str, query: Query, span_start: bool | None = None) -> str:
+def _lead_date(picked: list[tuple[Passage, str]], language: str, query: Query, span_start: bool | None = None,
+               pool: Sequence[Passage] = ()) -> tuple[str, tuple[Passage, str] | None]:
     """For a "when" question: the date the quoted sentences give, else the one their paragraphs give, else
     the date of the first report, saying which.  Of the days the first report's sentences give in the days
     before it was published, the earliest: the event comes before what was said about it ("destroyed the
-    theatre on Wednesday", then "On Thursday, the ombudsman said").  A sentence's background event is its day
-    when it is what the question asks about (``stated_date``).  Asked "Since when ...?" (``span_start``) or "By when
-    ...?" (false), the day a quoted sentence says a span starts or ends on first ("strikes since 10 October")."""
+    theatre on Wednesday", then "On Thursday, the ombudsman said"); its paragraphs among ``pool`` that are not
+    quoted count too ("Russia said on Saturday it had used its Kinzhal ...", then "Konashenkov said the strike took
+    place on Friday"), and the sentence that gives the day is returned to be quoted, so that a reader sees where the
+    day comes from.  A sentence's background event is its day when it is what the question asks about
+    (``stated_date``).  Asked "Since when ...?" (``span_start``) or "By when ...?" (false), the day a quoted sentence
+    says a span starts or ends on first ("strikes since 10 October")."""
     first = picked[0][0]
     published = _published(first)
     if span_start is not None:
         day = next((day for passage, text in picked if (day := bound_day(text, _published(passage), start=span_start))), None)
         if day is not None:
-            return phrase("stated", language, day=format_day(day, language))
+            return phrase("stated", language, day=format_day(day, language)), None
     asked = _words_asked(query)
-    stated = [(passage, stated_date(text, _published(passage), asked)) for passage, text in picked]
-    recent = sorted(day for passage, day in stated if day is not None and published is not None
-                    and passage.paragraph.document == first.paragraph.document and 0 <= (published - day).days <= NEWS_DAYS)
+    stated = [(passage, text, stated_date(text, _published(passage), asked)) for passage, text in picked]
+    quoted = {passage.id for passage, _ in picked}
+    told = [(p, text, stated_date(text, _published(p), asked)) for p in pool if p.id not in quoted
+            and p.paragraph.document == first.paragraph.document for text in textlib.split_sentences(p.paragraph.text)]
+    recent = sorted(((day, passage, text) for passage, text, day in [*stated, *told] if day is not None and published is not None
+                     and passage.paragraph.document == first.paragraph.document and 0 <= (published - day).days <= NEWS_DAYS),
+                    key=lambda told_day: told_day[0])
     if len(recent) > 1:
-        return phrase("stated", language, day=format_day(recent[0], language))
+        day, passage, text = recent[0]
+        return phrase("stated", language, day=format_day(day, language)), None if passage.id in quoted else (passage, text)
     paragraphs = ((p, stated_date(p.paragraph.text, _published(p), asked)) for p in dict.fromkeys(p for p, _ in picked))
-    day = next((day for _, day in itertools.chain(stated, paragraphs) if day is not None), None)
+    day = next((day for _, day in itertools.chain(((p, d) for p, _, d in stated), paragraphs) if day is not None), None)
     if day is not None:
-        return phrase("stated", language, day=format_day(day, language))
-    return phrase("reported", language, day=format_day(published, language)) if published else ""
+        return phrase("stated", language, day=format_day(day, language)), None
+    return (phrase("reported", language, day=format_day(published, language)) if published else ""), None
 
 
 def compose(
@@ -405,8 +414,12 @@ def compose(
 
     # Read in the order the sources tell it: by citation, then by position in the paragraph.
     picked.sort(key=lambda ps: (cited[ps[0].id], ps[0].paragraph.text.find(ps[1])))
+    lead, dating = _lead_date(picked, language, query, asks_span_start(question), pool) if when else ("", None)
+    if dating is not None:  # the sentence that gives the day, quoted last
+        cited.setdefault(dating[0].id, len(cited) + 1)
+        picked.append(dating)
     by_id = {p.id: p for p, _ in picked}
-    lines = [_lead_date(picked, language, query, asks_span_start(question))] if when else []
+    lines = [lead] if when else []
     for pid, n in sorted(cited.items(), key=lambda kv: kv[1]):
         said = " ".join(sentence for passage, sentence in picked if passage.id == pid)
         published = _published(by_id[pid])

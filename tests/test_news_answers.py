@@ -68,6 +68,26 @@ def test_a_when_question_leads_with_the_date_and_says_where_it_comes_from(news):
     assert undated.answer.splitlines()[0].startswith("2 Apr 2022 (the date of the report")
 
 
+def test_a_when_answer_dates_the_event_by_the_report_s_other_paragraph_and_quotes_it(tmp_path, embedder):
+    # Six questions of the read sets (holdout16, 33, 39, 47, 67, 73) asked when the first Kinzhal struck; the answer led
+    # with 19 March, the Saturday Russia said so in the report's first paragraph; its second paragraph says the strike
+    # took place on Friday, 18 March.
+    kinzhal = {"id": "kinzhal", "title": "Russia says it used Kinzhal hypersonic missile in Ukraine", "date": "2022-03-20",
+               "url": "https://example.org/kinzhal", "outlet": "Wire", "paragraphs": [
+                   "Russia said on Saturday it had used its Kinzhal hypersonic missile for the first time in combat, "
+                   "destroying a large underground depot of missiles in the village of Deliatyn in western Ukraine.",
+                   "Defence ministry spokesman Igor Konashenkov said the strike took place on Friday. Ukraine's air force "
+                   "confirmed that a warehouse had been hit."]}
+    other = {"id": "other", "title": "Shelling hits Kharkiv", "date": "2022-03-19", "url": "https://example.org/kharkiv",
+             "outlet": "Wire", "paragraphs": ["Russian shelling hit residential areas of Kharkiv on Saturday, officials said."]}
+    svc = service_of(tmp_path, embedder, [kinzhal, other])
+    answer = svc.ask("When did Russia fire its Kinzhal hypersonic missile for the first time?", today=TODAY)
+    lines = answer.answer.splitlines()
+    assert lines[0] == "18 Mar 2022 (the date the source gives)", answer.answer
+    assert any("took place on Friday" in line for line in lines[1:])  # the sentence that gives the day is quoted
+    assert answer.citations[-1].text.startswith("Defence ministry spokesman")
+
+
 @pytest.mark.parametrize(
     "question, expected, note",
     [
