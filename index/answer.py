@@ -306,15 +306,23 @@ def _words_asked(query: Query) -> Callable[[str], int]:
     return lambda text: len(asked & query.holding(_sentence_terms(text)))
 
 
+# A weekday that dates a saying ("Russia said on Saturday", "told reporters on Monday"), and the words of a sentence
+# that dates what came before or after its event ("after 20 soldiers were freed on 13 October").
+_SAID_ON = re.compile(r"\b(?:said|says|announced|told|reported|confirmed|claimed)\s+(?:[\w'’-]+\s+){0,2}?on\s+"
+                      r"(?:mon|tues|wednes|thurs|fri|satur|sun)day\b", re.IGNORECASE)
+_AROUND = re.compile(r"\b(?:after|since|before|until|when)\b", re.IGNORECASE)
+
+
 def _lead_date(picked: list[tuple[Passage, str]], language: str, query: Query, span_start: bool | None = None,
                pool: Sequence[Passage] = ()) -> tuple[str, tuple[Passage, str] | None]:
     """For a "when" question: the date the quoted sentences give, else the one their paragraphs give, else
     the date of the first report, saying which.  Of the days the first report's sentences give in the days
     before it was published, the earliest: the event comes before what was said about it ("destroyed the
-    theatre on Wednesday", then "On Thursday, the ombudsman said"); its paragraphs among ``pool`` that are not
-    quoted count too ("Russia said on Saturday it had used its Kinzhal ...", then "Konashenkov said the strike took
-    place on Friday"), and the sentence that gives the day is returned to be quoted, so that a reader sees where the
-    day comes from.  A sentence's background event is its day when it is what the question asks about
+    theatre on Wednesday", then "On Thursday, the ombudsman said"); when the first quoted sentence dates only what was
+    said, its paragraphs among ``pool`` that are not quoted count too ("Russia said on Saturday it had used its Kinzhal
+    ...", then "Konashenkov said the strike took place on Friday"), and the sentence that gives the day is returned to
+    be quoted, so that a reader sees where the day comes from.  A sentence's background event is its day when it is
+    what the question asks about
     (``stated_date``).  Asked "Since when ...?" (``span_start``) or "By when ...?" (false), the day a quoted sentence
     says a span starts or ends on first ("strikes since 10 October")."""
     first = picked[0][0]
@@ -326,8 +334,13 @@ def _lead_date(picked: list[tuple[Passage, str]], language: str, query: Query, s
     asked = _words_asked(query)
     stated = [(passage, text, stated_date(text, _published(passage), asked)) for passage, text in picked]
     quoted = {passage.id for passage, _ in picked}
-    told = [(p, text, stated_date(text, _published(p), asked)) for p in pool if p.id not in quoted
-            and p.paragraph.document == first.paragraph.document for text in textlib.split_sentences(p.paragraph.text)]
+    # When the quoted sentence dates only what was said ("Russia said on Saturday it had used ..."), the first report's
+    # other paragraphs among those searched may date the event ("Konashenkov said the strike took place on Friday"); not
+    # a sentence that dates what came before or after it ("after 20 soldiers were freed on 13 October").
+    said = _SAID_ON.search(picked[0][1]) is not None
+    told = [(p, text, stated_date(text, _published(p), asked)) for p in pool if said and p.id not in quoted
+            and p.paragraph.document == first.paragraph.document for text in textlib.split_sentences(p.paragraph.text)
+            if not _AROUND.search(text)]
     recent = sorted(((day, passage, text) for passage, text, day in [*stated, *told] if day is not None and published is not None
                      and passage.paragraph.document == first.paragraph.document and 0 <= (published - day).days <= NEWS_DAYS),
                     key=lambda told_day: told_day[0])

@@ -86,6 +86,18 @@ def test_a_when_answer_dates_the_event_by_the_report_s_other_paragraph_and_quote
     assert lines[0] == "18 Mar 2022 (the date the source gives)", answer.answer
     assert any("took place on Friday" in line for line in lines[1:])  # the sentence that gives the day is quoted
     assert answer.citations[-1].text.startswith("Defence ministry spokesman")
+    # Only a day that dates what was said gives way, and only to a day that is no background of the event's ("after 20
+    # soldiers were freed on 13 October", in a report of a swap Yermak announced on Monday, 17 October).
+    swap = {"id": "swap", "title": "108 Ukrainian women freed in all-female prisoner exchange", "date": "2022-10-18",
+            "url": "https://example.org/swap", "outlet": "Wire", "paragraphs": [
+                "Ukraine secured the release of 108 women in the first all-female prisoner swap of the war, presidential "
+                "chief of staff Andriy Yermak said on Monday.",
+                "Ukraine's ombudsman said the women had been held in harsh conditions. The exchange was the second in a "
+                "week, after 20 Ukrainian soldiers were freed on 13 October."]}
+    (tmp_path / "swap").mkdir()
+    svc = service_of(tmp_path / "swap", embedder, [swap, other])
+    answer = svc.ask("When did the all-female prisoner swap happen?", today=TODAY)
+    assert answer.answer.splitlines()[0] == "17 Oct 2022 (the date the source gives)", answer.answer
 
 
 @pytest.mark.parametrize(
