@@ -67,8 +67,7 @@ _FIRST = re.compile(r"\b(first|earliest|initial|initially|originally|same-day)\b
 _NEXT = re.compile(r"\b(?:the\s+)?(?:day|morning)\s+after\b(?!\s+(?:the\s+)?(?:invasion|war)\b)|\bnext\s+day\b|\bsecond\s+day\s+of\b"
                    r"|\ba\s+day\s+later\b|\bfollowing\s+day\b|\bafter\s+the\s+(?:first|initial)\b", re.IGNORECASE)
 _FINAL = re.compile(r"\b(final|finally|eventually|ultimately|in\s+the\s+end|updated|revised"
-                    r"|(?:couple\s+of\s+|few\s+|two\s+|three\s+|several\s+)?days\s+later"  # "first said 63, ... days later?"
-                    r"|bump(?:ed)?\s+(?:[\w'’-]+\s+){0,3}?up)\b", re.IGNORECASE)
+                    r"|bump(?:ed)?\s+(?:[\w'’-]+\s+){0,3}?up)\b", re.IGNORECASE)  # "first said 63, what did it bump the number up to?"
 # What came before a story's end or revision is its first report: "before the toll was revised", "before rescuers finished".
 # So is what came before its toll rose: "before the toll went up the next day", "Before Moscow raised the toll to 89".
 _BEFORE_LAST = re.compile(r"\bbefore\s+(?:[\w'’-]+\s+){0,4}?(?:final|updated|revised|revision|finished|completed|ended|over"
