@@ -321,8 +321,12 @@ def test_a_when_question_about_a_sentences_background_event_gets_that_events_day
     today = dt.date(2026, 12, 6)
     pulled = war_service.ask("When did the Russians pull out of Lyman?", today=today)
     assert pulled.answer.splitlines()[0].startswith("1 Oct 2022"), pulled.answer
+    # Nor is that background the day Ukraine retook the town: Zelensky said so on Sunday, and the report's next paragraph
+    # dates the taking, "Ukrainian soldiers raised the national flag at the entrance to the town on Saturday", which the
+    # answer quotes (index/answer.py ``_lead_date``; until the thirteenth stop it gave the Sunday of the saying).
     retaken = war_service.ask("When did Ukraine retake Lyman?", today=today)
-    assert retaken.answer.splitlines()[0].startswith("2 Oct 2022"), retaken.answer
+    assert retaken.answer.splitlines()[0].startswith("1 Oct 2022"), retaken.answer
+    assert "raised the national flag at the entrance to the town on Saturday" in retaken.answer
 
 
 def test_a_later_paragraph_of_the_report_answers_what_is_asked_about_its_event(war_service):

@@ -37,6 +37,12 @@ def service_of(tmp_path: Path, embedder, reports: list[dict]) -> CrisisService:
     return svc
 
 
+def report(name: str, title: str, date: str, *paragraphs: str) -> dict:
+    """One report as ``service_of`` takes it."""
+    return {"id": name, "title": title, "date": date, "url": f"https://example.org/{name}", "outlet": "Wire",
+            "paragraphs": list(paragraphs)}
+
+
 def cited_ids(answer) -> list[str]:
     ids = {p.id: p.paragraph.document.id_in_source for p in answer.passages}
     return [ids[c.paragraph_id] for c in answer.citations]
@@ -72,14 +78,12 @@ def test_a_when_answer_dates_the_event_by_the_report_s_other_paragraph_and_quote
     # Six questions of the read sets (holdout16, 33, 39, 47, 67, 73) asked when the first Kinzhal struck; the answer led
     # with 19 March, the Saturday Russia said so in the report's first paragraph; its second paragraph says the strike
     # took place on Friday, 18 March.
-    kinzhal = {"id": "kinzhal", "title": "Russia says it used Kinzhal hypersonic missile in Ukraine", "date": "2022-03-20",
-               "url": "https://example.org/kinzhal", "outlet": "Wire", "paragraphs": [
-                   "Russia said on Saturday it had used its Kinzhal hypersonic missile for the first time in combat, "
-                   "destroying a large underground depot of missiles in the village of Deliatyn in western Ukraine.",
-                   "Defence ministry spokesman Igor Konashenkov said the strike took place on Friday. Ukraine's air force "
-                   "confirmed that a warehouse had been hit."]}
-    other = {"id": "other", "title": "Shelling hits Kharkiv", "date": "2022-03-19", "url": "https://example.org/kharkiv",
-             "outlet": "Wire", "paragraphs": ["Russian shelling hit residential areas of Kharkiv on Saturday, officials said."]}
+    kinzhal = report("kinzhal", "Russia says it used Kinzhal hypersonic missile in Ukraine", "2022-03-20",
+                     "Russia said on Saturday it had used its Kinzhal hypersonic missile for the first time in combat, "
+                     "destroying a large underground depot of missiles in the village of Deliatyn in western Ukraine.",
+                     "Defence ministry spokesman Igor Konashenkov said the strike took place on Friday. Ukraine's air force "
+                     "confirmed that a warehouse had been hit.")
+    other = report("other", "Shelling hits Kharkiv", "2022-03-19", "Russian shelling hit residential areas of Kharkiv on Saturday.")
     svc = service_of(tmp_path, embedder, [kinzhal, other])
     answer = svc.ask("When did Russia fire its Kinzhal hypersonic missile for the first time?", today=TODAY)
     lines = answer.answer.splitlines()
@@ -88,12 +92,11 @@ def test_a_when_answer_dates_the_event_by_the_report_s_other_paragraph_and_quote
     assert answer.citations[-1].text.startswith("Defence ministry spokesman")
     # Only a day that dates what was said gives way, and only to a day that is no background of the event's ("after 20
     # soldiers were freed on 13 October", in a report of a swap Yermak announced on Monday, 17 October).
-    swap = {"id": "swap", "title": "108 Ukrainian women freed in all-female prisoner exchange", "date": "2022-10-18",
-            "url": "https://example.org/swap", "outlet": "Wire", "paragraphs": [
-                "Ukraine secured the release of 108 women in the first all-female prisoner swap of the war, presidential "
-                "chief of staff Andriy Yermak said on Monday.",
-                "Ukraine's ombudsman said the women had been held in harsh conditions. The exchange was the second in a "
-                "week, after 20 Ukrainian soldiers were freed on 13 October."]}
+    swap = report("swap", "108 Ukrainian women freed in all-female prisoner exchange", "2022-10-18",
+                  "Ukraine secured the release of 108 women in the first all-female prisoner swap of the war, presidential "
+                  "chief of staff Andriy Yermak said on Monday.",
+                  "Ukraine's ombudsman said the women had been held in harsh conditions. The exchange was the second in a "
+                  "week, after 20 Ukrainian soldiers were freed on 13 October.")
     (tmp_path / "swap").mkdir()
     svc = service_of(tmp_path / "swap", embedder, [swap, other])
     answer = svc.ask("When did the all-female prisoner swap happen?", today=TODAY)
