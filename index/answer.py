@@ -306,8 +306,8 @@ def _words_asked(query: Query) -> Callable[[str], int]:
     return lambda text: len(asked & query.holding(_sentence_terms(text)))
 
 
-# A weekday that dates a saying ("Russia said on Saturday", "told reporters on Monday"), and the words of a sentence
-# that dates what came before or after its event ("after 20 soldiers were freed on 13 October").
+# A weekday that dates a saying ("Russia said on Saturday", "told reporters on Monday"), and the words that make a
+# sentence's day that of what came before, after or while its event happened ("after 20 soldiers were freed on 13 October").
 _SAID_ON = re.compile(r"\b(?:said|says|announced|told|reported|confirmed|claimed)\s+(?:[\w'’-]+\s+){0,2}?on\s+"
                       r"(?:mon|tues|wednes|thurs|fri|satur|sun)day\b", re.IGNORECASE)
 _AROUND = re.compile(r"\b(?:after|since|before|until|when)\b", re.IGNORECASE)
@@ -322,9 +322,8 @@ def _lead_date(picked: list[tuple[Passage, str]], language: str, query: Query, s
     said, its paragraphs among ``pool`` that are not quoted count too ("Russia said on Saturday it had used its Kinzhal
     ...", then "Konashenkov said the strike took place on Friday"), and the sentence that gives the day is returned to
     be quoted, so that a reader sees where the day comes from.  A sentence's background event is its day when it is
-    what the question asks about
-    (``stated_date``).  Asked "Since when ...?" (``span_start``) or "By when ...?" (false), the day a quoted sentence
-    says a span starts or ends on first ("strikes since 10 October")."""
+    what the question asks about (``stated_date``).  Asked "Since when ...?" (``span_start``) or "By when ...?"
+    (false), the day a quoted sentence says a span starts or ends on first ("strikes since 10 October")."""
     first = picked[0][0]
     published = _published(first)
     if span_start is not None:
@@ -428,7 +427,7 @@ def compose(
     # Read in the order the sources tell it: by citation, then by position in the paragraph.
     picked.sort(key=lambda ps: (cited[ps[0].id], ps[0].paragraph.text.find(ps[1])))
     lead, dating = _lead_date(picked, language, query, asks_span_start(question), pool) if when else ("", None)
-    if dating is not None:  # the sentence that gives the day, quoted last
+    if dating is not None:  # the sentence that gives the day, quoted last (past the citation cap: it shows where the day is from)
         cited.setdefault(dating[0].id, len(cited) + 1)
         picked.append(dating)
     by_id = {p.id: p for p, _ in picked}

@@ -53,8 +53,7 @@ _WHEN_LED_IN = re.compile(
     r"|(?:[,;:?.!]|\s[-–—])\s*(?:but\s+|and\s+|so\s+)?" + _WHEN_WORDS + r"(?:\s+(?:and|or)\s+(?:time|hour|date|day))?(?:\s+exactly)?"
     + r"(?:(?:\s+(?:earlier|later))?\s+(?:last|this|that|the|past)\s+(?:week|month|weekend))?\s+"  # "which day earlier this week was it"
     + _AUXILIARY
-    + r"|(?:[,;:?.!]|\s[-–—])\s*what\s+(?:was|is)\s+the\s+(?:exact\s+)?(?:date|day)\W*$"  # "..., what was the date?"
-    # "Was the exchange last week? What day exactly?", "... taken away last week - on which day?"
+    # "..., what was the date?", "Was the exchange last week? What day exactly?", "... taken away last week - on which day?"
     + r"|(?:[,;:?.!]|\s[-–—])\s*" + _WHEN_WORDS + r"(?:\s+exactly)?\W*$"
     + r"|\bhow\s+(?:long|many\s+(?:days|weeks|months|years))\s+(?:ago|back)\b"  # "how many days back was that?"
     r"|,\s*or\s+when\b"  # "Did they say it started yesterday, or when exactly?"
