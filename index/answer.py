@@ -19,7 +19,7 @@ from index.phrases import phrase
 from index.question import asked_part, asks_how_many, asks_span_start, asks_when, counted_terms
 from index.search import Passage, Query
 from index.store.protocol import ReadView
-from index.timeframe import NEWS_DAYS, bound_day, format_day, stated_date
+from index.timeframe import NEWS_DAYS, WEEKDAY_NAME, bound_day, format_day, stated_date
 
 MAX_SENTENCES = 3
 # A further sentence must score at least this share of the best one; one from another passage
@@ -309,7 +309,7 @@ def _words_asked(query: Query) -> Callable[[str], int]:
 # A weekday that dates a saying ("Russia said on Saturday", "told reporters on Monday"), and the words that make a
 # sentence's day that of what came before, after or while its event happened ("after 20 soldiers were freed on 13 October").
 _SAID_ON = re.compile(r"\b(?:said|says|announced|told|reported|confirmed|claimed)\s+(?:[\w'’-]+\s+){0,2}?on\s+"
-                      r"(?:mon|tues|wednes|thurs|fri|satur|sun)day\b", re.IGNORECASE)
+                      + WEEKDAY_NAME + r"\b", re.IGNORECASE)
 _AROUND = re.compile(r"\b(?:after|since|before|until|when)\b", re.IGNORECASE)
 
 
@@ -336,10 +336,9 @@ def _lead_date(picked: list[tuple[Passage, str]], language: str, query: Query, s
     # When the quoted sentence dates only what was said ("Russia said on Saturday it had used ..."), the first report's
     # other paragraphs among those searched may date the event ("Konashenkov said the strike took place on Friday"); not
     # a sentence that dates what came before or after it ("after 20 soldiers were freed on 13 October").
-    said = _SAID_ON.search(picked[0][1]) is not None
-    told = [(p, text, stated_date(text, _published(p), asked)) for p in pool if said and p.id not in quoted
+    told = [(p, text, stated_date(text, _published(p), asked)) for p in pool if p.id not in quoted
             and p.paragraph.document == first.paragraph.document for text in textlib.split_sentences(p.paragraph.text)
-            if not _AROUND.search(text)]
+            if not _AROUND.search(text)] if _SAID_ON.search(picked[0][1]) else []
     recent = sorted(((day, passage, text) for passage, text, day in [*stated, *told] if day is not None and published is not None
                      and passage.paragraph.document == first.paragraph.document and 0 <= (published - day).days <= NEWS_DAYS),
                     key=lambda told_day: told_day[0])

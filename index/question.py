@@ -17,7 +17,7 @@ from index import spellings
 from index import text as textlib
 from index.families import aliases, demonym_twin, everyday_words, number_digits
 from index.lexical import MODEL_PLURAL, Vocabulary
-from index.timeframe import UNIT_STEMS, is_holiday, is_month
+from index.timeframe import UNIT_STEMS, WEEKDAY_NAME, is_holiday, is_month
 
 # A name is a word written with a capital inside the question, an acronym, or a word too rare in
 # English to be an ordinary one (wordninja's frequency rank beyond text.ORDINARY_RANK): "kramatorsk", "himars".
@@ -63,13 +63,13 @@ _WHEN_LED_IN = re.compile(
 )
 # A question that checks a day ("..., was it yesterday or the day before?", "Was the exchange on Thursday?") asks for it.
 _DAY_PHRASE = (r"(?:yesterday|the\s+day\s+before(?:\s+yesterday)?|(?:\w+\s+)?days?\s+ago|last\s+week"
-               r"|earlier\s+this\s+week|(?:on|last|this\s+past)\s+(?:mon|tues|wednes|thurs|fri|satur|sun)day"
+               r"|earlier\s+this\s+week|(?:on|last|this\s+past)\s+" + WEEKDAY_NAME +
                r"|(?:over\s+the|last|this\s+past)\s+weekend)\b")
 _DAY_CHECKED = re.compile(
     # A choice of two days asks which ("did they hit the school last saturday or on sunday?").
-    r"\b" + _DAY_PHRASE + r"\s+or\s+(?:on\s+|the\s+)?(?:" + _DAY_PHRASE + r"|(?:mon|tues|wednes|thurs|fri|satur|sun)day\b)"
+    r"\b" + _DAY_PHRASE + r"\s+or\s+(?:on\s+|the\s+)?(?:" + _DAY_PHRASE + "|" + WEEKDAY_NAME + r"\b)"
     r"|(?:^\W*|[,;:]\s*|\s[-–—]\s*)(?:was|were|did\s+(?:that|it|this)\s+happen)\b[^?,;]*?\b" + _DAY_PHRASE
-    + r"(?:\s+on\s+(?:mon|tues|wednes|thurs|fri|satur|sun)day)?(?:\s+(?:night|morning|afternoon|evening))?\b"
+    + r"(?:\s+on\s+" + WEEKDAY_NAME + r")?(?:\s+(?:night|morning|afternoon|evening))?\b"
     # "..., and at what time of day?", "...? what time of day?"
     + r"(?:\s+or\s+[^?]*|,\s*and\s+(?:at\s+)?what\s+time\b[^?]*|\?\s*(?:and\s+)?(?:at\s+)?what\s+time\b[^?]*)?\W*$"
     # "Was it the day before yesterday that the bomb hit the school?"

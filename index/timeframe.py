@@ -50,6 +50,8 @@ WEEKDAYS = ("monday понеділок понеділка понедельник
             "wednesday середа середу середи среда среду среды", "thursday четвер четверга четверг",
             "friday п'ятниця п'ятницю п'ятниці пятница пятницу пятницы", "saturday субота суботу суботи суббота субботу субботы",
             "sunday неділя неділю неділі воскресенье воскресенья")
+# An English weekday's name, for patterns of other modules ("said on Saturday", "last saturday or on sunday").
+WEEKDAY_NAME = "(?:" + "|".join(forms.split()[0] for forms in WEEKDAYS) + ")"
 NUMBERS = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
            "nine": 9, "ten": 10, "twelve": 12, "два": 2, "дві": 2, "три": 3, "чотири": 4, "четыре": 4}
 INVASION = dt.date(2022, 2, 24)  # the full-scale invasion: day one of the war's own calendar
