@@ -224,7 +224,9 @@ def about_the_question(query: Query, passages: list[Passage], context: list[Pass
                        answering: bool = True) -> list[Passage]:
     """The passages about what the question names: those holding all its key terms, else those holding the
     most of them; none when no passage holds any.  A passage also holds what the passages of its report among
-    ``context`` hold: a report names its subject in its lead and tells the rest in the paragraphs after it.
+    ``context`` hold: a report names its subject in its lead and tells the rest in the paragraphs after it.  When
+    ``answering``, it holds what its report names among all the paragraphs searched too (``_names_of_its_report``);
+    whether to answer at all is decided on the passages found alone.
 
     The best-ranked passage stays when it holds every name the question gives: an ordinary lowercase word ("rubble",
     or "leav" of "leavin") or, when one report of a story is asked for, a figure ("before the toll was raised to 19")
@@ -235,7 +237,8 @@ def about_the_question(query: Query, passages: list[Passage], context: list[Pass
     if not query.key_terms or not query.terms_required or not passages:
         return passages
     reports = search.reports_terms(p.paragraph for p in context or ())
-    terms = [search.report_terms(p.paragraph, reports) for p in passages]
+    terms = [search.report_terms(p.paragraph, reports) | (_names_of_its_report(query, p) if answering else frozenset())
+             for p in passages]
     coverage = [query.key_share(held) for held in terms]
     best = max(coverage)
     if best == 0:
@@ -251,6 +254,13 @@ def about_the_question(query: Query, passages: list[Passage], context: list[Pass
         if every_name or far_below:
             about.insert(0, passages[0])
     return about
+
+
+def _names_of_its_report(query: Query, passage: Passage) -> frozenset[str]:
+    """What ``passage``'s report names among the paragraphs searched with it: a report names its subject ("Odesa") in a
+    paragraph ranked below the passages returned.  A figure or an ordinary word the question asks with ("Western") is
+    another paragraph's own."""
+    return frozenset(t for t in passage.report_lex if t not in query.plain_terms and not search.is_number(t))
 
 
 def judge(query: Query, passages: list[Passage], *, min_evidence: float = MIN_EVIDENCE,

@@ -81,6 +81,9 @@ class Passage:
     dense: float  # cosine similarity to the question
     lexical: float  # BM25 score, 0 when the passage shares no term
     coverage: float  # IDF-weighted share of the question's terms found in the passage
+    # the terms of the passage's reports, of their paragraphs among the candidates it was ranked with (report_terms):
+    # a report's lead may name what a detail paragraph is about beyond the passages returned
+    report_lex: frozenset[str] = frozenset()
 
     @property
     def id(self) -> int:
@@ -306,6 +309,7 @@ def retrieve(view: ReadView, query: Query, k: int, *, dense_weight: float, mode:
         lex = set(rows[pid].lex)
         cov = lexical.coverage(weights, query.holding(lex))
         lex_norm = bm25 / bm25_max if bm25_max else 0.0
+        held: frozenset[str] = frozenset()
         if mode == "dense":
             score = cos
         elif mode == "bm25":
@@ -313,7 +317,9 @@ def retrieve(view: ReadView, query: Query, k: int, *, dense_weight: float, mode:
         else:
             score = dense_weight * cos + (1 - dense_weight) * lex_norm * cov + recency.get(pid, 0.0)
             if mode == "final":
-                named = query.key_share(report_terms(rows[pid], reports)) if query.key_terms else 1.0
+                if query.key_terms:
+                    held = frozenset(report_terms(rows[pid], reports))
+                named = query.key_share(held) if query.key_terms else 1.0
                 score -= KEY_TERM_PENALTY * (1 - named)
                 if named > 0 and headline_coverage(query, rows[pid]) == 0:
                     score -= HEADLINE_PENALTY
@@ -321,7 +327,7 @@ def retrieve(view: ReadView, query: Query, k: int, *, dense_weight: float, mode:
                     score -= STATED_AFTER_PENALTY
                 if query.set_aside and not lex.isdisjoint(query.set_aside):
                     score -= SET_ASIDE_PENALTY
-        candidates.append(Passage(rows[pid], score, cos, bm25, cov))
+        candidates.append(Passage(rows[pid], score, cos, bm25, cov, held))
     order = np.argsort([-c.score for c in candidates], kind="stable")
     candidates = [candidates[i] for i in order]
     vectors = vectors[order]
