@@ -166,6 +166,25 @@ def test_donbas_is_held_by_donetsk_and_luhansk_together():
     assert not holds(donbas, set(textlib.lexical_tokens("shelling in Donetsk")))
 
 
+def test_the_pentagon_is_held_by_its_officials_and_its_secretary():
+    # holdout81, written blind: "Why did the huge Russian column north of Kyiv grind to a halt, according to the Pentagon?" was
+    # answered from a report of Austin's (it names the Pentagon), not from the convoy's, where "a senior US defence official
+    # said ... the convoy appeared to have stalled"; "the Pentagon chief" is "Defense Secretary Lloyd Austin".
+    pentagon = textlib.lexical_tokens("Pentagon")[0]
+    assert holds(pentagon, set(textlib.lexical_tokens("A senior US defence official said the convoy had stalled")))
+    assert holds(pentagon, set(textlib.lexical_tokens("Defense Secretary Lloyd Austin met Zelensky")))
+    assert not holds(pentagon, set(textlib.lexical_tokens("Russia's defence ministry said")))
+
+
+def test_the_nordic_bids_are_held_by_finland_and_sweden_together():
+    # holdout80, written blind: "How long did the Madrid talks take before Ankara dropped its block on the Nordic NATO bids,
+    # according to the Finnish president?" was answered from May's report that Turkey would not back the bids (it writes
+    # "the Nordic countries"), not from the Madrid deal's, which names "Finland and Sweden" and holds the four hours.
+    nordic = textlib.lexical_tokens("Nordic")[0]
+    assert holds(nordic, set(textlib.lexical_tokens("the NATO membership bids of Finland and Sweden")))
+    assert not holds(nordic, set(textlib.lexical_tokens("Finland's President Sauli Niinisto said")))
+
+
 def test_chat_words_name_nothing():
     # holdout19: "when dose the grain deal run out if noone extends it" was refused: "noone" was read as "noon"
     # (NATO's Steadfast Noon exercise), a key term no report of the grain deal holds.
