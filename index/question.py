@@ -167,7 +167,7 @@ _SETTING_AFTER = re.compile(rf"^(?P<asked>.+?)\s+{_SETTING}\s+\S.+$", re.IGNOREC
 # What a question says it does not ask about, to tell its event from a neighbour: "(not the fuel depot hit later in
 # March)", "- not the first one -", ", not the all-women exchange in October,", "Not the World Bank number, ...".
 # ", not Chernobyl," (a name), "(the Washington one, not London)", ": not the Sunday departure, but when they arrived".
-_SET_ASIDE = r"not\s+(?:(?:the|a|an|its|their|his|her|that|this)\b|(?-i:[A-Z]))"
+_SET_ASIDE = r"not\s+(?:(?:the|a|an|its|their|his|her|that|this)\b|(?:(?:von|van|der|de|da|al|el)\s+)*(?-i:[A-Z]))"  # "not von der Leyen's"
 _CONTRAST = re.compile(
     r"\s*\(\s*not\b[^)]*\)"
     r"|\s+[-–—]\s*not\b.*?(?:\s[-–—](?=\s)|(?=\?)|$)"
@@ -358,7 +358,8 @@ def key_terms(question: str, vocabulary: Vocabulary, max_share: float = KEY_MAX_
                 unknown.append(word)
             continue
         plain = (word[0].islower() and textlib.word_rank(_CLITIC_END.sub("", word.casefold())) is not None
-                 or _the_west(words, i) or _ordinary_compound(word) or _slip_of_a_listed_word(word, terms[i], vocabulary))
+                 or _the_west(words, i) or _ranked_in(words, i) or _of_a_holiday(words, i) or _ordinary_compound(word)
+                 or _slip_of_a_listed_word(word, terms[i], vocabulary))
         ordinary = _ordinary_parts(word)
         for term in terms[i]:
             if term in vocabulary and vocabulary.share(term) <= max_share:
@@ -387,6 +388,25 @@ def _the_west(words: list[str], i: int) -> bool:
     if i + 1 < len(words) and words[i + 1][:1].isupper():
         return False
     return words[i] == "West" and i > 0 and words[i - 1].casefold() == "the" or words[i] == "Western"
+
+
+def _of_a_holiday(words: list[str], i: int) -> bool:
+    """Is ``words[i]`` (of) a holiday's name ("the Independence Day strike")?  A day, which reports give as a date."""
+    return (is_holiday(words[i]) or i + 1 < len(words) and is_holiday(f"{words[i]} {words[i + 1]}")
+            or i > 0 and is_holiday(f"{words[i - 1]} {words[i]}"))
+
+
+# Words after a place's possessive that describe what is first in it ("Europe's biggest nuclear station").
+_RANKS = frozenset({"biggest", "largest", "second-largest", "second-biggest", "top", "main", "chief", "only", "highest",
+                    "oldest", "busiest", "leading"})
+_POSSESSIVE = re.compile(r"['’]s$")
+
+
+def _ranked_in(words: list[str], i: int) -> bool:
+    """Is ``words[i]`` a place whose first thing the question describes instead of naming it ("Europe's biggest nuclear
+    station", "America's top diplomat", "Kherson's main square")?  The report names it (Zaporizhzhia, Blinken) and need
+    not name the place: no name a report must hold, though it still ranks."""
+    return bool(_POSSESSIVE.search(words[i])) and i + 1 < len(words) and words[i + 1].casefold() in _RANKS
 
 
 # The parts of a compound of everyday words typed as one ("rollover") are at most this rare in English.
@@ -419,12 +439,12 @@ def _slip_of_a_listed_word(word: str, terms: list[str], vocabulary: Vocabulary) 
 
 def _ordinary_parts(word: str) -> frozenset[str]:
     """The terms of a hyphenated name's ordinary lowercase parts, which name nothing: "held" of "Ukrainian-held",
-    "back" of "Kremlin-backed", "made" of "US-made"."""
+    "back" of "Kremlin-backed", "made" of "US-made"; a participle of any English verb too ("broker" of "UAE-brokered")."""
     parts = word.split("-")
     if len(parts) < 2 or not any(part[:1].isupper() for part in parts):
         return frozenset()
     return frozenset(term for part in parts if part.isalpha() and part.islower()
-                     and (rank := textlib.word_rank(part)) is not None and rank <= textlib.ORDINARY_RANK
+                     and (rank := textlib.word_rank(part)) is not None and (rank <= textlib.ORDINARY_RANK or part.endswith("ed"))
                      for term in textlib.lexical_tokens(part)[:1])
 
 

@@ -151,14 +151,15 @@ _PRE_WAR_STATE = re.compile(r"""\b(?:lived|live|lives|living|population|inhabita
 _DAY_ORDINALS = {"second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4, "fifth": 5, "5th": 5, "sixth": 6, "6th": 6,
                  "seventh": 7, "7th": 7}
 _WAR_DAY = re.compile(rf"""(?:\b(?:on|by)\s+)?(?:\bthe\s+)?\b(?:day\s+(?P<n>{NUMBER})\s+of|(?P<nth>{_words(_DAY_ORDINALS)})\s+day\s+of
-    |day\s+(?P<side>before|after)|(?P<eve>eve)\s+of)\s+{WAR}\b""", _FLAGS)
+    |day\s+(?P<side>before|after)|(?P<eve>eve)\s+of)\s+{WAR}\b(?!['’]s)""", _FLAGS)  # "a day after the war's anniversary": not the war's day
 # "A few days into the war", "six months into the invasion": a point of the war's own calendar, searched around it.
 _INTO_WAR = re.compile(rf"""\b(?P<n>{NUMBER}|a\s+few|a\s+couple\s+of|several)\s+(?P<unit>days?|weeks?|months?|years?)\s+
     (?:in)?to\s+{WAR}\b""", _FLAGS)
 # "On the anniversary of the invasion", "the second anniversary of the war": 24 February of a later year.
-_ANNIVERSARY = re.compile(rf"""\b(?:on\s+)?(?:the\s+)?(?:(?P<nth>first|second|third|fourth|1st|2nd|3rd|4th)\s+)?anniversary\s+of\s+
-    {WAR}\b""", _FLAGS)
 _NTH = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4}
+_NTH_WORDS = _words(_NTH)
+_ANNIVERSARY = re.compile(rf"""\b(?:on\s+)?(?:the\s+)?(?:(?P<nth>{_NTH_WORDS})\s+)?anniversary\s+of\s+{WAR}\b
+    |\b{WAR}['’]s\s+(?:(?P<its_nth>{_NTH_WORDS})\s+)?anniversary\b""", _FLAGS)  # "the war's first anniversary"
 # "Just after Orthodox Christmas 2023", "over Easter", "перед Великоднем": a holiday is a day of the calendar (Easter's
 # moves: dateutil's rule).  Only after a word that makes it a time: "the Christmas ceasefire" names an event.
 _HOLIDAYS = {  # a holiday's spelling (lower case, one space) -> (month, day), or "easter" / "orthodox easter"
@@ -487,8 +488,9 @@ def _war_day(m: re.Match, ctx: _Context) -> _Span | None:
 def _anniversary(m: re.Match, ctx: _Context) -> _Span | None:
     """The day of the anniversary named, or the latest one by the corpus's end (or today), with the day either side.
     A day of the war's own calendar: a year earlier is no anniversary, so none is tried (``year_earlier``)."""
-    if m["nth"]:
-        year = INVASION.year + _NTH[m["nth"].casefold()]
+    nth = m["nth"] or m["its_nth"]
+    if nth:
+        year = INVASION.year + _NTH[nth.casefold()]
     else:
         year = ctx.anchor.year if ctx.anchor >= INVASION.replace(year=ctx.anchor.year) else ctx.anchor.year - 1
         if year <= INVASION.year:
@@ -540,12 +542,10 @@ def _holiday(m: re.Match, ctx: _Context) -> _Span | None:
 _TRUCE_BEFORE = re.compile(r"\b(?:truce|ceasefire|cease-fire)\s+$", re.IGNORECASE)
 
 
-def is_holiday(word: str) -> bool:
-    """Is ``word`` a holiday's one-word name ("Easter", "Halloween")?  A day of the calendar, not a name a report must hold."""
-    return word.casefold() in _ONE_WORD_HOLIDAYS
-
-
-_ONE_WORD_HOLIDAYS = frozenset(name for name in _HOLIDAYS if " " not in name)
+def is_holiday(words: str) -> bool:
+    """Are ``words`` a holiday's name ("Easter", "Halloween", "Independence Day")?  A day of the calendar, not a name a
+    report must hold."""
+    return " ".join(words.casefold().split()) in _HOLIDAYS
 
 
 def is_month(word: str) -> bool:

@@ -178,6 +178,10 @@ WINDOWS = [  # question, since, until, relative_to (today=TODAY, corpus_end=CORP
     ("a year into the full-scale invasion", "2023-01-25", "2023-03-26", "calendar"),
     ("on the anniversary of the invasion", "2023-02-23", "2023-02-25", "calendar"),  # the latest by the corpus's end
     ("the second anniversary of the war", "2024-02-23", "2024-02-25", "calendar"),
+    # holdout86, written blind: "The sanctions round the EU only got over the line a day after the war's first anniversary"
+    # searched 25 February 2022, "day after the war".
+    ("a day after the war's first anniversary", "2023-02-23", "2023-02-25", "calendar"),
+    ("on the invasion's anniversary", "2023-02-23", "2023-02-25", "calendar"),
     # A holiday after a word that makes it a time; "Easter" spans both churches' (9 and 16 April 2023).
     ("the swap just after Orthodox Christmas 2023", "2023-01-07", "2023-01-14", "calendar"),
     ("What happened over Easter?", "2023-04-08", "2023-04-17", "corpus"),
