@@ -63,7 +63,8 @@ SET_ASIDE_PENALTY = 0.1
 # unit of time is a time phrase (index/timeframe.py) and asks for early reports all the same.
 _CLITIC = re.compile(r"(?<=[^\W\d_])(?:['’](?:s|re|ve|ll|d|m)|n['’]t)\b", re.IGNORECASE)
 _IRREGULAR_NOT = re.compile(r"\b(ca|wo|sha)n['’]t\b", re.IGNORECASE)
-_FIRST = re.compile(r"\b(first|earliest|initial|initially|originally|same-day)\b", re.IGNORECASE)
+# (Not "for the first time", "first-ever", "its first anniversary": what was unheard of, or a day, asks for no first report.)
+_FIRST = re.compile(r"\b(first(?![-\s]+(?:time|ever|anniversary)\b)|earliest|initial|initially|originally|same-day)\b", re.IGNORECASE)
 _NEXT = re.compile(r"\b(?:the\s+)?(?:day|morning)\s+after\b(?!\s+(?:the\s+)?(?:invasion|war)\b)|\bnext\s+day\b|\bsecond\s+day\s+of\b"
                    r"|\ba\s+day\s+later\b|\bfollowing\s+day\b|\bafter\s+the\s+(?:first|initial)\b", re.IGNORECASE)
 _FINAL = re.compile(r"\b(final|finally|eventually|ultimately|in\s+the\s+end|updated|revised"
