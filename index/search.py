@@ -63,12 +63,19 @@ SET_ASIDE_PENALTY = 0.1
 # unit of time is a time phrase (index/timeframe.py) and asks for early reports all the same.
 _CLITIC = re.compile(r"(?<=[^\W\d_])(?:['’](?:s|re|ve|ll|d|m)|n['’]t)\b", re.IGNORECASE)
 _IRREGULAR_NOT = re.compile(r"\b(ca|wo|sha)n['’]t\b", re.IGNORECASE)
-# (Not "for the first time", "first-ever", "its first anniversary": what was unheard of, or a day, asks for no first report.)
-_FIRST = re.compile(r"\b(first(?![-\s]+(?:time|ever|anniversary)\b)|earliest|initial|initially|originally|same-day)\b", re.IGNORECASE)
+# (Not "for the very first time", "the first time since the invasion", "first-ever", "its first anniversary": what was
+# unheard of, or a day, asks for no first report; "extended for the first time", "the very first count" ask for the first.)
+_FIRST = re.compile(r"\b(first(?![-\s]+(?:time\s+(?:ever|since|in)|ever|anniversary)\b)(?!(?<=very\sfirst)\s+time\b)|earliest"
+                    r"|initial|initially|originally|same-day)\b", re.IGNORECASE)
 _NEXT = re.compile(r"\b(?:the\s+)?(?:day|morning)\s+after\b(?!\s+(?:the\s+)?(?:invasion|war)\b)|\bnext\s+day\b|\bsecond\s+day\s+of\b"
                    r"|\ba\s+day\s+later\b|\bfollowing\s+day\b|\bafter\s+the\s+(?:first|initial)\b", re.IGNORECASE)
 _FINAL = re.compile(r"\b(final|finally|eventually|ultimately|in\s+the\s+end|updated|revised"
                     r"|bump(?:ed)?\s+(?:[\w'’-]+\s+){0,3}?up)\b", re.IGNORECASE)  # "first said 63, what did it bump the number up to?"
+# A rescue's end is its story's last report: "once rescuers finished at the Sloviansk apartment block", "by the time the
+# search ended at the Dnipro high-rise", "when the emergency service wrapped up".
+_RESCUE_OVER = re.compile(r"\b(?:once|when|after|by\s+the\s+time)\s+(?:the\s+)?(?:[\w'’-]+\s+){0,3}?(?:search|rescue\w*"
+                          r"|emergency\s+service|recovery)\b[^,?;]{0,40}?\b(?:ended|over|finished|wrapped\s+up|completed|done)\b",
+                          re.IGNORECASE)
 # What came before a story's end or revision is its first report: "before the toll was revised", "before rescuers finished".
 # So is what came before its toll rose: "before the toll went up the next day", "Before Moscow raised the toll to 89".
 _BEFORE_LAST = re.compile(r"\bbefore\s+(?:[\w'’-]+\s+){0,4}?(?:final|updated|revised|revision|finished|completed|ended|over"
@@ -200,7 +207,7 @@ def asks_order(text: str) -> str | None:
     after the first ("the day after the Dnipro apartment block was hit"), else None."""
     if _BEFORE_LAST.search(text):
         return "first"
-    if _FINAL.search(text):
+    if _FINAL.search(text) or _RESCUE_OVER.search(text):
         return "final"
     if _NEXT.search(text):
         return "next"

