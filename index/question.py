@@ -26,6 +26,7 @@ _FIRST_WORD_ORDINARY_RANK = 5_000  # the first word is capitalised anyway: a nam
 KEY_MAX_SHARE = 0.05
 _WORD = re.compile(r"[^\W_](?:[\w'’.-]*[^\W_])?")
 _YEAR = re.compile(r"(19|20)\d\d")
+_CLOCK = re.compile(r"\d{1,2}(?:am|pm)(?:-(?:to-)?\d{1,2}(?:am|pm))?", re.IGNORECASE)  # "7am", "7am-to-11pm"
 _NOT_ASKED = re.compile(r"\b(?:https?|ftp)://\S+|\bwww\.\S+|<(?:@[!&]?|#)\d+>|@(?:everyone|here)\b", re.IGNORECASE)
 _CLITIC_END = re.compile(r"'(?:s|re|ve|ll|d|m)$|(?<=s)'$|(?<=[a-z]{2})n't$")  # "chief's", "hadn't": "chief", "had"
 # A question word or pronoun typed without its apostrophe ("whats", "wheres", "theyre") or with two letters
@@ -235,7 +236,9 @@ def asks_how_many(question: str) -> bool:
 
 def _is_name(word: str, first: bool, english: bool = True) -> bool:
     if any(ch.isdigit() for ch in word):
-        return not _YEAR.fullmatch(word)  # a year is a time window (index/timeframe.py), not a name
+        # a year is a time window (index/timeframe.py), not a name; nor is a time of day, which reports write as they
+        # please ("7am-to-11pm": "from 7:00 to 23:00", "between 7 a.m. and 11 p.m.")
+        return not _YEAR.fullmatch(word) and not _CLOCK.fullmatch(word)
     if is_month(_CLITIC_END.sub("", word)):  # so is a month: "in mid-April" asks for dates, not for reports that write "April"
         return False
     # A possessive or contraction is its word ("chief's" is "chief"): no word list holds it as typed.

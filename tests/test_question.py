@@ -585,6 +585,15 @@ def test_a_holiday_s_name_is_a_plain_term():
     assert key_terms("Was Kyiv hit at Easter?", vocabulary).plain == ("easter",)
 
 
+def test_a_time_of_day_is_no_key_term():
+    # holdout85, written blind: "On what date did the grid operator first impose 7am-to-11pm electricity limits across the
+    # whole country?" was refused, "no passage holds 7am"; the report writes "з 7:00 до 23:00".
+    vocabulary = Vocabulary({"7am": 1, "11pm": 1, "7": 3, "00": 3, "ukrenergo": 2, "5": 4}, 100)
+    assert key_terms("When did Ukrenergo first impose 7am-to-11pm limits?", vocabulary).key == ("ukrenergo",)
+    assert key_terms("Did Ukrenergo cut power at 11PM?", vocabulary).key == ("ukrenergo",)
+    assert key_terms("How many were hurt, 5 or more?", vocabulary).key == ("5",)  # a figure is one
+
+
 def test_a_slip_of_a_word_the_list_holds_is_a_plain_term():
     # holdout63, written blind: "icj ruling on russia, was it unanimus or did some judges vote no" was refused, "weak
     # evidence about unanim": "unanimus" is in no word list, so it was read as a name, the corpus's "unanim", which the
