@@ -114,7 +114,7 @@ _DAY_RANGE = re.compile(rf"""(?:\bon\s+)?(?:\b(?P<lead>between|from)\s+)?(?:\bth
     |(?:\bon\s+)?(?P<m2>{MONTH})\s+(?P<e1>{DAY}){_DAY_TO}(?P<e2>{DAY})(?:,?\s+(?P<y2>{YEAR}))?""", _FLAGS)
 NUMBER = rf"\d{{1,3}}|{_words(NUMBERS)}"
 UNIT = r"days?|weeks?|months?|years?|дн\w*|день|тиж\w*|недел\w*|місяц\w*|месяц\w*|рік|рок\w*|год\w*|лет"
-_RELATIVE = re.compile(rf"""\b(?:(?P<day_before>(?:the\s+)?day\s+before\s+yesterday|позавчора|позавчера)
+_RELATIVE = re.compile(rf"""\b(?:(?P<day_before>(?:the\s+)?(?:day\s+before\s+yesterday|night\s+before\s+last)|позавчора|позавчера)
     |(?P<yesterday>yesterday|вчора|учора|вчера)|(?P<today>today|сьогодні|сегодня
         |this\s+(?:morning|afternoon|evening)|tonight)
     |(?P<last_night>last\s+night|цієї\s+ночі|минулої\s+ночі|этой\s+ночью|прошлой\s+ночью)

@@ -367,6 +367,12 @@ def test_a_month_is_a_time_not_a_key_term(vocabulary):
         # day?" was answered without the day.
         ("Murashov got blindfolded and taken away last week - on which day?", True),
         ("The women-only exchange, which day?", True), ("The swap, which one?", False),
+        # holdout82 and holdout85, written blind: "... that Crimean air base - did the explosions happen last Tuesday?" and
+        # "the land cruiser explosion outside moscow that killed alexander dugin's daughter, was that the night before
+        # last?" were answered with no day.
+        ("Smoke over that Crimean air base - did the explosions happen last Tuesday?", True),
+        ("the explosion that killed dugin's daughter, was that the night before last?", True),
+        ("Did the talks take place yesterday?", True), ("Did the strike hit Kyiv yesterday?", False),
     ],
 )
 def test_asks_when(question, when):
