@@ -146,6 +146,7 @@ ALIASES = (
     ("Bundeswehr", "German armed forces", "German army"),  # and an army by its own name
     ("Donbas", "Donbass", "Donetsk Luhansk"),  # and a region by the two it is made of
     ("Zmiinyi", "Zmiinyy", "Snake Island"),  # and a place by its Ukrainian name
+    ("Baltic", "Nord Stream"),  # and the pipelines under the Baltic Sea by their name
     ("Nordic", "Finland Sweden"),  # and the two Nordic countries that applied to join NATO together
     # and an office by its building: reports give the Pentagon as its officials and its secretary
     ("Pentagon", "Defense Department", "Department of Defense", "US defence official", "US defense official",

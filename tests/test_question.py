@@ -185,6 +185,14 @@ def test_the_nordic_bids_are_held_by_finland_and_sweden_together():
     assert not holds(nordic, set(textlib.lexical_tokens("Finland's President Sauli Niinisto said")))
 
 
+def test_the_baltic_pipeline_is_held_by_nord_stream():
+    # holdout82, written blind: "What excuse did the Russian gas giant give on 2 September 2022 for keeping its Baltic
+    # pipeline to Germany shut?" was refused, "no passage holds baltic, germani"; the report names Nord Stream 1.
+    baltic = textlib.lexical_tokens("Baltic")[0]
+    assert holds(baltic, set(textlib.lexical_tokens("gas deliveries through the Nord Stream 1 pipeline")))
+    assert not holds(baltic, set(textlib.lexical_tokens("the Nord Pas-de-Calais region")))
+
+
 def test_chat_words_name_nothing():
     # holdout19: "when dose the grain deal run out if noone extends it" was refused: "noone" was read as "noon"
     # (NATO's Steadfast Noon exercise), a key term no report of the grain deal holds.
