@@ -94,7 +94,7 @@ POINT = rf"""(?P<iso_y>{YEAR})-(?P<iso_m>0?[1-9]|1[0-2])-(?P<iso_d>{DAY})
     |\b(?<![\d./])(?!24/7\b)(?P<slash_a>[12]\d|3[01]|0?[1-9])/(?P<slash_b>[12]\d|3[01]|0?[1-9])(?:/(?P<slash_y>199\d|20\d\d|\d\d))?(?![\d/%]|[.,]\d)
     |(?:\bthe\s+)?(?P<dmy_d>{DAY})\s+(?:of\s+)?(?P<dmy_m>{MONTH})(?:,?\s+(?P<dmy_y>{YEAR}){YEAR_WORD})?
     |(?P<md_m>{MONTH})(?:\s+(?P<md_d>{DAY})(?:,?\s+(?P<md_y>{YEAR}))?|,?\s+(?:of\s+)?(?P<my_y>{YEAR}){YEAR_WORD})?
-    |(?P<part>\b(?:{PARTS}))[\s-]*(?P<part_m>{MONTH})(?:,?\s+(?P<part_y>{YEAR}){YEAR_WORD})?
+    |(?P<part>\b(?:{PARTS}))[\s-]*(?:(?P<part_m>{MONTH})(?:,?\s+(?P<part_y>{YEAR}){YEAR_WORD})?|(?P<part_year>{YEAR}){YEAR_WORD})
     |(?:(?P<season_rel>\b(?:{SEASON_REL}))\s+)?(?:\bthe\s+)?(?P<season>\b(?:{_words(_SEASON_OF)})\b)
         (?:,?\s+(?:of\s+)?(?P<season_y>{YEAR})(?:[-/–]\d{{2,4}})?{YEAR_WORD})?
     |(?P<year>{YEAR}){YEAR_WORD}"""
@@ -255,7 +255,7 @@ def _number(text: str | None) -> int | None:
 
 def _point(m: re.Match) -> _Point | None:
     """The period a match of ``POINT`` names; None when a word is not in the tables (odd case folding)."""
-    years = (m["iso_y"], m["dot_y"], m["dmy_y"], m["md_y"], m["part_y"], m["season_y"], m["my_y"], m["year"])
+    years = (m["iso_y"], m["dot_y"], m["dmy_y"], m["md_y"], m["part_y"], m["part_year"], m["season_y"], m["my_y"], m["year"])
     year = next((int(y) for y in years if y), None)
     if m["slash_a"]:
         return _slash_point(int(m["slash_a"]), int(m["slash_b"]), m["slash_y"])
@@ -266,9 +266,13 @@ def _point(m: re.Match) -> _Point | None:
         return _Point(month, day, year=year) if month else None
     if m["part"]:
         text = m["part"].casefold()
+        part = 1 if "mid" in text or "серед" in text else 2 if any(s in text for s in ("late", "end", "last", "final", "кінц", "конц")) else 0
+        if m["part_year"]:  # "early 2023", "the end of 2022": a season's three months of it, or its first or last day
+            if re.search(r"\bday\s+of$", text):
+                return _Point(12, 31, year=year) if part == 2 else _Point(1, 1, year=year)
+            return _Point((1, 5, 10)[part], season=True, year=year)
         if re.search(r"\bday\s+of$", text):  # "the last day of October": one day (span() ends it with the month)
             return _Point(month, 1 if "first" in text else 31, year=year) if month else None
-        part = 1 if "mid" in text or "серед" in text else 2 if any(s in text for s in ("late", "end", "last", "final", "кінц", "конц")) else 0
         return _Point(month, part=part, year=year) if month else None
     if m["season"]:
         form = m["season"].casefold()

@@ -55,6 +55,12 @@ WINDOWS = [  # question, since, until, relative_to (today=TODAY, corpus_end=CORP
     # early / mid / late
     ("in mid-March 2022", "2022-03-11", "2022-03-20", "calendar"),
     ("early June", "2022-06-01", "2022-06-10", "corpus"),
+    # holdout86, written blind: "Per the UNHCR's early 2023 figures, which country came second after Poland ...?" searched
+    # every date, and was answered from May 2022.  A part of a year is a season's three months of it.
+    ("Per the UNHCR's early 2023 figures, who came second?", "2023-01-01", "2023-03-31", "calendar"),
+    ("in mid-2022", "2022-05-01", "2022-07-31", "calendar"),
+    ("at the end of 2022", "2022-10-01", "2022-12-31", "calendar"),
+    ("on the last day of 2022", "2022-12-31", "2022-12-31", "calendar"),
     ("late February 2022", "2022-02-21", "2022-02-28", "calendar"),
     ("mid-May", "2022-05-11", "2022-05-20", "corpus"),
     ("at the end of May 2022", "2022-05-21", "2022-05-31", "calendar"),
