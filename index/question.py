@@ -424,8 +424,16 @@ def _ordinary_compound(word: str) -> bool:
     if not word.islower() or textlib.word_rank(word) is not None:
         return False
     parts = textlib.split_glued(word, strict=True)
-    return len(parts) > 1 and all(len(part) >= 3 and (textlib.word_rank(part) or _COMPOUND_PART_RANK + 1) <= _COMPOUND_PART_RANK
-                                  for part in parts)
+    if len(parts) > 1 and all(len(part) >= 3 and (textlib.word_rank(part) or _COMPOUND_PART_RANK + 1) <= _COMPOUND_PART_RANK
+                              for part in parts):
+        return True
+    # an everyday word after a prefix, mistyped: "counterofensive"
+    prefix = next((p for p in _WORD_PREFIXES if word.startswith(p) and len(word) - len(p) >= 4), None)
+    rest = word[len(prefix):] if prefix else ""
+    return bool(rest) and (textlib.word_rank(textlib.ordinary_spelling(rest) or rest) or _COMPOUND_PART_RANK + 1) <= _COMPOUND_PART_RANK
+
+
+_WORD_PREFIXES = ("counter", "anti", "over", "under", "inter", "cross", "post", "pre", "non")
 
 
 def _slip_of_a_listed_word(word: str, terms: list[str], vocabulary: Vocabulary) -> bool:
