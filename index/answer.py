@@ -237,7 +237,7 @@ def about_the_question(query: Query, passages: list[Passage], context: list[Pass
     if not query.key_terms or not query.terms_required or not passages:
         return passages
     reports = search.reports_terms(p.paragraph for p in context or ())
-    terms = [search.report_terms(p.paragraph, reports) | (_names_of_its_report(query, p) if answering else frozenset())
+    terms = [search.report_terms(p.paragraph, reports) | (_names_of_its_report(query, p) if answering else set())
              for p in passages]
     coverage = [query.key_share(held) for held in terms]
     best = max(coverage)
@@ -256,11 +256,11 @@ def about_the_question(query: Query, passages: list[Passage], context: list[Pass
     return about
 
 
-def _names_of_its_report(query: Query, passage: Passage) -> frozenset[str]:
+def _names_of_its_report(query: Query, passage: Passage) -> set[str]:
     """What ``passage``'s report names among the paragraphs searched with it: a report names its subject ("Odesa") in a
     paragraph ranked below the passages returned.  A figure or an ordinary word the question asks with ("Western") is
     another paragraph's own."""
-    return frozenset(t for t in passage.report_lex if t not in query.plain_terms and not search.is_number(t))
+    return {t for t in passage.report_lex if t not in query.plain_terms and not search.is_number(t)}
 
 
 def judge(query: Query, passages: list[Passage], *, min_evidence: float = MIN_EVIDENCE,

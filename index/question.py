@@ -424,16 +424,23 @@ def _ordinary_compound(word: str) -> bool:
     if not word.islower() or textlib.word_rank(word) is not None:
         return False
     parts = textlib.split_glued(word, strict=True)
-    if len(parts) > 1 and all(len(part) >= 3 and (textlib.word_rank(part) or _COMPOUND_PART_RANK + 1) <= _COMPOUND_PART_RANK
-                              for part in parts):
+    if len(parts) > 1 and all(len(part) >= 3 and _everyday(part) for part in parts):
         return True
     # an everyday word after a prefix, mistyped: "counterofensive"
-    prefix = next((p for p in _WORD_PREFIXES if word.startswith(p) and len(word) - len(p) >= 4), None)
-    rest = word[len(prefix):] if prefix else ""
-    return bool(rest) and (textlib.word_rank(textlib.ordinary_spelling(rest) or rest) or _COMPOUND_PART_RANK + 1) <= _COMPOUND_PART_RANK
+    for prefix in _WORD_PREFIXES:
+        if word.startswith(prefix) and len(word) - len(prefix) >= 4:
+            rest = word[len(prefix):]
+            return _everyday(textlib.ordinary_spelling(rest) or rest)
+    return False
 
 
 _WORD_PREFIXES = ("counter", "anti", "over", "under", "inter", "cross", "post", "pre", "non")
+
+
+def _everyday(word: str) -> bool:
+    """Is ``word`` among English's _COMPOUND_PART_RANK most frequent words?"""
+    rank = textlib.word_rank(word)
+    return rank is not None and rank <= _COMPOUND_PART_RANK
 
 
 def _slip_of_a_listed_word(word: str, terms: list[str], vocabulary: Vocabulary) -> bool:

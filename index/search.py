@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Sequence, Set
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -90,8 +90,9 @@ class Passage:
     lexical: float  # BM25 score, 0 when the passage shares no term
     coverage: float  # IDF-weighted share of the question's terms found in the passage
     # the terms of the passage's reports, of their paragraphs among the candidates it was ranked with (report_terms):
-    # a report's lead may name what a detail paragraph is about beyond the passages returned
-    report_lex: frozenset[str] = frozenset()
+    # a report's lead may name what a detail paragraph is about beyond the passages returned.  Worked out while ranking,
+    # kept as it was made (no copy per candidate), and no part of what makes two passages the same.
+    report_lex: Set[str] = field(default=frozenset(), compare=False)
 
     @property
     def id(self) -> int:
@@ -317,7 +318,7 @@ def retrieve(view: ReadView, query: Query, k: int, *, dense_weight: float, mode:
         lex = set(rows[pid].lex)
         cov = lexical.coverage(weights, query.holding(lex))
         lex_norm = bm25 / bm25_max if bm25_max else 0.0
-        held: frozenset[str] = frozenset()
+        held: Set[str] = frozenset()
         if mode == "dense":
             score = cos
         elif mode == "bm25":
@@ -325,9 +326,10 @@ def retrieve(view: ReadView, query: Query, k: int, *, dense_weight: float, mode:
         else:
             score = dense_weight * cos + (1 - dense_weight) * lex_norm * cov + recency.get(pid, 0.0)
             if mode == "final":
+                named = 1.0
                 if query.key_terms:
-                    held = frozenset(report_terms(rows[pid], reports))
-                named = query.key_share(held) if query.key_terms else 1.0
+                    held = report_terms(rows[pid], reports)
+                    named = query.key_share(held)
                 score -= KEY_TERM_PENALTY * (1 - named)
                 if named > 0 and headline_coverage(query, rows[pid]) == 0:
                     score -= HEADLINE_PENALTY

@@ -266,13 +266,13 @@ def _point(m: re.Match) -> _Point | None:
         return _Point(month, day, year=year) if month else None
     if m["part"]:
         text = m["part"].casefold()
-        part = 1 if "mid" in text or "серед" in text else 2 if any(s in text for s in ("late", "end", "last", "final", "кінц", "конц")) else 0
-        if m["part_year"]:  # "early 2023", "the end of 2022": a season's three months of it, or its first or last day
-            if re.search(r"\bday\s+of$", text):
-                return _Point(12, 31, year=year) if part == 2 else _Point(1, 1, year=year)
-            return _Point((1, 5, 10)[part], season=True, year=year)
-        if re.search(r"\bday\s+of$", text):  # "the last day of October": one day (span() ends it with the month)
+        if re.search(r"\bday\s+of$", text):  # one day: "the last day of October" (span() ends it with the month), "of 2022"
+            if m["part_year"]:
+                month = 1 if "first" in text else 12
             return _Point(month, 1 if "first" in text else 31, year=year) if month else None
+        part = 1 if "mid" in text or "серед" in text else 2 if any(s in text for s in ("late", "end", "last", "final", "кінц", "конц")) else 0
+        if m["part_year"]:  # "early 2023", "the end of 2022": a season's three months of it
+            return _Point((1, 5, 10)[part], season=True, year=year)
         return _Point(month, part=part, year=year) if month else None
     if m["season"]:
         form = m["season"].casefold()
