@@ -67,9 +67,13 @@ _IRREGULAR_NOT = re.compile(r"\b(ca|wo|sha)n['’]t\b", re.IGNORECASE)
 # unheard of, or a day, asks for no first report; "extended for the first time", "the very first count" ask for the first.)
 _FIRST = re.compile(r"\b(first(?![-\s]+(?:time\s+(?:ever|since|in)|ever|anniversary)\b)(?!(?<=very\sfirst)\s+time\b)|earliest"
                     r"|initial|initially|originally|same-day)\b", re.IGNORECASE)
-_NEXT = re.compile(r"\b(?:the\s+)?(?:day|morning)\s+after\b(?!\s+(?:the\s+)?(?:invasion|war)\b)|\bnext\s+day\b|\bsecond\s+day\s+of\b"
-                   r"|\ba\s+day\s+later\b|\bfollowing\s+day\b|\bafter\s+the\s+(?:first|initial)\b", re.IGNORECASE)
-_FINAL = re.compile(r"\b(final|finally|eventually|ultimately|in\s+the\s+end|updated|revised"
+# ("right after the Crimea bridge blew up": what followed the story's first day, as "the day after" it; not "right after
+# Russia left Snake Island", a clause that dates another story.)
+_NEXT = re.compile(r"\b(?:(?:the\s+)?(?:day|morning)\s+after\b|(?:right|immediately|straight|just)\s+after(?=\s+the\b))"
+                   r"(?!\s+(?:the\s+)?(?:invasion|war)\b)|\bnext\s+day\b"
+                   r"|\bsecond\s+day\s+of\b|\ba\s+day\s+later\b|\bfollowing\s+day\b|\bafter\s+the\s+(?:first|initial)\b",
+                   re.IGNORECASE)
+_FINAL = re.compile(r"\b(final|finally|eventually|ultimately|in\s+the\s+end|end(?:s|ed)?\s+up|updated|revised"
                     r"|bump(?:ed)?\s+(?:[\w'’-]+\s+){0,3}?up)\b", re.IGNORECASE)  # "first said 63, what did it bump the number up to?"
 # A rescue's end is its story's last report: "once rescuers finished at the Sloviansk apartment block", "by the time the
 # search ended at the Dnipro high-rise", "when the emergency service wrapped up".
