@@ -148,6 +148,8 @@ ALIASES = (
     ("Zmiinyi", "Zmiinyy", "Snake Island"),  # and a place by its Ukrainian name
     ("Baltic", "Nord Stream"),  # and the pipelines under the Baltic Sea by their name
     ("Nordic", "Finland Sweden"),  # and the two Nordic countries that applied to join NATO together
+    ("Finns", "Finland", "Finnish"), ("Swedes", "Sweden", "Swedish"), ("Danes", "Denmark", "Danish"),  # and a people by its country
+    ("Volyn", "Lutsk"), ("Zakarpattia", "Uzhhorod"), ("Kirovohrad", "Kropyvnytskyi"),  # and a region by its capital's own name
     # and an office by its building: reports give the Pentagon as its officials and its secretary
     ("Pentagon", "Defense Department", "Department of Defense", "US defence official", "US defense official",
      "Defense Secretary", "Defence Secretary"),

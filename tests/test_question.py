@@ -185,6 +185,20 @@ def test_the_nordic_bids_are_held_by_finland_and_sweden_together():
     assert not holds(nordic, set(textlib.lexical_tokens("Finland's President Sauli Niinisto said")))
 
 
+def test_a_people_is_held_by_its_country_and_a_region_by_its_capital():
+    # holdout87, the last stop's blind check: "On what day did Erdogan's government finally stop blocking the Finns and Swedes
+    # from NATO?" led with May's report (Turkey would not back the bids), not June's deal, which names "Finland and Sweden".
+    finns, swedes = (textlib.lexical_tokens(word)[0] for word in ("Finns", "Swedes"))
+    deal = set(textlib.lexical_tokens("Turkey agreed to support the NATO membership bids of Finland and Sweden"))
+    assert holds(finns, deal) and holds(swedes, deal)
+    assert not holds(finns, set(textlib.lexical_tokens("Sweden's prime minister said")))
+    # holdout89: "When Russia first hit airbases in the far west of Ukraine, what were the casualties at the Volyn airfield?"
+    # was answered from October's report of strikes on the Volyn region's grid, not from the strike on Lutsk's airfield.
+    volyn = textlib.lexical_tokens("Volyn")[0]
+    assert holds(volyn, set(textlib.lexical_tokens("Russian strikes hit military airfields in Lutsk and Ivano-Frankivsk")))
+    assert not holds(volyn, set(textlib.lexical_tokens("Russian strikes hit airfields in Ivano-Frankivsk")))
+
+
 def test_the_baltic_pipeline_is_held_by_nord_stream():
     # holdout82, written blind: "What excuse did the Russian gas giant give on 2 September 2022 for keeping its Baltic
     # pipeline to Germany shut?" was refused, "no passage holds baltic, germani"; the report names Nord Stream 1.
