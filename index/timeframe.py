@@ -102,7 +102,7 @@ POINT_FREE = re.sub(r"\(\?P<\w+>", "(?:", POINT)  # the same, without group name
 PREP = r"in|during|throughout|over|of|on|for|from|у|в|во|протягом|впродовж|на|за|в\s+течение|на\s+протяжении"
 _POINT = re.compile(rf"(?:\b(?P<prep>{PREP})\s+(?:the\s+)?)?(?:{POINT})", _FLAGS)
 _POINT_ALONE = re.compile(POINT, _FLAGS)
-_OPEN = re.compile(rf"""\b(?P<op>since|after|before|prior\s+to|until|till|by|up\s+to|through|from|starting(?:\s+from)?
+_OPEN = re.compile(rf"""\b(?P<op>since|after|before|prior\s+to|until|till|by|up\s+to|as\s+of|through|from|starting(?:\s+from)?
     |з|із|від|після|до|по|починаючи\s+з|с|со|от|после|начиная\s+с)\s+(?P<a>{POINT_FREE})
     (?P<on>\s+(?:on|onwards?|forward|to\s+(?:now|date|today)|until\s+now))?""", _FLAGS)
 _RANGE = re.compile(rf"""(?:\b(?P<lead>between|from|з|із|від|між|с|со|от|между)\s+)?(?P<a>{POINT_FREE})
@@ -367,11 +367,11 @@ _EVENT_OF_THE_DAY = re.compile(r"""(?:'s)?\s+(?:[a-z-]+\s+){0,2}
     (?:strikes?|attacks?|shelling|bombing|bombardment|blasts?|explosions?|raids?|barrage|assault)\b""", _FLAGS)
 
 
-def _open(m: re.Match, ctx: _Context) -> _Span | None:
+def _open(m: re.Match, ctx: _Context, *, closing: bool = False) -> _Span | None:
     op = " ".join(m["op"].casefold().split())
     point = _point_of(m["a"])
-    if point is None or (op == "from" and not m["on"]):
-        return None  # "reports from March 2022" name March itself
+    if point is None or (op == "from" and not m["on"]) or (op == "as of" and not closing):
+        return None  # "reports from March 2022" name March itself; so does "as of 30 March" but after "since" (_closed_later)
     since, until, relative_to = _resolve(point, ctx)
     if op in {"after", "після", "после"}:
         if _EVENT_OF_THE_DAY.match(ctx.question, m.end()):
@@ -379,7 +379,7 @@ def _open(m: re.Match, ctx: _Context) -> _Span | None:
         return until + dt.timedelta(days=1), None, relative_to
     if op in {"before", "prior to", "до"}:
         return None, since - dt.timedelta(days=1), relative_to
-    if op in {"until", "till", "by", "up to", "through", "по"}:
+    if op in {"until", "till", "by", "up to", "as of", "through", "по"}:  # "as of 31 October": the figure reported by then
         return None, until, relative_to
     return since, None, relative_to
 
@@ -418,8 +418,15 @@ def _day_range(m: re.Match, ctx: _Context) -> _Span | None:
     return span if span is not None and span[0] < span[1] else None  # "20-20 November" is no range
 
 
+# "this year" in what someone said would happen is their year, not the asker's: "By how much did the World Bank think
+# Russia's economy would contract this year?" ("would" in the same clause, before it).
+_WOULD = re.compile(r"\bwould\b[^?;.!]*$", re.IGNORECASE)
+
+
 def _relative(m: re.Match, ctx: _Context) -> _Span | None:
     today, days, kind = ctx.today, dt.timedelta, m.lastgroup or ""
+    if kind == "this_year" and _WOULD.search(ctx.question, 0, m.start()):
+        return None  # "how badly did it think the economy would contract this year": the year it thought so
     if kind in ("ago", "unit"):
         unit = (m["ago_unit"] or m["unit"]).casefold()
         step = 1 if unit[0] in "dд" else 7 if unit[0] in "wтн" else 30 if unit[0] in "mм" else 365
@@ -602,7 +609,19 @@ def parse_window(question: str, *, today: dt.date, corpus_end: dt.date | None = 
     fixed = [c for c in found if c[2].relative_to == "calendar"]
     if best[2].relative_to == "today" and fixed:
         best = min(fixed, key=lambda c: c[:2])
-    return best[2]
+    return _closed_later(*best, ctx)
+
+
+def _closed_later(start: int, length: int, window: Window, ctx: _Context) -> Window:
+    """``window`` (at ``start``, ``-length`` characters), open at its end, closed by a time the question gives later:
+    "since July as of 31 October"."""
+    if window.since is None or window.until is not None:
+        return window
+    for m in _OPEN.finditer(ctx.question, start - length):
+        span = _open(m, ctx, closing=True)
+        if span is not None and span[0] is None and span[1] >= window.since:
+            return Window(window.since, span[1], ctx.question[start:m.end()].strip(), window.relative_to)
+    return window
 
 
 def stated_date(sentence: str, published: dt.date | None, asked: Callable[[str], int] | None = None) -> dt.date | None:

