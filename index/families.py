@@ -217,6 +217,7 @@ PHRASAL: tuple[tuple[tuple[str, ...], str, tuple[str, ...]], ...] = (
     (("run", "runs", "ran", "running"), "out", ("expire", "expires", "expired", "exhausted")),
     (("show", "shows", "showed", "shown", "showing"), "up", ("arrived", "delivered")),
     (("keep", "keeps", "kept", "keeping"), "going", ("continuing", "continued", "continue")),
+    (("hold", "holds", "held"), "up", ("blocked", "objections", "delayed", "veto")),  # not "how are they holding up?"
 )
 _PHRASAL = tuple((re.compile(rf"\b({'|'.join(forms)})(?:\s+[\w'’-]+){{0,2}}?\s+(?:in\s+)?{particle}\b", re.IGNORECASE), written)
                  for forms, particle, written in PHRASAL)
