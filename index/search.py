@@ -65,7 +65,9 @@ _CLITIC = re.compile(r"(?<=[^\W\d_])(?:['’](?:s|re|ve|ll|d|m)|n['’]t)\b", re
 _IRREGULAR_NOT = re.compile(r"\b(ca|wo|sha)n['’]t\b", re.IGNORECASE)
 # (Not "for the very first time", "the first time since the invasion", "first-ever", "its first anniversary": what was
 # unheard of, or a day, asks for no first report; "extended for the first time", "the very first count" ask for the first.)
-_FIRST = re.compile(r"\b(first(?![-\s]+(?:time\s+(?:ever|since|in)|ever|anniversary)\b)(?!(?<=very\sfirst)\s+time\b)|earliest"
+# Nor does who "got first priority", "went first" or was "first in line": who came before whom, in one report.
+_FIRST = re.compile(r"\b(?<!\bgo\s)(?<!\bgot\s)(?<!\bget\s)(?<!\bgoes\s)(?<!\bwent\s)"
+                    r"(first(?![-\s]+(?:time\s+(?:ever|since|in)|ever|anniversary|priority|in\s+line)\b)(?!(?<=very\sfirst)\s+time\b)|earliest"
                     r"|initial|initially|originally|same-day)\b", re.IGNORECASE)
 # ("right after the Crimea bridge blew up": what followed the story's first day, as "the day after" it; not "right after
 # Russia left Snake Island", a clause that dates another story.)

@@ -92,6 +92,11 @@ def test_final_puts_the_newest_report_of_the_story_first_and_first_the_earliest(
     assert asks_order("How many names were added a day after the war's first anniversary?") is None
     assert asks_order("What day did China's leader ring Zelensky for the first time since the invasion?") is None
     assert asks_order("When did HIMARS first arrive?") == "first"
+    # holdout89, the last stop's blind check: "Which groups got first priority in the state-run winter evacuation out of
+    # Kherson?" was answered from October's first report of an evacuation of Kherson (Saldo's), not November's.
+    assert asks_order("Which groups got first priority in the winter evacuation out of Kherson?") is None
+    assert asks_order("Who would go first in the evacuation?") is None
+    assert asks_order("Who was first in line for the evacuation?") is None
     # "When was the Black Sea grain deal extended for the first time?" (conversations_holdout9) asks for the first extension.
     assert asks_order("When was the grain deal extended for the first time?") == "first"
     assert asks_order("What was Russia's very first count of dead at Olenivka?") == "first"
