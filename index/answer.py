@@ -407,7 +407,7 @@ def compose(
     pool = about_the_question(query, pool, passages) or about_the_question(query, passages[:1]) or passages[:1]
     when = asks_when(question) or asks_when(query.text)
     if when and not any(_same_event(pool[0], p) and _states_a_date(p) for p in pool):
-        pool += _dated_retelling(query, pool, passages)
+        pool = [*pool, *_dated_retelling(query, pool, passages)]
     sentences, vectors = _sentences(embedder, pool)
     cos = vectors @ query.vector
     weights = view.term_weights(query.tokens)

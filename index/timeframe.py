@@ -609,15 +609,16 @@ def parse_window(question: str, *, today: dt.date, corpus_end: dt.date | None = 
     fixed = [c for c in found if c[2].relative_to == "calendar"]
     if best[2].relative_to == "today" and fixed:
         best = min(fixed, key=lambda c: c[:2])
-    return _closed_later(*best, ctx)
+    start, minus_length, window = best
+    return _closed_later(window, start, start - minus_length, ctx)
 
 
-def _closed_later(start: int, length: int, window: Window, ctx: _Context) -> Window:
-    """``window`` (at ``start``, ``-length`` characters), open at its end, closed by a time the question gives later:
-    "since July as of 31 October"."""
+def _closed_later(window: Window, start: int, end: int, ctx: _Context) -> Window:
+    """``window`` (named by the question's characters ``start`` to ``end``), open at its end, closed by a time the
+    question gives after it: "since July as of 31 October"."""
     if window.since is None or window.until is not None:
         return window
-    for m in _OPEN.finditer(ctx.question, start - length):
+    for m in _OPEN.finditer(ctx.question, end):
         span = _open(m, ctx, closing=True)
         if span is not None and span[0] is None and span[1] >= window.since:
             return Window(window.since, span[1], ctx.question[start:m.end()].strip(), window.relative_to)
