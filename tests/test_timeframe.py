@@ -759,7 +759,7 @@ def test_a_truce_over_a_holiday_is_offered_in_the_week_before_it():
 
 def test_this_year_in_what_someone_said_would_happen_is_their_year():
     # holdout87, the last stop's blind check: "When Ukraine's central bank hiked to 25%, how badly did it think the economy
-    # would contract this year?" was refused, "nothing on 1 Jan-7 Dec 2026"; so were three questions of read sets alike
+    # would contract this year?" was refused, "nothing on 1 Jan-7 Dec 2026"; so were two questions of earlier sets alike
     # ("By how much did the World Bank think Russia's own economy would contract this year because of sanctions?").
     for question in ("When Ukraine's central bank hiked to 25%, how badly did it think the economy would contract this year?",
                      "What did the World Bank say would decide how deep Ukraine's economic slump this year ends up being?"):
