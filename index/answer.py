@@ -36,7 +36,7 @@ NUMBER_BONUS = 0.1
 COUNTED_BONUS = 2 * NUMBER_BONUS
 # Two passages are about the same event when their sources are at most this many days apart.
 SAME_EVENT_DAYS = 3
-RETOLD_DAYS = 1  # another outlet's report of an event is of its day or the next (_dated_retelling)
+RETOLD_DAYS = 1  # another report of an event is of its day or the next (_dated_retelling)
 # Abstention: answer only when some passage's dense + weight * coverage reaches MIN_EVIDENCE.
 # The defaults are the settings' (CRISISBOT_MIN_EVIDENCE, CRISISBOT_EVIDENCE_COVERAGE_WEIGHT): one place.
 MIN_EVIDENCE = Settings.model_fields["min_evidence"].default
@@ -181,12 +181,12 @@ def _published(passage: Passage) -> dt.date | None:
     return dt.date.fromisoformat(date) if date else None
 
 
-def _same_event(a: Passage, b: Passage) -> bool:
-    """Whether two passages report one event: one source carries both, or they are dated days apart at most."""
+def _same_event(a: Passage, b: Passage, within: int = SAME_EVENT_DAYS) -> bool:
+    """Whether two passages report one event: one source carries both, or they are dated ``within`` days apart at most."""
     if _same_report(a, b):
         return True
     da, db = _published(a), _published(b)
-    return da is not None and db is not None and abs((da - db).days) <= SAME_EVENT_DAYS
+    return da is not None and db is not None and abs((da - db).days) <= within
 
 
 def _number_bonus(counted: frozenset[str], terms: set[str] | frozenset[str], in_answering_report: bool) -> float:
@@ -199,21 +199,16 @@ def _number_bonus(counted: frozenset[str], terms: set[str] | frozenset[str], in_
     return COUNTED_BONUS if in_answering_report else NUMBER_BONUS
 
 
-def _dated_retelling(query: Query, pool: list[Passage], passages: list[Passage]) -> list[Passage]:
-    """For a "when" question whose answering passages date nothing: another outlet's telling of that event, among
-    ``passages``, that states its date and holds as many of the question's words ("The Super Puma ... with the
-    interior minister aboard, which day?": "All nine people on board the Super Puma were killed", and in another
-    report "the interior minister was killed on Wednesday morning when a helicopter crashed near a kindergarten")."""
+def _dated_retelling(query: Query, pool: list[Passage], passages: list[Passage]) -> Passage | None:
+    """For a "when" question whose answering passages date nothing: another report's telling of that event (of the
+    same day or the next), among ``passages``, that states its date and holds as many of the question's words ("The
+    Super Puma ... with the interior minister aboard, which day?": "All nine people on board the Super Puma were
+    killed", and in another report "the interior minister was killed on Wednesday morning when a helicopter crashed
+    near a kindergarten")."""
     asked = _words_asked(query)
     held = max(1, asked(pool[0].paragraph.text))
-    return [p for p in passages if p not in pool and _retold(pool[0], p) and _states_a_date(p)
-            and asked(p.paragraph.text) >= held][:1]
-
-
-def _retold(a: Passage, b: Passage) -> bool:
-    """Whether ``b`` may tell ``a``'s event again: the same report, or one of the same day or the next."""
-    da, db = _published(a), _published(b)
-    return _same_report(a, b) or (da is not None and db is not None and abs((da - db).days) <= RETOLD_DAYS)
+    return next((p for p in passages if p not in pool and _same_event(pool[0], p, within=RETOLD_DAYS)
+                 and _states_a_date(p) and asked(p.paragraph.text) >= held), None)
 
 
 def _same_report(a: Passage, b: Passage) -> bool:
@@ -405,17 +400,19 @@ def compose(
     # Score every sentence of the strongest passages about what the question names.
     pool = [p for p in passages[: max_citations * 2] if p.dense >= min_dense * 0.6 or p.coverage >= min_coverage]
     pool = about_the_question(query, pool, passages) or about_the_question(query, passages[:1]) or passages[:1]
+    # Asked "when", a passage of the best one's event which states the date answers instead; when none does, another
+    # report of the event that does is read too.
     when = asks_when(question) or asks_when(query.text)
-    if when and not any(_same_event(pool[0], p) and _states_a_date(p) for p in pool):
-        pool = [*pool, *_dated_retelling(query, pool, passages)]
+    dated = next((p for p in pool if _same_event(pool[0], p) and _states_a_date(p)), None) if when else None
+    if when and dated is None and (dated := _dated_retelling(query, pool, passages)) is not None:
+        pool = [*pool, dated]
     sentences, vectors = _sentences(embedder, pool)
     cos = vectors @ query.vector
     weights = view.term_weights(query.tokens)
     how_many = asks_how_many(question) or asks_how_many(query.text)
     counted = counted_terms(question) if how_many and language == "en" else frozenset()
-    # The best-ranked passage answers; the others only add what they say about the same event.  Asked "when",
-    # a passage of that event which states the date answers instead.
-    anchor = next((p for p in pool if _same_event(pool[0], p) and _states_a_date(p)), pool[0]) if when else pool[0]
+    # The best-ranked passage answers (the dated one, asked "when"); the others only add what they say about the same event.
+    anchor = dated if dated is not None else pool[0]
     if not when and not how_many and language == "en":
         anchor = _answering_paragraph(embedder, question, anchor, sentences, vectors)
     # A question asking for one report of a story ("the first reports", "a day after", "updated", "latest") is answered
