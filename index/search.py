@@ -41,6 +41,10 @@ KEY_TERM_PENALTY = 0.1
 # goes before the earlier one when it scores at most UPDATE_MARGIN less: the toll "rose to 52".
 UPDATE_DAYS = 10
 UPDATE_MARGIN = 0.1
+# A "when" question's earlier report is looked for among this many times the passages returned: told in nearly the
+# words of the later one ("said on Saturday it was suspending its participation", then "said on Wednesday it would
+# resume its participation"), it is what the passages chosen for variety leave out.
+UPDATE_POOL = 2
 UPDATE_SIMILARITY = 0.75  # and the two passages are this close, or both titles name every key term: one story
 # ... and it holds as much of the question's words (coverage): a later report that lacks some of what the
 # question asks ("the four leaders who came by *train*") tells another event of the story, not an update.
@@ -351,7 +355,8 @@ def retrieve(view: ReadView, query: Query, k: int, *, dense_weight: float, mode:
         candidates = [c for c in candidates if c.lexical > 0]
     if mode in ("dense", "bm25"):
         return candidates[:k]
-    chosen = _mmr(candidates, vectors, k)
+    pool = _mmr(candidates, vectors, UPDATE_POOL * k if mode == "final" and asks_when(query.text) else k)
+    chosen = pool[:k]
     if recency:
         return newest_first(chosen)
     if mode != "final":
@@ -360,7 +365,7 @@ def retrieve(view: ReadView, query: Query, k: int, *, dense_weight: float, mode:
     if order is not None:
         reports = in_story_order(candidates, query, first=order != "final", after_first=order == "next")[:k]
         return reports + [p for p in chosen if p.id not in {r.id for r in reports}][: k - len(reports)]
-    return updates_first(chosen, query, view)
+    return updates_first(pool, query, view)[:k]
 
 
 def updates_first(passages: list[Passage], query: Query, view: ReadView) -> list[Passage]:
