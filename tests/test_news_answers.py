@@ -303,3 +303,20 @@ def test_a_when_answer_finds_the_story_s_first_report_though_its_words_repeat_th
     answer = svc.ask("When did Moscow announce it was walking away from the Black Sea grain deal?", 5, today=TODAY)
     assert answer.answer.splitlines()[0] == "29 Oct 2022 (the date the source gives)", answer.answer
     assert cited_ids(answer)[0] == "c-087"
+
+
+def test_a_when_answer_dated_by_a_threat_gives_way_to_the_day_the_report_gives_the_event(tmp_path, embedder):
+    # Three questions of the read sets (holdout6, 46, 92) asked when Lithuania began stopping sanctioned goods bound for
+    # Kaliningrad; the answer led with 21 June, the Tuesday Russia threatened to retaliate.  A threat or a warning dates
+    # what was said, as "said on Saturday" does; the report's next paragraph says the curbs began on Saturday, 18 June.
+    transit = report("transit", "Russia threatens Lithuania over Kaliningrad transit curbs", "2022-06-21",
+                     "Russia threatened on Tuesday to retaliate against Lithuania after Vilnius banned the transit of goods "
+                     "subject to EU sanctions across its territory to the Russian exclave of Kaliningrad.",
+                     "Lithuania began applying the restrictions on Saturday to rail shipments of steel and other ferrous "
+                     "metals, saying it was only implementing EU sanctions.")
+    other = report("other", "Shelling hits Kharkiv", "2022-06-20", "Russian shelling hit residential areas of Kharkiv on Monday.")
+    svc = service_of(tmp_path, embedder, [transit, other])
+    answer = svc.ask("When did Lithuania start stopping sanctioned goods on the way to Kaliningrad?", today=TODAY)
+    lines = answer.answer.splitlines()
+    assert lines[0] == "18 Jun 2022 (the date the source gives)", answer.answer
+    assert any("began applying the restrictions on Saturday" in line for line in lines[1:])
