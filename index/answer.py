@@ -329,10 +329,11 @@ def _words_asked(query: Query) -> Callable[[str], int]:
     return lambda text: len(asked & query.holding(_sentence_terms(text)))
 
 
-# A weekday that dates a saying ("Russia said on Saturday", "told reporters on Monday", "threatened on Tuesday to retaliate"), and the words that make a
-# sentence's day that of what came before, after or while its event happened ("after 20 soldiers were freed on 13 October").
-_SAID_ON = re.compile(r"\b(?:said|says|announced|told|reported|confirmed|claimed|threatened|warned)\s+(?:[\w'’-]+\s+){0,2}?on\s+"
-                      + WEEKDAY_NAME + r"\b", re.IGNORECASE)
+# A weekday that dates a saying ("Russia said on Saturday", "told reporters on Monday", "threatened on Tuesday to
+# retaliate"), and the words that make a sentence's day that of what came before, after or while its event happened
+# ("after 20 soldiers were freed on 13 October").
+_SAID_ON = re.compile(r"\b(?:said|says|announced|told|reported|confirmed|claimed|threatened|warned)"
+                      r"\s+(?:[\w'’-]+\s+){0,2}?on\s+" + WEEKDAY_NAME + r"\b", re.IGNORECASE)
 _AROUND = re.compile(r"\b(?:after|since|before|until|when)\b", re.IGNORECASE)
 
 
