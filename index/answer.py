@@ -288,7 +288,9 @@ def judge(query: Query, passages: list[Passage], *, min_evidence: float = MIN_EV
         ok, reason = True, f"a report of the dates asked holds {', '.join(query.key_terms)} ({reason})"
     if not ok:
         return ok, reason
-    about = about_the_question(query, passages, answering=False)
+    # A passage holds what the passages of its report found with it hold ("addressing the summit by video", its report's
+    # lead naming the summit in Madrid).
+    about = about_the_question(query, passages, passages, answering=False)
     if not about:
         if set(query.key_terms) <= set(query.plain_terms):
             return ok, reason

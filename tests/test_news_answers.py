@@ -320,3 +320,16 @@ def test_a_when_answer_dated_by_a_threat_gives_way_to_the_day_the_report_gives_t
     lines = answer.answer.splitlines()
     assert lines[0] == "18 Jun 2022 (the date the source gives)", answer.answer
     assert any("began applying the restrictions on Saturday" in line for line in lines[1:])
+
+
+def test_whether_to_answer_reads_a_passage_with_its_report_s_other_passages_found(tmp_path, embedder):
+    # holdout92, written blind: "What sort of monthly cash did Zelensky ask the alliance for when he spoke to the Madrid
+    # summit?" was refused ("weak evidence about madrid"), though the best passage answers it: "Zelensky, addressing the
+    # summit by video, asked for ... financial support of about 5 billion dollars a month".  Its report names Madrid in
+    # its first paragraph, also found; the decision to answer had read each passage alone, and that one alone is weak.
+    war = Path(__file__).resolve().parent / "eval" / "war" / "corpus" / "part-b.jsonl"
+    svc = service_of(tmp_path, embedder, list(map(json.loads, war.read_text(encoding="utf-8").splitlines())))
+    answer = svc.ask("What sort of monthly cash did Zelensky ask the alliance for when he spoke to the Madrid summit?", 5,
+                     today=TODAY)
+    assert not answer.abstained, answer.reason
+    assert "5 billion dollars a month" in answer.sentences[0].text, answer.answer
