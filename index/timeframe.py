@@ -418,9 +418,11 @@ def _day_range(m: re.Match, ctx: _Context) -> _Span | None:
     return span if span is not None and span[0] < span[1] else None  # "20-20 November" is no range
 
 
-# "this year" in what someone said would happen is their year, not the asker's: "By how much did the World Bank think
-# Russia's economy would contract this year?" ("would" in the same clause, before it).
-_WOULD = re.compile(r"\bwould\b[^?;.!]*$", re.IGNORECASE)
+# "this year" in what someone said would happen, or expected, is their year, not the asker's: "By how much did the World
+# Bank think Russia's economy would contract this year?", "How badly did the NBU expect the economy to contract this
+# year?" ("would", or "did ... expect", in the same clause, before it).
+_WOULD = re.compile(r"\b(?:would|did\b[^?;.!]*?\b(?:expect|forecast|predict|project|think|estimate|anticipate))\b[^?;.!]*$",
+                    re.IGNORECASE)
 
 
 def _relative(m: re.Match, ctx: _Context) -> _Span | None:

