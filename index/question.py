@@ -62,16 +62,18 @@ _WHEN_LED_IN = re.compile(
     r"|(?:[,;:?.!]|\s[-–—])\s*(?:but\s+|and\s+|so\s+)?when['’]s\b",  # "Putin spoke yesterday, when's the site ready?"
     re.IGNORECASE,
 )
-# A question that checks a day ("..., was it yesterday or the day before?", "Was the exchange on Thursday?") asks for it.
+# A question that checks a day ("..., was it yesterday or the day before?", "Was the exchange on Thursday?", "..., did that
+# hit three days ago or earlier?", "did that happen the day before yesterday in the evening?") asks for it.
 _DAY_PHRASE = (r"(?:yesterday|the\s+day\s+before(?:\s+yesterday)?|the\s+night\s+before\s+last|(?:\w+\s+)?days?\s+ago|last\s+week"
                r"|earlier\s+this\s+week|(?:on|last|this\s+past)\s+" + WEEKDAY_NAME +
                r"|(?:over\s+the|last|this\s+past)\s+weekend)\b")
 _DAY_CHECKED = re.compile(
     # A choice of two days asks which ("did they hit the school last saturday or on sunday?").
     r"\b" + _DAY_PHRASE + r"\s+or\s+(?:on\s+|the\s+)?(?:" + _DAY_PHRASE + "|" + WEEKDAY_NAME + r"\b)"
-    r"|(?:^\W*|[,;:]\s*|\s[-–—]\s*)(?:was|were|did\s+(?:that|it|this|the\s+[\w'’-]+(?:\s+[\w'’-]+)?)\s+(?:happen|take\s+place))\b"
+    r"|(?:^\W*|[,;:]\s*|\s[-–—]\s*)(?:was|were|did\s+(?:that|it|this)\s+(?:hit|strike|occur)"
+    r"|did\s+(?:that|it|this|the\s+[\w'’-]+(?:\s+[\w'’-]+)?)\s+(?:happen|take\s+place))\b"
     r"[^?,;]*?\b" + _DAY_PHRASE
-    + r"(?:\s+on\s+" + WEEKDAY_NAME + r")?(?:\s+(?:night|morning|afternoon|evening))?\b"
+    + r"(?:\s+on\s+" + WEEKDAY_NAME + r")?(?:\s+(?:in\s+the\s+)?(?:night|morning|afternoon|evening))?\b"
     # "..., and at what time of day?", "...? what time of day?"
     + r"(?:\s+or\s+[^?]*|,\s*and\s+(?:at\s+)?what\s+time\b[^?]*|\?\s*(?:and\s+)?(?:at\s+)?what\s+time\b[^?]*)?\W*$"
     # "Was it the day before yesterday that the bomb hit the school?"
