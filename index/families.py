@@ -218,6 +218,7 @@ PHRASAL: tuple[tuple[tuple[str, ...], str, tuple[str, ...]], ...] = (
     (("show", "shows", "showed", "shown", "showing"), "up", ("arrived", "delivered")),
     (("keep", "keeps", "kept", "keeping"), "going", ("continuing", "continued", "continue")),
     (("hold", "holds", "held"), "up", ("blocked", "objections", "delayed", "veto")),  # not "how are they holding up?"
+    (("pick", "picks", "picked", "picking"), "up", ("detained", "arrested", "detention")),
 )
 _PHRASAL = tuple((re.compile(rf"\b({'|'.join(forms)})(?:\s+[\w'’-]+){{0,2}}?\s+(?:in\s+)?{particle}\b", re.IGNORECASE), written)
                  for forms, particle, written in PHRASAL)

@@ -219,6 +219,9 @@ def test_a_verb_in_the_question_finds_its_noun_in_a_report():
     ("did the evacuations keep going after the strike", "Evacuation from the region was continuing by bus"),
     # holdout88, the last stop's blind check: "Which EU member held up the 10th sanctions package, and over what product?"
     ("Which EU member held up the sanctions package?", "after Poland dropped objections over synthetic rubber imports"),
+    # holdout92: "The infrastructure official picked up just before the big January 2023 purge, how much was he allegedly
+    # paid?" was refused ("had been detained at the weekend on suspicion of taking a $400,000 bribe").
+    ("Which official was picked up over a bribe?", "The deputy minister had been detained on suspicion of taking a bribe"),
 ])
 def test_a_phrasal_verb_or_an_everyday_word_finds_the_word_reports_write_for_it(question, report):
     # "pulled out", "run away", "blew up", "nukes", "swap", "the guy who runs": the words of a report ("withdrew",
