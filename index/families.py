@@ -270,6 +270,8 @@ EVERYDAY: tuple[tuple[str, tuple[str, ...]], ...] = (
     (r"(meps)", ("lawmakers", "parliament", "european")),
     (r"(learn|learns|learned|learnt|learning)", ("trained", "training")),
     (r"(?:go|goes|went|going|get|got)\s+(?:to\s+go\s+)?(first)", ("priority",)),
+    (r"(write-?ups?)", ("report",)),
+    (r"(operators|workers)", ("staff", "personnel", "employees")),
 )
 # Acronyms people ask with and reports write out ("the NBU": "the National Bank of Ukraine"): (the acronym, the
 # report's words).  Matched as typed in capitals, with or without a plural "s": "mod" in chat is a moderator.

@@ -222,6 +222,11 @@ def test_a_verb_in_the_question_finds_its_noun_in_a_report():
     # holdout92: "The infrastructure official picked up just before the big January 2023 purge, how much was he allegedly
     # paid?" was refused ("had been detained at the weekend on suspicion of taking a $400,000 bribe").
     ("Which official was picked up over a bribe?", "The deputy minister had been detained on suspicion of taking a bribe"),
+    # holdout91: "How were the Ukrainian operators at the occupied Zaporizhzhia plant holding up, according to the IAEA
+    # write-up after its visit?" was answered from the IAEA chief's visit to Chornobyl; the report of the Zaporizhzhia
+    # visit says "Ukrainian staff were working under constant high stress".
+    ("What did the IAEA write-up say?", "The report called for a protection zone around the plant"),
+    ("How are the operators coping?", "Ukrainian staff were working under constant high stress"),
 ])
 def test_a_phrasal_verb_or_an_everyday_word_finds_the_word_reports_write_for_it(question, report):
     # "pulled out", "run away", "blew up", "nukes", "swap", "the guy who runs": the words of a report ("withdrew",
