@@ -272,6 +272,8 @@ EVERYDAY: tuple[tuple[str, tuple[str, ...]], ...] = (
     (r"(?:go|goes|went|going|get|got)\s+(?:to\s+go\s+)?(first)", ("priority",)),
     (r"(write-?ups?)", ("report",)),
     (r"(operators|workers)", ("staff", "personnel", "employees")),
+    (r"(paperwork)", ("questionnaire", "documents", "application")),
+    (r"(warming)\s+(?:points|centres|centers|tents)", ("invincibility", "heating")),
 )
 # Acronyms people ask with and reports write out ("the NBU": "the National Bank of Ukraine"): (the acronym, the
 # report's words).  Matched as typed in capitals, with or without a plural "s": "mod" in chat is a moderator.

@@ -227,6 +227,10 @@ def test_a_verb_in_the_question_finds_its_noun_in_a_report():
     # visit says "Ukrainian staff were working under constant high stress".
     ("What did the IAEA write-up say?", "The report called for a protection zone around the plant"),
     ("How are the operators coping?", "Ukrainian staff were working under constant high stress"),
+    # holdout92: "What paperwork did the Commission chief bring Zelensky to get the EU accession ball rolling?" (a questionnaire);
+    # holdout82: "4000 warming points winter outages ukraine" (the reports' "invincibility points", "heating points").
+    ("What paperwork did she bring?", "She handed over a questionnaire, the first step of the application"),
+    ("how many warming points", "more than 4,000 so-called invincibility points"),
 ])
 def test_a_phrasal_verb_or_an_everyday_word_finds_the_word_reports_write_for_it(question, report):
     # "pulled out", "run away", "blew up", "nukes", "swap", "the guy who runs": the words of a report ("withdrew",
