@@ -274,6 +274,7 @@ EVERYDAY: tuple[tuple[str, tuple[str, ...]], ...] = (
     (r"(operators|workers)", ("staff", "personnel", "employees")),
     (r"(paperwork)", ("questionnaire", "documents", "application")),
     (r"(warming)\s+(?:points|centres|centers|tents)", ("invincibility", "heating")),
+    (r"the\s+(capital)(?!\s+of\b)", ("kyiv",)),  # the war's capital; "the capital of Belarus" is not
 )
 # Acronyms people ask with and reports write out ("the NBU": "the National Bank of Ukraine"): (the acronym, the
 # report's words).  Matched as typed in capitals, with or without a plural "s": "mod" in chat is a moderator.

@@ -231,6 +231,9 @@ def test_a_verb_in_the_question_finds_its_noun_in_a_report():
     # holdout82: "4000 warming points winter outages ukraine" (the reports' "invincibility points", "heating points").
     ("What paperwork did she bring?", "She handed over a questionnaire, the first step of the application"),
     ("how many warming points", "more than 4,000 so-called invincibility points"),
+    # holdout59 and holdout81: "How far from the capital is the old Chernobyl station ...?", "What happened to the river
+    # crossing that Chernihiv relied on to reach the capital?" (reports: "about 100 kilometres north of Kyiv").
+    ("How far from the capital is the station?", "The station is about 100 kilometres north of Kyiv"),
 ])
 def test_a_phrasal_verb_or_an_everyday_word_finds_the_word_reports_write_for_it(question, report):
     # "pulled out", "run away", "blew up", "nukes", "swap", "the guy who runs": the words of a report ("withdrew",
