@@ -275,6 +275,10 @@ EVERYDAY: tuple[tuple[str, tuple[str, ...]], ...] = (
     (r"(paperwork)", ("questionnaire", "documents", "application")),
     (r"(warming)\s+(?:points|centres|centers|tents)", ("invincibility", "heating")),
     (r"the\s+(capital)(?!\s+of\b)", ("kyiv",)),  # the war's capital; "the capital of Belarus" is not
+    (r"(payback)", ("retaliation", "revenge")),
+    (r"(lights)", ("electricity", "power")),
+    (r"(envoys?)", ("ambassador",)),
+    (r"(sidelined)", ("suspended", "dismissed", "removed")),
 )
 # Acronyms people ask with and reports write out ("the NBU": "the National Bank of Ukraine"): (the acronym, the
 # report's words).  Matched as typed in capitals, with or without a plural "s": "mod" in chat is a moderator.

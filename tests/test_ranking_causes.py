@@ -234,6 +234,11 @@ def test_a_verb_in_the_question_finds_its_noun_in_a_report():
     # holdout59 and holdout81: "How far from the capital is the old Chernobyl station ...?", "What happened to the river
     # crossing that Chernihiv relied on to reach the capital?" (reports: "about 100 kilometres north of Kyiv").
     ("How far from the capital is the station?", "The station is about 100 kilometres north of Kyiv"),
+    # holdout44, holdout54, holdout55 and holdout69: "payback", "sidelined", "envoy", "lights n water".
+    ("what were the missiles payback for", "Putin said the strikes were retaliation for the bridge attack"),
+    ("Once she was sidelined, who took over?", "Zelensky suspended the prosecutor general"),
+    ("Who is the new envoy to Kyiv?", "Biden will nominate Bridget Brink as ambassador to Ukraine"),
+    ("do ppl there have lights", "The city remained without electricity"),
 ])
 def test_a_phrasal_verb_or_an_everyday_word_finds_the_word_reports_write_for_it(question, report):
     # "pulled out", "run away", "blew up", "nukes", "swap", "the guy who runs": the words of a report ("withdrew",
