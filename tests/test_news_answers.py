@@ -37,6 +37,12 @@ def service_of(tmp_path: Path, embedder, reports: list[dict]) -> CrisisService:
     return svc
 
 
+def war_reports(*parts: str) -> list[dict]:
+    """The reports of the war corpus's ``parts`` ("a" for part-a.jsonl, ...)."""
+    war = Path(__file__).resolve().parent / "eval" / "war" / "corpus"
+    return [json.loads(line) for part in parts for line in (war / f"part-{part}.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
 def report(name: str, title: str, date: str, *paragraphs: str) -> dict:
     """One report as ``service_of`` takes it."""
     return {"id": name, "title": title, "date": date, "url": f"https://example.org/{name}", "outlet": "Wire",
@@ -94,8 +100,7 @@ def test_a_name_the_report_gives_beyond_the_passages_returned_still_counts(tmp_p
                     "Odesa regional governor Maksym Marchenko said nobody had been injured in the strike. Ukrzaliznytsia "
                     "suspended trains across the bridge and said passengers would be carried by bus.")
     # Odesa is a name (a key term) only when few paragraphs hold it: forty reports of the war corpus that do not.
-    war = (Path(__file__).resolve().parent / "eval" / "war" / "corpus" / "part-a.jsonl").read_text(encoding="utf-8")
-    others = [r for r in map(json.loads, war.splitlines()) if r["language"] == "en" and "Odesa" not in json.dumps(r)][:40]
+    others = [r for r in war_reports("a") if r["language"] == "en" and "Odesa" not in json.dumps(r)][:40]
     svc = service_of(tmp_path, embedder, [serhiivka, zatoka, *others])
     answer = svc.ask("Once the emergency service wrapped up at the seaside resort near Odesa, what was the injured count "
                      "including children?", 3, today=TODAY)
@@ -297,9 +302,7 @@ def test_a_when_answer_finds_the_story_s_first_report_though_its_words_repeat_th
     # its participation in the Black Sea grain deal") reads so like the later one ("Russia said on Wednesday it would
     # resume its participation ...") that the five passages chosen for variety left it out, before a "when" question's
     # story went earliest first.  Two parts of the war corpus, so that enough passages compete.
-    war = Path(__file__).resolve().parent / "eval" / "war" / "corpus"
-    reports = [r for part in ("part-c.jsonl", "part-d.jsonl") for r in map(json.loads, (war / part).read_text(encoding="utf-8").splitlines())]
-    svc = service_of(tmp_path, embedder, reports)
+    svc = service_of(tmp_path, embedder, war_reports("c", "d"))
     answer = svc.ask("When did Moscow announce it was walking away from the Black Sea grain deal?", 5, today=TODAY)
     assert answer.answer.splitlines()[0] == "29 Oct 2022 (the date the source gives)", answer.answer
     assert cited_ids(answer)[0] == "c-087"
@@ -327,8 +330,7 @@ def test_whether_to_answer_reads_a_passage_with_its_report_s_other_passages_foun
     # summit?" was refused ("weak evidence about madrid"), though the best passage answers it: "Zelensky, addressing the
     # summit by video, asked for ... financial support of about 5 billion dollars a month".  Its report names Madrid in
     # its first paragraph, also found; the decision to answer had read each passage alone, and that one alone is weak.
-    war = Path(__file__).resolve().parent / "eval" / "war" / "corpus" / "part-b.jsonl"
-    svc = service_of(tmp_path, embedder, list(map(json.loads, war.read_text(encoding="utf-8").splitlines())))
+    svc = service_of(tmp_path, embedder, war_reports("b"))
     answer = svc.ask("What sort of monthly cash did Zelensky ask the alliance for when he spoke to the Madrid summit?", 5,
                      today=TODAY)
     assert not answer.abstained, answer.reason
